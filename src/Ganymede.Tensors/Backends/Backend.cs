@@ -1,0 +1,43 @@
+namespace Ganymede.Backends;
+
+/// <summary>
+/// Which backend runs the primitives. Chosen once per process: GANYMEDE_BACKEND=reference|native, or
+/// <see cref="Use"/> (the command line's --backend). Native is the default; if its libraries are
+/// missing, the first operation fails with a message naming the Debian package.
+/// </summary>
+public static class Backend
+{
+    private static IBackend? _current;
+    private static readonly Lock Gate = new();
+
+    public static IBackend Current
+    {
+        get
+        {
+            if (_current is not null) return _current;
+            lock (Gate) return _current ??= Create(Environment.GetEnvironmentVariable("GANYMEDE_BACKEND") ?? "native");
+        }
+    }
+
+    /// <summary>Selects a backend by name ("native" or "reference").</summary>
+    public static void Use(string name)
+    {
+        lock (Gate) _current = Create(name);
+    }
+
+    public static void Use(IBackend backend)
+    {
+        lock (Gate) _current = backend;
+    }
+
+    public static IBackend Create(string name) => name.ToLowerInvariant() switch
+    {
+        "native" => new NativeBackend(),
+        "reference" => new ReferenceBackend(),
+        _ => throw new ArgumentException($"unknown backend '{name}': expected 'native' or 'reference'"),
+    };
+
+    /// <summary>Readable facts for logs and benchmarks.</summary>
+    public static string Describe() =>
+        Current is NativeBackend ? "native (oneDNN + OpenBLAS; " + NativeBackend.Describe() + ")" : Current.Name;
+}

@@ -1,0 +1,146 @@
+using System.Collections.Concurrent;
+using Ganymede.Native;
+
+namespace Ganymede.Backends;
+
+/// <summary>
+/// oneDNN for convolutions, OpenBLAS for matrix products. Primitives are built once per shape and
+/// cached. Both libraries thread over the two cores themselves; they are only ever called from one
+/// managed thread at a time, so no library's threads run inside another's (see cpu-performance.md §3).
+/// </summary>
+public sealed unsafe class NativeBackend : IBackend
+{
+    private enum ConvPass { Forward, BackwardData, BackwardWeights }
+
+    private readonly DnnlContext _dnnl;
+    private readonly ConcurrentDictionary<(ConvPass, ConvGeometry, bool), DnnlPrimitive> _convs = new();
+    private readonly Lock _executeLock = new();
+
+    public NativeBackend()
+    {
+        var missing = NativeLibraries.Probe();
+        if (missing is not null) throw new DllNotFoundException(missing);
+        _dnnl = new DnnlContext();
+    }
+
+    public string Name => "native";
+
+    /// <summary>OpenBLAS's kernel family and threading, for start-up logs ("Cooperlake", 1 = pthreads).</summary>
+    public static string Describe() =>
+        $"openblas core={OpenBlas.CoreName} threads={OpenBlas.openblas_get_num_threads()} parallel={OpenBlas.openblas_get_parallel()}";
+
+    public void Gemm(bool transA, bool transB, int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, float beta, Span<float> c)
+    {
+        if (m == 0 || n == 0) return;
+        fixed (float* pa = a)
+        fixed (float* pb = b)
+        fixed (float* pc = c)
+        {
+            OpenBlas.cblas_sgemm(OpenBlas.RowMajor, transA ? OpenBlas.Trans : OpenBlas.NoTrans, transB ? OpenBlas.Trans : OpenBlas.NoTrans,
+                m, n, k, 1f, pa, transA ? m : k, pb, transB ? k : n, beta, pc, n);
+        }
+    }
+
+    public void Conv2dForward(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y)
+    {
+        bool hasBias = !bias.IsEmpty;
+        var p = _convs.GetOrAdd((ConvPass.Forward, g, hasBias), key => BuildConv(key.Item1, key.Item2, key.Item3));
+        fixed (float* px = x)
+        fixed (float* pw = w)
+        fixed (float* pb = bias)
+        fixed (float* py = y)
+        {
+            Span<IntPtr> buffers = hasBias ? [(IntPtr)px, (IntPtr)pw, (IntPtr)pb, (IntPtr)py] : [(IntPtr)px, (IntPtr)pw, (IntPtr)py];
+            lock (_executeLock) p.Execute(buffers);
+        }
+    }
+
+    public void Conv2dBackwardData(in ConvGeometry g, ReadOnlySpan<float> w, ReadOnlySpan<float> dy, Span<float> dx)
+    {
+        var p = _convs.GetOrAdd((ConvPass.BackwardData, g, false), key => BuildConv(key.Item1, key.Item2, key.Item3));
+        fixed (float* pw = w)
+        fixed (float* pdy = dy)
+        fixed (float* pdx = dx)
+        {
+            lock (_executeLock) p.Execute([(IntPtr)pdy, (IntPtr)pw, (IntPtr)pdx]);
+        }
+    }
+
+    public void Conv2dBackwardWeights(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, Span<float> dbias)
+    {
+        bool hasBias = !dbias.IsEmpty;
+        var p = _convs.GetOrAdd((ConvPass.BackwardWeights, g, hasBias), key => BuildConv(key.Item1, key.Item2, key.Item3));
+        fixed (float* px = x)
+        fixed (float* pdy = dy)
+        fixed (float* pdw = dw)
+        fixed (float* pdb = dbias)
+        {
+            Span<IntPtr> buffers = hasBias ? [(IntPtr)px, (IntPtr)pdy, (IntPtr)pdw, (IntPtr)pdb] : [(IntPtr)px, (IntPtr)pdy, (IntPtr)pdw];
+            lock (_executeLock) p.Execute(buffers);
+        }
+    }
+
+    private DnnlPrimitive BuildConv(ConvPass pass, ConvGeometry g, bool hasBias)
+    {
+        long[] src = [g.N, g.C, g.H, g.W];
+        long[] dst = [g.N, g.K, g.OutH, g.OutW];
+        long[] wts = g.Groups == 1 ? [g.K, g.C, g.R, g.S] : [g.Groups, g.K / g.Groups, g.C / g.Groups, g.R, g.S];
+        long[] bias = [g.K];
+        var srcAny = Dnnl.Plain(src, Dnnl.TagAny);
+        var dstAny = Dnnl.Plain(dst, Dnnl.TagAny);
+        var wtsAny = Dnnl.Plain(wts, Dnnl.TagAny);
+        var biasMd = Dnnl.Plain(bias, Dnnl.TagA);
+        var strides = Dims12(g.StrideH, g.StrideW);
+        var dilates = Dims12(g.DilationH - 1, g.DilationW - 1);
+        var padL = Dims12(g.PadTop, g.PadLeft);
+        var padR = Dims12(g.PadBottom, g.PadRight);
+        var biasPtr = hasBias ? &biasMd : null;
+
+        Dnnl.OpDesc forward;
+        fixed (long* s = strides) fixed (long* d = dilates) fixed (long* l = padL) fixed (long* r = padR)
+            Dnnl.Check(Dnnl.dnnl_dilated_convolution_forward_desc_init(&forward, Dnnl.ForwardTraining, Dnnl.ConvolutionDirect,
+                &srcAny, &wtsAny, biasPtr, &dstAny, s, d, l, r), $"convolution forward desc ({g})");
+        Dnnl.Check(Dnnl.dnnl_primitive_desc_create(out var forwardPd, &forward, IntPtr.Zero, _dnnl.Engine, IntPtr.Zero), $"convolution forward ({g})");
+        if (pass == ConvPass.Forward)
+        {
+            DnnlPrimitive.ArgSpec[] args = hasBias
+                ? [new(Dnnl.ArgSrc, Dnnl.QuerySrcMd, src, false), new(Dnnl.ArgWeights, Dnnl.QueryWeightsMd, wts, false), new(Dnnl.ArgBias, Dnnl.QueryPlain, bias, false), new(Dnnl.ArgDst, Dnnl.QueryDstMd, dst, true)]
+                : [new(Dnnl.ArgSrc, Dnnl.QuerySrcMd, src, false), new(Dnnl.ArgWeights, Dnnl.QueryWeightsMd, wts, false), new(Dnnl.ArgDst, Dnnl.QueryDstMd, dst, true)];
+            return new DnnlPrimitive(_dnnl, forwardPd, args);
+        }
+        try
+        {
+            Dnnl.OpDesc backward;
+            IntPtr pd;
+            if (pass == ConvPass.BackwardData)
+            {
+                fixed (long* s = strides) fixed (long* d = dilates) fixed (long* l = padL) fixed (long* r = padR)
+                    Dnnl.Check(Dnnl.dnnl_dilated_convolution_backward_data_desc_init(&backward, Dnnl.ConvolutionDirect,
+                        &srcAny, &wtsAny, &dstAny, s, d, l, r), $"convolution backward-data desc ({g})");
+                Dnnl.Check(Dnnl.dnnl_primitive_desc_create(out pd, &backward, IntPtr.Zero, _dnnl.Engine, forwardPd), $"convolution backward-data ({g})");
+                return new DnnlPrimitive(_dnnl, pd,
+                    [new(Dnnl.ArgDiffDst, Dnnl.QueryDiffDstMd, dst, false), new(Dnnl.ArgWeights, Dnnl.QueryWeightsMd, wts, false), new(Dnnl.ArgDiffSrc, Dnnl.QueryDiffSrcMd, src, true)]);
+            }
+            fixed (long* s = strides) fixed (long* d = dilates) fixed (long* l = padL) fixed (long* r = padR)
+                Dnnl.Check(Dnnl.dnnl_dilated_convolution_backward_weights_desc_init(&backward, Dnnl.ConvolutionDirect,
+                    &srcAny, &wtsAny, biasPtr, &dstAny, s, d, l, r), $"convolution backward-weights desc ({g})");
+            Dnnl.Check(Dnnl.dnnl_primitive_desc_create(out pd, &backward, IntPtr.Zero, _dnnl.Engine, forwardPd), $"convolution backward-weights ({g})");
+            DnnlPrimitive.ArgSpec[] wargs = hasBias
+                ? [new(Dnnl.ArgSrc, Dnnl.QuerySrcMd, src, false), new(Dnnl.ArgDiffDst, Dnnl.QueryDiffDstMd, dst, false), new(Dnnl.ArgDiffWeights, Dnnl.QueryDiffWeightsMd, wts, true), new(Dnnl.ArgDiffBias, Dnnl.QueryPlain, bias, true)]
+                : [new(Dnnl.ArgSrc, Dnnl.QuerySrcMd, src, false), new(Dnnl.ArgDiffDst, Dnnl.QueryDiffDstMd, dst, false), new(Dnnl.ArgDiffWeights, Dnnl.QueryDiffWeightsMd, wts, true)];
+            return new DnnlPrimitive(_dnnl, pd, wargs);
+        }
+        finally
+        {
+            Dnnl.dnnl_primitive_desc_destroy(forwardPd);
+        }
+    }
+
+    private static long[] Dims12(long a, long b)
+    {
+        var d = new long[12];
+        d[0] = a;
+        d[1] = b;
+        return d;
+    }
+}

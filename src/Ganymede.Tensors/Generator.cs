@@ -1,0 +1,83 @@
+namespace Ganymede;
+
+/// <summary>
+/// A seedable random source (xoshiro256**): the same seed gives the same numbers on every machine and
+/// .NET version, which System.Random does not promise.
+/// </summary>
+public sealed class Generator
+{
+    private ulong _s0, _s1, _s2, _s3;
+    private double? _spareNormal;
+
+    public Generator(ulong seed) => manual_seed(seed);
+
+    public Generator manual_seed(ulong seed)
+    {
+        // SplitMix64 spreads any seed (0 included) over the whole state.
+        ulong x = seed;
+        _s0 = SplitMix(ref x);
+        _s1 = SplitMix(ref x);
+        _s2 = SplitMix(ref x);
+        _s3 = SplitMix(ref x);
+        _spareNormal = null;
+        return this;
+    }
+
+    public ulong NextUInt64()
+    {
+        ulong result = RotateLeft(_s1 * 5, 7) * 9;
+        ulong t = _s1 << 17;
+        _s2 ^= _s0;
+        _s3 ^= _s1;
+        _s1 ^= _s2;
+        _s0 ^= _s3;
+        _s2 ^= t;
+        _s3 = RotateLeft(_s3, 45);
+        return result;
+    }
+
+    /// <summary>Uniform in [0, 1), 24 random bits, so every float in the range is exact.</summary>
+    public float NextFloat() => (NextUInt64() >> 40) * (1.0f / (1 << 24));
+
+    /// <summary>Uniform in [0, 1) with 53 random bits.</summary>
+    public double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
+
+    /// <summary>Uniform integer in [0, n).</summary>
+    public int NextInt(int n) => (int)(NextUInt64() % (ulong)n);
+
+    /// <summary>Standard normal by the Box–Muller transform.</summary>
+    public float NextNormal()
+    {
+        if (_spareNormal is double spare)
+        {
+            _spareNormal = null;
+            return (float)spare;
+        }
+        double u1 = 1.0 - NextDouble(), u2 = NextDouble();
+        double r = Math.Sqrt(-2.0 * Math.Log(u1));
+        _spareNormal = r * Math.Sin(2 * Math.PI * u2);
+        return (float)(r * Math.Cos(2 * Math.PI * u2));
+    }
+
+    /// <summary>Fisher–Yates shuffle of 0..n-1.</summary>
+    public int[] Permutation(int n)
+    {
+        var p = Enumerable.Range(0, n).ToArray();
+        for (int i = n - 1; i > 0; i--)
+        {
+            int j = NextInt(i + 1);
+            (p[i], p[j]) = (p[j], p[i]);
+        }
+        return p;
+    }
+
+    private static ulong SplitMix(ref ulong x)
+    {
+        ulong z = x += 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
+
+    private static ulong RotateLeft(ulong x, int k) => (x << k) | (x >> (64 - k));
+}

@@ -1,0 +1,134 @@
+using Ganymede.Storage;
+
+namespace Ganymede.Native;
+
+/// <summary>
+/// One oneDNN primitive bound to plain (row-major) user buffers. The primitive picks its own memory
+/// layout (format "any", usually blocked nChw16c, which runs about twice as fast as plain NCHW); where
+/// that differs from the user's layout, a reorder runs into a pooled scratch buffer before (inputs) or
+/// after (outputs) the primitive. Built once per shape and reused.
+/// </summary>
+internal sealed unsafe class DnnlPrimitive : IDisposable
+{
+    /// <summary>One execution argument: the user's plain layout, and the primitive's own when it differs.</summary>
+    public readonly record struct ArgSpec(int Arg, int Query, long[] Dims, bool IsOutput);
+
+    private sealed class Binding
+    {
+        public required int Arg;
+        public required bool IsOutput;
+        public required IntPtr UserMemory;
+        public IntPtr PrimitiveMemory;
+        public IntPtr Reorder;
+        public int ScratchFloats;
+    }
+
+    private readonly DnnlContext _ctx;
+    private readonly IntPtr _pd;
+    private readonly IntPtr _primitive;
+    private readonly Binding[] _bindings;
+
+    public DnnlPrimitive(DnnlContext ctx, IntPtr pd, ArgSpec[] args)
+    {
+        _ctx = ctx;
+        _pd = pd;
+        Dnnl.Check(Dnnl.dnnl_primitive_create(out _primitive, pd), "primitive_create");
+        _bindings = new Binding[args.Length];
+        for (int i = 0; i < args.Length; i++) _bindings[i] = Bind(args[i]);
+    }
+
+    private Binding Bind(ArgSpec spec)
+    {
+        var user = Dnnl.Plain(spec.Dims, Dnnl.PlainTag(spec.Dims.Length));
+        Dnnl.Check(Dnnl.dnnl_memory_create(out var userMem, &user, _ctx.Engine, Dnnl.MemoryNone), "memory_create");
+        var binding = new Binding { Arg = spec.Arg, IsOutput = spec.IsOutput, UserMemory = userMem, PrimitiveMemory = userMem };
+        var chosen = spec.Query == Dnnl.QueryPlain ? null : Dnnl.dnnl_primitive_desc_query_md(_pd, spec.Query, 0);
+        if (chosen is null || Dnnl.dnnl_memory_desc_equal(chosen, &user) != 0) return binding;
+
+        Dnnl.Check(Dnnl.dnnl_memory_create(out binding.PrimitiveMemory, chosen, _ctx.Engine, Dnnl.MemoryNone), "memory_create");
+        binding.ScratchFloats = (int)((long)Dnnl.dnnl_memory_desc_get_size(chosen) / sizeof(float));
+        Dnnl.MemoryDesc* from = spec.IsOutput ? chosen : &user;
+        Dnnl.MemoryDesc* to = spec.IsOutput ? &user : chosen;
+        Dnnl.Check(Dnnl.dnnl_reorder_primitive_desc_create(out var reorderPd, from, _ctx.Engine, to, _ctx.Engine, IntPtr.Zero), "reorder_primitive_desc_create");
+        try
+        {
+            Dnnl.Check(Dnnl.dnnl_primitive_create(out binding.Reorder, reorderPd), "primitive_create (reorder)");
+        }
+        finally
+        {
+            Dnnl.dnnl_primitive_desc_destroy(reorderPd);
+        }
+        return binding;
+    }
+
+    /// <summary>Runs the primitive; <paramref name="buffers"/> holds one pinned user buffer per argument, in order.</summary>
+    public void Execute(ReadOnlySpan<IntPtr> buffers)
+    {
+        Span<Dnnl.ExecArg> args = stackalloc Dnnl.ExecArg[_bindings.Length];
+        var scratch = new float[]?[_bindings.Length];
+        try
+        {
+            for (int i = 0; i < _bindings.Length; i++)
+            {
+                var b = _bindings[i];
+                Dnnl.Check(Dnnl.dnnl_memory_set_data_handle(b.UserMemory, buffers[i]), "memory_set_data_handle");
+                if (b.Reorder != IntPtr.Zero)
+                {
+                    scratch[i] = BufferPool.Rent<float>(b.ScratchFloats, clear: false);
+                    fixed (float* s = scratch[i]) Dnnl.Check(Dnnl.dnnl_memory_set_data_handle(b.PrimitiveMemory, (IntPtr)s), "memory_set_data_handle");
+                    if (!b.IsOutput) RunReorder(b.Reorder, b.UserMemory, b.PrimitiveMemory);
+                }
+                args[i] = new Dnnl.ExecArg { Arg = b.Arg, Memory = b.PrimitiveMemory };
+            }
+            fixed (Dnnl.ExecArg* a = args)
+                Dnnl.Check(Dnnl.dnnl_primitive_execute(_primitive, _ctx.Stream, args.Length, a), "primitive_execute");
+            foreach (var b in _bindings)
+                if (b.IsOutput && b.Reorder != IntPtr.Zero) RunReorder(b.Reorder, b.PrimitiveMemory, b.UserMemory);
+            Dnnl.Check(Dnnl.dnnl_stream_wait(_ctx.Stream), "stream_wait");
+        }
+        finally
+        {
+            foreach (var s in scratch)
+                if (s is not null) BufferPool.Return(s);
+        }
+    }
+
+    private void RunReorder(IntPtr reorder, IntPtr from, IntPtr to)
+    {
+        var args = stackalloc Dnnl.ExecArg[2];
+        args[0] = new Dnnl.ExecArg { Arg = Dnnl.ArgFrom, Memory = from };
+        args[1] = new Dnnl.ExecArg { Arg = Dnnl.ArgTo, Memory = to };
+        Dnnl.Check(Dnnl.dnnl_primitive_execute(reorder, _ctx.Stream, 2, args), "primitive_execute (reorder)");
+    }
+
+    public void Dispose()
+    {
+        foreach (var b in _bindings)
+        {
+            if (b.Reorder != IntPtr.Zero)
+            {
+                Dnnl.dnnl_primitive_destroy(b.Reorder);
+                Dnnl.dnnl_memory_destroy(b.PrimitiveMemory);
+            }
+            Dnnl.dnnl_memory_destroy(b.UserMemory);
+        }
+        Dnnl.dnnl_primitive_destroy(_primitive);
+        Dnnl.dnnl_primitive_desc_destroy(_pd);
+    }
+}
+
+/// <summary>The engine and stream every primitive runs on (one CPU engine per process).</summary>
+internal sealed class DnnlContext
+{
+    public DnnlContext()
+    {
+        Dnnl.Check(Dnnl.dnnl_engine_create(out var engine, Dnnl.EngineCpu, 0), "engine_create");
+        Engine = engine;
+        Dnnl.Check(Dnnl.dnnl_stream_create(out var stream, engine, Dnnl.StreamDefaultFlags), "stream_create");
+        Stream = stream;
+    }
+
+    public IntPtr Engine { get; }
+
+    public IntPtr Stream { get; }
+}

@@ -1,0 +1,133 @@
+using Ganymede.Autograd;
+using Ganymede.Backends;
+
+namespace Ganymede.Ops;
+
+/// <summary>
+/// conv2d and conv_transpose2d. A transposed convolution is a convolution run backwards: its forward
+/// is the convolution's backward-data, its backward-data the convolution's forward, so one set of
+/// backend primitives serves both.
+/// </summary>
+internal static class Conv
+{
+    public static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias, (int H, int W) stride, (int H, int W) padding, (int H, int W) dilation, int groups)
+    {
+        Binary.CheckFloat("conv2d", input, weight);
+        if (input.dim() != 4 || weight.dim() != 4)
+            throw new ShapeException($"conv2d: expects a 4-D input [N, C, H, W] and 4-D weight [K, C/groups, R, S], got input {Shape.Format(input.Shape_)} and weight {Shape.Format(weight.Shape_)}");
+        var (n, c, h, w) = (input.size(0), input.size(1), input.size(2), input.size(3));
+        var (k, cg, r, s) = (weight.size(0), weight.size(1), weight.size(2), weight.size(3));
+        CheckGroups("conv2d", groups, c, k, cg, input, weight);
+        CheckPositive("conv2d", stride, dilation, padding);
+        var g = new ConvGeometry(n, c, h, w, k, r, s, stride.H, stride.W, padding.H, padding.W, padding.H, padding.W, dilation.H, dilation.W, groups);
+        if (g.OutH <= 0 || g.OutW <= 0)
+            throw new ShapeException($"conv2d: input {Shape.Format(input.Shape_)} is too small for kernel {r}x{s} with padding {padding} and dilation {dilation}");
+        CheckBias("conv2d", bias, k);
+
+        var x = input.contiguous();
+        var wt = weight.contiguous();
+        var y = Tensor.Empty([n, k, g.OutH, g.OutW], clear: false);
+        Backend.Current.Conv2dForward(g, x.Span, wt.Span, bias is null ? default : bias.contiguous().Span, y.Span);
+        Tensor[] inputs = bias is null ? [input, weight] : [input, weight, bias];
+        return AutogradEngine.Record(y, "conv2d", inputs, dy =>
+        {
+            var dyc = dy.contiguous();
+            Tensor? dx = null, dw = null, db = null;
+            if (input.RequiresGradFlag)
+            {
+                dx = Tensor.Empty(input.shape, clear: false);
+                Backend.Current.Conv2dBackwardData(g, wt.Span, dyc.Span, dx.Span);
+            }
+            if (weight.RequiresGradFlag || bias?.RequiresGradFlag == true)
+            {
+                dw = Tensor.Empty(weight.shape, clear: false);
+                db = bias is null ? null : Tensor.Empty([k], clear: false);
+                Backend.Current.Conv2dBackwardWeights(g, x.Span, dyc.Span, dw.Span, db is null ? default : db.Span);
+            }
+            return bias is null ? [dx, dw] : [dx, dw, db];
+        });
+    }
+
+    public static Tensor ConvTranspose2d(Tensor input, Tensor weight, Tensor? bias, (int H, int W) stride, (int H, int W) padding,
+        (int H, int W) outputPadding, int groups, (int H, int W) dilation)
+    {
+        Binary.CheckFloat("conv_transpose2d", input, weight);
+        if (input.dim() != 4 || weight.dim() != 4)
+            throw new ShapeException($"conv_transpose2d: expects a 4-D input [N, C, H, W] and 4-D weight [C, K/groups, R, S], got input {Shape.Format(input.Shape_)} and weight {Shape.Format(weight.Shape_)}");
+        var (n, cin, h, w) = (input.size(0), input.size(1), input.size(2), input.size(3));
+        var (wc, coutg, r, s) = (weight.size(0), weight.size(1), weight.size(2), weight.size(3));
+        if (wc != cin)
+            throw new ShapeException($"conv_transpose2d: weight {Shape.Format(weight.Shape_)} expects {wc} input channels, input {Shape.Format(input.Shape_)} has {cin}");
+        CheckPositive("conv_transpose2d", stride, dilation, padding);
+        if (groups <= 0 || cin % groups != 0)
+            throw new ShapeException($"conv_transpose2d: {cin} input channels are not divisible by groups={groups}");
+        if (outputPadding.H < 0 || outputPadding.W < 0 || (outputPadding.H >= stride.H && outputPadding.H >= dilation.H) || (outputPadding.W >= stride.W && outputPadding.W >= dilation.W))
+            throw new ShapeException($"conv_transpose2d: output_padding {outputPadding} must be smaller than stride {stride} or dilation {dilation}");
+        int cout = coutg * groups;
+        int outH = (h - 1) * stride.H - 2 * padding.H + dilation.H * (r - 1) + outputPadding.H + 1;
+        int outW = (w - 1) * stride.W - 2 * padding.W + dilation.W * (s - 1) + outputPadding.W + 1;
+        if (outH <= 0 || outW <= 0)
+            throw new ShapeException($"conv_transpose2d: output size {outH}x{outW} for input {Shape.Format(input.Shape_)} is not positive");
+        CheckBias("conv_transpose2d", bias, cout);
+
+        // The convolution this one transposes: from the output [N, cout, outH, outW] to the input [N, cin, h, w].
+        var g = new ConvGeometry(n, cout, outH, outW, cin, r, s, stride.H, stride.W, padding.H, padding.W, padding.H, padding.W, dilation.H, dilation.W, groups);
+        var x = input.contiguous();
+        var wt = weight.contiguous();
+        var y = Tensor.Empty([n, cout, outH, outW], clear: false);
+        Backend.Current.Conv2dBackwardData(g, wt.Span, x.Span, y.Span);
+        if (bias is not null) AddChannelBias(y, bias.contiguous().Span);
+        Tensor[] inputs = bias is null ? [input, weight] : [input, weight, bias];
+        return AutogradEngine.Record(y, "conv_transpose2d", inputs, dy =>
+        {
+            var dyc = dy.contiguous();
+            Tensor? dx = null, dw = null, db = null;
+            if (input.RequiresGradFlag)
+            {
+                dx = Tensor.Empty(input.shape, clear: false);
+                Backend.Current.Conv2dForward(g, dyc.Span, wt.Span, default, dx.Span);
+            }
+            if (weight.RequiresGradFlag)
+            {
+                dw = Tensor.Empty(weight.shape, clear: false);
+                Backend.Current.Conv2dBackwardWeights(g, dyc.Span, x.Span, dw.Span, default);
+            }
+            if (bias?.RequiresGradFlag == true) db = dyc.sum([0, 2, 3]);
+            return bias is null ? [dx, dw] : [dx, dw, db];
+        });
+    }
+
+    private static void AddChannelBias(Tensor y, ReadOnlySpan<float> bias)
+    {
+        var d = y.Span;
+        int channels = y.size(1), plane = y.size(2) * y.size(3);
+        for (int i = 0; i < d.Length; i += plane)
+        {
+            float b = bias[i / plane % channels];
+            var p = d.Slice(i, plane);
+            for (int j = 0; j < p.Length; j++) p[j] += b;
+        }
+    }
+
+    private static void CheckGroups(string op, int groups, int c, int k, int cg, Tensor input, Tensor weight)
+    {
+        if (groups <= 0 || c % groups != 0 || k % groups != 0)
+            throw new ShapeException($"{op}: groups={groups} must divide input channels {c} and output channels {k}");
+        if (cg * groups != c)
+            throw new ShapeException($"{op}: weight {Shape.Format(weight.Shape_)} expects {cg * groups} input channels (groups={groups}), input {Shape.Format(input.Shape_)} has {c}");
+    }
+
+    private static void CheckPositive(string op, (int H, int W) stride, (int H, int W) dilation, (int H, int W) padding)
+    {
+        if (stride.H <= 0 || stride.W <= 0 || dilation.H <= 0 || dilation.W <= 0 || padding.H < 0 || padding.W < 0)
+            throw new ShapeException($"{op}: stride {stride} and dilation {dilation} must be positive and padding {padding} non-negative");
+    }
+
+    private static void CheckBias(string op, Tensor? bias, int channels)
+    {
+        if (bias is null) return;
+        Binary.CheckFloat(op, bias);
+        if (bias.dim() != 1 || bias.size(0) != channels)
+            throw new ShapeException($"{op}: bias of shape {Shape.Format(bias.Shape_)} does not match {channels} output channels");
+    }
+}
