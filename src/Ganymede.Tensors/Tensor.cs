@@ -110,7 +110,7 @@ public sealed partial class Tensor : IDisposable
     /// <summary>Copies the elements out in row-major order, converted to float.</summary>
     public float[] ToArray()
     {
-        var c = contiguous();
+        var c = CheckAlive().contiguous();
         var n = (int)c.numel();
         var result = new float[n];
         switch (c.Storage.Data)

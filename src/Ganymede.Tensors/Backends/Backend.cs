@@ -8,15 +8,30 @@ namespace Ganymede.Backends;
 public static class Backend
 {
     private static IBackend? _current;
+    private static readonly AsyncLocal<IBackend?> Scoped = new();
     private static readonly Lock Gate = new();
 
     public static IBackend Current
     {
         get
         {
+            if (Scoped.Value is { } scoped) return scoped;
             if (_current is not null) return _current;
             lock (Gate) return _current ??= Create(Environment.GetEnvironmentVariable("GANYMEDE_BACKEND") ?? "native");
         }
+    }
+
+    /// <summary>Runs this flow of execution (thread or async flow) on <paramref name="backend"/> until disposed; tests compare backends this way.</summary>
+    public static IDisposable With(IBackend backend)
+    {
+        var previous = Scoped.Value;
+        Scoped.Value = backend;
+        return new Restore(() => Scoped.Value = previous);
+    }
+
+    private sealed class Restore(Action undo) : IDisposable
+    {
+        public void Dispose() => undo();
     }
 
     /// <summary>Selects a backend by name ("native" or "reference").</summary>

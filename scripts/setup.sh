@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what Ganymede needs on Debian 12 (run as root): native libraries, and with --test the peers
+# the test suite checks against. Idempotent: packages already present are skipped quickly.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+packages=(libdnnl2 libopenblas0-pthread)
+if [ "${1:-}" = "--test" ]; then
+  packages+=(python3-numpy)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "setup: the .NET 10 SDK is required (dotnet on PATH) and was not found" >&2
+  exit 1
+fi
+dotnet restore "$root/Ganymede.sln" --nologo -v quiet

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Sets up and runs every test. The last line sums all test projects as "N passed, N failed, N skipped".
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bash "$root/scripts/setup.sh" --test || exit 1
+
+log=$(mktemp)
+# OpenBLAS must not start with this machine's OPENBLAS_CORETYPE=Haswell (the engine also corrects it).
+env -u OPENBLAS_CORETYPE dotnet test "$root/Ganymede.sln" -c Release --nologo 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+
+passed=0 failed=0 skipped=0
+while read -r f p s; do
+  failed=$((failed + f)); passed=$((passed + p)); skipped=$((skipped + s))
+done < <(sed -n 's/.*Failed: *\([0-9]*\), Passed: *\([0-9]*\), Skipped: *\([0-9]*\).*/\1 \2 \3/p' "$log")
+rm -f "$log"
+echo "tests: $passed passed, $failed failed, $skipped skipped"
+if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then exit 1; fi

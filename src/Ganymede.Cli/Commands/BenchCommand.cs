@@ -1,0 +1,159 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Ganymede.Backends;
+using Ganymede.NN;
+using Ganymede.NN.Optim;
+
+namespace Ganymede.Cli.Commands;
+
+/// <summary>
+/// `ganymede bench`: times the reference UNet as ../shared/reference/README.md specifies (3 warm-up
+/// steps, median of the timed ones, batch 8, Adam, BCE with logits) and prints one JSON object last,
+/// with the same fields as unet_pytorch.py. --compare runs that script in the same invocation.
+/// </summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var mode = new Option<string>("--mode") { Description = "train (forward, backward, Adam step) or infer", DefaultValueFactory = _ => "train" };
+        mode.AcceptOnlyFromAmong("train", "infer");
+        var size = new Option<int>("--size") { Description = "image height and width", DefaultValueFactory = _ => 128 };
+        var batch = new Option<int>("--batch") { Description = "images per step", DefaultValueFactory = _ => 8 };
+        var baseWidth = new Option<int>("--base") { Description = "UNet base width", DefaultValueFactory = _ => 16 };
+        var depth = new Option<int>("--depth") { Description = "UNet depth", DefaultValueFactory = _ => 4 };
+        var dropout = new Option<float>("--dropout") { Description = "dropout probability (0 measures the convolutional core)", DefaultValueFactory = _ => 0f };
+        var steps = new Option<int>("--steps") { Description = "timed steps", DefaultValueFactory = _ => 10 };
+        var warmup = new Option<int>("--warmup") { Description = "untimed warm-up steps", DefaultValueFactory = _ => 3 };
+        var seed = new Option<ulong>("--seed") { Description = "random seed", DefaultValueFactory = _ => 0UL };
+        var compare = new Option<bool>("--compare") { Description = "also run ../shared/reference/unet_pytorch.py with the same settings and report the ratio" };
+        var reference = new Option<string?>("--reference") { Description = "path of unet_pytorch.py (default: found in ../shared/reference)" };
+
+        var command = new Command("bench", "Time UNet training or inference steps; the last line is a JSON object.")
+        {
+            mode, size, batch, baseWidth, depth, dropout, steps, warmup, seed, compare, reference,
+        };
+        command.SetAction(result =>
+        {
+            GlobalOptions.Apply(result);
+            var settings = new Settings(result.GetValue(mode)!, result.GetValue(size), result.GetValue(batch), result.GetValue(baseWidth),
+                result.GetValue(depth), result.GetValue(dropout), result.GetValue(steps), result.GetValue(warmup), result.GetValue(seed));
+            if (settings.Size <= 0 || settings.Size % (1 << settings.Depth) != 0)
+            {
+                Console.Error.WriteLine($"error: --size {settings.Size} must be a positive multiple of {1 << settings.Depth} (2^depth)");
+                return 2;
+            }
+            if (settings.Batch <= 0 || settings.Steps <= 0 || settings.Warmup < 0)
+            {
+                Console.Error.WriteLine("error: --batch and --steps must be positive and --warmup non-negative");
+                return 2;
+            }
+            var ours = Run(settings);
+            if (result.GetValue(compare))
+            {
+                var script = result.GetValue(reference) ?? FindReference();
+                if (script is null)
+                {
+                    Console.Error.WriteLine("error: --compare needs ../shared/reference/unet_pytorch.py; pass --reference PATH");
+                    return 2;
+                }
+                var theirs = RunPyTorch(script, settings);
+                Console.WriteLine("pytorch: " + theirs.ToJsonString());
+                double theirRate = theirs["images_per_s"]!.GetValue<double>();
+                ours["pytorch_images_per_s"] = theirRate;
+                ours["ratio_vs_pytorch"] = Math.Round(ours["images_per_s"]!.GetValue<double>() / theirRate, 3);
+            }
+            Console.WriteLine(ours.ToJsonString());
+            return 0;
+        });
+        return command;
+    }
+
+    private sealed record Settings(string Mode, int Size, int Batch, int Base, int Depth, float Dropout, int Steps, int Warmup, ulong Seed);
+
+    private static JsonObject Run(Settings s)
+    {
+        torch.manual_seed(s.Seed);
+        using var model = new UNet(1, 1, s.Base, s.Depth, s.Dropout);
+        var x = torch.randn(s.Batch, 1, s.Size, s.Size).DetachFromDisposeScope();
+        var y = torch.rand(s.Batch, 1, s.Size, s.Size).gt(0.8f).to(DType.Float32).DetachFromDisposeScope();
+        var optimizer = new Adam(model.parameters(), lr: 1e-3f);
+        var times = new List<double>();
+        for (int i = 0; i < s.Warmup + s.Steps; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            using (torch.NewDisposeScope())
+            {
+                if (s.Mode == "train")
+                {
+                    model.train();
+                    optimizer.zero_grad();
+                    var loss = F.binary_cross_entropy_with_logits(model.forward(x), y);
+                    loss.backward();
+                    optimizer.step();
+                }
+                else
+                {
+                    model.eval();
+                    using var _ = torch.no_grad();
+                    model.forward(x);
+                }
+            }
+            if (i >= s.Warmup) times.Add(clock.Elapsed.TotalSeconds);
+            Console.Error.WriteLine($"step {i + 1}/{s.Warmup + s.Steps}: {clock.Elapsed.TotalMilliseconds:F1} ms{(i < s.Warmup ? " (warm-up)" : "")}");
+        }
+        times.Sort();
+        double median = times.Count % 2 == 1 ? times[times.Count / 2] : (times[times.Count / 2 - 1] + times[times.Count / 2]) / 2;
+        long flops = model.ConvFlops(s.Size, s.Size) * (s.Mode == "train" ? 3 : 1);
+        return new JsonObject
+        {
+            ["engine"] = "ganymede-" + Backend.Current.Name,
+            ["mode"] = s.Mode,
+            ["size"] = s.Size,
+            ["batch"] = s.Batch,
+            ["base"] = s.Base,
+            ["depth"] = s.Depth,
+            ["dropout"] = s.Dropout,
+            ["threads"] = Environment.ProcessorCount,
+            ["params"] = model.parameter_count(),
+            ["forward_gflop_per_image"] = Math.Round(model.ConvFlops(s.Size, s.Size) / 1e9, 4),
+            ["median_step_s"] = Math.Round(median, 5),
+            ["images_per_s"] = Math.Round(s.Batch / median, 3),
+            ["gflop_per_s"] = Math.Round(flops * (double)s.Batch / median / 1e9, 1),
+        };
+    }
+
+    private static JsonObject RunPyTorch(string script, Settings s)
+    {
+        var start = new ProcessStartInfo("/usr/bin/python3")
+        {
+            RedirectStandardOutput = true,
+            ArgumentList =
+            {
+                script, "bench", "--mode", s.Mode, "--size", s.Size.ToString(), "--batch", s.Batch.ToString(), "--base", s.Base.ToString(),
+                "--depth", s.Depth.ToString(), "--dropout", s.Dropout.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "--steps", s.Steps.ToString(), "--warmup", s.Warmup.ToString(), "--seed", s.Seed.ToString(),
+            },
+        };
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start /usr/bin/python3");
+        var output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        var last = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault();
+        if (process.ExitCode != 0 || last is null)
+            throw new InvalidOperationException($"the PyTorch reference exited with {process.ExitCode} (is python3-torch installed? apt-get install python3-torch)");
+        return JsonNode.Parse(last)!.AsObject();
+    }
+
+    /// <summary>Looks for shared/reference/unet_pytorch.py beside the working directory or the repository.</summary>
+    private static string? FindReference()
+    {
+        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                var candidate = Path.Combine(dir.FullName, "shared", "reference", "unet_pytorch.py");
+                if (File.Exists(candidate)) return candidate;
+            }
+        return null;
+    }
+}

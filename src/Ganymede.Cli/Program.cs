@@ -1,0 +1,8 @@
+using System.CommandLine;
+using Ganymede.Cli.Commands;
+
+var root = new RootCommand("Ganymede: train, run and serve segmentation models in .NET.");
+root.Options.Add(GlobalOptions.Backend);
+root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(InfoCommand.Create());
+return root.Parse(args).Invoke();

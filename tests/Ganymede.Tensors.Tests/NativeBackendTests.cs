@@ -1,0 +1,86 @@
+using Ganymede.Backends;
+using Ganymede.Native;
+using Ganymede.Tests;
+using static Ganymede.Tests.TestUtil;
+
+namespace Ganymede.Tensors.Tests;
+
+/// <summary>The oneDNN/OpenBLAS backend against the managed reference, forward and backward, over many shapes.</summary>
+public class NativeBackendTests
+{
+    private static readonly NativeBackend Native = new();
+    private static readonly ReferenceBackend Reference = new();
+
+    public static TheoryData<int, int, int, int, int, int, int, int, int, int> ConvShapes => new()
+    {
+        // n, c, h, w, k, kernel, stride, padding, dilation, groups
+        { 1, 1, 5, 5, 1, 3, 1, 1, 1, 1 },
+        { 2, 3, 7, 9, 5, 3, 1, 1, 1, 1 },
+        { 3, 16, 13, 11, 8, 3, 2, 1, 1, 1 },
+        { 2, 4, 10, 10, 6, 5, 1, 2, 2, 2 },
+        { 1, 8, 6, 7, 8, 1, 1, 0, 1, 4 },
+        { 2, 32, 17, 15, 16, 3, 1, 1, 1, 1 },
+        { 1, 6, 9, 4, 3, 2, 2, 0, 1, 3 },
+    };
+
+    [Theory]
+    [MemberData(nameof(ConvShapes))]
+    public void Conv2d_matches_reference(int n, int c, int h, int w, int k, int kernel, int stride, int padding, int dilation, int groups)
+    {
+        var x = Randn(1, n, c, h, w);
+        var wt = Randn(2, k, c / groups, kernel, kernel);
+        var b = Randn(3, k);
+        var (yn, gn) = Run(Native, x, wt, b, t => F.conv2d(t[0], t[1], t[2], stride, padding, dilation, groups));
+        var (yr, gr) = Run(Reference, x, wt, b, t => F.conv2d(t[0], t[1], t[2], stride, padding, dilation, groups));
+        AssertClose(yr, yn, 1e-3f, 1e-3f, "output");
+        for (int i = 0; i < 3; i++) AssertClose(gr[i], gn[i], 2e-3f, 1e-3f, $"grad {i}");
+    }
+
+    [Theory]
+    [InlineData(2, 8, 4, 4, 4, 2, 2, 0, 0)]
+    [InlineData(1, 3, 5, 3, 2, 3, 2, 1, 1)]
+    [InlineData(2, 16, 7, 9, 8, 2, 2, 0, 0)]
+    [InlineData(1, 4, 6, 6, 5, 3, 1, 1, 0)]
+    public void Conv_transpose2d_matches_reference(int n, int c, int h, int w, int k, int kernel, int stride, int padding, int outputPadding)
+    {
+        var x = Randn(4, n, c, h, w);
+        var wt = Randn(5, c, k, kernel, kernel);
+        var b = Randn(6, k);
+        var (yn, gn) = Run(Native, x, wt, b, t => F.conv_transpose2d(t[0], t[1], t[2], stride, padding, outputPadding));
+        var (yr, gr) = Run(Reference, x, wt, b, t => F.conv_transpose2d(t[0], t[1], t[2], stride, padding, outputPadding));
+        AssertClose(yr, yn, 1e-3f, 1e-3f, "output");
+        for (int i = 0; i < 3; i++) AssertClose(gr[i], gn[i], 2e-3f, 1e-3f, $"grad {i}");
+    }
+
+    [Theory]
+    [InlineData(1, 1, 1)]
+    [InlineData(7, 13, 5)]
+    [InlineData(64, 33, 129)]
+    public void Matmul_matches_reference(int m, int k, int n)
+    {
+        var a = Randn(7, m, k);
+        var b = Randn(8, k, n);
+        var (yn, gn) = Run(Native, a, b, null, t => t[0].matmul(t[1]));
+        var (yr, gr) = Run(Reference, a, b, null, t => t[0].matmul(t[1]));
+        AssertClose(yr, yn, 1e-3f, 1e-3f, "output");
+        for (int i = 0; i < 2; i++) AssertClose(gr[i], gn[i], 1e-3f, 1e-3f, $"grad {i}");
+    }
+
+    [Fact]
+    public void OpenBlas_uses_avx512_kernels_when_the_cpu_has_them()
+    {
+        // The environment exports OPENBLAS_CORETYPE=Haswell; the engine must undo that before OpenBLAS loads.
+        if (!System.Runtime.Intrinsics.X86.Avx512F.IsSupported) return;
+        Native.Gemm(false, false, 1, 1, 1, [1f], [1f], 0f, new float[1]);
+        Assert.NotEqual("Haswell", OpenBlas.CoreName);
+    }
+
+    private static (Tensor Output, Tensor[] Grads) Run(IBackend backend, Tensor a, Tensor b, Tensor? c, Func<Tensor[], Tensor> f)
+    {
+        using var _ = Backend.With(backend);
+        var inputs = (c is null ? new[] { a, b } : [a, b, c]).Select(t => { var l = t.clone(); l.requires_grad = true; return l; }).ToArray();
+        var y = f(inputs);
+        y.mul(Randn(9, y.shape)).sum().backward();
+        return (y, inputs.Select(t => t.grad!).ToArray());
+    }
+}
