@@ -17,9 +17,9 @@ public sealed partial class Tensor
 
     public Tensor square() => pow(2f);
 
-    public Tensor relu() => Unary.Apply("relu", this, new ReluOp());
+    public Tensor relu() => Activations.LeakyRelu(this, 0f, "relu");
 
-    public Tensor leaky_relu(float negative_slope = 0.01f) => Unary.Apply("leaky_relu", this, new LeakyReluOp(negative_slope));
+    public Tensor leaky_relu(float negative_slope = 0.01f) => Activations.LeakyRelu(this, negative_slope, "leaky_relu");
 
     public Tensor sigmoid() => Unary.Apply("sigmoid", this, new SigmoidOp());
 

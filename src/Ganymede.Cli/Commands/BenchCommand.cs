@@ -29,10 +29,11 @@ internal static class BenchCommand
         var seed = new Option<ulong>("--seed") { Description = "random seed", DefaultValueFactory = _ => 0UL };
         var compare = new Option<bool>("--compare") { Description = "also run ../shared/reference/unet_pytorch.py with the same settings and report the ratio" };
         var reference = new Option<string?>("--reference") { Description = "path of unet_pytorch.py (default: found in ../shared/reference)" };
+        var profile = new Option<bool>("--profile") { Description = "print time per operation over the timed steps (to standard error)" };
 
         var command = new Command("bench", "Time UNet training or inference steps; the last line is a JSON object.")
         {
-            mode, size, batch, baseWidth, depth, dropout, steps, warmup, seed, compare, reference,
+            mode, size, batch, baseWidth, depth, dropout, steps, warmup, seed, compare, reference, profile,
         };
         command.SetAction(result =>
         {
@@ -49,7 +50,7 @@ internal static class BenchCommand
                 Console.Error.WriteLine("error: --batch and --steps must be positive and --warmup non-negative");
                 return 2;
             }
-            var ours = Run(settings);
+            var ours = Run(settings, result.GetValue(profile));
             if (result.GetValue(compare))
             {
                 var script = result.GetValue(reference) ?? FindReference();
@@ -72,7 +73,7 @@ internal static class BenchCommand
 
     private sealed record Settings(string Mode, int Size, int Batch, int Base, int Depth, float Dropout, int Steps, int Warmup, ulong Seed);
 
-    private static JsonObject Run(Settings s)
+    private static JsonObject Run(Settings s, bool profile)
     {
         torch.manual_seed(s.Seed);
         using var model = new UNet(1, 1, s.Base, s.Depth, s.Dropout);
@@ -82,6 +83,7 @@ internal static class BenchCommand
         var times = new List<double>();
         for (int i = 0; i < s.Warmup + s.Steps; i++)
         {
+            Profiler.Enabled = profile && i >= s.Warmup;
             var clock = Stopwatch.StartNew();
             using (torch.NewDisposeScope())
             {
@@ -103,6 +105,8 @@ internal static class BenchCommand
             if (i >= s.Warmup) times.Add(clock.Elapsed.TotalSeconds);
             Console.Error.WriteLine($"step {i + 1}/{s.Warmup + s.Steps}: {clock.Elapsed.TotalMilliseconds:F1} ms{(i < s.Warmup ? " (warm-up)" : "")}");
         }
+        foreach (var (name, ms, calls) in Profiler.Report())
+            Console.Error.WriteLine($"{name,-28} {ms / s.Steps,9:F2} ms/step {calls / s.Steps,6} calls/step");
         times.Sort();
         double median = times.Count % 2 == 1 ? times[times.Count / 2] : (times[times.Count / 2 - 1] + times[times.Count / 2]) / 2;
         long flops = model.ConvFlops(s.Size, s.Size) * (s.Mode == "train" ? 3 : 1);

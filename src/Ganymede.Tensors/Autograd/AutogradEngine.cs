@@ -40,7 +40,8 @@ internal static class AutogradEngine
                     AccumulateIntoLeaf(tensor, g);
                     continue;
                 }
-                var inputGrads = node.Backward(g);
+                Tensor?[] inputGrads;
+                using (Profiler.Scope(node.Name + " backward")) inputGrads = node.Backward(g);
                 for (int k = 0; k < node.Inputs.Length; k++)
                 {
                     var input = node.Inputs[k];

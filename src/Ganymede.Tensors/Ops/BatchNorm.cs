@@ -5,12 +5,14 @@ namespace Ganymede.Ops;
 /// <summary>
 /// Batch normalisation over dimension 1 of [N, C, ...]. Training normalises with the batch's statistics
 /// and updates the running ones (momentum, unbiased variance, as PyTorch); evaluation uses the running ones.
+/// Vectorised, parallel over channels for statistics and over planes for the elementwise passes.
 /// </summary>
 internal static class BatchNorm
 {
     public static Tensor Apply(Tensor input, Tensor? runningMean, Tensor? runningVar, Tensor? weight, Tensor? bias,
         bool training, float momentum, float eps)
     {
+        using var profile = Profiler.Scope("batch_norm");
         Binary.CheckFloat("batch_norm", input);
         if (input.dim() < 2) throw new ShapeException($"batch_norm: expects [N, C, ...], got {Shape.Format(input.Shape_)}");
         int n = input.size(0), c = input.size(1);
@@ -25,34 +27,28 @@ internal static class BatchNorm
             throw new ShapeException($"batch_norm: expected more than 1 value per channel when training, got input {Shape.Format(input.Shape_)}");
 
         var x = input.contiguous();
+        var xv = x.Floats;
+        int off = (int)x.Offset;
+        ReadOnlySpan<float> Plane(float[] data, int start, int b, int ch) => data.AsSpan(start + (b * c + ch) * inner, inner);
         var gamma = weight?.ToArray();
         var beta = bias?.ToArray();
         var mean = new float[c];
         var invStd = new float[c];
-        var xv = x.Floats;
-        long off = x.Offset;
         if (training)
         {
+            var variance = new double[c];
             Parallel.For(0, c, ch =>
             {
                 double s = 0, sq = 0;
-                for (int b = 0; b < n; b++)
-                {
-                    long start = off + ((long)b * c + ch) * inner;
-                    for (int i = 0; i < inner; i++) s += xv[start + i];
-                }
-                double mu = s / m;
-                for (int b = 0; b < n; b++)
-                {
-                    long start = off + ((long)b * c + ch) * inner;
-                    for (int i = 0; i < inner; i++) { double d = xv[start + i] - mu; sq += d * d; }
-                }
-                double variance = sq / m;
-                mean[ch] = (float)mu;
-                invStd[ch] = (float)(1 / Math.Sqrt(variance + eps));
-                if (runningMean is not null) runningMean.Floats[runningMean.Offset + ch] = (1 - momentum) * runningMean.Floats[runningMean.Offset + ch] + momentum * (float)mu;
-                if (runningVar is not null) runningVar.Floats[runningVar.Offset + ch] = (1 - momentum) * runningVar.Floats[runningVar.Offset + ch] + momentum * (float)(sq / (m - 1));
+                for (int b = 0; b < n; b++) s += VectorMath.Sum(Plane(xv, off, b, ch));
+                float mu = (float)(s / m);
+                for (int b = 0; b < n; b++) sq += VectorMath.SumSquaredDeviation(Plane(xv, off, b, ch), mu);
+                mean[ch] = mu;
+                variance[ch] = sq / m;
+                invStd[ch] = (float)(1 / Math.Sqrt(sq / m + eps));
             });
+            UpdateRunning(runningMean, mean.Select(v => (double)v).ToArray(), momentum);
+            UpdateRunning(runningVar, variance.Select(v => v * m / (m - 1)).ToArray(), momentum);
         }
         else
         {
@@ -71,8 +67,7 @@ internal static class BatchNorm
         {
             int ch = plane % c;
             float scale = invStd[ch] * (gamma?[ch] ?? 1), shift = (beta?[ch] ?? 0) - mean[ch] * scale;
-            long start = (long)plane * inner;
-            for (int i = 0; i < inner; i++) yv[start + i] = xv[off + start + i] * scale + shift;
+            VectorMath.ScaleShift(xv.AsSpan(off + plane * inner, inner), yv.AsSpan(plane * inner, inner), scale, shift);
         });
 
         Tensor[] inputs = [input, .. weight is null ? Array.Empty<Tensor>() : [weight], .. bias is null ? Array.Empty<Tensor>() : [bias]];
@@ -80,7 +75,7 @@ internal static class BatchNorm
         {
             var d = dy.contiguous();
             var dv = d.Floats;
-            long doff = d.Offset;
+            int doff = (int)d.Offset;
             var sumDy = new double[c];
             var sumDyXhat = new double[c];
             Parallel.For(0, c, ch =>
@@ -88,16 +83,11 @@ internal static class BatchNorm
                 double s1 = 0, s2 = 0;
                 for (int b = 0; b < n; b++)
                 {
-                    long start = ((long)b * c + ch) * inner;
-                    for (int i = 0; i < inner; i++)
-                    {
-                        float g = dv[doff + start + i];
-                        s1 += g;
-                        s2 += g * (xv[off + start + i] - mean[ch]) * invStd[ch];
-                    }
+                    s1 += VectorMath.Sum(Plane(dv, doff, b, ch));
+                    s2 += VectorMath.DotCentred(Plane(dv, doff, b, ch), Plane(xv, off, b, ch), mean[ch]);
                 }
                 sumDy[ch] = s1;
-                sumDyXhat[ch] = s2;
+                sumDyXhat[ch] = s2 * invStd[ch];
             });
             Tensor? dx = null;
             if (input.RequiresGradFlag)
@@ -108,18 +98,11 @@ internal static class BatchNorm
                 {
                     int ch = plane % c;
                     float gs = (gamma?[ch] ?? 1) * invStd[ch];
-                    long start = (long)plane * inner;
-                    if (!training)
-                    {
-                        for (int i = 0; i < inner; i++) dxv[start + i] = dv[doff + start + i] * gs;
-                        return;
-                    }
-                    float a = (float)(sumDy[ch] / m), b2 = (float)(sumDyXhat[ch] / m);
-                    for (int i = 0; i < inner; i++)
-                    {
-                        float xhat = (xv[off + start + i] - mean[ch]) * invStd[ch];
-                        dxv[start + i] = gs * (dv[doff + start + i] - a - xhat * b2);
-                    }
+                    // Training: dx = gs·(dy − mean(dy) − x̂·mean(dy·x̂)), with x̂ = (x − μ)·invStd, folded into dy·p + x·q + r.
+                    float a = training ? (float)(sumDy[ch] / m) : 0, b = training ? (float)(sumDyXhat[ch] / m) : 0;
+                    float q = -gs * b * invStd[ch];
+                    VectorMath.Combine(dv.AsSpan(doff + plane * inner, inner), gs, xv.AsSpan(off + plane * inner, inner), q,
+                        -gs * a - q * mean[ch], dxv.AsSpan(plane * inner, inner));
                 });
             }
             var grads = new List<Tensor?> { dx };
@@ -127,5 +110,14 @@ internal static class BatchNorm
             if (bias is not null) grads.Add(torch.tensor(sumDy.Select(v => (float)v).ToArray()));
             return [.. grads];
         });
+    }
+
+    private static void UpdateRunning(Tensor? running, double[] batchValue, float momentum)
+    {
+        if (running is null) return;
+        var r = running.contiguous();
+        var span = r.Span;
+        for (int ch = 0; ch < span.Length; ch++) span[ch] = (float)((1 - momentum) * span[ch] + momentum * batchValue[ch]);
+        if (!ReferenceEquals(r, running)) running.copy_(r);
     }
 }

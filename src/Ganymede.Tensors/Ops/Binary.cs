@@ -68,6 +68,7 @@ internal static class Binary
     public static Tensor Apply<TOp>(string name, Tensor a, Tensor b) where TOp : struct, IBinaryOp
     {
         CheckFloat(name, a, b);
+        using var profile = Profiler.Scope(name);
         var outShape = Shape.Broadcast(name, a.Shape_.ToArray(), b.Shape_.ToArray());
         var y = Map<TOp>(a, b, outShape);
         return AutogradEngine.Record(y, name, [a, b], g =>

@@ -24,6 +24,7 @@ internal static class Conv
             throw new ShapeException($"conv2d: input {Shape.Format(input.Shape_)} is too small for kernel {r}x{s} with padding {padding} and dilation {dilation}");
         CheckBias("conv2d", bias, k);
 
+        using var profile = Profiler.Scope("conv2d");
         var x = input.contiguous();
         var wt = weight.contiguous();
         var y = Tensor.Empty([n, k, g.OutH, g.OutW], clear: false);
@@ -72,6 +73,7 @@ internal static class Conv
 
         // The convolution this one transposes: from the output [N, cout, outH, outW] to the input [N, cin, h, w].
         var g = new ConvGeometry(n, cout, outH, outW, cin, r, s, stride.H, stride.W, padding.H, padding.W, padding.H, padding.W, dilation.H, dilation.W, groups);
+        using var profile = Profiler.Scope("conv_transpose2d");
         var x = input.contiguous();
         var wt = weight.contiguous();
         var y = Tensor.Empty([n, cout, outH, outW], clear: false);

@@ -22,6 +22,7 @@ public static partial class torch
             total += t.Shape_[d];
         }
         shape[d] = total;
+        using var profile = Profiler.Scope("cat");
         var result = Tensor.Empty(shape, first.dtype, clear: false);
         int offset = 0;
         using (GradMode.NoGrad())

@@ -38,6 +38,7 @@ internal static class Reduce
     public static Tensor Sum(Tensor x, int[]? dims, bool keepdim)
     {
         Binary.CheckFloat("sum", x);
+        using var profile = Profiler.Scope("sum");
         var (blocks, outer, inner, outShape) = Layout("sum", x, dims, keepdim);
         var y = Tensor.Empty(outShape, clear: false);
         var src = blocks.Span;

@@ -35,18 +35,6 @@ internal readonly struct AbsOp : IUnaryOp
     public float Backward(float x, float y, float g) => x > 0 ? g : x < 0 ? -g : 0;
 }
 
-internal readonly struct ReluOp : IUnaryOp
-{
-    public float Forward(float x) => x > 0 ? x : 0;
-    public float Backward(float x, float y, float g) => x > 0 ? g : 0;
-}
-
-internal readonly struct LeakyReluOp(float slope) : IUnaryOp
-{
-    public float Forward(float x) => x > 0 ? x : slope * x;
-    public float Backward(float x, float y, float g) => x > 0 ? g : slope * g;
-}
-
 internal readonly struct SigmoidOp : IUnaryOp
 {
     public float Forward(float x) => x >= 0 ? 1 / (1 + MathF.Exp(-x)) : MathF.Exp(x) / (1 + MathF.Exp(x));
@@ -76,6 +64,7 @@ internal static class Unary
     public static Tensor Apply<TOp>(string name, Tensor x, TOp op) where TOp : struct, IUnaryOp
     {
         Binary.CheckFloat(name, x);
+        using var profile = Profiler.Scope(name);
         var xc = x.contiguous();
         var y = Tensor.Empty(x.shape, clear: false);
         var xs = xc.Span;
