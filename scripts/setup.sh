@@ -6,7 +6,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 packages=(libdnnl2 libopenblas0-pthread)
 if [ "${1:-}" = "--test" ]; then
-  packages+=(python3-numpy)
+  packages+=(python3-numpy python3-nibabel)
 fi
 
 missing=()
