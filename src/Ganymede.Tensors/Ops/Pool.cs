@@ -50,7 +50,7 @@ internal static class Pool
         {
             long inBase = xOff + (long)plane * g.H * g.W;
             int outBase = plane * g.OH * g.OW;
-            if (g is { KH: 2, KW: 2, SH: 2, SW: 2, PH: 0, PW: 0 })
+            if (g is { KH: 2, KW: 2, SH: 2, SW: 2, PH: 0, PW: 0 } && g.OH * 2 <= g.H && g.OW * 2 <= g.W)
             {
                 MaxPool2x2(xs.AsSpan((int)inBase, g.H * g.W), g.W, ys.AsSpan(outBase, g.OH * g.OW), argmax.AsSpan(outBase, g.OH * g.OW), g.OH, g.OW);
                 return;
