@@ -67,6 +67,7 @@ public sealed partial class Tensor
         var d = Span;
         var s = src.Span;
         for (int i = 0; i < d.Length; i++) d[i] += alpha * s[i];
+        InvalidateBlocked();
         return this;
     }
 
@@ -75,6 +76,7 @@ public sealed partial class Tensor
     {
         var d = Span;
         for (int i = 0; i < d.Length; i++) d[i] *= value;
+        InvalidateBlocked();
         return this;
     }
 
@@ -82,6 +84,7 @@ public sealed partial class Tensor
     public Tensor fill_(float value)
     {
         Span.Fill(value);
+        InvalidateBlocked();
         return this;
     }
 

@@ -152,6 +152,7 @@ public sealed partial class Tensor
         if (src.dtype != dtype) throw new DTypeException($"copy_: source is {src.dtype.Name()}, destination {dtype.Name()}");
         Shape.Broadcast("copy_", _shape, src._shape);
         StridedLoops.Copy(src, this);
+        InvalidateBlocked();
         return this;
     }
 

@@ -1,5 +1,6 @@
 using System.Text;
 using Ganymede.Autograd;
+using Ganymede.Ops;
 using Ganymede.Storage;
 
 namespace Ganymede;
@@ -15,13 +16,28 @@ public sealed partial class Tensor : IDisposable
     private readonly int[] _strides;
     private bool _disposed;
 
+    private TensorStorage? _storage;
+    private float[]? _blocked;
+    private readonly DType _dtype;
+
     internal Tensor(TensorStorage storage, int[] shape, int[] strides, long offset)
     {
-        Storage = storage;
+        _storage = storage;
+        _dtype = storage.DType;
         _shape = shape;
         _strides = strides;
         Offset = offset;
         storage.AddRef();
+        DisposeScope.Track(this);
+    }
+
+    /// <summary>A float32 [N, C, H, W] tensor whose only memory is in the blocked nChw16c layout (see <see cref="Ops.BlockedLayout"/>).</summary>
+    private Tensor(float[] blocked, int[] shape)
+    {
+        _blocked = blocked;
+        _dtype = DType.Float32;
+        _shape = shape;
+        _strides = Shape.ContiguousStrides(shape);
         DisposeScope.Track(this);
     }
 
@@ -33,11 +49,21 @@ public sealed partial class Tensor : IDisposable
         return new Tensor(TensorStorage.Allocate(dtype, Shape.Numel(shape), clear), (int[])shape.Clone(), Shape.ContiguousStrides(shape), 0);
     }
 
-    internal TensorStorage Storage { get; }
+    /// <summary>
+    /// The plain (row-major, strided) memory. A tensor made in the blocked layout gets it on first use,
+    /// by a reorder, so code that knows nothing of layouts always sees plain data.
+    /// </summary>
+    internal TensorStorage Storage => _storage ?? MaterializePlain();
+
+    /// <summary>The nChw16c memory of a float32 [N, C, H, W] tensor with C a multiple of 16, made by a reorder on first use.</summary>
+    internal float[] Blocked => _blocked ?? MaterializeBlocked();
+
+    /// <summary>Whether this tensor's memory is (also) in the blocked layout, so blocked-aware operations can skip a reorder.</summary>
+    internal bool HasBlocked => _blocked is not null;
 
     internal long Offset { get; }
 
-    public DType dtype => Storage.DType;
+    public DType dtype => _dtype;
 
     /// <summary>The sizes of each dimension (a copy: tensors are immutable in shape).</summary>
     public int[] shape => (int[])_shape.Clone();
@@ -134,7 +160,44 @@ public sealed partial class Tensor : IDisposable
         if (_disposed) return;
         _disposed = true;
         GradFn = null;
-        Storage.Release();
+        _storage?.Release();
+        if (_blocked is not null) BufferPool.Return(_blocked);
+        _blocked = null;
+    }
+
+    internal static Tensor EmptyBlocked(int[] shape)
+    {
+        BlockedLayout.CheckEligible("blocked tensor", shape);
+        return new Tensor(BufferPool.Rent<float>((int)Shape.Numel(shape), clear: false), (int[])shape.Clone());
+    }
+
+    private TensorStorage MaterializePlain()
+    {
+        CheckAlive();
+        var storage = TensorStorage.Allocate(DType.Float32, numel(), clear: false);
+        BlockedLayout.ToPlain(_blocked!, _shape, storage.Floats);
+        storage.AddRef();
+        _storage = storage;
+        return storage;
+    }
+
+    private float[] MaterializeBlocked()
+    {
+        CheckAlive();
+        BlockedLayout.CheckEligible("blocked layout", _shape);
+        var plain = contiguous();
+        var blocked = BufferPool.Rent<float>((int)numel(), clear: false);
+        BlockedLayout.ToBlocked(plain.Floats, (int)plain.Offset, _shape, blocked);
+        _blocked = blocked;
+        return blocked;
+    }
+
+    /// <summary>Drops the blocked copy after the plain memory was written in place, so the two never disagree.</summary>
+    internal void InvalidateBlocked()
+    {
+        if (_blocked is null || _storage is null) return;
+        BufferPool.Return(_blocked);
+        _blocked = null;
     }
 
     internal Tensor CheckAlive() =>

@@ -9,6 +9,12 @@ public interface IBackend
 {
     string Name { get; }
 
+    /// <summary>
+    /// Whether [N, C, H, W] activations with <paramref name="channels"/> channels should be kept in the blocked
+    /// nChw16c layout between operations. A geometry's XBlocked/YBlocked flags then say which buffers are blocked.
+    /// </summary>
+    bool PrefersBlocked(int channels);
+
     /// <summary>C[m, n] = A[m, k] · B[k, n] + beta · C (A or B stored transposed when asked).</summary>
     void Gemm(bool transA, bool transB, int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, float beta, Span<float> c);
 

@@ -25,6 +25,9 @@ public sealed unsafe class NativeBackend : IBackend
 
     public string Name => "native";
 
+    /// <summary>oneDNN's AVX-512 convolutions use 16-channel blocks; activations with such channel counts stay blocked.</summary>
+    public bool PrefersBlocked(int channels) => channels % 16 == 0;
+
     /// <summary>OpenBLAS's kernel family and threading, for start-up logs ("Cooperlake", 1 = pthreads).</summary>
     public static string Describe() =>
         $"openblas core={OpenBlas.CoreName} threads={OpenBlas.openblas_get_num_threads()} parallel={OpenBlas.openblas_get_parallel()}";
@@ -104,8 +107,8 @@ public sealed unsafe class NativeBackend : IBackend
         if (pass == ConvPass.Forward)
         {
             DnnlPrimitive.ArgSpec[] args = hasBias
-                ? [new(Dnnl.ArgSrc, Dnnl.QuerySrcMd, src, false), new(Dnnl.ArgWeights, Dnnl.QueryWeightsMd, wts, false), new(Dnnl.ArgBias, Dnnl.QueryPlain, bias, false), new(Dnnl.ArgDst, Dnnl.QueryDstMd, dst, true)]
-                : [new(Dnnl.ArgSrc, Dnnl.QuerySrcMd, src, false), new(Dnnl.ArgWeights, Dnnl.QueryWeightsMd, wts, false), new(Dnnl.ArgDst, Dnnl.QueryDstMd, dst, true)];
+                ? [new(Dnnl.ArgSrc, Dnnl.QuerySrcMd, src, false, g.XBlocked), new(Dnnl.ArgWeights, Dnnl.QueryWeightsMd, wts, false), new(Dnnl.ArgBias, Dnnl.QueryPlain, bias, false), new(Dnnl.ArgDst, Dnnl.QueryDstMd, dst, true, g.YBlocked)]
+                : [new(Dnnl.ArgSrc, Dnnl.QuerySrcMd, src, false, g.XBlocked), new(Dnnl.ArgWeights, Dnnl.QueryWeightsMd, wts, false), new(Dnnl.ArgDst, Dnnl.QueryDstMd, dst, true, g.YBlocked)];
             return new DnnlPrimitive(_dnnl, forwardPd, args);
         }
         try
@@ -119,15 +122,15 @@ public sealed unsafe class NativeBackend : IBackend
                         &srcAny, &wtsAny, &dstAny, s, d, l, r), $"convolution backward-data desc ({g})");
                 Dnnl.Check(Dnnl.dnnl_primitive_desc_create(out pd, &backward, IntPtr.Zero, _dnnl.Engine, forwardPd), $"convolution backward-data ({g})");
                 return new DnnlPrimitive(_dnnl, pd,
-                    [new(Dnnl.ArgDiffDst, Dnnl.QueryDiffDstMd, dst, false), new(Dnnl.ArgWeights, Dnnl.QueryWeightsMd, wts, false), new(Dnnl.ArgDiffSrc, Dnnl.QueryDiffSrcMd, src, true)]);
+                    [new(Dnnl.ArgDiffDst, Dnnl.QueryDiffDstMd, dst, false, g.YBlocked), new(Dnnl.ArgWeights, Dnnl.QueryWeightsMd, wts, false), new(Dnnl.ArgDiffSrc, Dnnl.QueryDiffSrcMd, src, true, g.XBlocked)]);
             }
             fixed (long* s = strides) fixed (long* d = dilates) fixed (long* l = padL) fixed (long* r = padR)
                 Dnnl.Check(Dnnl.dnnl_dilated_convolution_backward_weights_desc_init(&backward, Dnnl.ConvolutionDirect,
                     &srcAny, &wtsAny, biasPtr, &dstAny, s, d, l, r), $"convolution backward-weights desc ({g})");
             Dnnl.Check(Dnnl.dnnl_primitive_desc_create(out pd, &backward, IntPtr.Zero, _dnnl.Engine, forwardPd), $"convolution backward-weights ({g})");
             DnnlPrimitive.ArgSpec[] wargs = hasBias
-                ? [new(Dnnl.ArgSrc, Dnnl.QuerySrcMd, src, false), new(Dnnl.ArgDiffDst, Dnnl.QueryDiffDstMd, dst, false), new(Dnnl.ArgDiffWeights, Dnnl.QueryDiffWeightsMd, wts, true), new(Dnnl.ArgDiffBias, Dnnl.QueryPlain, bias, true)]
-                : [new(Dnnl.ArgSrc, Dnnl.QuerySrcMd, src, false), new(Dnnl.ArgDiffDst, Dnnl.QueryDiffDstMd, dst, false), new(Dnnl.ArgDiffWeights, Dnnl.QueryDiffWeightsMd, wts, true)];
+                ? [new(Dnnl.ArgSrc, Dnnl.QuerySrcMd, src, false, g.XBlocked), new(Dnnl.ArgDiffDst, Dnnl.QueryDiffDstMd, dst, false, g.YBlocked), new(Dnnl.ArgDiffWeights, Dnnl.QueryDiffWeightsMd, wts, true), new(Dnnl.ArgDiffBias, Dnnl.QueryPlain, bias, true)]
+                : [new(Dnnl.ArgSrc, Dnnl.QuerySrcMd, src, false, g.XBlocked), new(Dnnl.ArgDiffDst, Dnnl.QueryDiffDstMd, dst, false, g.YBlocked), new(Dnnl.ArgDiffWeights, Dnnl.QueryDiffWeightsMd, wts, true)];
             return new DnnlPrimitive(_dnnl, pd, wargs);
         }
         finally

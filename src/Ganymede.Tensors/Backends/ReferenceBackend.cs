@@ -8,6 +8,8 @@ public sealed class ReferenceBackend : IBackend
 {
     public string Name => "reference";
 
+    public bool PrefersBlocked(int channels) => false;
+
     public void Gemm(bool transA, bool transB, int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, float beta, Span<float> c)
     {
         for (int i = 0; i < m; i++)
@@ -22,6 +24,7 @@ public sealed class ReferenceBackend : IBackend
 
     public void Conv2dForward(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y)
     {
+        CheckPlain(g);
         int cg = g.C / g.Groups, kg = g.K / g.Groups, oh = g.OutH, ow = g.OutW;
         for (int n = 0; n < g.N; n++)
             for (int k = 0; k < g.K; k++)
@@ -47,6 +50,7 @@ public sealed class ReferenceBackend : IBackend
 
     public void Conv2dBackwardData(in ConvGeometry g, ReadOnlySpan<float> w, ReadOnlySpan<float> dy, Span<float> dx)
     {
+        CheckPlain(g);
         int cg = g.C / g.Groups, kg = g.K / g.Groups, oh = g.OutH, ow = g.OutW;
         dx.Clear();
         for (int n = 0; n < g.N; n++)
@@ -72,6 +76,7 @@ public sealed class ReferenceBackend : IBackend
 
     public void Conv2dBackwardWeights(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, Span<float> dbias)
     {
+        CheckPlain(g);
         int cg = g.C / g.Groups, kg = g.K / g.Groups, oh = g.OutH, ow = g.OutW;
         for (int k = 0; k < g.K; k++)
         {
@@ -98,5 +103,10 @@ public sealed class ReferenceBackend : IBackend
                 for (int i = 0; i < oh * ow; i++) b += dy[(n * g.K + k) * oh * ow + i];
             dbias[k] = (float)b;
         }
+    }
+
+    private static void CheckPlain(in ConvGeometry g)
+    {
+        if (g.XBlocked || g.YBlocked) throw new ArgumentException("the reference backend works on plain NCHW buffers only");
     }
 }

@@ -39,6 +39,9 @@ internal static unsafe partial class Dnnl
     public const int TagAbcd = 5;
     public const int TagAbcde = 7;
 
+    /// <summary>nChw16c: channels in blocks of 16 (dnnl_aBcd16b).</summary>
+    public const int TagABcd16b = 69;
+
     public const int ForwardTraining = 64;
     public const int ForwardInference = 96;
     public const int BackwardData = 160;

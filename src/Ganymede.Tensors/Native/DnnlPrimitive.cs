@@ -10,8 +10,8 @@ namespace Ganymede.Native;
 /// </summary>
 internal sealed unsafe class DnnlPrimitive : IDisposable
 {
-    /// <summary>One execution argument: the user's plain layout, and the primitive's own when it differs.</summary>
-    public readonly record struct ArgSpec(int Arg, int Query, long[] Dims, bool IsOutput);
+    /// <summary>One execution argument: the user's layout (plain, or nChw16c when <paramref name="Blocked"/>), and the primitive's own when it differs.</summary>
+    public readonly record struct ArgSpec(int Arg, int Query, long[] Dims, bool IsOutput, bool Blocked = false);
 
     private sealed class Binding
     {
@@ -39,7 +39,7 @@ internal sealed unsafe class DnnlPrimitive : IDisposable
 
     private Binding Bind(ArgSpec spec)
     {
-        var user = Dnnl.Plain(spec.Dims, Dnnl.PlainTag(spec.Dims.Length));
+        var user = Dnnl.Plain(spec.Dims, spec.Blocked ? Dnnl.TagABcd16b : Dnnl.PlainTag(spec.Dims.Length));
         Dnnl.Check(Dnnl.dnnl_memory_create(out var userMem, &user, _ctx.Engine, Dnnl.MemoryNone), "memory_create");
         var binding = new Binding { Arg = spec.Arg, IsOutput = spec.IsOutput, UserMemory = userMem, PrimitiveMemory = userMem };
         var chosen = spec.Query == Dnnl.QueryPlain ? null : Dnnl.dnnl_primitive_desc_query_md(_pd, spec.Query, 0);

@@ -13,19 +13,17 @@ internal static class Activations
     {
         using var profile = Profiler.Scope(name);
         Binary.CheckFloat(name, input);
-        var x = input.contiguous();
-        var y = Tensor.Empty(input.shape, clear: false);
-        var xa = x.Floats;
-        var ya = y.Floats;
-        int xo = (int)x.Offset;
-        Chunks.For(ya.Length == 0 ? 0 : (int)y.numel(), (start, end) => Forward(xa.AsSpan(xo + start, end - start), ya.AsSpan(start, end - start), slope));
+        // Elementwise, so any layout works as long as input, output and gradients share it.
+        bool blocked = BlockedLayout.Prefer(input);
+        var (xa, xo) = BlockedLayout.Raw(input, blocked);
+        var y = BlockedLayout.Empty(input.shape, blocked);
+        var ya = BlockedLayout.Out(y, blocked);
+        Chunks.For((int)y.numel(), (start, end) => Forward(xa.AsSpan(xo + start, end - start), ya.AsSpan(start, end - start), slope));
         return AutogradEngine.Record(y, name, [input], g =>
         {
-            var gc = g.contiguous();
-            var dx = Tensor.Empty(input.shape, clear: false);
-            var ga = gc.Floats;
-            var da = dx.Floats;
-            int go = (int)gc.Offset;
+            var (ga, go) = BlockedLayout.Raw(g, blocked);
+            var dx = BlockedLayout.Empty(input.shape, blocked);
+            var da = BlockedLayout.Out(dx, blocked);
             Chunks.For((int)dx.numel(), (start, end) =>
                 Backward(xa.AsSpan(xo + start, end - start), ga.AsSpan(go + start, end - start), da.AsSpan(start, end - start), slope));
             return [dx];

@@ -19,31 +19,31 @@ internal static class Conv
         var (k, cg, r, s) = (weight.size(0), weight.size(1), weight.size(2), weight.size(3));
         CheckGroups("conv2d", groups, c, k, cg, input, weight);
         CheckPositive("conv2d", stride, dilation, padding);
-        var g = new ConvGeometry(n, c, h, w, k, r, s, stride.H, stride.W, padding.H, padding.W, padding.H, padding.W, dilation.H, dilation.W, groups);
+        var backend = Backend.Current;
+        var g = new ConvGeometry(n, c, h, w, k, r, s, stride.H, stride.W, padding.H, padding.W, padding.H, padding.W, dilation.H, dilation.W, groups,
+            backend.PrefersBlocked(c), backend.PrefersBlocked(k));
         if (g.OutH <= 0 || g.OutW <= 0)
             throw new ShapeException($"conv2d: input {Shape.Format(input.Shape_)} is too small for kernel {r}x{s} with padding {padding} and dilation {dilation}");
         CheckBias("conv2d", bias, k);
 
         using var profile = Profiler.Scope("conv2d");
-        var x = input.contiguous();
         var wt = weight.contiguous();
-        var y = Tensor.Empty([n, k, g.OutH, g.OutW], clear: false);
-        Backend.Current.Conv2dForward(g, x.Span, wt.Span, bias is null ? default : bias.contiguous().Span, y.Span);
+        var y = BlockedLayout.Empty([n, k, g.OutH, g.OutW], g.YBlocked);
+        backend.Conv2dForward(g, BlockedLayout.Data(input, g.XBlocked), wt.Span, bias is null ? default : bias.contiguous().Span, BlockedLayout.Data(y, g.YBlocked));
         Tensor[] inputs = bias is null ? [input, weight] : [input, weight, bias];
         return AutogradEngine.Record(y, "conv2d", inputs, dy =>
         {
-            var dyc = dy.contiguous();
             Tensor? dx = null, dw = null, db = null;
             if (input.RequiresGradFlag)
             {
-                dx = Tensor.Empty(input.shape, clear: false);
-                Backend.Current.Conv2dBackwardData(g, wt.Span, dyc.Span, dx.Span);
+                dx = BlockedLayout.Empty(input.shape, g.XBlocked);
+                backend.Conv2dBackwardData(g, wt.Span, BlockedLayout.Data(dy, g.YBlocked), BlockedLayout.Data(dx, g.XBlocked));
             }
             if (weight.RequiresGradFlag || bias?.RequiresGradFlag == true)
             {
                 dw = Tensor.Empty(weight.shape, clear: false);
                 db = bias is null ? null : Tensor.Empty([k], clear: false);
-                Backend.Current.Conv2dBackwardWeights(g, x.Span, dyc.Span, dw.Span, db is null ? default : db.Span);
+                backend.Conv2dBackwardWeights(g, BlockedLayout.Data(input, g.XBlocked), BlockedLayout.Data(dy, g.YBlocked), dw.Span, db is null ? default : db.Span);
             }
             return bias is null ? [dx, dw] : [dx, dw, db];
         });
@@ -72,43 +72,31 @@ internal static class Conv
         CheckBias("conv_transpose2d", bias, cout);
 
         // The convolution this one transposes: from the output [N, cout, outH, outW] to the input [N, cin, h, w].
-        var g = new ConvGeometry(n, cout, outH, outW, cin, r, s, stride.H, stride.W, padding.H, padding.W, padding.H, padding.W, dilation.H, dilation.W, groups);
+        var backend = Backend.Current;
+        var g = new ConvGeometry(n, cout, outH, outW, cin, r, s, stride.H, stride.W, padding.H, padding.W, padding.H, padding.W, dilation.H, dilation.W, groups,
+            backend.PrefersBlocked(cout), backend.PrefersBlocked(cin));
         using var profile = Profiler.Scope("conv_transpose2d");
-        var x = input.contiguous();
         var wt = weight.contiguous();
-        var y = Tensor.Empty([n, cout, outH, outW], clear: false);
-        Backend.Current.Conv2dBackwardData(g, wt.Span, x.Span, y.Span);
-        if (bias is not null) AddChannelBias(y, bias.contiguous().Span);
+        var y = BlockedLayout.Empty([n, cout, outH, outW], g.XBlocked);
+        backend.Conv2dBackwardData(g, wt.Span, BlockedLayout.Data(input, g.YBlocked), BlockedLayout.Data(y, g.XBlocked));
+        if (bias is not null) ChannelOps.AddBias(y, bias.ToArray(), g.XBlocked);
         Tensor[] inputs = bias is null ? [input, weight] : [input, weight, bias];
         return AutogradEngine.Record(y, "conv_transpose2d", inputs, dy =>
         {
-            var dyc = dy.contiguous();
             Tensor? dx = null, dw = null, db = null;
             if (input.RequiresGradFlag)
             {
-                dx = Tensor.Empty(input.shape, clear: false);
-                Backend.Current.Conv2dForward(g, dyc.Span, wt.Span, default, dx.Span);
+                dx = BlockedLayout.Empty(input.shape, g.YBlocked);
+                backend.Conv2dForward(g, BlockedLayout.Data(dy, g.XBlocked), wt.Span, default, BlockedLayout.Data(dx, g.YBlocked));
             }
             if (weight.RequiresGradFlag)
             {
                 dw = Tensor.Empty(weight.shape, clear: false);
-                Backend.Current.Conv2dBackwardWeights(g, dyc.Span, x.Span, dw.Span, default);
+                backend.Conv2dBackwardWeights(g, BlockedLayout.Data(dy, g.XBlocked), BlockedLayout.Data(input, g.YBlocked), dw.Span, default);
             }
-            if (bias?.RequiresGradFlag == true) db = dyc.sum([0, 2, 3]);
+            if (bias?.RequiresGradFlag == true) db = torch.tensor(ChannelOps.Sum(dy, g.XBlocked));
             return bias is null ? [dx, dw] : [dx, dw, db];
         });
-    }
-
-    private static void AddChannelBias(Tensor y, ReadOnlySpan<float> bias)
-    {
-        var d = y.Span;
-        int channels = y.size(1), plane = y.size(2) * y.size(3);
-        for (int i = 0; i < d.Length; i += plane)
-        {
-            float b = bias[i / plane % channels];
-            var p = d.Slice(i, plane);
-            for (int j = 0; j < p.Length; j++) p[j] += b;
-        }
     }
 
     private static void CheckGroups(string op, int groups, int c, int k, int cg, Tensor input, Tensor weight)
