@@ -1,7 +1,8 @@
 namespace Ganymede.Backends;
 
 /// <summary>
-/// The compute-heavy primitives, over plain contiguous row-major buffers. Everything else in the
+/// The compute-heavy primitives, over raw contiguous buffers (plain row-major, or blocked where a
+/// geometry says so). Everything else in the
 /// engine is composed from these or written once in managed code. Two implementations: the
 /// reference (plain loops, the oracle for tests) and the native one (oneDNN and OpenBLAS).
 /// </summary>
@@ -26,4 +27,29 @@ public interface IBackend
 
     /// <summary>dw (and dbias when not empty) = the gradients of the weights (overwritten).</summary>
     void Conv2dBackwardWeights(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, Span<float> dbias);
+
+    /// <summary>
+    /// y = (x − mean)/√(variance + eps)·scale + shift per channel. Training computes the batch mean and biased
+    /// variance into <paramref name="mean"/> and <paramref name="variance"/>; evaluation reads them.
+    /// </summary>
+    void BatchNormForward(in NormGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift,
+        Span<float> mean, Span<float> variance, Span<float> y);
+
+    /// <summary>dx, dscale and dshift from dy, with the statistics the forward pass used.</summary>
+    void BatchNormBackward(in NormGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> scale,
+        ReadOnlySpan<float> mean, ReadOnlySpan<float> variance, Span<float> dx, Span<float> dscale, Span<float> dshift);
+
+    /// <summary>Bytes the max-pooling forward pass records for its backward (which input won each window).</summary>
+    int MaxPoolWorkspaceBytes(in PoolGeometry g);
+
+    void MaxPool2dForward(in PoolGeometry g, ReadOnlySpan<float> x, Span<float> y, Span<byte> workspace);
+
+    /// <summary>dx (overwritten) from dy and the forward pass's workspace.</summary>
+    void MaxPool2dBackward(in PoolGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<byte> workspace, Span<float> dx);
+
+    /// <summary>y = x > 0 ? x : slope·x, elementwise (any layout).</summary>
+    void LeakyReluForward(ReadOnlySpan<float> x, Span<float> y, float slope);
+
+    /// <summary>dx = x > 0 ? dy : slope·dy.</summary>
+    void LeakyReluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, float slope);
 }

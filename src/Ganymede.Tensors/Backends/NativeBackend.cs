@@ -8,7 +8,7 @@ namespace Ganymede.Backends;
 /// cached. Both libraries thread over the two cores themselves; they are only ever called from one
 /// managed thread at a time, so no library's threads run inside another's (see cpu-performance.md §3).
 /// </summary>
-public sealed unsafe class NativeBackend : IBackend
+public sealed unsafe partial class NativeBackend : IBackend
 {
     private enum ConvPass { Forward, BackwardData, BackwardWeights }
 

@@ -4,7 +4,7 @@ namespace Ganymede.Backends;
 /// Plain managed loops, written to be obviously right rather than fast: the oracle the native backend
 /// is tested against, and the fallback when the native libraries are not installed.
 /// </summary>
-public sealed class ReferenceBackend : IBackend
+public sealed partial class ReferenceBackend : IBackend
 {
     public string Name => "reference";
 
@@ -105,8 +105,5 @@ public sealed class ReferenceBackend : IBackend
         }
     }
 
-    private static void CheckPlain(in ConvGeometry g)
-    {
-        if (g.XBlocked || g.YBlocked) throw new ArgumentException("the reference backend works on plain NCHW buffers only");
-    }
+    private static void CheckPlain(in ConvGeometry g) => CheckPlain(g.XBlocked || g.YBlocked);
 }

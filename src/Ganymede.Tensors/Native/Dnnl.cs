@@ -46,7 +46,14 @@ internal static unsafe partial class Dnnl
     public const int ForwardInference = 96;
     public const int BackwardData = 160;
     public const int BackwardWeights = 192;
+    public const int Backward = 128;
     public const int ConvolutionDirect = 0x1;
+    public const int EltwiseRelu = 0x1f;
+    public const int PoolingMax = 0x1ff;
+
+    public const uint UseGlobalStats = 0x1;
+    public const uint UseScale = 0x8;
+    public const uint UseShift = 0x10;
 
     /// <summary>No query: the argument is always in the plain layout (1-D biases).</summary>
     public const int QueryPlain = 0;
@@ -56,6 +63,7 @@ internal static unsafe partial class Dnnl
     public const int QueryDiffWeightsMd = 132;
     public const int QueryDstMd = 133;
     public const int QueryDiffDstMd = 134;
+    public const int QueryWorkspaceMd = 135;
 
     public const int ArgSrc = 1;
     public const int ArgDst = 17;
@@ -65,6 +73,13 @@ internal static unsafe partial class Dnnl
     public const int ArgDiffDst = 145;
     public const int ArgDiffWeights = 161;
     public const int ArgDiffBias = 169;
+    public const int ArgMean = 49;
+    public const int ArgVariance = 50;
+    public const int ArgScale = 51;
+    public const int ArgShift = 52;
+    public const int ArgWorkspace = 64;
+    public const int ArgDiffScale = 255;
+    public const int ArgDiffShift = 256;
     public const int ArgFrom = 1;
     public const int ArgTo = 17;
 
@@ -112,6 +127,26 @@ internal static unsafe partial class Dnnl
     public static partial int dnnl_dilated_convolution_backward_weights_desc_init(OpDesc* desc, int algKind,
         MemoryDesc* src, MemoryDesc* diffWeights, MemoryDesc* diffBias, MemoryDesc* diffDst,
         long* strides, long* dilates, long* paddingL, long* paddingR);
+
+    [LibraryImport(NativeLibraries.Dnnl)]
+    public static partial int dnnl_batch_normalization_forward_desc_init(OpDesc* desc, int propKind, MemoryDesc* data, float epsilon, uint flags);
+
+    [LibraryImport(NativeLibraries.Dnnl)]
+    public static partial int dnnl_batch_normalization_backward_desc_init(OpDesc* desc, int propKind, MemoryDesc* diffData, MemoryDesc* data, float epsilon, uint flags);
+
+    [LibraryImport(NativeLibraries.Dnnl)]
+    public static partial int dnnl_eltwise_forward_desc_init(OpDesc* desc, int propKind, int algKind, MemoryDesc* data, float alpha, float beta);
+
+    [LibraryImport(NativeLibraries.Dnnl)]
+    public static partial int dnnl_eltwise_backward_desc_init(OpDesc* desc, int algKind, MemoryDesc* diffData, MemoryDesc* data, float alpha, float beta);
+
+    [LibraryImport(NativeLibraries.Dnnl)]
+    public static partial int dnnl_pooling_v2_forward_desc_init(OpDesc* desc, int propKind, int algKind, MemoryDesc* src, MemoryDesc* dst,
+        long* strides, long* kernel, long* dilation, long* paddingL, long* paddingR);
+
+    [LibraryImport(NativeLibraries.Dnnl)]
+    public static partial int dnnl_pooling_v2_backward_desc_init(OpDesc* desc, int algKind, MemoryDesc* diffSrc, MemoryDesc* diffDst,
+        long* strides, long* kernel, long* dilation, long* paddingL, long* paddingR);
 
     [LibraryImport(NativeLibraries.Dnnl)]
     public static partial int dnnl_primitive_desc_create(out IntPtr pd, void* opDesc, IntPtr attr, IntPtr engine, IntPtr hintForward);

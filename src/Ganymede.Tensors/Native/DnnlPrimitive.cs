@@ -10,8 +10,12 @@ namespace Ganymede.Native;
 /// </summary>
 internal sealed unsafe class DnnlPrimitive : IDisposable
 {
-    /// <summary>One execution argument: the user's layout (plain, or nChw16c when <paramref name="Blocked"/>), and the primitive's own when it differs.</summary>
-    public readonly record struct ArgSpec(int Arg, int Query, long[] Dims, bool IsOutput, bool Blocked = false);
+    /// <summary>
+    /// One execution argument: the user's layout (plain, or nChw16c when <paramref name="Blocked"/>), and the
+    /// primitive's own when it differs. Null <paramref name="Dims"/> marks an opaque buffer (a workspace) whose
+    /// layout is whatever the primitive says, passed through untouched.
+    /// </summary>
+    public readonly record struct ArgSpec(int Arg, int Query, long[]? Dims, bool IsOutput, bool Blocked = false);
 
     private sealed class Binding
     {
@@ -37,8 +41,16 @@ internal sealed unsafe class DnnlPrimitive : IDisposable
         for (int i = 0; i < args.Length; i++) _bindings[i] = Bind(args[i]);
     }
 
+    /// <summary>Bytes of the primitive's own memory for a query (e.g. its workspace).</summary>
+    public long QueryBytes(int query) => (long)Dnnl.dnnl_memory_desc_get_size(Dnnl.dnnl_primitive_desc_query_md(_pd, query, 0));
+
     private Binding Bind(ArgSpec spec)
     {
+        if (spec.Dims is null)
+        {
+            Dnnl.Check(Dnnl.dnnl_memory_create(out var opaque, Dnnl.dnnl_primitive_desc_query_md(_pd, spec.Query, 0), _ctx.Engine, Dnnl.MemoryNone), "memory_create");
+            return new Binding { Arg = spec.Arg, IsOutput = spec.IsOutput, UserMemory = opaque, PrimitiveMemory = opaque };
+        }
         var user = Dnnl.Plain(spec.Dims, spec.Blocked ? Dnnl.TagABcd16b : Dnnl.PlainTag(spec.Dims.Length));
         Dnnl.Check(Dnnl.dnnl_memory_create(out var userMem, &user, _ctx.Engine, Dnnl.MemoryNone), "memory_create");
         var binding = new Binding { Arg = spec.Arg, IsOutput = spec.IsOutput, UserMemory = userMem, PrimitiveMemory = userMem };

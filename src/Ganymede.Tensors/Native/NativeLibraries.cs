@@ -26,7 +26,6 @@ internal static partial class NativeLibraries
     {
         if (Interlocked.Exchange(ref _initialized, 1) == 1) return;
         PrepareOpenBlasEnvironment();
-        PrepareOpenMpEnvironment();
         NativeLibrary.SetDllImportResolver(typeof(NativeLibraries).Assembly, Resolve);
     }
 
@@ -71,20 +70,7 @@ internal static partial class NativeLibraries
         Environment.SetEnvironmentVariable("OPENBLAS_CORETYPE", null);
     }
 
-    /// <summary>
-    /// oneDNN's OpenMP threads spin after each primitive by default, which takes the cores away from the
-    /// managed kernels (batch norm, pooling) that run between convolutions. Passive waiting hands them back;
-    /// a user's own OMP_WAIT_POLICY is kept. libgomp reads it when it loads with oneDNN, so this runs first.
-    /// </summary>
-    private static void PrepareOpenMpEnvironment()
-    {
-        if (Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is not null) return;
-        _ = setenv("OMP_WAIT_POLICY", "passive", 0);
-    }
-
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
     private static partial int unsetenv(string name);
 
-    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int setenv(string name, string value, int overwrite);
 }

@@ -81,6 +81,14 @@ internal static class Binary
 
     private static Tensor Map<TOp>(Tensor a, Tensor b, int[] outShape) where TOp : struct, IBinaryOp
     {
+        if (a.HasBlocked && b.HasBlocked && Shape.SameShape(a.Shape_, b.Shape_))
+        {
+            // Same shape, same layout: elementwise over the raw blocked memory, and the result stays blocked.
+            var blocked = Tensor.EmptyBlocked(outShape);
+            var (av, bv, yv) = (a.Blocked, b.Blocked, blocked.Blocked);
+            for (int i = 0; i < yv.Length; i++) yv[i] = TOp.Forward(av[i], bv[i]);
+            return blocked;
+        }
         var y = Tensor.Empty(outShape, clear: false);
         var yd = y.Span;
         if (a.is_contiguous() && b.is_contiguous() && Shape.SameShape(a.Shape_, b.Shape_))

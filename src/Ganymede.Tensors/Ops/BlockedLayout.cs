@@ -55,14 +55,43 @@ internal static class BlockedLayout
     /// <summary>Whether an elementwise result should be produced in the blocked layout: the input already is, and only blocked.</summary>
     public static bool Prefer(Tensor t) => t.HasBlocked && IsEligible(t.Shape_);
 
-    /// <summary>The raw array and start offset of <paramref name="t"/>'s elements in the chosen layout.</summary>
-    public static (float[] Data, int Offset) Raw(Tensor t, bool blocked)
+    /// <summary>Concatenates blocked [N, Ci, H, W] tensors along channels: per image, each part's blocks in turn.</summary>
+    public static Tensor Cat(IReadOnlyList<Tensor> parts, int[] shape)
     {
-        if (blocked) return (t.Blocked, 0);
-        var plain = t.contiguous();
-        return (plain.Floats, (int)plain.Offset);
+        var result = Tensor.EmptyBlocked(shape);
+        var dst = result.Blocked;
+        int n = shape[0], plane = shape[2] * shape[3], total = shape[1] * plane;
+        var sources = parts.Select(p => p.Blocked).ToArray();
+        var sizes = parts.Select(p => p.Shape_[1] * plane).ToArray();
+        Parallel.For(0, n, b =>
+        {
+            int at = b * total;
+            for (int i = 0; i < sources.Length; i++)
+            {
+                Array.Copy(sources[i], b * sizes[i], dst, at, sizes[i]);
+                at += sizes[i];
+            }
+        });
+        return result;
     }
 
-    /// <summary>The raw array of a tensor made by <see cref="Empty"/> (offset 0).</summary>
-    public static float[] Out(Tensor t, bool blocked) => blocked ? t.Blocked : t.Floats;
+    /// <summary>The inverse of <see cref="Cat"/>: blocked pieces of <paramref name="channels"/> channels each.</summary>
+    public static Tensor?[] Split(Tensor joined, int[] channels)
+    {
+        var src = joined.Blocked;
+        int n = joined.size(0), plane = joined.size(2) * joined.size(3), total = joined.size(1) * plane;
+        var pieces = channels.Select(c => Tensor.EmptyBlocked([n, c, joined.size(2), joined.size(3)])).ToArray();
+        var targets = pieces.Select(p => p.Blocked).ToArray();
+        Parallel.For(0, n, b =>
+        {
+            int at = b * total;
+            for (int i = 0; i < targets.Length; i++)
+            {
+                int size = channels[i] * plane;
+                Array.Copy(src, at, targets[i], b * size, size);
+                at += size;
+            }
+        });
+        return pieces;
+    }
 }

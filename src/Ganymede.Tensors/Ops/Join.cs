@@ -1,4 +1,5 @@
 using Ganymede.Autograd;
+using Ganymede.Ops;
 
 namespace Ganymede;
 
@@ -23,6 +24,14 @@ public static partial class torch
         }
         shape[d] = total;
         using var profile = Profiler.Scope("cat");
+        var sizes = tensors.Select(t => t.Shape_[d]).ToArray();
+        // Channel blocks of nChw16c tensors concatenate as whole blocks: the result stays blocked.
+        bool blocked = d == 1 && tensors.Any(t => t.HasBlocked) && tensors.All(t => BlockedLayout.IsEligible(t.Shape_));
+        if (blocked)
+        {
+            var joined = BlockedLayout.Cat(tensors, shape);
+            return AutogradEngine.Record(joined, "cat", [.. tensors], g => BlockedLayout.Split(g, sizes));
+        }
         var result = Tensor.Empty(shape, first.dtype, clear: false);
         int offset = 0;
         using (GradMode.NoGrad())
@@ -31,7 +40,6 @@ public static partial class torch
                 result.narrow(d, offset, t.Shape_[d]).copy_(t);
                 offset += t.Shape_[d];
             }
-        var sizes = tensors.Select(t => t.Shape_[d]).ToArray();
         return AutogradEngine.Record(result, "cat", [.. tensors], g =>
         {
             var grads = new Tensor?[sizes.Length];

@@ -1,4 +1,5 @@
 using Ganymede.Autograd;
+using Ganymede.Backends;
 
 namespace Ganymede.Ops;
 
@@ -37,78 +38,20 @@ internal static class Pool
     public static Tensor MaxPool2d(Tensor input, (int H, int W) kernel, (int H, int W) stride, (int H, int W) padding, bool ceilMode)
     {
         using var profile = Profiler.Scope("max_pool2d");
-        var g = Check("max_pool2d", input, kernel, stride, padding, ceilMode);
-        var x = input.contiguous();
-        var y = Tensor.Empty([g.N, g.C, g.OH, g.OW], clear: false);
-        // Indices live in a tensor so their memory comes from (and returns to) the pool with the step's other tensors.
-        var indices = Tensor.Empty([g.Planes * g.OH * g.OW], DType.Int64, clear: false);
-        var argmax = indices.Storage.Longs;
-        var xs = x.Floats;
-        var ys = y.Floats;
-        long xOff = x.Offset;
-        Parallel.For(0, g.Planes, plane =>
-        {
-            long inBase = xOff + (long)plane * g.H * g.W;
-            int outBase = plane * g.OH * g.OW;
-            if (g is { KH: 2, KW: 2, SH: 2, SW: 2, PH: 0, PW: 0 } && g.OH * 2 <= g.H && g.OW * 2 <= g.W)
-            {
-                MaxPool2x2(xs.AsSpan((int)inBase, g.H * g.W), g.W, ys.AsSpan(outBase, g.OH * g.OW), argmax.AsSpan(outBase, g.OH * g.OW), g.OH, g.OW);
-                return;
-            }
-            for (int p = 0; p < g.OH; p++)
-                for (int q = 0; q < g.OW; q++)
-                {
-                    float best = float.NegativeInfinity;
-                    int bestIndex = -1;
-                    for (int i = 0; i < g.KH; i++)
-                    {
-                        int hh = p * g.SH - g.PH + i;
-                        if (hh < 0 || hh >= g.H) continue;
-                        for (int j = 0; j < g.KW; j++)
-                        {
-                            int ww = q * g.SW - g.PW + j;
-                            if (ww < 0 || ww >= g.W) continue;
-                            float v = xs[inBase + hh * g.W + ww];
-                            if (v > best || bestIndex < 0 || float.IsNaN(v)) { best = v; bestIndex = hh * g.W + ww; }
-                        }
-                    }
-                    ys[outBase + p * g.OW + q] = best;
-                    argmax[outBase + p * g.OW + q] = bestIndex;
-                }
-        });
+        var s = Check("max_pool2d", input, kernel, stride, padding, ceilMode);
+        var backend = Backend.Current;
+        bool blocked = backend.PrefersBlocked(s.C) && BlockedLayout.Prefer(input);
+        var g = new PoolGeometry(s.N, s.C, s.H, s.W, s.KH, s.KW, s.SH, s.SW, s.PH, s.PW, s.OH, s.OW, blocked);
+        var y = BlockedLayout.Empty([g.N, g.C, g.OH, g.OW], blocked);
+        // The workspace lives in a tensor so its memory comes from (and returns to) the pool with the step's other tensors.
+        var workspace = Tensor.Empty([backend.MaxPoolWorkspaceBytes(g)], DType.UInt8, clear: false);
+        backend.MaxPool2dForward(g, BlockedLayout.Data(input, blocked), BlockedLayout.Data(y, blocked), workspace.Storage.Bytes);
         return AutogradEngine.Record(y, "max_pool2d", [input], dy =>
         {
-            var dyc = dy.contiguous();
-            var dx = torch.zeros(input.shape);
-            var d = dyc.Span;
-            var dxs = dx.Span;
-            int outPlane = g.OH * g.OW, inPlane = g.H * g.W;
-            for (int plane = 0, i = 0; plane < g.Planes; plane++)
-                for (int j = 0; j < outPlane; j++, i++) dxs[plane * inPlane + (int)argmax[i]] += d[i];
+            var dx = BlockedLayout.Empty(input.shape, blocked);
+            backend.MaxPool2dBackward(g, BlockedLayout.Data(dy, blocked), workspace.Storage.Bytes, BlockedLayout.Data(dx, blocked));
             return [dx];
         });
-    }
-
-    /// <summary>
-    /// The UNet's 2x2 stride-2 pooling without branches on the data (random signs mispredict every other
-    /// compare). Ties go to the first element in scan order, as PyTorch.
-    /// </summary>
-    private static void MaxPool2x2(ReadOnlySpan<float> x, int w, Span<float> y, Span<long> argmax, int oh, int ow)
-    {
-        for (int p = 0; p < oh; p++)
-        {
-            var row0 = x.Slice(2 * p * w, w);
-            var row1 = x.Slice((2 * p + 1) * w, w);
-            for (int q = 0; q < ow; q++)
-            {
-                float a = row0[2 * q], b = row0[2 * q + 1], c = row1[2 * q], d = row1[2 * q + 1];
-                float top = b > a ? b : a, bottom = d > c ? d : c;
-                int topIndex = b > a ? 1 : 0, bottomIndex = d > c ? w + 1 : w;
-                bool lower = bottom > top;
-                y[p * ow + q] = lower ? bottom : top;
-                argmax[p * ow + q] = 2 * p * w + 2 * q + (lower ? bottomIndex : topIndex);
-            }
-        }
     }
 
     /// <summary>Average pooling; padded positions count in the divisor (PyTorch's count_include_pad=True).</summary>

@@ -1,0 +1,159 @@
+using System.Collections.Concurrent;
+using Ganymede.Native;
+
+namespace Ganymede.Backends;
+
+/// <summary>Batch norm, max pooling and leaky ReLU on oneDNN: the same OpenMP threads as the convolutions, no second threading layer.</summary>
+public sealed unsafe partial class NativeBackend
+{
+    private readonly ConcurrentDictionary<(NormGeometry, bool Backward), DnnlPrimitive> _norms = new();
+    private readonly ConcurrentDictionary<(PoolGeometry, bool Backward), DnnlPrimitive> _pools = new();
+    private readonly ConcurrentDictionary<(int Length, float Slope, bool Backward), DnnlPrimitive> _relus = new();
+
+    public void BatchNormForward(in NormGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift,
+        Span<float> mean, Span<float> variance, Span<float> y)
+    {
+        var p = _norms.GetOrAdd((g, false), key => BuildNorm(key.Item1, key.Backward));
+        fixed (float* px = x) fixed (float* ps = scale) fixed (float* pb = shift) fixed (float* pm = mean) fixed (float* pv = variance) fixed (float* py = y)
+            lock (_executeLock) p.Execute([(IntPtr)px, (IntPtr)ps, (IntPtr)pb, (IntPtr)pm, (IntPtr)pv, (IntPtr)py]);
+    }
+
+    public void BatchNormBackward(in NormGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> scale,
+        ReadOnlySpan<float> mean, ReadOnlySpan<float> variance, Span<float> dx, Span<float> dscale, Span<float> dshift)
+    {
+        var p = _norms.GetOrAdd((g, true), key => BuildNorm(key.Item1, key.Backward));
+        // oneDNN 2.6 wants the shift as an input of the backward pass too; its value does not matter there.
+        var unusedShift = new float[g.C];
+        fixed (float* px = x) fixed (float* pdy = dy) fixed (float* ps = scale) fixed (float* pb = unusedShift) fixed (float* pm = mean) fixed (float* pv = variance)
+        fixed (float* pdx = dx) fixed (float* pds = dscale) fixed (float* pdb = dshift)
+            lock (_executeLock) p.Execute([(IntPtr)px, (IntPtr)pdy, (IntPtr)ps, (IntPtr)pb, (IntPtr)pm, (IntPtr)pv, (IntPtr)pdx, (IntPtr)pds, (IntPtr)pdb]);
+    }
+
+    private DnnlPrimitive BuildNorm(NormGeometry g, bool backward)
+    {
+        long[] data = [g.N, g.C, g.H, g.W];
+        long[] channels = [g.C];
+        var md = Dnnl.Plain(data, g.Blocked ? Dnnl.TagABcd16b : Dnnl.TagAbcd);
+        uint flags = Dnnl.UseScale | Dnnl.UseShift | (g.Training ? 0 : Dnnl.UseGlobalStats);
+        Dnnl.OpDesc forward;
+        Dnnl.Check(Dnnl.dnnl_batch_normalization_forward_desc_init(&forward, g.Training ? Dnnl.ForwardTraining : Dnnl.ForwardInference, &md, g.Eps, flags), $"batch norm desc ({g})");
+        Dnnl.Check(Dnnl.dnnl_primitive_desc_create(out var forwardPd, &forward, IntPtr.Zero, _dnnl.Engine, IntPtr.Zero), $"batch norm ({g})");
+        // Mean and variance are outputs when training, inputs when using running statistics.
+        if (!backward)
+            return new DnnlPrimitive(_dnnl, forwardPd,
+            [
+                new(Dnnl.ArgSrc, Dnnl.QuerySrcMd, data, false, g.Blocked), new(Dnnl.ArgScale, Dnnl.QueryPlain, channels, false),
+                new(Dnnl.ArgShift, Dnnl.QueryPlain, channels, false), new(Dnnl.ArgMean, Dnnl.QueryPlain, channels, g.Training),
+                new(Dnnl.ArgVariance, Dnnl.QueryPlain, channels, g.Training), new(Dnnl.ArgDst, Dnnl.QueryDstMd, data, true, g.Blocked),
+            ]);
+        try
+        {
+            Dnnl.OpDesc desc;
+            Dnnl.Check(Dnnl.dnnl_batch_normalization_backward_desc_init(&desc, Dnnl.Backward, &md, &md, g.Eps, flags), $"batch norm backward desc ({g})");
+            Dnnl.Check(Dnnl.dnnl_primitive_desc_create(out var pd, &desc, IntPtr.Zero, _dnnl.Engine, forwardPd), $"batch norm backward ({g})");
+            return new DnnlPrimitive(_dnnl, pd,
+            [
+                new(Dnnl.ArgSrc, Dnnl.QuerySrcMd, data, false, g.Blocked), new(Dnnl.ArgDiffDst, Dnnl.QueryDiffDstMd, data, false, g.Blocked),
+                new(Dnnl.ArgScale, Dnnl.QueryPlain, channels, false), new(Dnnl.ArgShift, Dnnl.QueryPlain, channels, false),
+                new(Dnnl.ArgMean, Dnnl.QueryPlain, channels, false), new(Dnnl.ArgVariance, Dnnl.QueryPlain, channels, false),
+                new(Dnnl.ArgDiffSrc, Dnnl.QueryDiffSrcMd, data, true, g.Blocked),
+                new(Dnnl.ArgDiffScale, Dnnl.QueryPlain, channels, true), new(Dnnl.ArgDiffShift, Dnnl.QueryPlain, channels, true),
+            ]);
+        }
+        finally
+        {
+            Dnnl.dnnl_primitive_desc_destroy(forwardPd);
+        }
+    }
+
+    public int MaxPoolWorkspaceBytes(in PoolGeometry g) =>
+        (int)_pools.GetOrAdd((g, false), key => BuildPool(key.Item1, key.Backward)).QueryBytes(Dnnl.QueryWorkspaceMd);
+
+    public void MaxPool2dForward(in PoolGeometry g, ReadOnlySpan<float> x, Span<float> y, Span<byte> workspace)
+    {
+        var p = _pools.GetOrAdd((g, false), key => BuildPool(key.Item1, key.Backward));
+        fixed (float* px = x) fixed (float* py = y) fixed (byte* pw = workspace)
+            lock (_executeLock) p.Execute([(IntPtr)px, (IntPtr)py, (IntPtr)pw]);
+    }
+
+    public void MaxPool2dBackward(in PoolGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<byte> workspace, Span<float> dx)
+    {
+        var p = _pools.GetOrAdd((g, true), key => BuildPool(key.Item1, key.Backward));
+        fixed (float* pdy = dy) fixed (byte* pw = workspace) fixed (float* pdx = dx)
+            lock (_executeLock) p.Execute([(IntPtr)pdy, (IntPtr)pw, (IntPtr)pdx]);
+    }
+
+    private DnnlPrimitive BuildPool(PoolGeometry g, bool backward)
+    {
+        long[] src = [g.N, g.C, g.H, g.W];
+        long[] dst = [g.N, g.C, g.OH, g.OW];
+        int tag = g.Blocked ? Dnnl.TagABcd16b : Dnnl.TagAbcd;
+        var srcMd = Dnnl.Plain(src, tag);
+        var dstMd = Dnnl.Plain(dst, tag);
+        var strides = Dims12(g.SH, g.SW);
+        var kernel = Dims12(g.KH, g.KW);
+        var dilation = Dims12(0, 0);
+        var padL = Dims12(g.PH, g.PW);
+        var padR = Dims12(g.PadBottom, g.PadRight);
+        Dnnl.OpDesc forward;
+        fixed (long* s = strides) fixed (long* k = kernel) fixed (long* d = dilation) fixed (long* l = padL) fixed (long* r = padR)
+            Dnnl.Check(Dnnl.dnnl_pooling_v2_forward_desc_init(&forward, Dnnl.ForwardTraining, Dnnl.PoolingMax, &srcMd, &dstMd, s, k, d, l, r), $"max pooling desc ({g})");
+        Dnnl.Check(Dnnl.dnnl_primitive_desc_create(out var forwardPd, &forward, IntPtr.Zero, _dnnl.Engine, IntPtr.Zero), $"max pooling ({g})");
+        if (!backward)
+            return new DnnlPrimitive(_dnnl, forwardPd,
+                [new(Dnnl.ArgSrc, Dnnl.QuerySrcMd, src, false, g.Blocked), new(Dnnl.ArgDst, Dnnl.QueryDstMd, dst, true, g.Blocked), new(Dnnl.ArgWorkspace, Dnnl.QueryWorkspaceMd, null, true)]);
+        try
+        {
+            Dnnl.OpDesc desc;
+            fixed (long* s = strides) fixed (long* k = kernel) fixed (long* d = dilation) fixed (long* l = padL) fixed (long* r = padR)
+                Dnnl.Check(Dnnl.dnnl_pooling_v2_backward_desc_init(&desc, Dnnl.PoolingMax, &srcMd, &dstMd, s, k, d, l, r), $"max pooling backward desc ({g})");
+            Dnnl.Check(Dnnl.dnnl_primitive_desc_create(out var pd, &desc, IntPtr.Zero, _dnnl.Engine, forwardPd), $"max pooling backward ({g})");
+            return new DnnlPrimitive(_dnnl, pd,
+                [new(Dnnl.ArgDiffDst, Dnnl.QueryDiffDstMd, dst, false, g.Blocked), new(Dnnl.ArgWorkspace, Dnnl.QueryWorkspaceMd, null, false), new(Dnnl.ArgDiffSrc, Dnnl.QueryDiffSrcMd, src, true, g.Blocked)]);
+        }
+        finally
+        {
+            Dnnl.dnnl_primitive_desc_destroy(forwardPd);
+        }
+    }
+
+    public void LeakyReluForward(ReadOnlySpan<float> x, Span<float> y, float slope)
+    {
+        if (x.IsEmpty) return;
+        var p = _relus.GetOrAdd((x.Length, slope, false), key => BuildRelu(key.Length, key.Slope, key.Backward));
+        fixed (float* px = x) fixed (float* py = y)
+            lock (_executeLock) p.Execute([(IntPtr)px, (IntPtr)py]);
+    }
+
+    public void LeakyReluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, float slope)
+    {
+        if (x.IsEmpty) return;
+        var p = _relus.GetOrAdd((x.Length, slope, true), key => BuildRelu(key.Length, key.Slope, key.Backward));
+        fixed (float* px = x) fixed (float* pdy = dy) fixed (float* pdx = dx)
+            lock (_executeLock) p.Execute([(IntPtr)px, (IntPtr)pdy, (IntPtr)pdx]);
+    }
+
+    /// <summary>Elementwise, so the buffers are seen as one flat vector whatever their layout.</summary>
+    private DnnlPrimitive BuildRelu(int length, float slope, bool backward)
+    {
+        long[] dims = [length];
+        var md = Dnnl.Plain(dims, Dnnl.TagA);
+        Dnnl.OpDesc forward;
+        Dnnl.Check(Dnnl.dnnl_eltwise_forward_desc_init(&forward, Dnnl.ForwardTraining, Dnnl.EltwiseRelu, &md, slope, 0), "relu desc");
+        Dnnl.Check(Dnnl.dnnl_primitive_desc_create(out var forwardPd, &forward, IntPtr.Zero, _dnnl.Engine, IntPtr.Zero), "relu");
+        if (!backward)
+            return new DnnlPrimitive(_dnnl, forwardPd, [new(Dnnl.ArgSrc, Dnnl.QuerySrcMd, dims, false), new(Dnnl.ArgDst, Dnnl.QueryDstMd, dims, true)]);
+        try
+        {
+            Dnnl.OpDesc desc;
+            Dnnl.Check(Dnnl.dnnl_eltwise_backward_desc_init(&desc, Dnnl.EltwiseRelu, &md, &md, slope, 0), "relu backward desc");
+            Dnnl.Check(Dnnl.dnnl_primitive_desc_create(out var pd, &desc, IntPtr.Zero, _dnnl.Engine, forwardPd), "relu backward");
+            return new DnnlPrimitive(_dnnl, pd,
+                [new(Dnnl.ArgSrc, Dnnl.QuerySrcMd, dims, false), new(Dnnl.ArgDiffDst, Dnnl.QueryDiffDstMd, dims, false), new(Dnnl.ArgDiffSrc, Dnnl.QueryDiffSrcMd, dims, true)]);
+        }
+        finally
+        {
+            Dnnl.dnnl_primitive_desc_destroy(forwardPd);
+        }
+    }
+}
