@@ -107,6 +107,7 @@ internal sealed unsafe class DnnlPrimitive : IDisposable
 
     private void RunReorder(IntPtr reorder, IntPtr from, IntPtr to)
     {
+        using var profile = Profiler.Scope("onednn reorder");
         var args = stackalloc Dnnl.ExecArg[2];
         args[0] = new Dnnl.ExecArg { Arg = Dnnl.ArgFrom, Memory = from };
         args[1] = new Dnnl.ExecArg { Arg = Dnnl.ArgTo, Memory = to };
