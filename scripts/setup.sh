@@ -4,9 +4,9 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
-packages=(libdnnl2 libopenblas0-pthread)
+packages=(libdnnl2 libopenblas0-pthread libhdf5-103-1)
 if [ "${1:-}" = "--test" ]; then
-  packages+=(python3-numpy python3-nibabel)
+  packages+=(python3-numpy python3-nibabel python3-h5py)
 fi
 
 missing=()

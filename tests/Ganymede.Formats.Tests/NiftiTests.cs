@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.IO.Compression;
 using Ganymede.Formats.Nifti;
 
@@ -50,7 +49,7 @@ public class NiftiTests : IDisposable
         var image = NiftiImage.Load(Shared("train_im.nii.gz"));
         Assert.Equal([512, 512, 50], image.Header.Dims);
         Assert.Equal([50, 512, 512], image.Data.shape);
-        var expected = Python($"import nibabel as nib, numpy as np; v = np.asarray(nib.load('{Shared("train_im.nii.gz")}').dataobj); print(float(v.sum()), float(v[:, :, 7].T[300, 200]), float(v[100, 310, 3]))")
+        var expected = Peers.Python($"import nibabel as nib, numpy as np; v = np.asarray(nib.load('{Shared("train_im.nii.gz")}').dataobj); print(float(v.sum()), float(v[:, :, 7].T[300, 200]), float(v[100, 310, 3]))")
             .Split(' ').Select(double.Parse).ToArray();
         Assert.Equal(expected[0], image.Data.sum().item(), expected[0] * 1e-6);
         Assert.Equal(expected[1], image.Slice(7).ToArray()[300 * 512 + 200]);
@@ -66,7 +65,7 @@ public class NiftiTests : IDisposable
         header.SformCode = 2;
         header.SRow = [[0.75f, 0, 0, 12], [0, -0.75f, 0, 30], [0, 0, 5, -3]];
         new NiftiImage(header, source.Data).Save(path, NiftiDataType.UInt8);
-        var output = Python($"import nibabel as nib, numpy as np; m = nib.load('{path}'); v = np.asarray(m.dataobj); print(v.dtype, v.shape, int(v.sum()), int((v > 0).sum()), m.affine[1, 1], m.affine[0, 3], m.affine[2, 2])");
+        var output = Peers.Python($"import nibabel as nib, numpy as np; m = nib.load('{path}'); v = np.asarray(m.dataobj); print(v.dtype, v.shape, int(v.sum()), int((v > 0).sum()), m.affine[1, 1], m.affine[0, 3], m.affine[2, 2])");
         Assert.Equal($"uint8 (512, 512, 50) {source.Data.sum().item():F0} {source.Data.gt(0).@float().sum().item():F0} -0.75 12.0 5.0", output);
     }
 
@@ -118,16 +117,5 @@ public class NiftiTests : IDisposable
                 Assert.Contains("fuzz.nii", ex.Message);
             }
         }
-    }
-
-    private static string Python(string code)
-    {
-        var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true, ArgumentList = { "-c", code } };
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEnd().Trim();
-        var error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, "python failed: " + error);
-        return output;
     }
 }
