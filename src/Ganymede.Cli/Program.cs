@@ -5,4 +5,5 @@ var root = new RootCommand("Ganymede: train, run and serve segmentation models i
 root.Options.Add(GlobalOptions.Backend);
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(InfoCommand.Create());
+root.Subcommands.Add(DataCommand.Create());
 return root.Parse(args).Invoke();

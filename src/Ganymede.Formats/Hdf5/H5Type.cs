@@ -78,6 +78,10 @@ internal static class H5Types
             _ => throw new H5Exception($"{file}:{path}: unsupported HDF5 type (class {cls}, {size} bytes)"),
         };
     }
+}
 
+public static class H5TypeExtensions
+{
+    /// <summary>h5py's name for the type ("float32", "uint8", "bool", ...).</summary>
     public static string Name(this H5Type type) => type.ToString().ToLowerInvariant();
 }

@@ -1,0 +1,96 @@
+using Ganymede.Formats.Datasets;
+using Ganymede.Formats.Hdf5;
+using Ganymede.Formats.Nifti;
+
+namespace Ganymede.Formats.Tests;
+
+public class PackingTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("ganymede-pack-").FullName;
+
+    public void Dispose()
+    {
+        Directory.Delete(_dir, recursive: true);
+        GC.SuppressFinalize(this);
+    }
+
+    private static string Shared(string file)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "shared", "data", "covid-semiseg", file);
+            if (File.Exists(candidate)) return candidate;
+        }
+        throw new FileNotFoundException($"../shared/data/covid-semiseg/{file} not found");
+    }
+
+    [Fact]
+    public void Packs_the_ct_slices_as_an_independent_numpy_computation_says()
+    {
+        var images = NiftiImage.Load(Shared("train_im.nii.gz")).Data;
+        var masks = NiftiImage.Load(Shared("train_mask.nii.gz")).Data;
+        var path = Path.Combine(_dir, "covid.h5");
+        var summary = SegmentationPacker.Pack(images, masks, path, new PackOptions(Size: 512, Valid: 0.2, Test: 0.1, Seed: 3), "test");
+        Assert.Equal(35, summary.Splits["train"]);
+        Assert.Equal(10, summary.Splits["valid"]);
+        Assert.Equal(5, summary.Splits["test"]);
+        // At the native size no resizing happens: X = slice / 255 and y = label > 0, slice k being volume[:, :, k].T.
+        var check = Peers.Python(
+            "import h5py, nibabel as nib, numpy as np\n" +
+            $"im = np.asarray(nib.load('{Shared("train_im.nii.gz")}').dataobj).astype(np.float32); m = np.asarray(nib.load('{Shared("train_mask.nii.gz")}').dataobj)\n" +
+            $"f = h5py.File('{path}', 'r'); ok = True; seen = []\n" +
+            "for split in ['train', 'valid', 'test']:\n" +
+            "    x = f['X_' + split]; y = f['y_' + split]; idx = list(x.attrs['slices']); seen += idx\n" +
+            "    ok &= x.shape == (len(idx), 512, 512, 1) and y.shape == x.shape and x.dtype == np.float32\n" +
+            "    for j, k in enumerate(idx):\n" +
+            "        ok &= np.allclose(x[j, :, :, 0], im[:, :, k].T / 255.0, atol=1e-6) and np.array_equal(y[j, :, :, 0], (m[:, :, k].T > 0).astype(np.float32))\n" +
+            "print(ok, sorted(seen) == list(range(50)))");
+        Assert.Equal("True True", check);
+    }
+
+    [Fact]
+    public void The_split_is_reproducible_from_the_seed_and_multiclass_has_a_channel_per_label()
+    {
+        var images = torch.rand(20, 16, 16);
+        var masks = torch.rand(20, 16, 16).mul(3).ToArray().Select(MathF.Floor).ToArray();
+        var labels = torch.tensor(masks, 20, 16, 16);
+        string Split(ulong seed, string name)
+        {
+            SegmentationPacker.Pack(images, labels, Path.Combine(_dir, name), new PackOptions(Size: 8, Valid: 0.25, Seed: seed, Classes: MaskClasses.Multiclass), "test");
+            using var file = H5File.Open(Path.Combine(_dir, name));
+            using var y = file.Dataset("y_valid");
+            Assert.Equal([5L, 8, 8, 2], y.Shape);
+            return string.Join(",", (long[])y.GetAttribute("slices"));
+        }
+        Assert.Equal(Split(1, "a.h5"), Split(1, "b.h5"));
+        Assert.NotEqual(Split(1, "c.h5"), Split(2, "d.h5"));
+    }
+
+    [Fact]
+    public void Bad_input_is_an_error_before_anything_is_written()
+    {
+        var path = Path.Combine(_dir, "never.h5");
+        void Fails(Tensor images, Tensor masks, PackOptions options, string expected)
+        {
+            var ex = Assert.Throws<ArgumentException>(() => SegmentationPacker.Pack(images, masks, path, options, "input.nii"));
+            Assert.Contains(expected, ex.Message);
+            Assert.Empty(Directory.GetFiles(_dir));
+        }
+        Fails(torch.rand(3, 8, 8), torch.zeros(2, 8, 8), new PackOptions(Size: 8), "differ");
+        Fails(torch.rand(3, 8, 8), torch.full([3, 8, 8], 0.5f), new PackOptions(Size: 8), "not a label");
+        Fails(torch.zeros(3, 8, 8), torch.zeros(3, 8, 8), new PackOptions(Size: 8), "empty");
+        Fails(torch.rand(3, 8, 8), torch.zeros(3, 8, 8), new PackOptions(Size: 8, Valid: 0.6, Test: 0.5), "leave slices for training");
+        Fails(torch.rand(0, 8, 8), torch.zeros(0, 8, 8), new PackOptions(Size: 8), "N > 0");
+    }
+
+    [Fact]
+    public void Hounsfield_volumes_get_the_lung_window()
+    {
+        var hu = torch.rand(4, 8, 8).mul(2000).sub(1024);
+        var path = Path.Combine(_dir, "hu.h5");
+        var summary = SegmentationPacker.Pack(hu, torch.zeros(4, 8, 8), path, new PackOptions(Size: 8, Valid: 0.25), "ct.nii");
+        Assert.Equal("lung", summary.Window);
+        using var file = H5File.Open(path);
+        Assert.Equal(new double[] { SegmentationPacker.LungLow, SegmentationPacker.LungHigh }, file.GetAttribute("intensity_range"));
+    }
+}
