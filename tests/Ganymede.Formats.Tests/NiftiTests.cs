@@ -70,6 +70,27 @@ public class NiftiTests : IDisposable
     }
 
     [Fact]
+    public void Volumes_written_by_nibabel_read_with_scaling_qform_and_values()
+    {
+        var path = Path.Combine(_dir, "nib.nii.gz");
+        Peers.Python(
+            "import nibabel as nib, numpy as np\n" +
+            "v = (np.arange(4 * 3 * 2, dtype=np.int16).reshape(4, 3, 2) - 5) * 100\n" +
+            "img = nib.Nifti1Image(v, np.diag([0.5, 0.7, 2.0, 1.0])); img.header.set_slope_inter(0.5, -1024)\n" +
+            "q = np.array([[0, -0.5, 0, 10], [0.7, 0, 0, -4], [0, 0, 2, 3], [0, 0, 0, 1]]); img.set_qform(q, 1); img.set_sform(None, 0)\n" +
+            $"nib.save(img, '{path}'); print('ok')");
+        var image = NiftiImage.Load(path);
+        Assert.Equal([4, 3, 2], image.Header.Dims);
+        Assert.Equal(NiftiDataType.Int16, image.Header.DataType);
+        // nibabel's array [x, y, z] is our [z, y, x]; stored values are scaled: raw·0.5 − 1024.
+        Assert.Equal((((1 * 3 + 2) * 2 + 1) - 5) * 100 * 0.5f - 1024, image.Data.ToArray()[(1 * 3 + 2) * 4 + 1]);
+        var affine = image.Header.Affine();
+        Assert.Equal(-0.5, affine[0, 1], 4);
+        Assert.Equal(0.7, affine[1, 0], 4);
+        Assert.Equal(10, affine[0, 3], 4);
+    }
+
+    [Fact]
     public void Bad_files_are_clear_errors_that_name_the_file()
     {
         var good = Path.Combine(_dir, "good.nii");

@@ -93,4 +93,24 @@ public class PackingTests : IDisposable
         using var file = H5File.Open(path);
         Assert.Equal(new double[] { SegmentationPacker.LungLow, SegmentationPacker.LungHigh }, file.GetAttribute("intensity_range"));
     }
+
+    [Fact]
+    public void Folders_of_png_slices_and_masks_pack_by_matching_names()
+    {
+        var images = Directory.CreateDirectory(Path.Combine(_dir, "images")).FullName;
+        var masks = Directory.CreateDirectory(Path.Combine(_dir, "masks")).FullName;
+        for (int i = 0; i < 4; i++)
+        {
+            new Ganymede.Formats.Png.PngImage(6, 4, 1, Enumerable.Range(0, 24).Select(v => (ushort)(v * 10 + i)).ToArray()).Save(Path.Combine(images, $"slice{i}.png"));
+            new Ganymede.Formats.Png.PngImage(6, 4, 1, Enumerable.Range(0, 24).Select(v => (ushort)(v % 5 == 0 ? 1 : 0)).ToArray()).Save(Path.Combine(masks, $"slice{i}.png"));
+        }
+        var (x, y) = SliceSource.LoadPair(images, masks);
+        Assert.Equal([4, 4, 6], x.shape);
+        Assert.Equal(3f, x.select(0, 3).ToArray()[0]);
+        var summary = SegmentationPacker.Pack(x, y, Path.Combine(_dir, "png.h5"), new PackOptions(Size: 8, Valid: 0.25), images);
+        Assert.Equal(3, summary.Splits["train"]);
+
+        File.Move(Path.Combine(masks, "slice3.png"), Path.Combine(masks, "other.png"));
+        Assert.Contains("do not match", Assert.Throws<ArgumentException>(() => SliceSource.LoadPair(images, masks)).Message);
+    }
 }

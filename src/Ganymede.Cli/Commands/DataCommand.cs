@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Ganymede.Formats.Datasets;
-using Ganymede.Formats.Nifti;
 
 namespace Ganymede.Cli.Commands;
 
@@ -17,8 +16,8 @@ internal static class DataCommand
 
     private static Command Pack()
     {
-        var images = new Option<string>("--images") { Description = "NIfTI volume of slices (.nii, .nii.gz)", Required = true };
-        var masks = new Option<string>("--masks") { Description = "NIfTI volume of integer masks with the same geometry", Required = true };
+        var images = new Option<string>("--images") { Description = "NIfTI volume of slices (.nii, .nii.gz), or a folder of PNG slices", Required = true };
+        var masks = new Option<string>("--masks") { Description = "NIfTI volume of integer masks with the same geometry, or a folder of PNG masks with the same names", Required = true };
         var output = new Option<string>("--out") { Description = "H5 file to write (X_train, y_train, X_valid, y_valid, ...)", Required = true };
         var size = new Option<int>("--size") { Description = "slice size after resizing", DefaultValueFactory = _ => 256 };
         var valid = new Option<double>("--valid") { Description = "fraction of slices for validation", DefaultValueFactory = _ => 0.1 };
@@ -36,8 +35,7 @@ internal static class DataCommand
         {
             GlobalOptions.Apply(result);
             string imagesPath = result.GetValue(images)!, masksPath = result.GetValue(masks)!;
-            var slices = Slices(imagesPath);
-            var labels = Slices(masksPath);
+            var (slices, labels) = SliceSource.LoadPair(imagesPath, masksPath);
             var options = new PackOptions(result.GetValue(size), result.GetValue(valid), result.GetValue(test), result.GetValue(seed),
                 result.GetValue(classes) == "multiclass" ? MaskClasses.Multiclass : MaskClasses.Infection, result.GetValue(window)!);
             var summary = SegmentationPacker.Pack(slices, labels, result.GetValue(output)!, options, $"{imagesPath} + {masksPath}");
@@ -45,18 +43,6 @@ internal static class DataCommand
                 $"{options.Size}x{options.Size}, {summary.Classes} mask channel(s), window {summary.Window}");
         }));
         return command;
-    }
-
-    /// <summary>A NIfTI volume as slices [N, rows, columns] (a 2-D image is one slice).</summary>
-    private static Tensor Slices(string path)
-    {
-        var image = NiftiImage.Load(path);
-        return image.Data.dim() switch
-        {
-            2 => image.Data.unsqueeze(0),
-            3 => image.Data,
-            _ => throw new ArgumentException($"{path}: expected a 2-D image or 3-D volume, got dimensions [{string.Join(", ", image.Header.Dims)}]"),
-        };
     }
 
     private static Command Info()
