@@ -6,4 +6,7 @@ root.Options.Add(GlobalOptions.Backend);
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(DataCommand.Create());
+root.Subcommands.Add(TrainCommand.Create());
+root.Subcommands.Add(PredictCommand.Create());
+root.Subcommands.Add(EvaluateCommand.Create());
 return root.Parse(args).Invoke();

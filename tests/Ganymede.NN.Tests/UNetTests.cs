@@ -16,6 +16,15 @@ public class UNetTests
     }
 
     [Fact]
+    public void The_original_keras_unet_has_its_published_parameter_count()
+    {
+        // get_unet(n_filters=64, dropout=0.2, batchnorm=True) with two sigmoid outputs: 34,535,810 parameters including BN statistics.
+        using var model = new UNet(1, 2, 64, 4, dropout: 0.2f, convBias: true, upKernel: 3);
+        long statistics = model.named_buffers().Where(b => b.name.EndsWith("running_mean") || b.name.EndsWith("running_var")).Sum(b => b.buffer.numel());
+        Assert.Equal(34_535_810, model.parameter_count() + statistics);
+    }
+
+    [Fact]
     public void State_dict_names_match_pytorch()
     {
         var golden = Golden("unet_training").GetProperty("initial_state");

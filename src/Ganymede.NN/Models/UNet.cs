@@ -16,26 +16,33 @@ public sealed class UNet : Module
     private readonly Conv2d _head;
     private readonly Dropout _drop;
 
-    public UNet(int inChannels = 1, int outChannels = 1, int baseWidth = 16, int depth = 4, float dropout = 0f, Generator? generator = null)
+    /// <param name="convBias">Whether the 3x3 convolutions have biases (the original Keras model's do; the reference's do not).</param>
+    /// <param name="upKernel">Kernel of the upsampling transposed convolutions: 2 (the reference) or 3 (the original, padding "same").</param>
+    public UNet(int inChannels = 1, int outChannels = 1, int baseWidth = 16, int depth = 4, float dropout = 0f, Generator? generator = null,
+        bool convBias = false, int upKernel = 2)
     {
+        if (upKernel is not (2 or 3)) throw new ArgumentException($"UNet: upKernel must be 2 or 3, got {upKernel}");
         if (inChannels <= 0 || outChannels <= 0 || baseWidth <= 0 || depth <= 0)
             throw new ArgumentException($"UNet: channels, base width and depth must be positive (in={inChannels}, out={outChannels}, base={baseWidth}, depth={depth})");
-        (InChannels, OutChannels, BaseWidth, Depth, DropoutP) = (inChannels, outChannels, baseWidth, depth, dropout);
+        (InChannels, OutChannels, BaseWidth, Depth, DropoutP, UpKernel) = (inChannels, outChannels, baseWidth, depth, dropout, upKernel);
         var widths = Enumerable.Range(0, depth + 1).Select(i => baseWidth << i).ToArray();
         _down = register_module("down", new ModuleList());
         int cin = inChannels;
         foreach (var w in widths[..^1])
         {
-            _down.append(Block(cin, w, generator));
+            _down.append(Block(cin, w, generator, convBias));
             cin = w;
         }
-        _bottleneck = register_module("bottleneck", Block(widths[^2], widths[^1], generator));
+        _bottleneck = register_module("bottleneck", Block(widths[^2], widths[^1], generator, convBias));
         _up = register_module("up", new ModuleList());
         _dec = register_module("dec", new ModuleList());
         foreach (var w in widths[..^1].Reverse())
         {
-            _up.append(new ConvTranspose2d(w * 2, w, 2, stride: 2, generator: generator));
-            _dec.append(Block(w * 2, w, generator));
+            // A 3x3 kernel with stride 2 needs padding 1 and output_padding 1 to double the size, as Keras's padding "same".
+            _up.append(upKernel == 2
+                ? new ConvTranspose2d(w * 2, w, 2, stride: 2, generator: generator)
+                : new ConvTranspose2d(w * 2, w, 3, stride: 2, padding: 1, output_padding: 1, generator: generator));
+            _dec.append(Block(w * 2, w, generator, convBias));
         }
         _head = register_module("head", new Conv2d(widths[0], outChannels, 1, generator: generator));
         _drop = register_module("drop", new Dropout(dropout));
@@ -46,10 +53,11 @@ public sealed class UNet : Module
     public int BaseWidth { get; }
     public int Depth { get; }
     public float DropoutP { get; }
+    public int UpKernel { get; }
 
-    private static Sequential Block(int cin, int cout, Generator? generator) => new(
-        new Conv2d(cin, cout, 3, padding: 1, bias: false, generator: generator), new BatchNorm2d(cout), new ReLU(),
-        new Conv2d(cout, cout, 3, padding: 1, bias: false, generator: generator), new BatchNorm2d(cout), new ReLU());
+    private static Sequential Block(int cin, int cout, Generator? generator, bool bias) => new(
+        new Conv2d(cin, cout, 3, padding: 1, bias: bias, generator: generator), new BatchNorm2d(cout), new ReLU(),
+        new Conv2d(cout, cout, 3, padding: 1, bias: bias, generator: generator), new BatchNorm2d(cout), new ReLU());
 
     /// <summary>Logits [N, outChannels, H, W] for input [N, inChannels, H, W]; H and W must be multiples of 2^depth.</summary>
     public override Tensor forward(Tensor input)
@@ -90,7 +98,7 @@ public sealed class UNet : Module
         total += 2L * h * w * 9 * (widths[Depth - 1] * widths[Depth] + widths[Depth] * widths[Depth]);
         for (int i = Depth - 1; i >= 0; i--)
         {
-            total += 2L * h * w * 4 * widths[i + 1] * widths[i];
+            total += 2L * h * w * UpKernel * UpKernel * widths[i + 1] * widths[i];
             h *= 2;
             w *= 2;
             total += 2L * h * w * 9 * (2 * widths[i] * widths[i] + widths[i] * widths[i]);

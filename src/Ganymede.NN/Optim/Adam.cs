@@ -13,6 +13,20 @@ public class Adam(IEnumerable<Tensor> parameters, float lr = 1e-3f, float beta1 
 
     protected virtual bool Decoupled => false;
 
+    public override Dictionary<string, Tensor> state_dict()
+    {
+        var state = Export("exp_avg", _m).Concat(Export("exp_avg_sq", _v)).ToDictionary();
+        state["step"] = torch.tensor([(long)_step], []);
+        return state;
+    }
+
+    public override void load_state_dict(IReadOnlyDictionary<string, Tensor> state)
+    {
+        Import("exp_avg", _m, state);
+        Import("exp_avg_sq", _v, state);
+        _step = state.TryGetValue("step", out var step) ? (int)step.ToInt64Array()[0] : 0;
+    }
+
     public override void step()
     {
         _step++;

@@ -18,6 +18,27 @@ public abstract class Optimizer
 
     public abstract void step();
 
+    /// <summary>The optimizer's state by name (per-parameter tensors indexed by parameter position), for checkpoints.</summary>
+    public abstract Dictionary<string, Tensor> state_dict();
+
+    /// <summary>Restores what <see cref="state_dict"/> returned, so training resumes exactly.</summary>
+    public abstract void load_state_dict(IReadOnlyDictionary<string, Tensor> state);
+
+    /// <summary>Per-parameter tensors of one kind as "{prefix}.{index}" entries.</summary>
+    protected Dictionary<string, Tensor> Export(string prefix, Dictionary<Tensor, Tensor> states) =>
+        Parameters.Select((p, i) => (p, i)).Where(x => states.ContainsKey(x.p)).ToDictionary(x => $"{prefix}.{x.i}", x => states[x.p]);
+
+    protected void Import(string prefix, Dictionary<Tensor, Tensor> states, IReadOnlyDictionary<string, Tensor> source)
+    {
+        for (int i = 0; i < Parameters.Count; i++)
+        {
+            if (!source.TryGetValue($"{prefix}.{i}", out var value)) continue;
+            if (!value.shape.SequenceEqual(Parameters[i].shape))
+                throw new ArgumentException($"optimizer state '{prefix}.{i}' has shape [{string.Join(", ", value.shape)}], parameter {i} has [{string.Join(", ", Parameters[i].shape)}]");
+            State(states, Parameters[i]).copy_(value);
+        }
+    }
+
     public void zero_grad()
     {
         foreach (var p in Parameters)

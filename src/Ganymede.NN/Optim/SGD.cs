@@ -6,6 +6,10 @@ public sealed class SGD(IEnumerable<Tensor> parameters, float lr, float momentum
 {
     private readonly Dictionary<Tensor, Tensor> _velocity = new(ReferenceEqualityComparer.Instance);
 
+    public override Dictionary<string, Tensor> state_dict() => Export("momentum_buffer", _velocity);
+
+    public override void load_state_dict(IReadOnlyDictionary<string, Tensor> state) => Import("momentum_buffer", _velocity, state);
+
     public override void step()
     {
         foreach (var p in Parameters)

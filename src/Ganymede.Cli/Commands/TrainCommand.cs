@@ -1,0 +1,104 @@
+using System.CommandLine;
+using Ganymede.Formats.Hdf5;
+using Ganymede.Segmentation;
+
+namespace Ganymede.Cli.Commands;
+
+/// <summary>`ganymede train`: train a segmentation UNet on a packed H5 file, or cross-validate with --cv.</summary>
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var data = new Option<string>("--data") { Description = "H5 file with X_train, y_train, X_valid, y_valid (ganymede data pack)", Required = true };
+        var output = new Option<string?>("--out") { Description = "where to write the trained model (the best checkpoint): .safetensors" };
+        var epochs = new Option<int?>("--epochs") { Description = "epochs (default: the preset's)" };
+        var batch = new Option<int?>("--batch") { Description = "images per step (default: the preset's)" };
+        var lr = new Option<float?>("--lr") { Description = "learning rate (default: the preset's)" };
+        var baseWidth = new Option<int?>("--base") { Description = "UNet base width (default: the preset's)" };
+        var seed = new Option<ulong>("--seed") { Description = "seed of initialisation, data order, augmentation and dropout", DefaultValueFactory = _ => 0UL };
+        var preset = new Option<string>("--preset") { Description = "default (the cross-validated recipe) or paper (the original system's UNet and settings)", DefaultValueFactory = _ => "default" };
+        preset.AcceptOnlyFromAmong("default", "paper");
+        var runDir = new Option<string?>("--run-dir") { Description = "directory for checkpoints and metrics (default: a new runs/<time> folder)" };
+        var resume = new Option<string?>("--resume") { Description = "continue exactly where the run in this directory stopped" };
+        var cv = new Option<int>("--cv") { Description = "k-fold cross-validation on the training set instead of one training run", DefaultValueFactory = _ => 0 };
+        var command = new Command("train", "Train a segmentation UNet; writes checkpoints, metrics and the model.")
+        {
+            data, output, epochs, batch, lr, baseWidth, seed, preset, runDir, resume, cv,
+        };
+        command.SetAction(result => Cli.Run(() =>
+        {
+            GlobalOptions.Apply(result);
+            var p = TrainOptions.Preset(result.GetValue(preset)!);
+            var options = p with
+            {
+                Epochs = result.GetValue(epochs) ?? p.Epochs,
+                Batch = result.GetValue(batch) ?? p.Batch,
+                LearningRate = result.GetValue(lr) ?? p.LearningRate,
+                Base = result.GetValue(baseWidth) ?? p.Base,
+                Seed = result.GetValue(seed),
+            };
+            if (options.Epochs <= 0 || options.Batch <= 0 || options.LearningRate <= 0 || options.Base <= 0)
+                throw new ArgumentException("--epochs, --batch, --lr and --base must be positive");
+            string path = result.GetValue(data)!;
+            string? resumeDir = result.GetValue(resume);
+            string directory = resumeDir ?? result.GetValue(runDir) ?? Path.Combine("runs", DateTime.Now.ToString("yyyyMMdd-HHmmss"));
+            var train = SegmentationData.Load(path, "train");
+            if (result.GetValue(cv) > 1)
+            {
+                CrossValidate(train, Config(path, train, options), options, result.GetValue(cv), directory);
+                return;
+            }
+            var valid = SegmentationData.Load(path, "valid", required: false);
+            var config = Config(path, train, options);
+            var outPath = result.GetValue(output);
+            if (outPath is not null && !outPath.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
+                throw new ArgumentException($"--out {outPath}: this version writes .safetensors models (ONNX export is not available yet)");
+            using var cancel = CtrlC.Token();
+            var display = new ProgressDisplay();
+            var run = new Trainer(options, directory).Run(train, valid, config, resumeDir is null ? null : Path.Combine(resumeDir, "last.safetensors"),
+                display, m => display.Epoch(m), cancel.Token);
+            display.Finish();
+            if (run.Interrupted)
+            {
+                Console.WriteLine($"interrupted: checkpoint {run.LastCheckpoint}; continue with --resume {directory}");
+                return;
+            }
+            if (outPath is not null) File.Copy(run.BestCheckpoint, outPath, overwrite: true);
+            Console.WriteLine($"best validation Dice {run.BestDice:F4} at epoch {run.BestEpoch}; model {outPath ?? run.BestCheckpoint}; run directory {directory}");
+        }));
+        return command;
+    }
+
+    /// <summary>The model configuration for this data: channels from the file, input size from its slices, intensity range from its attributes.</summary>
+    private static ModelConfig Config(string path, SegmentationSplit train, TrainOptions o)
+    {
+        using var file = H5File.Open(path);
+        var range = file.HasAttribute("intensity_range") && file.GetAttribute("intensity_range") is double[] { Length: 2 } r ? r : [0, 1];
+        int size = train.Images.size(2);
+        if (size % (1 << o.Depth) != 0 || train.Images.size(3) != size)
+            throw new ArgumentException($"{path}: slices of {train.Images.size(2)}x{train.Images.size(3)} must be square with a side divisible by {1 << o.Depth}");
+        return new ModelConfig("unet", train.Images.size(1), train.Masks.size(1), o.Base, o.Depth, o.Dropout, o.ConvBias, o.UpKernel, size,
+            (float)range[0], (float)range[1], $"trained on {Path.GetFileName(path)}");
+    }
+
+    private static void CrossValidate(SegmentationSplit all, ModelConfig config, TrainOptions options, int folds, string directory)
+    {
+        if (folds > all.Count) throw new ArgumentException($"--cv {folds}: only {all.Count} training slices");
+        var order = new Generator(options.Seed).Permutation(all.Count);
+        var dices = new List<double>();
+        for (int k = 0; k < folds; k++)
+        {
+            var held = order.Where((_, i) => i % folds == k).ToArray();
+            var rest = order.Where((_, i) => i % folds != k).ToArray();
+            var display = new ProgressDisplay($"fold {k + 1}/{folds} ");
+            var run = new Trainer(options, Path.Combine(directory, $"fold{k + 1}")).Run(all.Subset(rest), all.Subset(held), config, null, display, m => display.Epoch(m));
+            display.Finish();
+            dices.Add(run.BestDice);
+            Console.WriteLine($"fold {k + 1}: best mean Dice {run.BestDice:F4} (epoch {run.BestEpoch}, {held.Length} held-out slices)");
+        }
+        Console.WriteLine($"cross-validation: mean Dice {dices.Average():F4} ± {Std(dices):F4} over {folds} folds");
+        Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(new { folds, dice = dices, mean_dice = dices.Average(), std = Std(dices) }));
+    }
+
+    private static double Std(List<double> v) => Math.Sqrt(v.Select(x => (x - v.Average()) * (x - v.Average())).Sum() / Math.Max(1, v.Count - 1));
+}

@@ -1,0 +1,48 @@
+using Ganymede.NN;
+
+namespace Ganymede.Segmentation;
+
+/// <summary>
+/// Predicts masks for raw slices of any size: normalised as in training, resized to the model's input size,
+/// run in batches, and the probabilities resized back to each slice's own size. Optional test-time
+/// augmentation averages the four flips.
+/// </summary>
+public sealed class Predictor(UNet model, ModelConfig config, int batch = 8, bool flipAugment = false)
+{
+    /// <param name="slices">Raw slices [N, C, H, W] (intensities as in the source files).</param>
+    /// <returns>Probabilities [N, K, H, W] in [0, 1].</returns>
+    public Tensor Probabilities(Tensor slices)
+    {
+        if (slices.dim() != 4 || slices.size(1) != config.InChannels)
+            throw new ShapeException($"predict: the model takes {config.InChannels}-channel slices [N, {config.InChannels}, H, W], got [{string.Join(", ", slices.shape)}]");
+        int h = slices.size(2), w = slices.size(3), size = config.InputSize;
+        model.eval();
+        using var noGrad = torch.no_grad();
+        var outputs = new List<Tensor>();
+        for (int start = 0; start < slices.size(0); start += batch)
+        {
+            using var scope = torch.NewDisposeScope();
+            var x = config.Normalise(slices.narrow(0, start, Math.Min(batch, slices.size(0) - start)));
+            if (h != size || w != size) x = F.interpolate(x, (size, size), "bilinear");
+            var p = flipAugment ? FlipAveraged(x) : model.forward(x).sigmoid();
+            if (h != size || w != size) p = F.interpolate(p, (h, w), "bilinear");
+            outputs.Add(p.contiguous().MoveToOuterDisposeScope());
+        }
+        return torch.cat(outputs, 0);
+    }
+
+    private Tensor FlipAveraged(Tensor x)
+    {
+        var sum = model.forward(x).sigmoid();
+        foreach (var dims in new[] { new[] { 3 }, [2], [2, 3] })
+            sum = sum.add(Flip(model.forward(Flip(x, dims)).sigmoid(), dims));
+        return sum.div(4f);
+    }
+
+    private static Tensor Flip(Tensor t, int[] dims)
+    {
+        foreach (var d in dims)
+            t = torch.cat(Enumerable.Range(0, t.size(d)).Reverse().Select(i => t.narrow(d, i, 1)).ToList(), d);
+        return t;
+    }
+}

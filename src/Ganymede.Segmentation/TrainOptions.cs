@@ -1,0 +1,45 @@
+namespace Ganymede.Segmentation;
+
+/// <summary>
+/// A training recipe. The defaults are the recipe chosen by cross-validation on the 50 COVID-SemiSeg slices
+/// (README); <see cref="Paper"/> is the original system's model and settings.
+/// </summary>
+public sealed record TrainOptions
+{
+    public int Epochs { get; init; } = 60;
+    public int Batch { get; init; } = 8;
+    public float LearningRate { get; init; } = 1e-3f;
+    public int Base { get; init; } = 16;
+    public int Depth { get; init; } = 4;
+    public float Dropout { get; init; }
+    public bool ConvBias { get; init; }
+    public int UpKernel { get; init; } = 2;
+    public ulong Seed { get; init; }
+
+    /// <summary>Weight of the soft Dice term added to BCE (0 = BCE alone).</summary>
+    public float DiceWeight { get; init; } = 1;
+
+    /// <summary>Weight of the original's anisotropic total-variation term on the last output channel.</summary>
+    public float TotalVariationWeight { get; init; }
+
+    public Augmentation Augment { get; init; } = new();
+
+    /// <summary>Epochs without a better validation Dice before training stops (0 = never).</summary>
+    public int Patience { get; init; } = 20;
+
+    /// <summary>"cosine" (to 1% of the rate at the last epoch) or "constant".</summary>
+    public string Schedule { get; init; } = "cosine";
+
+    public static TrainOptions Paper { get; } = new()
+    {
+        Base = 64, Dropout = 0.2f, ConvBias = true, UpKernel = 3, Batch = 32, LearningRate = 1e-3f, DiceWeight = 0,
+        TotalVariationWeight = 2.4e-7f, Augment = Augmentation.None, Schedule = "constant", Patience = 0, Epochs = 10,
+    };
+
+    public static TrainOptions Preset(string name) => name switch
+    {
+        "default" => new TrainOptions(),
+        "paper" => Paper,
+        _ => throw new ArgumentException($"unknown preset '{name}' (expected default or paper)"),
+    };
+}

@@ -1,0 +1,154 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Ganymede.NN;
+using Ganymede.NN.Optim;
+
+namespace Ganymede.Segmentation;
+
+/// <summary>Where training is, for progress displays.</summary>
+public sealed record TrainProgress(int Epoch, int Epochs, int Step, int Steps, float Loss, double ImagesPerSecond, TimeSpan Remaining);
+
+/// <summary>One epoch's figures, as written to metrics.csv and metrics.jsonl.</summary>
+public sealed record EpochMetrics(int Epoch, double TrainLoss, double ValidLoss, double Dice, double PooledDice, double Precision, double Recall, double LearningRate, double Seconds);
+
+/// <summary>How a run ended.</summary>
+public sealed record TrainResult(bool Interrupted, int Epochs, double BestDice, int BestEpoch, string BestCheckpoint, string LastCheckpoint);
+
+/// <summary>
+/// Trains a UNet on a segmentation split with BCE (+ soft Dice, + total variation), Adam, a schedule, on-the-fly
+/// augmentation and early stopping on validation Dice. Every random choice of step s in epoch e comes from a
+/// generator seeded by (seed, e, s), so a run resumed from a checkpoint continues bit for bit.
+/// </summary>
+public sealed class Trainer(TrainOptions options, string runDirectory)
+{
+    public string BestCheckpoint => Path.Combine(runDirectory, "best.safetensors");
+
+    public string LastCheckpoint => Path.Combine(runDirectory, "last.safetensors");
+
+    public TrainResult Run(SegmentationSplit train, SegmentationSplit valid, ModelConfig config, string? resumeFrom = null,
+        IProgress<TrainProgress>? progress = null, Action<EpochMetrics>? onEpoch = null, CancellationToken cancel = default)
+    {
+        if (train.Count == 0) throw new ArgumentException("the training set is empty");
+        if (train.Images.size(1) != config.InChannels || train.Masks.size(1) != config.OutChannels)
+            throw new ArgumentException($"the data has {train.Images.size(1)} image and {train.Masks.size(1)} mask channels, the model {config.InChannels} and {config.OutChannels}");
+        Directory.CreateDirectory(runDirectory);
+        torch.manual_seed(options.Seed);
+        using var model = config.Build(new Generator(options.Seed));
+        var optimizer = new Adam(model.parameters(), lr: options.LearningRate);
+        var state = resumeFrom is null
+            ? new TrainerState(0, 0, double.NegativeInfinity, -1, JsonSerializer.Serialize(options))
+            : Checkpoint.Resume(resumeFrom, model, optimizer);
+        int batch = Math.Min(options.Batch, train.Count), steps = (train.Count + batch - 1) / batch;
+        var clock = Stopwatch.StartNew();
+        long imagesDone = 0;
+        for (int epoch = state.Epoch; epoch < options.Epochs; epoch++)
+        {
+            var epochClock = Stopwatch.StartNew();
+            var order = new Generator(Mix(options.Seed, epoch, -1)).Permutation(train.Count);
+            double lossSum = 0;
+            int lossCount = 0;
+            model.train();
+            for (int step = epoch == state.Epoch ? state.Step : 0; step < steps; step++)
+            {
+                if (cancel.IsCancellationRequested)
+                {
+                    Checkpoint.Save(LastCheckpoint, model, config, optimizer, state with { Epoch = epoch, Step = step });
+                    return new TrainResult(true, epoch, state.BestDice, state.BestEpoch, BestCheckpoint, LastCheckpoint);
+                }
+                optimizer.lr = LearningRate(epoch, step, steps);
+                var indices = order.Skip(step * batch).Take(batch).ToArray();
+                float loss = Step(model, optimizer, train, indices, Mix(options.Seed, epoch, step));
+                lossSum += loss;
+                lossCount++;
+                imagesDone += indices.Length;
+                double rate = imagesDone / clock.Elapsed.TotalSeconds;
+                long remainingImages = (long)(options.Epochs - epoch - 1) * train.Count + (long)(steps - step - 1) * batch;
+                progress?.Report(new TrainProgress(epoch + 1, options.Epochs, step + 1, steps, loss, rate, TimeSpan.FromSeconds(remainingImages / Math.Max(rate, 1e-9))));
+            }
+            var (validLoss, metrics) = Validate(model, valid);
+            var row = new EpochMetrics(epoch + 1, lossSum / Math.Max(1, lossCount), validLoss, metrics.MeanDice, metrics.PooledDice,
+                metrics.Precision, metrics.Recall, optimizer.lr, epochClock.Elapsed.TotalSeconds);
+            Log(row);
+            onEpoch?.Invoke(row);
+            // Without a validation set the last epoch is the best one.
+            double score = valid.Count > 0 ? metrics.MeanDice : epoch;
+            if (score > state.BestDice)
+            {
+                state = state with { BestDice = score, BestEpoch = epoch + 1 };
+                Checkpoint.Save(BestCheckpoint, model, config);
+            }
+            state = state with { Epoch = epoch + 1, Step = 0 };
+            Checkpoint.Save(LastCheckpoint, model, config, optimizer, state);
+            if (options.Patience > 0 && epoch + 1 - state.BestEpoch >= options.Patience) break;
+        }
+        return new TrainResult(false, state.Epoch, state.BestDice, state.BestEpoch, BestCheckpoint, LastCheckpoint);
+    }
+
+    private float Step(UNet model, Optimizer optimizer, SegmentationSplit train, int[] indices, ulong seed)
+    {
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(seed + 1);
+        var (x, y) = train.Batch(indices);
+        (x, y) = options.Augment.Apply(x, y, new Generator(seed));
+        optimizer.zero_grad();
+        var loss = Loss(model.forward(x), y);
+        loss.backward();
+        optimizer.step();
+        return loss.item();
+    }
+
+    /// <summary>BCE on logits, plus soft Dice on probabilities, plus the original's total variation of the last channel.</summary>
+    public Tensor Loss(Tensor logits, Tensor target)
+    {
+        var loss = F.binary_cross_entropy_with_logits(logits, target);
+        if (options.DiceWeight > 0) loss = loss.add(F.soft_dice_loss(logits.sigmoid(), target).mul(options.DiceWeight));
+        if (options.TotalVariationWeight > 0)
+        {
+            var p = logits.narrow(1, logits.size(1) - 1, 1).sigmoid();
+            int h = p.size(2), w = p.size(3);
+            var tv = p.narrow(2, 1, h - 1).sub(p.narrow(2, 0, h - 1)).abs().mean().add(p.narrow(3, 1, w - 1).sub(p.narrow(3, 0, w - 1)).abs().mean());
+            loss = loss.add(tv.mul(options.TotalVariationWeight));
+        }
+        return loss;
+    }
+
+    private (double Loss, SegmentationMetrics Metrics) Validate(UNet model, SegmentationSplit valid)
+    {
+        if (valid.Count == 0) return (double.NaN, SegmentationMetrics.Compute(torch.zeros(0, 1), torch.zeros(0, 1)));
+        model.eval();
+        using var noGrad = torch.no_grad();
+        double lossSum = 0;
+        var predictions = new List<Tensor>();
+        for (int start = 0; start < valid.Count; start += options.Batch)
+        {
+            var indices = Enumerable.Range(start, Math.Min(options.Batch, valid.Count - start)).ToArray();
+            var (x, y) = valid.Batch(indices);
+            var logits = model.forward(x);
+            lossSum += Loss(logits, y).item() * indices.Length;
+            predictions.Add(logits.gt(0).@float());
+        }
+        model.train();
+        return (lossSum / valid.Count, SegmentationMetrics.Compute(torch.cat(predictions, 0), valid.Masks));
+    }
+
+    private float LearningRate(int epoch, int step, int steps)
+    {
+        if (options.Schedule == "constant") return options.LearningRate;
+        double progress = (epoch + (double)step / steps) / Math.Max(1, options.Epochs);
+        return (float)(options.LearningRate * (0.01 + 0.99 * (1 + Math.Cos(Math.PI * progress)) / 2));
+    }
+
+    private void Log(EpochMetrics m)
+    {
+        var csv = Path.Combine(runDirectory, "metrics.csv");
+        if (!File.Exists(csv)) File.WriteAllText(csv, "epoch,train_loss,valid_loss,dice,pooled_dice,precision,recall,lr,seconds\n");
+        File.AppendAllText(csv, string.Join(",", new object[] { m.Epoch, m.TrainLoss, m.ValidLoss, m.Dice, m.PooledDice, m.Precision, m.Recall, m.LearningRate, m.Seconds }
+            .Select(v => Convert.ToString(v, CultureInfo.InvariantCulture))) + "\n");
+        File.AppendAllText(Path.Combine(runDirectory, "metrics.jsonl"), JsonSerializer.Serialize(m, new JsonSerializerOptions { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }) + "\n");
+    }
+
+    /// <summary>A seed for (run seed, epoch, step): distinct streams, independent of how the run was split into sessions.</summary>
+    public static ulong Mix(ulong seed, int epoch, int step) =>
+        seed * 0x9E3779B97F4A7C15UL ^ ((ulong)(epoch + 1) * 0xBF58476D1CE4E5B9UL) ^ ((ulong)(step + 2) * 0x94D049BB133111EBUL);
+}
