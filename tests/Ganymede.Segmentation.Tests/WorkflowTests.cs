@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using Ganymede.Formats.Datasets;
+using Ganymede.Formats.Nifti;
+
+namespace Ganymede.Segmentation.Tests;
+
+/// <summary>End to end on real CT slices at a small size: pack, train, resume, predict.</summary>
+public class WorkflowTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("ganymede-seg-").FullName;
+
+    public void Dispose()
+    {
+        Directory.Delete(_dir, recursive: true);
+        GC.SuppressFinalize(this);
+    }
+
+    internal static string Shared(string file)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "shared", "data", "covid-semiseg", file);
+            if (File.Exists(candidate)) return candidate;
+        }
+        throw new FileNotFoundException($"../shared/data/covid-semiseg/{file} not found");
+    }
+
+    private string Packed(int size = 32)
+    {
+        var path = Path.Combine(_dir, $"data{size}.h5");
+        if (File.Exists(path)) return path;
+        var images = NiftiImage.Load(Shared("train_im.nii.gz")).Data;
+        var masks = NiftiImage.Load(Shared("train_mask.nii.gz")).Data;
+        SegmentationPacker.Pack(images, masks, path, new PackOptions(Size: size, Valid: 0.2, Seed: 1), "covid-semiseg");
+        return path;
+    }
+
+    private static readonly TrainOptions Small = new() { Epochs = 4, Batch = 8, Base = 4, Depth = 2, Patience = 0, LearningRate = 3e-3f };
+
+    private static ModelConfig Config(TrainOptions o) => new("unet", 1, 1, o.Base, o.Depth, o.Dropout, o.ConvBias, o.UpKernel, 32, 0, 255, "test");
+
+    [Fact]
+    public void Training_reduces_the_loss_and_writes_checkpoints_and_metrics()
+    {
+        var data = Packed();
+        var train = SegmentationData.Load(data, "train");
+        var valid = SegmentationData.Load(data, "valid");
+        var losses = new List<double>();
+        var run = new Trainer(Small with { Epochs = 6 }, Path.Combine(_dir, "run")).Run(train, valid, Config(Small), onEpoch: m => losses.Add(m.TrainLoss));
+        Assert.False(run.Interrupted);
+        Assert.True(losses[^1] < losses[0], $"loss went from {losses[0]} to {losses[^1]}");
+        Assert.True(File.Exists(run.BestCheckpoint) && File.Exists(run.LastCheckpoint));
+        var csv = File.ReadAllLines(Path.Combine(_dir, "run", "metrics.csv"));
+        Assert.Equal("epoch,train_loss,valid_loss,dice,pooled_dice,precision,recall,lr,seconds", csv[0]);
+        Assert.Equal(7, csv.Length);
+        Assert.Equal(6, File.ReadAllLines(Path.Combine(_dir, "run", "metrics.jsonl")).Length);
+    }
+
+    [Fact]
+    public void A_run_stopped_mid_epoch_and_resumed_ends_bit_for_bit_where_an_uninterrupted_run_ends()
+    {
+        var data = Packed();
+        var train = SegmentationData.Load(data, "train");
+        var valid = SegmentationData.Load(data, "valid");
+        var straight = new Trainer(Small, Path.Combine(_dir, "straight")).Run(train, valid, Config(Small));
+
+        using var cancel = new CancellationTokenSource();
+        int reports = 0;
+        var progress = new Progress(() => { if (++reports == 7) cancel.Cancel(); });
+        var first = new Trainer(Small, Path.Combine(_dir, "split")).Run(train, valid, Config(Small), progress: progress, cancel: cancel.Token);
+        Assert.True(first.Interrupted);
+        var resumed = new Trainer(Small, Path.Combine(_dir, "split")).Run(train, valid, Config(Small), resumeFrom: first.LastCheckpoint);
+        Assert.False(resumed.Interrupted);
+
+        var (_, a) = Checkpoint.LoadModel(straight.LastCheckpoint);
+        var (_, b) = Checkpoint.LoadModel(resumed.LastCheckpoint);
+        foreach (var (name, value) in a.state_dict())
+            Assert.True(value.ToArray().SequenceEqual(b.state_dict()[name].ToArray()), $"{name} differs after resuming");
+    }
+
+    [Fact]
+    public void Predict_writes_masks_with_the_input_geometry()
+    {
+        var data = Packed();
+        var run = new Trainer(Small with { Epochs = 1 }, Path.Combine(_dir, "p")).Run(SegmentationData.Load(data, "train"), SegmentationData.Load(data, "valid"), Config(Small));
+        var (config, model) = Checkpoint.LoadModel(run.BestCheckpoint);
+        var volume = NiftiImage.Load(Shared("train_im.nii.gz"));
+        var few = volume.Data.narrow(0, 0, 3);
+        var p = new Predictor(model, config, flipAugment: true).Probabilities(few.unsqueeze(1));
+        Assert.Equal([3, 1, 512, 512], p.shape);
+        Assert.InRange(p.min().item(), 0, 1);
+        Assert.InRange(p.max().item(), 0, 1);
+        var header = new NiftiHeader { Dims = [512, 512, 3], SformCode = 1, SRow = [[0.8f, 0, 0, -100], [0, 0.8f, 0, -90], [0, 0, 5, 12]] };
+        var path = Path.Combine(_dir, "pred.nii.gz");
+        NiftiImage.Like(new NiftiImage(header, few), p.gt(0.5f).@float().reshape(3, 512, 512), NiftiDataType.UInt8).Save(path);
+        var back = NiftiImage.Load(path);
+        Assert.Equal([512, 512, 3], back.Header.Dims);
+        Assert.Equal(NiftiDataType.UInt8, back.Header.DataType);
+        Assert.Equal(-90, back.Header.Affine()[1, 3], 4);
+    }
+
+    [Fact]
+    public void Metrics_match_an_independent_numpy_computation()
+    {
+        var random = new Generator(5);
+        var pred = torch.rand([6, 20, 20], random).gt(0.7f).@float();
+        var truth = torch.rand([6, 20, 20], random).gt(0.6f).@float();
+        truth.narrow(0, 2, 1).zero_();
+        pred.narrow(0, 2, 1).zero_();
+        var ours = SegmentationMetrics.Compute(pred, truth);
+        var p = string.Join(",", pred.ToArray());
+        var t = string.Join(",", truth.ToArray());
+        var theirs = Python(
+            "import numpy as np\n" +
+            $"p = np.array([{p}]).reshape(6, -1) > 0.5; t = np.array([{t}]).reshape(6, -1) > 0.5\n" +
+            "tp = (p & t).sum(1); fp = (p & ~t).sum(1); fn = (~p & t).sum(1); tn = (~p & ~t).sum(1)\n" +
+            "d = np.where(tp + fp + fn == 0, 1.0, 2 * tp / np.maximum(2 * tp + fp + fn, 1))\n" +
+            "T, FP, FN, TN = tp.sum(), fp.sum(), fn.sum(), tn.sum()\n" +
+            "print(' '.join('%.10f' % v for v in [d.mean(), 2 * T / (2 * T + FP + FN), T / (T + FP + FN), T / (T + FP), T / (T + FN), TN / (TN + FP)]))");
+        var expected = theirs.Split(' ').Select(double.Parse).ToArray();
+        Assert.Equal(expected, [ours.MeanDice, ours.PooledDice, ours.IoU, ours.Precision, ours.Recall, ours.Specificity], new Tolerance());
+    }
+
+    private sealed class Tolerance : IEqualityComparer<double>
+    {
+        public bool Equals(double a, double b) => Math.Abs(a - b) < 1e-9;
+        public int GetHashCode(double v) => 0;
+    }
+
+    private sealed class Progress(Action onReport) : IProgress<TrainProgress>
+    {
+        public void Report(TrainProgress value) => onReport();
+    }
+
+    internal static string Python(string code)
+    {
+        var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true, ArgumentList = { "-c", code } };
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEnd().Trim();
+        var error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, "python failed: " + error);
+        return output;
+    }
+}
