@@ -24,6 +24,12 @@ public sealed record TrainOptions
 
     public Augmentation Augment { get; init; } = new();
 
+    /// <summary>
+    /// Start the head's bias at the log-odds of the lesion fraction in the training masks, so the first steps
+    /// are not spent learning that most pixels are background (the prior initialisation of the focal-loss paper).
+    /// </summary>
+    public bool HeadBiasPrior { get; init; } = true;
+
     /// <summary>Epochs without a better validation Dice before training stops (0 = never).</summary>
     public int Patience { get; init; } = 20;
 
@@ -33,7 +39,7 @@ public sealed record TrainOptions
     public static TrainOptions Paper { get; } = new()
     {
         Base = 64, Dropout = 0.2f, ConvBias = true, UpKernel = 3, Batch = 32, LearningRate = 1e-3f, DiceWeight = 0,
-        TotalVariationWeight = 2.4e-7f, Augment = Augmentation.None, Schedule = "constant", Patience = 0, Epochs = 10,
+        TotalVariationWeight = 2.4e-7f, Augment = Augmentation.None, Schedule = "constant", Patience = 0, Epochs = 10, HeadBiasPrior = false,
     };
 
     public static TrainOptions Preset(string name) => name switch

@@ -36,6 +36,13 @@ public sealed class Trainer(TrainOptions options, string runDirectory)
         torch.manual_seed(options.Seed);
         using var model = config.Build(new Generator(options.Seed));
         var optimizer = new Adam(model.parameters(), lr: options.LearningRate);
+        if (resumeFrom is null && options.HeadBiasPrior && model.Head.bias is { } bias)
+            using (torch.no_grad())
+                for (int c = 0; c < config.OutChannels; c++)
+                {
+                    double fraction = Math.Clamp(train.Masks.select(1, c).mean().item(), 1e-4, 1 - 1e-4);
+                    bias.narrow(0, c, 1).fill_((float)Math.Log(fraction / (1 - fraction)));
+                }
         var state = resumeFrom is null
             ? new TrainerState(0, 0, double.NegativeInfinity, -1, JsonSerializer.Serialize(options))
             : Checkpoint.Resume(resumeFrom, model, optimizer);

@@ -83,22 +83,14 @@ internal static class TrainCommand
 
     private static void CrossValidate(SegmentationSplit all, ModelConfig config, TrainOptions options, int folds, string directory)
     {
-        if (folds > all.Count) throw new ArgumentException($"--cv {folds}: only {all.Count} training slices");
-        var order = new Generator(options.Seed).Permutation(all.Count);
-        var dices = new List<double>();
-        for (int k = 0; k < folds; k++)
+        var displays = new Dictionary<int, ProgressDisplay>();
+        ProgressDisplay Display(int k) => displays.TryGetValue(k, out var d) ? d : displays[k] = new ProgressDisplay($"fold {k + 1}/{folds} ");
+        var result = CrossValidation.Run(all, config, options, folds, directory, k => Display(k), (k, m) => Display(k).Epoch(m), (k, run) =>
         {
-            var held = order.Where((_, i) => i % folds == k).ToArray();
-            var rest = order.Where((_, i) => i % folds != k).ToArray();
-            var display = new ProgressDisplay($"fold {k + 1}/{folds} ");
-            var run = new Trainer(options, Path.Combine(directory, $"fold{k + 1}")).Run(all.Subset(rest), all.Subset(held), config, null, display, m => display.Epoch(m));
-            display.Finish();
-            dices.Add(run.BestDice);
-            Console.WriteLine($"fold {k + 1}: best mean Dice {run.BestDice:F4} (epoch {run.BestEpoch}, {held.Length} held-out slices)");
-        }
-        Console.WriteLine($"cross-validation: mean Dice {dices.Average():F4} ± {Std(dices):F4} over {folds} folds");
-        Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(new { folds, dice = dices, mean_dice = dices.Average(), std = Std(dices) }));
+            Display(k).Finish();
+            Console.WriteLine($"fold {k + 1}: best mean Dice {run.BestDice:F4} (epoch {run.BestEpoch})");
+        });
+        Console.WriteLine($"cross-validation: mean Dice {result.Mean:F4} ± {result.Std:F4} over {folds} folds");
+        Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(new { folds, dice = result.FoldDice, mean_dice = result.Mean, std = result.Std }));
     }
-
-    private static double Std(List<double> v) => Math.Sqrt(v.Select(x => (x - v.Average()) * (x - v.Average())).Sum() / Math.Max(1, v.Count - 1));
 }

@@ -86,7 +86,9 @@ public abstract unsafe class H5Object : IDisposable
         long attr = H5Check.Id(H5Native.H5Acreate2(Id, name, type, space, H5Native.Default, H5Native.Default), $"creating attribute '{name}'", File, Path);
         try
         {
-            fixed (T* p = values) H5Check.Ok(H5Native.H5Awrite(attr, type, p), $"writing attribute '{name}'", File, Path);
+            // An empty array is a valid attribute with nothing to write (and no buffer to pass).
+            if (values.Length > 0)
+                fixed (T* p = values) H5Check.Ok(H5Native.H5Awrite(attr, type, p), $"writing attribute '{name}'", File, Path);
         }
         finally
         {

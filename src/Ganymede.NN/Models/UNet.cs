@@ -55,6 +55,9 @@ public sealed class UNet : Module
     public float DropoutP { get; }
     public int UpKernel { get; }
 
+    /// <summary>The final 1x1 convolution (one logit per pixel and class).</summary>
+    public Conv2d Head => _head;
+
     private static Sequential Block(int cin, int cout, Generator? generator, bool bias) => new(
         new Conv2d(cin, cout, 3, padding: 1, bias: bias, generator: generator), new BatchNorm2d(cout), new ReLU(),
         new Conv2d(cout, cout, 3, padding: 1, bias: bias, generator: generator), new BatchNorm2d(cout), new ReLU());

@@ -1,0 +1,78 @@
+using Ganymede.NN;
+using Ganymede.Onnx.Proto;
+using Google.Protobuf;
+using static Ganymede.Onnx.GraphBuilder;
+
+namespace Ganymede.Onnx;
+
+/// <summary>How to export: opset (13 to 17), batch norm folded into convolutions, logits or probabilities out, names and metadata.</summary>
+public sealed record OnnxExportOptions
+{
+    public int Opset { get; init; } = 17;
+    public bool FoldBatchNorm { get; init; } = true;
+    public bool Probabilities { get; init; }
+    public string InputName { get; init; } = "image";
+    public string? OutputName { get; init; }
+    public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
+}
+
+/// <summary>
+/// Exports a module built from the engine's layers as an ONNX inference graph: input [batch, C, H, W]
+/// (batch dynamic), Dropout removed, BatchNormalization folded into the preceding convolution or kept.
+/// </summary>
+public static class OnnxExporter
+{
+    public const string Producer = "ganymede";
+
+    public static ModelProto Export(Module model, int channels, int height, int width, OnnxExportOptions? options = null)
+    {
+        var o = options ?? new OnnxExportOptions();
+        if (o.Opset is < 13 or > 17) throw new ArgumentException($"ONNX export supports opsets 13 to 17, not {o.Opset}");
+        var g = new GraphBuilder();
+        var input = g.Unique(o.InputName);
+        g.Graph.Input.Add(Value(input, "batch", channels, height, width));
+        var output = new LayerEmitter(g, o).Emit(model, input, "model");
+        int outChannels = OutputChannels(model, channels, height, width);
+        output = g.Node(o.Probabilities ? "Sigmoid" : "Identity", [output], o.OutputName ?? (o.Probabilities ? "mask_probabilities" : "mask_logits"));
+        g.Graph.Output.Add(Value(output, "batch", outChannels, height, width));
+        var proto = new ModelProto
+        {
+            IrVersion = o.Opset >= 14 ? 8 : 7,
+            ProducerName = Producer,
+            ProducerVersion = typeof(OnnxExporter).Assembly.GetName().Version?.ToString() ?? "0",
+            Graph = g.Graph,
+            DocString = "exported by Ganymede",
+        };
+        proto.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = o.Opset });
+        foreach (var (key, value) in o.Metadata) proto.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
+        return proto;
+    }
+
+    /// <summary>Writes the model atomically (temporary name, then rename).</summary>
+    public static void Save(ModelProto model, string path)
+    {
+        var full = Path.GetFullPath(path);
+        var temporary = Path.Combine(Path.GetDirectoryName(full)!, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp");
+        try
+        {
+            using (var file = File.Create(temporary)) model.WriteTo(file);
+            File.Move(temporary, full, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temporary)) File.Delete(temporary);
+        }
+    }
+
+    /// <summary>The output channel count, found by running the model once on a one-image batch of zeros.</summary>
+    private static int OutputChannels(Module model, int channels, int height, int width)
+    {
+        bool training = model.training;
+        model.eval();
+        using var noGrad = torch.no_grad();
+        using var scope = torch.NewDisposeScope();
+        int result = model.forward(torch.zeros(1, channels, height, width)).size(1);
+        model.train(training);
+        return result;
+    }
+}
