@@ -10,7 +10,7 @@ internal static class Cli
             action();
             return 0;
         }
-        catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or KeyNotFoundException or UnauthorizedAccessException or DllNotFoundException)
+        catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or KeyNotFoundException or UnauthorizedAccessException or DllNotFoundException or NotSupportedException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;

@@ -59,7 +59,7 @@ internal sealed class GraphBuilder
         new() { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(value) };
 
     /// <summary>A float32 tensor type with named (dynamic) or fixed dimensions.</summary>
-    public static ValueInfoProto Value(string name, params object[] dims)
+    public static ValueInfoProto Value(string name, object[] dims)
     {
         var shape = new TensorShapeProto();
         foreach (var d in dims)

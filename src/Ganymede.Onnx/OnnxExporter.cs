@@ -24,17 +24,22 @@ public static class OnnxExporter
 {
     public const string Producer = "ganymede";
 
-    public static ModelProto Export(Module model, int channels, int height, int width, OnnxExportOptions? options = null)
+    /// <summary>An image model: input [batch, channels, height, width].</summary>
+    public static ModelProto Export(Module model, int channels, int height, int width, OnnxExportOptions? options = null) =>
+        Export(model, [channels, height, width], options);
+
+    /// <summary>Any model: input [batch, ..<paramref name="sampleShape"/>]; the output's shape is found by running the model once.</summary>
+    public static ModelProto Export(Module model, int[] sampleShape, OnnxExportOptions? options = null)
     {
         var o = options ?? new OnnxExportOptions();
         if (o.Opset is < 13 or > 17) throw new ArgumentException($"ONNX export supports opsets 13 to 17, not {o.Opset}");
         var g = new GraphBuilder();
         var input = g.Unique(o.InputName);
-        g.Graph.Input.Add(Value(input, "batch", channels, height, width));
+        g.Graph.Input.Add(Value(input, ["batch", .. sampleShape.Cast<object>()]));
         var output = new LayerEmitter(g, o).Emit(model, input, "model");
-        int outChannels = OutputChannels(model, channels, height, width);
+        var outShape = OutputShape(model, sampleShape);
         output = g.Node(o.Probabilities ? "Sigmoid" : "Identity", [output], o.OutputName ?? (o.Probabilities ? "mask_probabilities" : "mask_logits"));
-        g.Graph.Output.Add(Value(output, "batch", outChannels, height, width));
+        g.Graph.Output.Add(Value(output, ["batch", .. outShape[1..].Cast<object>()]));
         var proto = new ModelProto
         {
             IrVersion = o.Opset >= 14 ? 8 : 7,
@@ -64,14 +69,14 @@ public static class OnnxExporter
         }
     }
 
-    /// <summary>The output channel count, found by running the model once on a one-image batch of zeros.</summary>
-    private static int OutputChannels(Module model, int channels, int height, int width)
+    /// <summary>The output shape, found by running the model once on a one-sample batch of zeros.</summary>
+    private static int[] OutputShape(Module model, int[] sampleShape)
     {
         bool training = model.training;
         model.eval();
         using var noGrad = torch.no_grad();
         using var scope = torch.NewDisposeScope();
-        int result = model.forward(torch.zeros(1, channels, height, width)).size(1);
+        var result = model.forward(torch.zeros([1, .. sampleShape])).shape;
         model.train(training);
         return result;
     }

@@ -10,7 +10,7 @@ internal static class TrainCommand
     public static Command Create()
     {
         var data = new Option<string>("--data") { Description = "H5 file with X_train, y_train, X_valid, y_valid (ganymede data pack)", Required = true };
-        var output = new Option<string?>("--out") { Description = "where to write the trained model (the best checkpoint): .safetensors" };
+        var output = new Option<string?>("--out") { Description = "where to write the trained model (the best checkpoint): .onnx (default: model.onnx in the run directory) or .safetensors" };
         var epochs = new Option<int?>("--epochs") { Description = "epochs (default: the preset's)" };
         var batch = new Option<int?>("--batch") { Description = "images per step (default: the preset's)" };
         var lr = new Option<float?>("--lr") { Description = "learning rate (default: the preset's)" };
@@ -50,9 +50,10 @@ internal static class TrainCommand
             }
             var valid = SegmentationData.Load(path, "valid", required: false);
             var config = Config(path, train, options);
-            var outPath = result.GetValue(output);
-            if (outPath is not null && !outPath.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
-                throw new ArgumentException($"--out {outPath}: this version writes .safetensors models (ONNX export is not available yet)");
+            var outPath = result.GetValue(output) ?? Path.Combine(directory, "model.onnx");
+            bool onnx = outPath.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase);
+            if (!onnx && !outPath.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
+                throw new ArgumentException($"--out {outPath}: expected a .onnx or .safetensors path");
             using var cancel = CtrlC.Token();
             var display = new ProgressDisplay();
             var run = new Trainer(options, directory).Run(train, valid, config, resumeDir is null ? null : Path.Combine(resumeDir, "last.safetensors"),
@@ -63,8 +64,9 @@ internal static class TrainCommand
                 Console.WriteLine($"interrupted: checkpoint {run.LastCheckpoint}; continue with --resume {directory}");
                 return;
             }
-            if (outPath is not null) File.Copy(run.BestCheckpoint, outPath, overwrite: true);
-            Console.WriteLine($"best validation Dice {run.BestDice:F4} at epoch {run.BestEpoch}; model {outPath ?? run.BestCheckpoint}; run directory {directory}");
+            if (onnx) ModelExport.ToOnnx(run.BestCheckpoint, outPath);
+            else File.Copy(run.BestCheckpoint, outPath, overwrite: true);
+            Console.WriteLine($"best validation Dice {run.BestDice:F4} at epoch {run.BestEpoch}; model {outPath}; run directory {directory}");
         }));
         return command;
     }

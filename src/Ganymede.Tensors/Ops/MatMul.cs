@@ -11,13 +11,19 @@ internal static class MatMul
         Binary.CheckFloat("matmul", a, b);
         if (a.dim() == 2 && b.dim() == 2) return Batched(a.unsqueeze(0), b.unsqueeze(0)).squeeze(0);
         if (a.dim() == 3 && b.dim() == 3) return Batched(a, b);
+        if (a.dim() > 3 && a.dim() == b.dim() && a.Shape_[..^2].SequenceEqual(b.Shape_[..^2]))
+        {
+            var lead = a.shape[..^2];
+            var y = Batched(a.reshape(-1, a.size(-2), a.size(-1)), b.reshape(-1, b.size(-2), b.size(-1)));
+            return y.reshape([.. lead, a.size(-2), b.size(-1)]);
+        }
         if (a.dim() > 2 && b.dim() == 2)
         {
             var lead = a.shape[..^1];
             var flat = Batched(a.reshape(-1, a.size(-1)).unsqueeze(0), b.unsqueeze(0)).squeeze(0);
             return flat.reshape([.. lead, b.size(1)]);
         }
-        throw new ShapeException($"matmul: unsupported shapes {Shape.Format(a.Shape_)} and {Shape.Format(b.Shape_)} (expected 2-D·2-D, 3-D·3-D or N-D·2-D)");
+        throw new ShapeException($"matmul: unsupported shapes {Shape.Format(a.Shape_)} and {Shape.Format(b.Shape_)} (expected 2-D·2-D, batched N-D·N-D with equal leading dimensions, or N-D·2-D)");
     }
 
     private static Tensor Batched(Tensor a, Tensor b)
