@@ -83,10 +83,16 @@ public class WorkflowTests : IDisposable
     {
         var data = Packed();
         var run = new Trainer(Small with { Epochs = 1 }, Path.Combine(_dir, "p")).Run(SegmentationData.Load(data, "train"), SegmentationData.Load(data, "valid"), Config(Small));
-        var (config, model) = Checkpoint.LoadModel(run.BestCheckpoint);
+        var onnx = Path.Combine(_dir, "model.onnx");
+        ModelExport.ToOnnx(run.BestCheckpoint, onnx);
         var volume = NiftiImage.Load(Shared("train_im.nii.gz"));
         var few = volume.Data.narrow(0, 0, 3);
-        var p = new Predictor(model, config, flipAugment: true).Probabilities(few.unsqueeze(1));
+        using var checkpoint = SegmentationModel.Load(run.BestCheckpoint);
+        using var exported = SegmentationModel.Load(onnx);
+        var p = new Predictor(checkpoint, flipAugment: true).Probabilities(few.unsqueeze(1));
+        var q = new Predictor(exported, flipAugment: true).Probabilities(few.unsqueeze(1));
+        var (pa, qa) = (p.ToArray(), q.ToArray());
+        for (int i = 0; i < pa.Length; i += 97) Assert.True(Math.Abs(pa[i] - qa[i]) < 1e-4f, $"checkpoint {pa[i]} vs ONNX {qa[i]}");
         Assert.Equal([3, 1, 512, 512], p.shape);
         Assert.InRange(p.min().item(), 0, 1);
         Assert.InRange(p.max().item(), 0, 1);

@@ -9,7 +9,7 @@ internal static class PredictCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "trained model (.safetensors checkpoint from ganymede train)", Required = true };
+        var model = new Option<string>("--model") { Description = "trained model: ONNX (from ganymede train, or any NCHW segmentation network) or a .safetensors checkpoint", Required = true };
         var images = new Option<string>("--images") { Description = "NIfTI volume (.nii, .nii.gz) of slices", Required = true };
         var output = new Option<string>("--out") { Description = "NIfTI file for the predicted masks", Required = true };
         var threshold = new Option<float>("--threshold") { Description = "probability above which a pixel is infection", DefaultValueFactory = _ => 0.5f };
@@ -23,8 +23,8 @@ internal static class PredictCommand
             GlobalOptions.Apply(result);
             float t = result.GetValue(threshold);
             if (t is <= 0 or >= 1) throw new ArgumentException($"--threshold {t} must be between 0 and 1");
-            var (config, unet) = Checkpoint.LoadModel(result.GetValue(model)!);
-            using var _ = unet;
+            using var loaded = SegmentationModel.Load(result.GetValue(model)!);
+            var config = loaded.Config;
             var volume = NiftiImage.Load(result.GetValue(images)!);
             var slices = volume.Data.dim() switch
             {
@@ -34,13 +34,14 @@ internal static class PredictCommand
             };
             if (config.InChannels != 1)
                 throw new ArgumentException($"{result.GetValue(model)}: the model takes {config.InChannels} channels per slice; a NIfTI volume gives 1");
-            var p = new Predictor(unet, config, flipAugment: result.GetValue(tta)).Probabilities(slices);
+            var p = new Predictor(loaded, flipAugment: result.GetValue(tta)).Probabilities(slices);
             // The infection channel: the only one, or the last (the original's two-channel models put lesions last).
             var lesion = p.select(1, p.size(1) - 1).reshape(volume.Data.shape);
             bool writeProbabilities = result.GetValue(probabilities);
             var values = writeProbabilities ? lesion : lesion.gt(t).@float();
             NiftiImage.Like(volume, values, writeProbabilities ? NiftiDataType.Float32 : NiftiDataType.UInt8).Save(result.GetValue(output)!);
-            if (result.GetValue(png) is { } folder) WriteFigures(folder, config.Normalise(slices.squeeze(1)), lesion.gt(t).@float().reshape(slices.size(0), slices.size(2), slices.size(3)), result.GetValue(truth));
+            var shown = slices.squeeze(1).sub(slices.min()).div(Math.Max(slices.max().item() - slices.min().item(), 1e-12f));
+            if (result.GetValue(png) is { } folder) WriteFigures(folder, loaded.NormalisesByVolume ? shown : config.Normalise(slices.squeeze(1)), lesion.gt(t).@float().reshape(slices.size(0), slices.size(2), slices.size(3)), result.GetValue(truth));
             Console.WriteLine($"wrote {result.GetValue(output)}: {slices.size(0)} slices, {lesion.gt(t).@float().sum().item():N0} infection pixels");
         }));
         return command;
