@@ -2,6 +2,7 @@ using System.Globalization;
 using Ganymede.Formats.Hdf5;
 using Ganymede.Formats.Nifti;
 using Ganymede.Formats.SafeTensors;
+using Ganymede.Onnx.Runtime;
 
 namespace Ganymede.Cli;
 
@@ -18,7 +19,8 @@ internal static class FileInfoPrinter
         if (head.AsSpan().SequenceEqual(Hdf5Signature)) PrintHdf5(path, output);
         else if (path.EndsWith(".nii", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".nii.gz", StringComparison.OrdinalIgnoreCase)) PrintNifti(path, output);
         else if (path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)) PrintSafeTensors(path, output);
-        else throw new InvalidDataException($"{path}: not an HDF5, NIfTI (.nii, .nii.gz) or safetensors file");
+        else if (path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase)) PrintOnnx(path, output);
+        else throw new InvalidDataException($"{path}: not an HDF5, NIfTI (.nii, .nii.gz), safetensors or ONNX file");
     }
 
     private static void PrintHdf5(string path, TextWriter output)
@@ -106,6 +108,22 @@ internal static class FileInfoPrinter
             var range = values.Length == 0 ? "" : $"  min {Format(values.Min())} max {Format(values.Max())}";
             output.WriteLine($"  {e.Name}: {e.DType} [{string.Join(", ", e.Shape)}]{range}");
         }
+    }
+
+    private static void PrintOnnx(string path, TextWriter output)
+    {
+        var model = OnnxModel.Load(path);
+        var p = model.Proto;
+        output.WriteLine($"{path}: ONNX, IR version {p.IrVersion}, opset {string.Join(", ", p.OpsetImport.Select(o => $"{(o.Domain.Length == 0 ? "ai.onnx" : o.Domain)} {o.Version}"))}, producer {p.ProducerName} {p.ProducerVersion}");
+        foreach (var (title, values) in new[] { ("input", p.Graph.Input.Where(i => model.Inputs.Contains(i.Name))), ("output", p.Graph.Output.AsEnumerable()) })
+            foreach (var v in values)
+            {
+                var dims = v.Type?.TensorType?.Shape?.Dim.Select(d => d.HasDimValue ? d.DimValue.ToString(CultureInfo.InvariantCulture) : d.DimParam) ?? [];
+                output.WriteLine($"  {title} {v.Name}: {(Onnx.Proto.TensorProto.Types.DataType)(v.Type?.TensorType?.ElemType ?? 0)} [{string.Join(", ", dims)}]");
+            }
+        long weights = p.Graph.Initializer.Sum(t => t.Dims.Aggregate(1L, (a, d) => a * d));
+        output.WriteLine($"  {p.Graph.Node.Count} nodes ({string.Join(", ", p.Graph.Node.GroupBy(n => n.OpType).OrderByDescending(g => g.Count()).Select(g => $"{g.Key} {g.Count()}"))}), {p.Graph.Initializer.Count} initializers, {weights:N0} weights");
+        foreach (var (key, value) in model.Metadata) output.WriteLine($"  @{key} = {value}");
     }
 
     private static string Preview(IEnumerable<string> items)

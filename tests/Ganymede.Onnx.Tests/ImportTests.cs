@@ -81,6 +81,24 @@ public class ImportTests : IDisposable
     }
 
     [Fact]
+    public void Initializers_in_external_data_files_load()
+    {
+        using var model = Layer("conv_bn");
+        var path = Path.Combine(_dir, "external.onnx");
+        OnnxExporter.Save(OnnxExporter.Export(model, 3, 8, 8), path);
+        Peers.Python($"import onnx; m = onnx.load('{path}'); onnx.save_model(m, '{path}', save_as_external_data=True, all_tensors_to_one_file=True, location='weights.bin', size_threshold=0); print('ok')");
+        Assert.True(File.Exists(Path.Combine(_dir, "weights.bin")));
+        var onnx = OnnxModel.Load(path);
+        var input = torch.randn([1, 3, 8, 8], new Generator(2));
+        Tensor expected;
+        using (torch.no_grad()) expected = model.forward(input);
+        var actual = onnx.Run(new Dictionary<string, Tensor> { [onnx.Inputs[0]] = input })[onnx.Outputs[0]];
+        Assert.True(expected.sub(actual).abs().max().item() < 1e-4f);
+        File.WriteAllBytes(Path.Combine(_dir, "weights.bin"), new byte[10]);
+        Assert.Contains("does not hold", Assert.Throws<InvalidDataException>(() => OnnxModel.Load(path)).Message);
+    }
+
+    [Fact]
     public void Malformed_truncated_and_unsupported_models_are_clear_errors()
     {
         using var model = Layer("conv_bn");

@@ -47,7 +47,7 @@ internal static class DataCommand
 
     private static Command Info()
     {
-        var file = new Argument<string>("file") { Description = "an H5, NIfTI (.nii, .nii.gz) or safetensors file" };
+        var file = new Argument<string>("file") { Description = "an H5, NIfTI (.nii, .nii.gz), safetensors or ONNX file" };
         var command = new Command("info", "Print the structure of a data or model file: datasets or tensors with shapes, types, value ranges and attributes.") { file };
         command.SetAction(result => Cli.Run(() => FileInfoPrinter.Print(result.GetValue(file)!, Console.Out)));
         return command;
