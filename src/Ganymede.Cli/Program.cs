@@ -1,13 +1,3 @@
-using System.CommandLine;
-using Ganymede.Cli.Commands;
+using Ganymede.Cli;
 
-var root = new RootCommand("Ganymede: train, run and serve segmentation models in .NET.");
-root.Options.Add(GlobalOptions.Backend);
-root.Subcommands.Add(BenchCommand.Create());
-root.Subcommands.Add(InfoCommand.Create());
-root.Subcommands.Add(DataCommand.Create());
-root.Subcommands.Add(TrainCommand.Create());
-root.Subcommands.Add(PredictCommand.Create());
-root.Subcommands.Add(EvaluateCommand.Create());
-root.Subcommands.Add(ExportCommand.Create());
-return root.Parse(args).Invoke();
+return GanymedeCommands.Root().Parse(args).Invoke();
