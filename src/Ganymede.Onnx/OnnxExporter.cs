@@ -1,3 +1,4 @@
+using Ganymede.IO;
 using Ganymede.NN;
 using Ganymede.Onnx.Proto;
 using Google.Protobuf;
@@ -54,20 +55,7 @@ public static class OnnxExporter
     }
 
     /// <summary>Writes the model atomically (temporary name, then rename).</summary>
-    public static void Save(ModelProto model, string path)
-    {
-        var full = Path.GetFullPath(path);
-        var temporary = Path.Combine(Path.GetDirectoryName(full)!, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp");
-        try
-        {
-            using (var file = File.Create(temporary)) model.WriteTo(file);
-            File.Move(temporary, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temporary)) File.Delete(temporary);
-        }
-    }
+    public static void Save(ModelProto model, string path) => AtomicFile.Write(path, model.WriteTo);
 
     /// <summary>The output shape, found by running the model once on a one-sample batch of zeros.</summary>
     private static int[] OutputShape(Module model, int[] sampleShape)

@@ -127,6 +127,20 @@ public sealed partial class Tensor : IDisposable
         }
     }
 
+    /// <summary>
+    /// The elements of a contiguous float32 tensor, for reading and writing in place (writes are not recorded by
+    /// autograd). Call <see cref="contiguous"/> first for other tensors.
+    /// </summary>
+    public Span<float> AsSpan()
+    {
+        if (dtype != DType.Float32) throw new DTypeException($"AsSpan: the tensor is {dtype.Name()}, not float32");
+        if (!is_contiguous()) throw new InvalidOperationException($"AsSpan: the tensor of shape {Shape.Format(_shape)} is not contiguous; call contiguous() first");
+        // The caller may write: a blocked copy would go stale.
+        var span = Span;
+        InvalidateBlocked();
+        return span;
+    }
+
     public float item()
     {
         if (numel() != 1) throw new ShapeException($"item: tensor of shape {Shape.Format(_shape)} has {numel()} elements, not 1");

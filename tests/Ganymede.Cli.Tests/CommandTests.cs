@@ -1,30 +1,12 @@
-using System.Diagnostics;
+using Ganymede.Tests;
 using Ganymede.Formats.Nifti;
 
 namespace Ganymede.Cli.Tests;
 
 /// <summary>The command line end to end, in-process: pack, train to ONNX, predict, evaluate against numpy, and bad input.</summary>
 [Collection("console")]
-public class CommandTests : IDisposable
+public class CommandTests : TempDirectoryTest
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("ganymede-cli-").FullName;
-
-    public void Dispose()
-    {
-        Directory.Delete(_dir, recursive: true);
-        GC.SuppressFinalize(this);
-    }
-
-    private static string Shared(string file)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "shared", "data", "covid-semiseg", file);
-            if (File.Exists(candidate)) return candidate;
-        }
-        throw new FileNotFoundException($"../shared/data/covid-semiseg/{file} not found");
-    }
-
     /// <summary>Runs `ganymede args` and returns (exit code, standard output, standard error).</summary>
     private static (int Code, string Out, string Err) Run(params string[] args)
     {
@@ -47,23 +29,23 @@ public class CommandTests : IDisposable
     [Fact]
     public void Pack_train_predict_and_evaluate_from_the_command_line()
     {
-        string data = Path.Combine(_dir, "data.h5"), model = Path.Combine(_dir, "model.onnx"), pred = Path.Combine(_dir, "pred.nii.gz");
-        string images = Shared("train_im.nii.gz"), masks = Shared("train_mask.nii.gz");
+        string data = Path.Combine(Dir, "data.h5"), model = Path.Combine(Dir, "model.onnx"), pred = Path.Combine(Dir, "pred.nii.gz");
+        string images = SharedData.CovidSemiSeg("train_im.nii.gz"), masks = SharedData.CovidSemiSeg("train_mask.nii.gz");
         Assert.Equal(0, Run("data", "pack", "--images", images, "--masks", masks, "--out", data, "--size", "32", "--valid", "0.2").Code);
-        var train = Run("train", "--data", data, "--out", model, "--epochs", "2", "--base", "4", "--run-dir", Path.Combine(_dir, "run"));
+        var train = Run("train", "--data", data, "--out", model, "--epochs", "2", "--base", "4", "--run-dir", Path.Combine(Dir, "run"));
         Assert.True(train.Code == 0, train.Err);
         Assert.True(File.Exists(model));
-        Assert.True(File.Exists(Path.Combine(_dir, "run", "metrics.csv")));
-        var predict = Run("predict", "--model", model, "--images", images, "--out", pred, "--threshold", "0.3", "--png", Path.Combine(_dir, "figures"), "--truth", masks);
+        Assert.True(File.Exists(Path.Combine(Dir, "run", "metrics.csv")));
+        var predict = Run("predict", "--model", model, "--images", images, "--out", pred, "--threshold", "0.3", "--png", Path.Combine(Dir, "figures"), "--truth", masks);
         Assert.True(predict.Code == 0, predict.Err);
         var written = NiftiImage.Load(pred);
         Assert.Equal(NiftiImage.Load(images).Header.Dims, written.Header.Dims);
-        Assert.Equal(50, Directory.GetFiles(Path.Combine(_dir, "figures"), "*.png").Length);
+        Assert.Equal(50, Directory.GetFiles(Path.Combine(Dir, "figures"), "*.png").Length);
 
         var evaluate = Run("evaluate", "--pred", pred, "--truth", masks);
         Assert.Equal(0, evaluate.Code);
         var json = System.Text.Json.JsonDocument.Parse(evaluate.Out.Trim().Split('\n')[^1]).RootElement.GetProperty("infection");
-        var numpy = Python(
+        var numpy = Peers.Python(
             "import nibabel as nib, numpy as np\n" +
             $"p = np.asarray(nib.load('{pred}').dataobj) > 0; t = np.asarray(nib.load('{masks}').dataobj) > 0\n" +
             "tp = (p & t).sum((0, 1)); fp = (p & ~t).sum((0, 1)); fn = (~p & t).sum((0, 1))\n" +
@@ -78,10 +60,10 @@ public class CommandTests : IDisposable
     [Fact]
     public void Bad_input_is_a_one_line_error_and_a_nonzero_exit()
     {
-        var missing = Run("train", "--data", Path.Combine(_dir, "missing.h5"));
+        var missing = Run("train", "--data", Path.Combine(Dir, "missing.h5"));
         Assert.Equal(1, missing.Code);
         Assert.Contains("missing.h5", missing.Err);
-        var notData = Path.Combine(_dir, "empty.h5");
+        var notData = Path.Combine(Dir, "empty.h5");
         using (var file = Formats.Hdf5.H5File.Create(notData))
         {
             file.CreateDataset<float>("other", [1f], [1]).Dispose();
@@ -90,22 +72,12 @@ public class CommandTests : IDisposable
         var wrong = Run("train", "--data", notData);
         Assert.Equal(1, wrong.Code);
         Assert.Contains("X_train", wrong.Err);
-        var model = Path.Combine(_dir, "model.onnx");
+        var model = Path.Combine(Dir, "model.onnx");
         File.WriteAllText(model, "not a model");
-        var predict = Run("predict", "--model", model, "--images", Shared("train_im.nii.gz"), "--out", Path.Combine(_dir, "p.nii.gz"));
+        var predict = Run("predict", "--model", model, "--images", SharedData.CovidSemiSeg("train_im.nii.gz"), "--out", Path.Combine(Dir, "p.nii.gz"));
         Assert.Equal(1, predict.Code);
         Assert.Contains("model.onnx", predict.Err);
-        Assert.False(File.Exists(Path.Combine(_dir, "p.nii.gz")));
+        Assert.False(File.Exists(Path.Combine(Dir, "p.nii.gz")));
     }
 
-    private static string Python(string code)
-    {
-        var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true, ArgumentList = { "-c", code } };
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEnd().Trim();
-        var error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, "python failed: " + error);
-        return output;
-    }
 }

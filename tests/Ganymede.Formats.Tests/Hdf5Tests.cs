@@ -1,18 +1,11 @@
+using Ganymede.Tests;
 using Ganymede.Formats.Hdf5;
 
 namespace Ganymede.Formats.Tests;
 
-public class Hdf5Tests : IDisposable
+public class Hdf5Tests : TempDirectoryTest
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("ganymede-h5-").FullName;
-
-    public void Dispose()
-    {
-        Directory.Delete(_dir, recursive: true);
-        GC.SuppressFinalize(this);
-    }
-
-    private string PathOf(string name) => Path.Combine(_dir, name);
+    private string PathOf(string name) => Path.Combine(Dir, name);
 
     [Fact]
     public void Round_trips_every_type_with_groups_chunks_and_attributes()
@@ -154,7 +147,7 @@ public class Hdf5Tests : IDisposable
         catch (InvalidOperationException)
         {
         }
-        Assert.Equal(["model.h5"], Directory.GetFiles(_dir).Select(Path.GetFileName));
+        Assert.Equal(["model.h5"], Directory.GetFiles(Dir).Select(Path.GetFileName));
         using var back = H5File.Open(path);
         using var v = back.Dataset("v");
         Assert.Equal([1f], v.Read<float>());

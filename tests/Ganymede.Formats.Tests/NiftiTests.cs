@@ -1,28 +1,11 @@
+using Ganymede.Tests;
 using System.IO.Compression;
 using Ganymede.Formats.Nifti;
 
 namespace Ganymede.Formats.Tests;
 
-public class NiftiTests : IDisposable
+public class NiftiTests : TempDirectoryTest
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("ganymede-nifti-").FullName;
-
-    public void Dispose()
-    {
-        Directory.Delete(_dir, recursive: true);
-        GC.SuppressFinalize(this);
-    }
-
-    private static string Shared(string file)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "shared", "data", "covid-semiseg", file);
-            if (File.Exists(candidate)) return candidate;
-        }
-        throw new FileNotFoundException($"../shared/data/covid-semiseg/{file} not found");
-    }
-
     [Theory]
     [InlineData(NiftiDataType.UInt8, "a.nii")]
     [InlineData(NiftiDataType.Int16, "b.nii.gz")]
@@ -33,7 +16,7 @@ public class NiftiTests : IDisposable
     {
         var header = new NiftiHeader { Dims = [5, 4, 3], DataType = type, SformCode = 1, SRow = [[0.7f, 0, 0, -10], [0, 0.8f, 0, 5], [0, 0, 2.5f, 1]] };
         var values = Enumerable.Range(0, 60).Select(i => (float)(i * 3 % 17)).ToArray();
-        var path = Path.Combine(_dir, name);
+        var path = Path.Combine(Dir, name);
         new NiftiImage(header, torch.tensor(values, 3, 4, 5)).Save(path);
         var back = NiftiImage.Load(path);
         Assert.Equal([5, 4, 3], back.Header.Dims);
@@ -46,10 +29,10 @@ public class NiftiTests : IDisposable
     [Fact]
     public void Reads_the_shared_ct_volume_as_nibabel_does()
     {
-        var image = NiftiImage.Load(Shared("train_im.nii.gz"));
+        var image = NiftiImage.Load(SharedData.CovidSemiSeg("train_im.nii.gz"));
         Assert.Equal([512, 512, 50], image.Header.Dims);
         Assert.Equal([50, 512, 512], image.Data.shape);
-        var expected = Peers.Python($"import nibabel as nib, numpy as np; v = np.asarray(nib.load('{Shared("train_im.nii.gz")}').dataobj); print(float(v.sum()), float(v[:, :, 7].T[300, 200]), float(v[100, 310, 3]))")
+        var expected = Peers.Python($"import nibabel as nib, numpy as np; v = np.asarray(nib.load('{SharedData.CovidSemiSeg("train_im.nii.gz")}').dataobj); print(float(v.sum()), float(v[:, :, 7].T[300, 200]), float(v[100, 310, 3]))")
             .Split(' ').Select(double.Parse).ToArray();
         Assert.Equal(expected[0], image.Data.sum().item(), expected[0] * 1e-6);
         Assert.Equal(expected[1], image.Slice(7).ToArray()[300 * 512 + 200]);
@@ -59,8 +42,8 @@ public class NiftiTests : IDisposable
     [Fact]
     public void Files_written_here_load_in_nibabel_with_the_same_values_and_affine()
     {
-        var source = NiftiImage.Load(Shared("train_mask.nii.gz"));
-        var path = Path.Combine(_dir, "mask.nii.gz");
+        var source = NiftiImage.Load(SharedData.CovidSemiSeg("train_mask.nii.gz"));
+        var path = Path.Combine(Dir, "mask.nii.gz");
         var header = source.Header;
         header.SformCode = 2;
         header.SRow = [[0.75f, 0, 0, 12], [0, -0.75f, 0, 30], [0, 0, 5, -3]];
@@ -72,7 +55,7 @@ public class NiftiTests : IDisposable
     [Fact]
     public void Volumes_written_by_nibabel_read_with_scaling_qform_and_values()
     {
-        var path = Path.Combine(_dir, "nib.nii.gz");
+        var path = Path.Combine(Dir, "nib.nii.gz");
         Peers.Python(
             "import nibabel as nib, numpy as np\n" +
             "v = (np.arange(4 * 3 * 2, dtype=np.int16).reshape(4, 3, 2) - 5) * 100\n" +
@@ -93,7 +76,7 @@ public class NiftiTests : IDisposable
     [Fact]
     public void Bad_files_are_clear_errors_that_name_the_file()
     {
-        var good = Path.Combine(_dir, "good.nii");
+        var good = Path.Combine(Dir, "good.nii");
         new NiftiImage(new NiftiHeader { Dims = [4, 4], DataType = NiftiDataType.Float32 }, torch.zeros(4, 4)).Save(good);
         var bytes = File.ReadAllBytes(good);
 
@@ -111,7 +94,7 @@ public class NiftiTests : IDisposable
         Assert.Contains("truncated", Assert.Throws<InvalidDataException>(() => NiftiImage.Parse(bytes[..^10], "short.nii")).Message);
         Assert.Contains("348", Assert.Throws<InvalidDataException>(() => NiftiImage.Parse(bytes[..100], "tiny.nii")).Message);
 
-        var corruptGz = Path.Combine(_dir, "corrupt.nii.gz");
+        var corruptGz = Path.Combine(Dir, "corrupt.nii.gz");
         File.WriteAllBytes(corruptGz, [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3]);
         Assert.Contains("corrupt.nii.gz", Assert.ThrowsAny<Exception>(() => NiftiImage.Load(corruptGz)).Message);
     }
@@ -119,7 +102,7 @@ public class NiftiTests : IDisposable
     [Fact]
     public void Thousands_of_mutated_files_give_clean_errors()
     {
-        var good = Path.Combine(_dir, "fuzz.nii");
+        var good = Path.Combine(Dir, "fuzz.nii");
         new NiftiImage(new NiftiHeader { Dims = [6, 5, 2], DataType = NiftiDataType.Int16 }, torch.ones(2, 5, 6)).Save(good);
         var bytes = File.ReadAllBytes(good);
         var random = new Random(1);

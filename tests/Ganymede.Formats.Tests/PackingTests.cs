@@ -1,35 +1,18 @@
+using Ganymede.Tests;
 using Ganymede.Formats.Datasets;
 using Ganymede.Formats.Hdf5;
 using Ganymede.Formats.Nifti;
 
 namespace Ganymede.Formats.Tests;
 
-public class PackingTests : IDisposable
+public class PackingTests : TempDirectoryTest
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("ganymede-pack-").FullName;
-
-    public void Dispose()
-    {
-        Directory.Delete(_dir, recursive: true);
-        GC.SuppressFinalize(this);
-    }
-
-    private static string Shared(string file)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "shared", "data", "covid-semiseg", file);
-            if (File.Exists(candidate)) return candidate;
-        }
-        throw new FileNotFoundException($"../shared/data/covid-semiseg/{file} not found");
-    }
-
     [Fact]
     public void Packs_the_ct_slices_as_an_independent_numpy_computation_says()
     {
-        var images = NiftiImage.Load(Shared("train_im.nii.gz")).Data;
-        var masks = NiftiImage.Load(Shared("train_mask.nii.gz")).Data;
-        var path = Path.Combine(_dir, "covid.h5");
+        var images = NiftiImage.Load(SharedData.CovidSemiSeg("train_im.nii.gz")).Data;
+        var masks = NiftiImage.Load(SharedData.CovidSemiSeg("train_mask.nii.gz")).Data;
+        var path = Path.Combine(Dir, "covid.h5");
         var summary = SegmentationPacker.Pack(images, masks, path, new PackOptions(Size: 512, Valid: 0.2, Test: 0.1, Seed: 3), "test");
         Assert.Equal(35, summary.Splits["train"]);
         Assert.Equal(10, summary.Splits["valid"]);
@@ -37,7 +20,7 @@ public class PackingTests : IDisposable
         // At the native size no resizing happens: X = slice / 255 and y = label > 0, slice k being volume[:, :, k].T.
         var check = Peers.Python(
             "import h5py, nibabel as nib, numpy as np\n" +
-            $"im = np.asarray(nib.load('{Shared("train_im.nii.gz")}').dataobj).astype(np.float32); m = np.asarray(nib.load('{Shared("train_mask.nii.gz")}').dataobj)\n" +
+            $"im = np.asarray(nib.load('{SharedData.CovidSemiSeg("train_im.nii.gz")}').dataobj).astype(np.float32); m = np.asarray(nib.load('{SharedData.CovidSemiSeg("train_mask.nii.gz")}').dataobj)\n" +
             $"f = h5py.File('{path}', 'r'); ok = True; seen = []\n" +
             "for split in ['train', 'valid', 'test']:\n" +
             "    x = f['X_' + split]; y = f['y_' + split]; idx = list(x.attrs['slices']); seen += idx\n" +
@@ -56,8 +39,8 @@ public class PackingTests : IDisposable
         var labels = torch.tensor(masks, 20, 16, 16);
         string Split(ulong seed, string name)
         {
-            SegmentationPacker.Pack(images, labels, Path.Combine(_dir, name), new PackOptions(Size: 8, Valid: 0.25, Seed: seed, Classes: MaskClasses.Multiclass), "test");
-            using var file = H5File.Open(Path.Combine(_dir, name));
+            SegmentationPacker.Pack(images, labels, Path.Combine(Dir, name), new PackOptions(Size: 8, Valid: 0.25, Seed: seed, Classes: MaskClasses.Multiclass), "test");
+            using var file = H5File.Open(Path.Combine(Dir, name));
             using var y = file.Dataset("y_valid");
             Assert.Equal([5L, 8, 8, 2], y.Shape);
             return string.Join(",", (long[])y.GetAttribute("slices"));
@@ -69,12 +52,12 @@ public class PackingTests : IDisposable
     [Fact]
     public void Bad_input_is_an_error_before_anything_is_written()
     {
-        var path = Path.Combine(_dir, "never.h5");
+        var path = Path.Combine(Dir, "never.h5");
         void Fails(Tensor images, Tensor masks, PackOptions options, string expected)
         {
             var ex = Assert.Throws<ArgumentException>(() => SegmentationPacker.Pack(images, masks, path, options, "input.nii"));
             Assert.Contains(expected, ex.Message);
-            Assert.Empty(Directory.GetFiles(_dir));
+            Assert.Empty(Directory.GetFiles(Dir));
         }
         Fails(torch.rand(3, 8, 8), torch.zeros(2, 8, 8), new PackOptions(Size: 8), "differ");
         Fails(torch.rand(3, 8, 8), torch.full([3, 8, 8], 0.5f), new PackOptions(Size: 8), "not a label");
@@ -87,7 +70,7 @@ public class PackingTests : IDisposable
     public void Hounsfield_volumes_get_the_lung_window()
     {
         var hu = torch.rand(4, 8, 8).mul(2000).sub(1024);
-        var path = Path.Combine(_dir, "hu.h5");
+        var path = Path.Combine(Dir, "hu.h5");
         var summary = SegmentationPacker.Pack(hu, torch.zeros(4, 8, 8), path, new PackOptions(Size: 8, Valid: 0.25), "ct.nii");
         Assert.Equal("lung", summary.Window);
         using var file = H5File.Open(path);
@@ -97,8 +80,8 @@ public class PackingTests : IDisposable
     [Fact]
     public void Folders_of_png_slices_and_masks_pack_by_matching_names()
     {
-        var images = Directory.CreateDirectory(Path.Combine(_dir, "images")).FullName;
-        var masks = Directory.CreateDirectory(Path.Combine(_dir, "masks")).FullName;
+        var images = Directory.CreateDirectory(Path.Combine(Dir, "images")).FullName;
+        var masks = Directory.CreateDirectory(Path.Combine(Dir, "masks")).FullName;
         for (int i = 0; i < 4; i++)
         {
             new Ganymede.Formats.Png.PngImage(6, 4, 1, Enumerable.Range(0, 24).Select(v => (ushort)(v * 10 + i)).ToArray()).Save(Path.Combine(images, $"slice{i}.png"));
@@ -107,7 +90,7 @@ public class PackingTests : IDisposable
         var (x, y) = SliceSource.LoadPair(images, masks);
         Assert.Equal([4, 4, 6], x.shape);
         Assert.Equal(3f, x.select(0, 3).ToArray()[0]);
-        var summary = SegmentationPacker.Pack(x, y, Path.Combine(_dir, "png.h5"), new PackOptions(Size: 8, Valid: 0.25), images);
+        var summary = SegmentationPacker.Pack(x, y, Path.Combine(Dir, "png.h5"), new PackOptions(Size: 8, Valid: 0.25), images);
         Assert.Equal(3, summary.Splits["train"]);
 
         File.Move(Path.Combine(masks, "slice3.png"), Path.Combine(masks, "other.png"));

@@ -1,17 +1,10 @@
+using Ganymede.Tests;
 using Ganymede.Formats.Png;
 
 namespace Ganymede.Formats.Tests;
 
-public class PngTests : IDisposable
+public class PngTests : TempDirectoryTest
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("ganymede-png-").FullName;
-
-    public void Dispose()
-    {
-        Directory.Delete(_dir, recursive: true);
-        GC.SuppressFinalize(this);
-    }
-
     [Theory]
     [InlineData(1, 8)]
     [InlineData(2, 8)]
@@ -33,17 +26,17 @@ public class PngTests : IDisposable
     [Fact]
     public void Pillow_reads_what_we_write_and_we_read_what_it_writes()
     {
-        var grey = Path.Combine(_dir, "grey.png");
+        var grey = Path.Combine(Dir, "grey.png");
         new PngImage(3, 2, 1, [0, 10, 20, 30, 40, 255]).Save(grey);
-        var rgba = Path.Combine(_dir, "rgba.png");
+        var rgba = Path.Combine(Dir, "rgba.png");
         new PngImage(2, 1, 4, [1, 2, 3, 4, 250, 251, 252, 253]).Save(rgba);
-        var palette = Path.Combine(_dir, "palette.png");
+        var palette = Path.Combine(Dir, "palette.png");
         File.WriteAllBytes(palette, PngImage.EncodePalette([0, 1, 1, 0], 2, 2, [0, 0, 0, 255, 0, 0]));
         Assert.Equal("L [0, 10, 20, 30, 40, 255] RGBA [(1, 2, 3, 4), (250, 251, 252, 253)] P [(0, 0, 0), (255, 0, 0), (255, 0, 0), (0, 0, 0)]", Peers.Python(
             $"from PIL import Image; a = Image.open('{grey}'); b = Image.open('{rgba}'); c = Image.open('{palette}')\n" +
             "print(a.mode, list(a.getdata()), b.mode, list(b.getdata()), c.mode, list(c.convert('RGB').getdata()))"));
 
-        var theirs = Path.Combine(_dir, "theirs");
+        var theirs = Path.Combine(Dir, "theirs");
         Peers.Python(
             "from PIL import Image; import numpy as np\n" +
             "g = np.arange(48, dtype=np.uint8).reshape(6, 8) * 5\n" +

@@ -1,22 +1,15 @@
+using Ganymede.Tests;
 using System.Text;
 using Ganymede.Formats.SafeTensors;
 
 namespace Ganymede.Formats.Tests;
 
-public class SafeTensorsTests : IDisposable
+public class SafeTensorsTests : TempDirectoryTest
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("ganymede-st-").FullName;
-
-    public void Dispose()
-    {
-        Directory.Delete(_dir, recursive: true);
-        GC.SuppressFinalize(this);
-    }
-
     [Fact]
     public void Round_trips_tensors_and_metadata()
     {
-        var path = Path.Combine(_dir, "w.safetensors");
+        var path = Path.Combine(Dir, "w.safetensors");
         var tensors = new Dictionary<string, Tensor>
         {
             ["down.0.0.weight"] = torch.randn(4, 1, 3, 3),
@@ -38,7 +31,7 @@ public class SafeTensorsTests : IDisposable
     [Fact]
     public void Files_match_an_independent_reader_and_read_its_files()
     {
-        var ours = Path.Combine(_dir, "ours.safetensors");
+        var ours = Path.Combine(Dir, "ours.safetensors");
         SafeTensorsFile.Save(ours, new Dictionary<string, Tensor> { ["a"] = torch.arange(0, 6).reshape(2, 3), ["b"] = torch.tensor([5L, -6]) });
         var check = Peers.Python(
             "import json, struct, numpy as np\n" +
@@ -48,7 +41,7 @@ public class SafeTensorsTests : IDisposable
             "print(n % 8, h['a']['dtype'], a.tolist(), h['b']['dtype'], b.tolist())");
         Assert.Equal("0 F32 [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]] I64 [5, -6]", check);
 
-        var theirs = Path.Combine(_dir, "theirs.safetensors");
+        var theirs = Path.Combine(Dir, "theirs.safetensors");
         Peers.Python(
             "import json, struct, numpy as np\n" +
             "parts = [('h', np.array([1.5, -2], np.float16).tobytes(), 'F16', [2]), ('bf', (np.array([3.0, 0.25], np.float32).view(np.uint32) >> 16).astype(np.uint16).tobytes(), 'BF16', [2]), ('i', np.array([[1, 2]], np.int32).tobytes(), 'I32', [1, 2]), ('m', np.array([True, False]).tobytes(), 'BOOL', [2])]\n" +
@@ -71,7 +64,7 @@ public class SafeTensorsTests : IDisposable
     [InlineData("[1, 2", "not a JSON object")]
     public void Malformed_headers_are_clear_errors(string header, string expected)
     {
-        var path = Path.Combine(_dir, "bad.safetensors");
+        var path = Path.Combine(Dir, "bad.safetensors");
         var json = Encoding.UTF8.GetBytes(header);
         File.WriteAllBytes(path, [.. BitConverter.GetBytes((ulong)json.Length), .. json, .. new byte[8]]);
         var ex = Assert.Throws<InvalidDataException>(() => SafeTensorsFile.Load(path));
@@ -82,7 +75,7 @@ public class SafeTensorsTests : IDisposable
     [Fact]
     public void A_header_length_beyond_the_file_is_rejected_before_allocation()
     {
-        var path = Path.Combine(_dir, "huge.safetensors");
+        var path = Path.Combine(Dir, "huge.safetensors");
         File.WriteAllBytes(path, [.. BitConverter.GetBytes(ulong.MaxValue / 2), 1, 2, 3]);
         Assert.Contains("does not fit", Assert.Throws<InvalidDataException>(() => SafeTensorsFile.Load(path)).Message);
     }

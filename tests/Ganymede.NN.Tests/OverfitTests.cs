@@ -1,3 +1,4 @@
+using Ganymede.Tests;
 using Ganymede.Formats.Nifti;
 using Ganymede.NN.Optim;
 
@@ -9,9 +10,8 @@ public class OverfitTests
     [Fact]
     public void UNet_overfits_real_ct_slices()
     {
-        var dir = SharedData.CovidSemiSeg;
-        var images = NiftiImage.Load(Path.Combine(dir, "train_im.nii.gz")).Data;
-        var masks = NiftiImage.Load(Path.Combine(dir, "train_mask.nii.gz")).Data;
+        var images = NiftiImage.Load(SharedData.CovidSemiSeg("train_im.nii.gz")).Data;
+        var masks = NiftiImage.Load(SharedData.CovidSemiSeg("train_mask.nii.gz")).Data;
         // The four slices with the most infection, at 64x64: images scaled to [0, 1], masks 1 where label > 0.
         var chosen = Enumerable.Range(0, masks.size(0)).OrderByDescending(k => masks.select(0, k).gt(0).@float().sum().item()).Take(4).ToArray();
         var x = F.interpolate(torch.stack(chosen.Select(k => images.select(0, k).unsqueeze(0)).ToList()), (64, 64), "bilinear").div(255f);
@@ -39,21 +39,5 @@ public class OverfitTests
         float dice = 2 * predicted.mul(y).sum().item() / (predicted.sum().item() + y.sum().item());
         Assert.True(last < first * 0.3f, $"loss went from {first} to {last}");
         Assert.True(dice > 0.85f, $"Dice on the memorised slices is {dice}");
-    }
-}
-
-/// <summary>Finds ../shared beside the repository (tests read real data from there; it is never copied into the project).</summary>
-public static class SharedData
-{
-    public static string CovidSemiSeg => Find(Path.Combine("shared", "data", "covid-semiseg"));
-
-    private static string Find(string relative)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, relative);
-            if (Directory.Exists(candidate)) return candidate;
-        }
-        throw new DirectoryNotFoundException($"{relative} was not found above {AppContext.BaseDirectory}; the tests expect ../shared beside the repository");
     }
 }

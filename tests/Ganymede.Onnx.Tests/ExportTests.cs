@@ -1,19 +1,12 @@
+using Ganymede.Tests;
 using Ganymede.NN;
 using Ganymede.NN.Optim;
 
 namespace Ganymede.Onnx.Tests;
 
 /// <summary>Exported models pass ONNX's own checker and run in OpenCV's importer with Ganymede's numbers.</summary>
-public class ExportTests : IDisposable
+public class ExportTests : TempDirectoryTest
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("ganymede-onnx-").FullName;
-
-    public void Dispose()
-    {
-        Directory.Delete(_dir, recursive: true);
-        GC.SuppressFinalize(this);
-    }
-
     /// <summary>A small UNet with a few training steps behind it, so batch norm statistics are not the defaults.</summary>
     private static UNet TrainedUNet(int outChannels = 1, bool convBias = false, int upKernel = 2)
     {
@@ -38,7 +31,7 @@ public class ExportTests : IDisposable
     public void Passes_the_onnx_checker_and_runs_in_opencv_with_our_outputs(int opset, bool fold, bool probabilities, int outChannels, bool bias, int upKernel)
     {
         using var model = TrainedUNet(outChannels, bias, upKernel);
-        var path = Path.Combine(_dir, "unet.onnx");
+        var path = Path.Combine(Dir, "unet.onnx");
         OnnxExporter.Save(OnnxExporter.Export(model, 1, 32, 32, new OnnxExportOptions
         {
             Opset = opset, FoldBatchNorm = fold, Probabilities = probabilities, Metadata = new Dictionary<string, string> { ["input_size"] = "32" },
@@ -50,7 +43,7 @@ public class ExportTests : IDisposable
             expected = model.forward(input);
             if (probabilities) expected = expected.sigmoid();
         }
-        var inputFile = Path.Combine(_dir, "input.bin");
+        var inputFile = Path.Combine(Dir, "input.bin");
         File.WriteAllBytes(inputFile, input.ToArray().SelectMany(BitConverter.GetBytes).ToArray());
         var report = Peers.Python(
             "import onnx, cv2, numpy as np\n" +
@@ -58,10 +51,10 @@ public class ExportTests : IDisposable
             "outs = [o.name for o in m.graph.output]; meta = {p.key: p.value for p in m.metadata_props}\n" +
             $"net = cv2.dnn.readNetFromONNX('{path}'); x = np.fromfile('{inputFile}', dtype='<f4').reshape(3, 1, 32, 32)\n" +
             "net.setInput(x); y = net.forward()\n" +
-            $"y.astype('<f4').tofile('{Path.Combine(_dir, "cv.bin")}')\n" +
+            $"y.astype('<f4').tofile('{Path.Combine(Dir, "cv.bin")}')\n" +
             "print(m.ir_version, m.opset_import[0].version, m.graph.input[0].name, outs[0], m.producer_name, meta['input_size'], list(y.shape))");
         Assert.Equal($"{(opset >= 14 ? 8 : 7)} {opset} image {(probabilities ? "mask_probabilities" : "mask_logits")} ganymede 32 [3, {outChannels}, 32, 32]", report);
-        var theirs = File.ReadAllBytes(Path.Combine(_dir, "cv.bin"));
+        var theirs = File.ReadAllBytes(Path.Combine(Dir, "cv.bin"));
         var values = Enumerable.Range(0, theirs.Length / 4).Select(i => BitConverter.ToSingle(theirs, i * 4)).ToArray();
         var ours = expected.ToArray();
         Assert.Equal(ours.Length, values.Length);

@@ -1,19 +1,12 @@
+using Ganymede.Tests;
 using Ganymede.NN;
 using Ganymede.Onnx.Runtime;
 
 namespace Ganymede.Onnx.Tests;
 
 /// <summary>Models exported here, and by PyTorch, run in the ONNX runtime with the original's outputs; bad files are clear errors.</summary>
-public class ImportTests : IDisposable
+public class ImportTests : TempDirectoryTest
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("ganymede-onnx-import-").FullName;
-
-    public void Dispose()
-    {
-        Directory.Delete(_dir, recursive: true);
-        GC.SuppressFinalize(this);
-    }
-
     public static TheoryData<string> Layers => new() { "conv", "conv_bn", "bn", "convt", "pools", "activations", "upsample", "linear", "unet" };
 
     private static Module Layer(string name)
@@ -46,7 +39,7 @@ public class ImportTests : IDisposable
         using var model = Layer(name);
         bool flat = name == "linear";
         var input = flat ? torch.randn([4, 12], new Generator(1)) : torch.randn([2, 3, 16, 16], new Generator(1));
-        var path = Path.Combine(_dir, name + ".onnx");
+        var path = Path.Combine(Dir, name + ".onnx");
         OnnxExporter.Save(OnnxExporter.Export(model, flat ? [12] : [3, 16, 16], new OnnxExportOptions { FoldBatchNorm = name != "bn" }), path);
         var onnx = OnnxModel.Load(path);
         Tensor expected;
@@ -61,8 +54,8 @@ public class ImportTests : IDisposable
     [Fact]
     public void The_pytorch_reference_unet_exported_by_torch_runs_with_torchs_outputs()
     {
-        var path = Path.Combine(_dir, "torch_unet.onnx");
-        var reference = FindReference();
+        var path = Path.Combine(Dir, "torch_unet.onnx");
+        var reference = SharedData.Reference("unet_pytorch.py");
         Peers.Python(
             "import sys, torch, numpy as np\n" +
             $"sys.path.insert(0, '{Path.GetDirectoryName(reference)}'); from unet_pytorch import UNet\n" +
@@ -84,17 +77,17 @@ public class ImportTests : IDisposable
     public void Initializers_in_external_data_files_load()
     {
         using var model = Layer("conv_bn");
-        var path = Path.Combine(_dir, "external.onnx");
+        var path = Path.Combine(Dir, "external.onnx");
         OnnxExporter.Save(OnnxExporter.Export(model, 3, 8, 8), path);
         Peers.Python($"import onnx; m = onnx.load('{path}'); onnx.save_model(m, '{path}', save_as_external_data=True, all_tensors_to_one_file=True, location='weights.bin', size_threshold=0); print('ok')");
-        Assert.True(File.Exists(Path.Combine(_dir, "weights.bin")));
+        Assert.True(File.Exists(Path.Combine(Dir, "weights.bin")));
         var onnx = OnnxModel.Load(path);
         var input = torch.randn([1, 3, 8, 8], new Generator(2));
         Tensor expected;
         using (torch.no_grad()) expected = model.forward(input);
         var actual = onnx.Run(new Dictionary<string, Tensor> { [onnx.Inputs[0]] = input })[onnx.Outputs[0]];
         Assert.True(expected.sub(actual).abs().max().item() < 1e-4f);
-        File.WriteAllBytes(Path.Combine(_dir, "weights.bin"), new byte[10]);
+        File.WriteAllBytes(Path.Combine(Dir, "weights.bin"), new byte[10]);
         Assert.Contains("does not hold", Assert.Throws<InvalidDataException>(() => OnnxModel.Load(path)).Message);
     }
 
@@ -102,19 +95,19 @@ public class ImportTests : IDisposable
     public void Malformed_truncated_and_unsupported_models_are_clear_errors()
     {
         using var model = Layer("conv_bn");
-        var good = Path.Combine(_dir, "good.onnx");
+        var good = Path.Combine(Dir, "good.onnx");
         OnnxExporter.Save(OnnxExporter.Export(model, 3, 8, 8), good);
         var bytes = File.ReadAllBytes(good);
-        var truncated = Path.Combine(_dir, "truncated.onnx");
+        var truncated = Path.Combine(Dir, "truncated.onnx");
         File.WriteAllBytes(truncated, bytes[..(bytes.Length / 2)]);
         Assert.Contains("truncated.onnx", Assert.ThrowsAny<Exception>(() => OnnxModel.Load(truncated)).Message);
-        var garbage = Path.Combine(_dir, "garbage.onnx");
+        var garbage = Path.Combine(Dir, "garbage.onnx");
         File.WriteAllText(garbage, "definitely not protobuf \u0001\u0002\u0003");
         Assert.Contains("garbage.onnx", Assert.ThrowsAny<Exception>(() => OnnxModel.Load(garbage)).Message);
 
         var proto = OnnxExporter.Export(model, 3, 8, 8);
         proto.Graph.Node[0].OpType = "FancyConv";
-        var unknown = Path.Combine(_dir, "unknown.onnx");
+        var unknown = Path.Combine(Dir, "unknown.onnx");
         OnnxExporter.Save(proto, unknown);
         var ex = Assert.Throws<NotSupportedException>(() => OnnxModel.Load(unknown));
         Assert.Contains("FancyConv", ex.Message);
@@ -122,7 +115,7 @@ public class ImportTests : IDisposable
 
         var lying = OnnxExporter.Export(model, 3, 8, 8);
         lying.Graph.Initializer[0].Dims[0] = 1_000_000_000;
-        var big = Path.Combine(_dir, "big.onnx");
+        var big = Path.Combine(Dir, "big.onnx");
         OnnxExporter.Save(lying, big);
         Assert.Contains("declare", Assert.Throws<InvalidDataException>(() => OnnxModel.Load(big)).Message);
     }
@@ -133,13 +126,4 @@ public class ImportTests : IDisposable
         return Enumerable.Range(0, b.Length / 4).Select(i => BitConverter.ToSingle(b, i * 4)).ToArray();
     }
 
-    private static string FindReference()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "shared", "reference", "unet_pytorch.py");
-            if (File.Exists(candidate)) return candidate;
-        }
-        throw new FileNotFoundException("../shared/reference/unet_pytorch.py not found");
-    }
 }

@@ -1,36 +1,18 @@
-using System.Diagnostics;
+using Ganymede.Tests;
 using Ganymede.Formats.Datasets;
 using Ganymede.Formats.Nifti;
 
 namespace Ganymede.Segmentation.Tests;
 
 /// <summary>End to end on real CT slices at a small size: pack, train, resume, predict.</summary>
-public class WorkflowTests : IDisposable
+public class WorkflowTests : TempDirectoryTest
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("ganymede-seg-").FullName;
-
-    public void Dispose()
-    {
-        Directory.Delete(_dir, recursive: true);
-        GC.SuppressFinalize(this);
-    }
-
-    internal static string Shared(string file)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "shared", "data", "covid-semiseg", file);
-            if (File.Exists(candidate)) return candidate;
-        }
-        throw new FileNotFoundException($"../shared/data/covid-semiseg/{file} not found");
-    }
-
     private string Packed(int size = 32)
     {
-        var path = Path.Combine(_dir, $"data{size}.h5");
+        var path = Path.Combine(Dir, $"data{size}.h5");
         if (File.Exists(path)) return path;
-        var images = NiftiImage.Load(Shared("train_im.nii.gz")).Data;
-        var masks = NiftiImage.Load(Shared("train_mask.nii.gz")).Data;
+        var images = NiftiImage.Load(SharedData.CovidSemiSeg("train_im.nii.gz")).Data;
+        var masks = NiftiImage.Load(SharedData.CovidSemiSeg("train_mask.nii.gz")).Data;
         SegmentationPacker.Pack(images, masks, path, new PackOptions(Size: size, Valid: 0.2, Seed: 1), "covid-semiseg");
         return path;
     }
@@ -46,14 +28,14 @@ public class WorkflowTests : IDisposable
         var train = SegmentationData.Load(data, "train");
         var valid = SegmentationData.Load(data, "valid");
         var losses = new List<double>();
-        var run = new Trainer(Small with { Epochs = 6 }, Path.Combine(_dir, "run")).Run(train, valid, Config(Small), onEpoch: m => losses.Add(m.TrainLoss));
+        var run = new Trainer(Small with { Epochs = 6 }, Path.Combine(Dir, "run")).Run(train, valid, Config(Small), onEpoch: m => losses.Add(m.TrainLoss));
         Assert.False(run.Interrupted);
         Assert.True(losses[^1] < losses[0], $"loss went from {losses[0]} to {losses[^1]}");
         Assert.True(File.Exists(run.BestCheckpoint) && File.Exists(run.LastCheckpoint));
-        var csv = File.ReadAllLines(Path.Combine(_dir, "run", "metrics.csv"));
+        var csv = File.ReadAllLines(Path.Combine(Dir, "run", "metrics.csv"));
         Assert.Equal("epoch,train_loss,valid_loss,dice,pooled_dice,precision,recall,lr,seconds", csv[0]);
         Assert.Equal(7, csv.Length);
-        Assert.Equal(6, File.ReadAllLines(Path.Combine(_dir, "run", "metrics.jsonl")).Length);
+        Assert.Equal(6, File.ReadAllLines(Path.Combine(Dir, "run", "metrics.jsonl")).Length);
     }
 
     [Fact]
@@ -62,14 +44,14 @@ public class WorkflowTests : IDisposable
         var data = Packed();
         var train = SegmentationData.Load(data, "train");
         var valid = SegmentationData.Load(data, "valid");
-        var straight = new Trainer(Small, Path.Combine(_dir, "straight")).Run(train, valid, Config(Small));
+        var straight = new Trainer(Small, Path.Combine(Dir, "straight")).Run(train, valid, Config(Small));
 
         using var cancel = new CancellationTokenSource();
         int reports = 0;
         var progress = new Progress(() => { if (++reports == 7) cancel.Cancel(); });
-        var first = new Trainer(Small, Path.Combine(_dir, "split")).Run(train, valid, Config(Small), progress: progress, cancel: cancel.Token);
+        var first = new Trainer(Small, Path.Combine(Dir, "split")).Run(train, valid, Config(Small), progress: progress, cancel: cancel.Token);
         Assert.True(first.Interrupted);
-        var resumed = new Trainer(Small, Path.Combine(_dir, "split")).Run(train, valid, Config(Small), resumeFrom: first.LastCheckpoint);
+        var resumed = new Trainer(Small, Path.Combine(Dir, "split")).Run(train, valid, Config(Small), resumeFrom: first.LastCheckpoint);
         Assert.False(resumed.Interrupted);
 
         var (_, a) = Checkpoint.LoadModel(straight.LastCheckpoint);
@@ -82,10 +64,10 @@ public class WorkflowTests : IDisposable
     public void Predict_writes_masks_with_the_input_geometry()
     {
         var data = Packed();
-        var run = new Trainer(Small with { Epochs = 1 }, Path.Combine(_dir, "p")).Run(SegmentationData.Load(data, "train"), SegmentationData.Load(data, "valid"), Config(Small));
-        var onnx = Path.Combine(_dir, "model.onnx");
+        var run = new Trainer(Small with { Epochs = 1 }, Path.Combine(Dir, "p")).Run(SegmentationData.Load(data, "train"), SegmentationData.Load(data, "valid"), Config(Small));
+        var onnx = Path.Combine(Dir, "model.onnx");
         ModelExport.ToOnnx(run.BestCheckpoint, onnx);
-        var volume = NiftiImage.Load(Shared("train_im.nii.gz"));
+        var volume = NiftiImage.Load(SharedData.CovidSemiSeg("train_im.nii.gz"));
         var few = volume.Data.narrow(0, 0, 3);
         using var checkpoint = SegmentationModel.Load(run.BestCheckpoint);
         using var exported = SegmentationModel.Load(onnx);
@@ -97,7 +79,7 @@ public class WorkflowTests : IDisposable
         Assert.InRange(p.min().item(), 0, 1);
         Assert.InRange(p.max().item(), 0, 1);
         var header = new NiftiHeader { Dims = [512, 512, 3], SformCode = 1, SRow = [[0.8f, 0, 0, -100], [0, 0.8f, 0, -90], [0, 0, 5, 12]] };
-        var path = Path.Combine(_dir, "pred.nii.gz");
+        var path = Path.Combine(Dir, "pred.nii.gz");
         NiftiImage.Like(new NiftiImage(header, few), p.gt(0.5f).@float().reshape(3, 512, 512), NiftiDataType.UInt8).Save(path);
         var back = NiftiImage.Load(path);
         Assert.Equal([512, 512, 3], back.Header.Dims);
@@ -116,7 +98,7 @@ public class WorkflowTests : IDisposable
         var ours = SegmentationMetrics.Compute(pred, truth);
         var p = string.Join(",", pred.ToArray());
         var t = string.Join(",", truth.ToArray());
-        var theirs = Python(
+        var theirs = Peers.Python(
             "import numpy as np\n" +
             $"p = np.array([{p}]).reshape(6, -1) > 0.5; t = np.array([{t}]).reshape(6, -1) > 0.5\n" +
             "tp = (p & t).sum(1); fp = (p & ~t).sum(1); fn = (~p & t).sum(1); tn = (~p & ~t).sum(1)\n" +
@@ -138,14 +120,4 @@ public class WorkflowTests : IDisposable
         public void Report(TrainProgress value) => onReport();
     }
 
-    internal static string Python(string code)
-    {
-        var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true, ArgumentList = { "-c", code } };
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEnd().Trim();
-        var error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, "python failed: " + error);
-        return output;
-    }
 }

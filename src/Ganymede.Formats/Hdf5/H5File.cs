@@ -24,8 +24,7 @@ public sealed class H5File : H5Group
     public static H5File Create(string path)
     {
         H5Native.EnsureLoaded();
-        var full = System.IO.Path.GetFullPath(path);
-        var temporary = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(full)!, "." + System.IO.Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp");
+        var temporary = Ganymede.IO.AtomicFile.TemporaryFor(path);
         long id = H5Check.Id(H5Native.H5Fcreate(temporary, H5Native.AccExcl, H5Native.Default, H5Native.Default), "creating", path, "");
         return new H5File(id, path, temporary);
     }

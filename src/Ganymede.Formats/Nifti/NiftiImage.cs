@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using Ganymede.IO;
 
 namespace Ganymede.Formats.Nifti;
 
@@ -95,22 +96,12 @@ public sealed class NiftiImage
             Dims = header.Dims, DataType = type, PixDim = header.PixDim, XyztUnits = header.XyztUnits, Description = header.Description,
             QformCode = header.QformCode, SformCode = header.SformCode, Quatern = header.Quatern, QOffset = header.QOffset, SRow = header.SRow,
         };
-        var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        var temp = Path.Combine(dir, "." + Path.GetFileName(path) + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp");
-        try
+        AtomicFile.Write(path, file =>
         {
-            using (var file = File.Create(temp))
-            using (Stream sink = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionLevel.Fastest) : file)
-            {
-                sink.Write(outHeader.ToBytes());
-                sink.Write(data);
-            }
-            File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
+            using Stream sink = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionLevel.Fastest, leaveOpen: true) : file;
+            sink.Write(outHeader.ToBytes());
+            sink.Write(data);
+        });
     }
 
     /// <summary>A new image with <paramref name="data"/> and the geometry of <paramref name="like"/> (for predictions).</summary>

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using Ganymede.IO;
 
 namespace Ganymede.Formats.Png;
 
@@ -204,20 +205,7 @@ public sealed class PngImage
     }
 
     /// <summary>Writes the PNG atomically (temporary name, then rename).</summary>
-    public void Save(string path)
-    {
-        var full = Path.GetFullPath(path);
-        var temporary = Path.Combine(Path.GetDirectoryName(full)!, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp");
-        try
-        {
-            File.WriteAllBytes(temporary, Encode());
-            File.Move(temporary, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temporary)) File.Delete(temporary);
-        }
-    }
+    public void Save(string path) => AtomicFile.Write(path, file => file.Write(Encode()));
 
     private static byte[] Filter(byte[] rows, int stride, int height, int bpp)
     {

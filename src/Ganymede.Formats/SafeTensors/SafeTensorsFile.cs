@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Ganymede.IO;
 
 namespace Ganymede.Formats.SafeTensors;
 
@@ -42,25 +43,15 @@ public static class SafeTensorsFile
         var json = Encoding.UTF8.GetBytes(header.ToJsonString());
         // The data starts 8-byte aligned: the header is padded with spaces, as the reference writer does.
         int padded = (json.Length + 7) / 8 * 8;
-        var full = Path.GetFullPath(path);
-        var temporary = Path.Combine(Path.GetDirectoryName(full)!, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp");
-        try
+        AtomicFile.Write(path, file =>
         {
-            using (var file = File.Create(temporary))
-            {
-                Span<byte> length = stackalloc byte[8];
-                BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)padded);
-                file.Write(length);
-                file.Write(json);
-                for (int i = json.Length; i < padded; i++) file.WriteByte((byte)' ');
-                foreach (var blob in blobs) file.Write(blob);
-            }
-            File.Move(temporary, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temporary)) File.Delete(temporary);
-        }
+            Span<byte> length = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)padded);
+            file.Write(length);
+            file.Write(json);
+            for (int i = json.Length; i < padded; i++) file.WriteByte((byte)' ');
+            foreach (var blob in blobs) file.Write(blob);
+        });
     }
 
     /// <summary>Reads every tensor (floating types as float32, integers as int64, BOOL as bool) and the metadata.</summary>

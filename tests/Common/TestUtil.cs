@@ -38,7 +38,7 @@ public static class TestUtil
         foreach (var x in inputs)
         {
             var analytic = x.grad!.ToArray();
-            var data = x.Span;
+            var data = x.AsSpan();
             for (int i = 0; i < data.Length; i++)
             {
                 float saved = data[i];
