@@ -50,8 +50,6 @@ public static class Checkpoint
         return JsonSerializer.Deserialize<TrainerState>(stateJson) ?? throw new InvalidDataException($"{path}: empty trainer state");
     }
 
-    public static ModelConfig ReadConfig(string path) => Config(Read(path).Metadata, path);
-
     private static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) Read(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such checkpoint", path);

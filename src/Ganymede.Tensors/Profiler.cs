@@ -14,11 +14,6 @@ public static class Profiler
 
     public static Measurement Scope(string name) => Enabled ? new Measurement(name, Stopwatch.GetTimestamp()) : default;
 
-    public static void Reset()
-    {
-        lock (Totals) Totals.Clear();
-    }
-
     /// <summary>Operations by total time, longest first.</summary>
     public static IReadOnlyList<(string Name, double Ms, long Calls)> Report()
     {

@@ -51,12 +51,12 @@ public static partial class torch
     {
         Binary.CheckFloat("where", a, b);
         var shape = Shape.Broadcast("where", Shape.Broadcast("where", condition.shape, a.shape), b.shape);
-        var mask = condition.to(DType.Float32).expand(shape).contiguous();
-        var ae = a.expand(shape).contiguous();
-        var be = b.expand(shape).contiguous();
-        Tensor y;
+        Tensor y, mask;
         using (GradMode.NoGrad())
         {
+            mask = condition.to(DType.Float32).expand(shape).contiguous();
+            var ae = a.expand(shape).contiguous();
+            var be = b.expand(shape).contiguous();
             y = Tensor.Empty(shape, clear: false);
             var m = mask.Span;
             var av = ae.Span;

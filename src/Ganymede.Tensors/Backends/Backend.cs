@@ -40,11 +40,6 @@ public static class Backend
         lock (Gate) _current = Create(name);
     }
 
-    public static void Use(IBackend backend)
-    {
-        lock (Gate) _current = backend;
-    }
-
     public static IBackend Create(string name) => name.ToLowerInvariant() switch
     {
         "native" => new NativeBackend(),

@@ -16,8 +16,6 @@ internal static class BufferPool
     /// <summary>Upper bound on bytes kept for reuse; above it, returned arrays are left to the GC.</summary>
     public static long Capacity { get; set; } = 8L << 30;
 
-    public static long PooledBytes => Interlocked.Read(ref _pooledBytes);
-
     public static T[] Rent<T>(int length, bool clear) where T : unmanaged
     {
         if (length == 0) return [];
@@ -43,13 +41,6 @@ internal static class BufferPool
             return;
         }
         Free.GetOrAdd((typeof(T), array.Length), _ => []).Add(array);
-    }
-
-    /// <summary>Drops every pooled array so the GC can take them back.</summary>
-    public static void Clear()
-    {
-        Free.Clear();
-        Interlocked.Exchange(ref _pooledBytes, 0);
     }
 
     private static unsafe long SizeOf<T>(int length) where T : unmanaged => (long)sizeof(T) * length;

@@ -22,8 +22,6 @@ public sealed class TensorStorage
 
     public int Length => Data.Length;
 
-    public bool IsReleased => Data is null;
-
     public static TensorStorage Allocate(DType dtype, long length, bool clear = true)
     {
         if (length > Array.MaxLength)
