@@ -58,6 +58,33 @@ public class CommandTests : TempDirectoryTest
     }
 
     [Fact]
+    public void Predict_reads_h5_datasets_and_png_folders()
+    {
+        var config = new Segmentation.ModelConfig("unet", 1, 1, 4, 2, 0, false, 2, 16, 0, 255, "untrained");
+        var checkpoint = Path.Combine(Dir, "untrained.safetensors");
+        using (var unet = config.Build(new Generator(1))) Segmentation.Checkpoint.Save(checkpoint, unet, config);
+        var data = Path.Combine(Dir, "data.h5");
+        using (var file = Formats.Hdf5.H5File.Create(data))
+        {
+            file.CreateDataset("X_valid", torch.rand(3, 20, 20, 1)).Dispose();
+            file.Commit();
+        }
+        var h5 = Run("predict", "--model", checkpoint, "--images", data, "--out", Path.Combine(Dir, "pred.h5"), "--probabilities");
+        Assert.True(h5.Code == 0, h5.Err);
+        using (var file = Formats.Hdf5.H5File.Open(Path.Combine(Dir, "pred.h5")))
+        using (var y = file.Dataset("y_pred")) Assert.Equal([3L, 20, 20, 1], y.Shape);
+
+        var pngs = Directory.CreateDirectory(Path.Combine(Dir, "slices")).FullName;
+        foreach (var name in new[] { "a.png", "b.png" })
+            new Formats.Png.PngImage(24, 18, 1, Enumerable.Range(0, 24 * 18).Select(i => (ushort)(i % 256)).ToArray()).Save(Path.Combine(pngs, name));
+        var folder = Run("predict", "--model", checkpoint, "--images", pngs, "--out", Path.Combine(Dir, "masks"));
+        Assert.True(folder.Code == 0, folder.Err);
+        var mask = Formats.Png.PngImage.Load(Path.Combine(Dir, "masks", "b.png"));
+        Assert.Equal((24, 18), (mask.Width, mask.Height));
+        Assert.All(mask.Samples, v => Assert.True(v is 0 or 255));
+    }
+
+    [Fact]
     public void Bad_input_is_a_one_line_error_and_a_nonzero_exit()
     {
         var missing = Run("train", "--data", Path.Combine(Dir, "missing.h5"));
