@@ -28,6 +28,6 @@ foreach (var name in args[2..])
     var options = recipes[name] with { Epochs = epochs, Patience = 0 };
     var config = new ModelConfig("unet", 1, 1, options.Base, options.Depth, options.Dropout, options.ConvBias, options.UpKernel, train.Images.size(2), (float)range[0], (float)range[1], name);
     var clock = System.Diagnostics.Stopwatch.StartNew();
-    var result = CrossValidation.Run(train, config, options, 5, Path.Combine(Path.GetTempPath(), "recipe-cv", name));
+    var result = CrossValidation.Run(train, config, options, 5, Directory.CreateTempSubdirectory($"recipe-cv-{name}-").FullName);
     Console.WriteLine($"{name,-24} size {train.Images.size(2)} epochs {epochs}: mean Dice {result.Mean:F4} ± {result.Std:F4} folds [{string.Join(", ", result.FoldDice.Select(d => d.ToString("F3")))}] best epochs [{string.Join(", ", result.BestEpochs)}] {clock.Elapsed.TotalMinutes:F1} min");
 }

@@ -32,6 +32,8 @@ public sealed class Trainer(TrainOptions options, string runDirectory)
         if (train.Count == 0) throw new ArgumentException("the training set is empty");
         if (train.Images.size(1) != config.InChannels || train.Masks.size(1) != config.OutChannels)
             throw new ArgumentException($"the data has {train.Images.size(1)} image and {train.Masks.size(1)} mask channels, the model {config.InChannels} and {config.OutChannels}");
+        if (resumeFrom is null && File.Exists(LastCheckpoint))
+            throw new ArgumentException($"{runDirectory} already holds a training run; continue it with --resume {runDirectory}, or choose another --run-dir");
         Directory.CreateDirectory(runDirectory);
         torch.manual_seed(options.Seed);
         using var model = config.Build(new Generator(options.Seed));

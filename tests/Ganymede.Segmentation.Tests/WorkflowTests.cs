@@ -36,6 +36,8 @@ public class WorkflowTests : TempDirectoryTest
         Assert.Equal("epoch,train_loss,valid_loss,dice,pooled_dice,precision,recall,lr,seconds", csv[0]);
         Assert.Equal(7, csv.Length);
         Assert.Equal(6, File.ReadAllLines(Path.Combine(Dir, "run", "metrics.jsonl")).Length);
+        var again = Assert.Throws<ArgumentException>(() => new Trainer(Small, Path.Combine(Dir, "run")).Run(train, valid, Config(Small)));
+        Assert.Contains("--resume", again.Message);
     }
 
     [Fact]
