@@ -127,6 +127,7 @@ public sealed class Trainer(TrainOptions options, string runDirectory)
         if (valid.Count == 0) return (double.NaN, SegmentationMetrics.Compute(torch.zeros(0, 1), torch.zeros(0, 1)));
         model.eval();
         using var noGrad = torch.no_grad();
+        using var scope = torch.NewDisposeScope();
         double lossSum = 0;
         var predictions = new List<Tensor>();
         for (int start = 0; start < valid.Count; start += options.Batch)
