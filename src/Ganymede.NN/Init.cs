@@ -17,4 +17,17 @@ public static class Init
         for (int i = 2; i < weightShape.Length; i++) fanIn *= weightShape[i];
         return 1f / MathF.Sqrt(Math.Max(1, fanIn));
     }
+
+    /// <summary>
+    /// Checks a convolution's configuration and makes its weight (of <paramref name="weightShape"/>) and optional bias
+    /// [<paramref name="outChannels"/>], both with PyTorch's default bound.
+    /// </summary>
+    internal static (Tensor Weight, Tensor? Bias) Convolution(string layer, int inChannels, int outChannels, int kernel, int groups,
+        int[] weightShape, bool bias, Generator? generator)
+    {
+        if (inChannels <= 0 || outChannels <= 0 || kernel <= 0 || groups <= 0 || inChannels % groups != 0 || outChannels % groups != 0)
+            throw new ArgumentException($"{layer}: invalid configuration in={inChannels} out={outChannels} kernel={kernel} groups={groups}");
+        float bound = DefaultBound(weightShape);
+        return (uniform(weightShape, bound, generator), bias ? uniform([outChannels], bound, generator) : null);
+    }
 }
