@@ -35,6 +35,17 @@ internal sealed class GraphBuilder
         return name;
     }
 
+    /// <summary>An int64 constant (shapes, pads).</summary>
+    public string Int64s(string hint, long[] values)
+    {
+        var name = Unique(hint);
+        var tensor = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int64 };
+        tensor.Dims.Add(values.Length);
+        tensor.Int64Data.AddRange(values);
+        Graph.Initializer.Add(tensor);
+        return name;
+    }
+
     public string Initializer(string hint, Tensor tensor) => Initializer(hint, tensor.ToArray(), tensor.shape.Select(d => (long)d).ToArray());
 
     public string Unique(string hint)

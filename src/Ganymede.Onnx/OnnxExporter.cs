@@ -37,7 +37,21 @@ public static class OnnxExporter
         var g = new GraphBuilder();
         var input = g.Unique(o.InputName);
         g.Graph.Input.Add(Value(input, ["batch", .. sampleShape.Cast<object>()]));
-        var output = new LayerEmitter(g, o).Emit(model, input, "model");
+        string output;
+        bool traced = false;
+        try
+        {
+            output = new LayerEmitter(g, o).Emit(model, input, "model");
+        }
+        catch (NotSupportedException)
+        {
+            // A module the layer emitter does not know: trace the whole forward pass instead.
+            g = new GraphBuilder();
+            input = g.Unique(o.InputName);
+            g.Graph.Input.Add(Value(input, ["batch", .. sampleShape.Cast<object>()]));
+            output = Trace(g, model, input, sampleShape);
+            traced = true;
+        }
         var outShape = OutputShape(model, sampleShape);
         output = g.Node(o.Probabilities ? "Sigmoid" : "Identity", [output], o.OutputName ?? (o.Probabilities ? "mask_probabilities" : "mask_logits"));
         g.Graph.Output.Add(Value(output, ["batch", .. outShape[1..].Cast<object>()]));
@@ -51,11 +65,50 @@ public static class OnnxExporter
         };
         proto.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = o.Opset });
         foreach (var (key, value) in o.Metadata) proto.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
+        if (traced) Verify(proto, model, sampleShape, o.Probabilities);
         return proto;
     }
 
     /// <summary>Writes the model atomically (temporary name, then rename).</summary>
     public static void Save(ModelProto model, string path) => AtomicFile.Write(path, model.WriteTo);
+
+    /// <summary>
+    /// A traced graph is only as good as the trace: an operation that records nothing would turn into a constant.
+    /// So the graph is run on a random batch of two and must reproduce the model.
+    /// </summary>
+    private static void Verify(ModelProto proto, Module model, int[] sampleShape, bool probabilities)
+    {
+        var onnx = Runtime.OnnxModel.FromProto(proto, "traced export");
+        var input = torch.randn([2, .. sampleShape], new Generator(12345));
+        bool training = model.training;
+        model.eval();
+        Tensor expected;
+        using (torch.no_grad()) expected = model.forward(input);
+        model.train(training);
+        if (probabilities) expected = expected.sigmoid();
+        var actual = onnx.Run(new Dictionary<string, Tensor> { [onnx.Inputs[0]] = input })[onnx.Outputs[0]];
+        if (!actual.shape.SequenceEqual(expected.shape) || actual.sub(expected).abs().max().item() > 1e-3f + 1e-3f * expected.abs().max().item())
+            throw new NotSupportedException("ONNX export: the traced graph does not reproduce the model (it uses an operation the trace cannot capture)");
+    }
+
+    private static string Trace(GraphBuilder g, Module model, string inputName, int[] sampleShape)
+    {
+        bool training = model.training;
+        model.eval();
+        try
+        {
+            using var noGrad = torch.no_grad();
+            var sample = torch.zeros([1, .. sampleShape]);
+            var recorder = new TraceEmitter(g, model, sample, inputName);
+            Tensor result;
+            using (Tracing.OpTrace.Begin(recorder)) result = model.forward(sample);
+            return recorder.NameOf(result);
+        }
+        finally
+        {
+            model.train(training);
+        }
+    }
 
     /// <summary>The output shape, found by running the model once on a one-sample batch of zeros.</summary>
     private static int[] OutputShape(Module model, int[] sampleShape)

@@ -16,28 +16,31 @@ public static class F
 
     public static Tensor tanh(Tensor x) => x.tanh();
 
-    public static Tensor softmax(Tensor x, int dim)
+    public static Tensor softmax(Tensor x, int dim) => Tracing.OpTrace.Composite("softmax", [x], () =>
     {
         var e = x.sub(x.max(dim, keepdim: true).values.detach()).exp();
         return e.div(e.sum(dim, keepdim: true));
-    }
+    }, ("dim", dim));
 
-    public static Tensor log_softmax(Tensor x, int dim)
+    public static Tensor log_softmax(Tensor x, int dim) => Tracing.OpTrace.Composite("log_softmax", [x], () =>
     {
         var shifted = x.sub(x.max(dim, keepdim: true).values.detach());
         return shifted.sub(shifted.exp().sum(dim, keepdim: true).log());
-    }
+    }, ("dim", dim));
 
     public static Tensor linear(Tensor input, Tensor weight, Tensor? bias = null)
     {
         if (weight.dim() != 2) throw new ShapeException($"linear: weight must be 2-D [out, in], got {Shape.Format(weight.Shape_)}");
         if (input.size(-1) != weight.size(1))
             throw new ShapeException($"linear: input {Shape.Format(input.Shape_)} has {input.size(-1)} features, weight {Shape.Format(weight.Shape_)} expects {weight.size(1)}");
-        var y = MatMul.Apply(input, weight.T);
-        return bias is null ? y : y.add(bias);
+        return Tracing.OpTrace.Composite("linear", bias is null ? [input, weight] : [input, weight, bias], () =>
+        {
+            var y = MatMul.Apply(input, weight.T);
+            return bias is null ? y : y.add(bias);
+        });
     }
 
-    public static Tensor matmul(Tensor a, Tensor b) => MatMul.Apply(a, b);
+    public static Tensor matmul(Tensor a, Tensor b) => a.matmul(b);
 
     public static Tensor conv2d(Tensor input, Tensor weight, Tensor? bias = null, int stride = 1, int padding = 0, int dilation = 1, int groups = 1) =>
         Conv.Conv2d(input, weight, bias, (stride, stride), (padding, padding), (dilation, dilation), groups);

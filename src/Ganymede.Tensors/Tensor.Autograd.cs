@@ -12,5 +12,5 @@ public sealed partial class Tensor
     public void backward(Tensor? gradient = null) => AutogradEngine.Backward(this, gradient);
 
     /// <summary>Matrix product (2-D, batched 3-D, or N-D times 2-D).</summary>
-    public Tensor matmul(Tensor other) => MatMul.Apply(this, other);
+    public Tensor matmul(Tensor other) => Tracing.OpTrace.Composite("matmul", [this, other], () => MatMul.Apply(this, other));
 }

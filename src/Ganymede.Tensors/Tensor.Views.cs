@@ -16,6 +16,7 @@ public sealed partial class Tensor
             throw new ShapeException($"view: tensor of shape {Shape.Format(_shape)} is not contiguous; use reshape()");
         var input = this;
         var result = ViewOf(resolved, Shape.ContiguousStrides(resolved), Offset);
+        Tracing.OpTrace.Record("reshape", [this], result, ("shape", resolved));
         return AutogradEngine.Record(result, "view", [this], g => [g.reshape(input._shape)]);
     }
 
@@ -52,6 +53,7 @@ public sealed partial class Tensor
             inverse[d] = i;
         }
         var result = ViewOf(shape, strides, Offset);
+        Tracing.OpTrace.Record("permute", [this], result, ("dims", dims));
         return AutogradEngine.Record(result, "permute", [this], g => [g.permute(inverse)]);
     }
 
@@ -77,6 +79,7 @@ public sealed partial class Tensor
         shape[d] = length;
         var result = ViewOf(shape, (int[])_strides.Clone(), Offset + (long)start * _strides[d]);
         var inputShape = _shape;
+        Tracing.OpTrace.Record("narrow", [this], result, ("dim", d), ("start", start), ("length", length));
         return AutogradEngine.Record(result, "narrow", [this], g =>
         {
             var full = torch.zeros(inputShape);
@@ -132,6 +135,7 @@ public sealed partial class Tensor
         if (is_contiguous()) return this;
         var result = Empty(_shape, dtype, clear: false);
         StridedLoops.Copy(this, result);
+        Tracing.OpTrace.Record("identity", [this], result);
         return AutogradEngine.Record(result, "contiguous", [this], g => [g]);
     }
 
@@ -140,6 +144,7 @@ public sealed partial class Tensor
     {
         var result = Empty(_shape, dtype, clear: false);
         StridedLoops.Copy(this, result);
+        Tracing.OpTrace.Record("identity", [this], result);
         return AutogradEngine.Record(result, "clone", [this], g => [g]);
     }
 

@@ -63,15 +63,57 @@ public class ExportTests : TempDirectoryTest
     }
 
     [Fact]
-    public void Unknown_layers_are_a_clear_error()
+    public void Custom_modules_written_with_functional_code_export_by_tracing()
     {
-        var ex = Assert.Throws<NotSupportedException>(() => OnnxExporter.Export(new Sequential(new Conv2d(1, 2, 3), new Opaque()), 1, 8, 8));
-        Assert.Contains("Opaque", ex.Message);
+        using var model = new Functional();
+        var path = Path.Combine(Dir, "functional.onnx");
+        OnnxExporter.Save(OnnxExporter.Export(model, 2, 8, 8), path);
+        var report = Peers.Python($"import onnx; m = onnx.load('{path}'); onnx.checker.check_model(m, full_check=True); print(sorted(set(n.op_type for n in m.graph.node)))");
+        foreach (var op in new[] { "Add", "Mul", "Softmax", "Reshape", "Transpose", "Pad", "MatMul", "Sigmoid", "Concat", "Resize", "Conv", "AveragePool" })
+            Assert.Contains($"'{op}'", report);
+        var onnx = Runtime.OnnxModel.Load(path);
+        var input = torch.randn([3, 2, 8, 8], new Generator(4));
+        Tensor expected;
+        using (torch.no_grad()) expected = model.forward(input);
+        var actual = onnx.Run(new Dictionary<string, Tensor> { [onnx.Inputs[0]] = input })[onnx.Outputs[0]];
+        Assert.Equal(expected.shape, actual.shape);
+        Assert.True(expected.sub(actual).abs().max().item() < 1e-4f, "traced export differs from the module");
+    }
+
+    [Fact]
+    public void Operations_without_an_onnx_mapping_are_a_clear_error()
+    {
+        var ex = Assert.Throws<NotSupportedException>(() => OnnxExporter.Export(new Sequential(new Conv2d(1, 2, 3), new Clamped()), 1, 8, 8));
+        Assert.Contains("clamp", ex.Message);
         Assert.Throws<ArgumentException>(() => OnnxExporter.Export(new Sequential(new ReLU()), 1, 8, 8, new OnnxExportOptions { Opset = 9 }));
     }
 
-    private sealed class Opaque : Module
+    private sealed class Clamped : Module
     {
-        public override Tensor forward(Tensor input) => input;
+        public override Tensor forward(Tensor input) => input.clamp(0, 1);
+    }
+
+    /// <summary>A model whose forward uses functional operations the layer emitter has no module for.</summary>
+    private sealed class Functional : Module
+    {
+        private readonly Conv2d _conv;
+        private readonly Linear _linear;
+
+        public Functional()
+        {
+            _conv = register_module("conv", new Conv2d(2, 4, 3, padding: 1, generator: new Generator(1)));
+            _linear = register_module("linear", new Linear(4, 4, generator: new Generator(2)));
+        }
+
+        public override Tensor forward(Tensor x)
+        {
+            var y = _conv.forward(x).add(x.narrow(1, 0, 1)).mul(0.5f);
+            var tokens = y.reshape(y.size(0), 4, 64).permute(0, 2, 1);
+            var mixed = F.softmax(_linear.forward(tokens), 2).sub(0.25f).div(2f);
+            var back = mixed.permute(0, 2, 1).reshape(y.size(0), 4, 8, 8).sigmoid();
+            var padded = F.pad(back, [1, 1, 1, 1], 0.5f);
+            var joined = torch.cat([padded, F.interpolate(F.avg_pool2d(padded, 2), (10, 10), "nearest")], 1);
+            return joined;
+        }
     }
 }

@@ -45,6 +45,9 @@ public sealed class OnnxModel
     public string[] Outputs { get; }
     public IReadOnlyDictionary<string, string> Metadata { get; }
 
+    /// <summary>A model already in memory (the exporter checks its traced graphs this way).</summary>
+    internal static OnnxModel FromProto(ModelProto proto, string name) => new(proto, name);
+
     /// <summary>Loads and checks a model; a malformed, truncated or unsupported file is an error naming what is wrong.</summary>
     public static OnnxModel Load(string path)
     {

@@ -14,6 +14,7 @@ internal static class Activations
         bool blocked = BlockedLayout.Prefer(input);
         var y = BlockedLayout.Empty(input.shape, blocked);
         backend.LeakyReluForward(BlockedLayout.Data(input, blocked), BlockedLayout.Data(y, blocked), slope);
+        Tracing.OpTrace.Record(name, [input], y, ("slope", slope));
         return AutogradEngine.Record(y, name, [input], g =>
         {
             var dx = BlockedLayout.Empty(input.shape, blocked);

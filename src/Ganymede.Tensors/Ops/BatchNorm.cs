@@ -42,6 +42,7 @@ internal static class BatchNorm
             UpdateRunning(runningVar, variance, (float)m / (m - 1), momentum);
         }
 
+        if (!training) Tracing.OpTrace.Record("batch_norm", [input, torch.tensor(scale), torch.tensor(shift), torch.tensor(mean), torch.tensor(variance)], y, ("eps", eps));
         Tensor[] inputs = [input, .. weight is null ? Array.Empty<Tensor>() : [weight], .. bias is null ? Array.Empty<Tensor>() : [bias]];
         return AutogradEngine.Record(y, "batch_norm", inputs, dy =>
         {

@@ -71,6 +71,7 @@ internal static class Binary
         using var profile = Profiler.Scope(name);
         var outShape = Shape.Broadcast(name, a.Shape_.ToArray(), b.Shape_.ToArray());
         var y = Map<TOp>(a, b, outShape);
+        Tracing.OpTrace.Record(name, [a, b], y);
         return AutogradEngine.Record(y, name, [a, b], g =>
         {
             Tensor? ga = a.RequiresGradFlag ? Grad<TOp>(a, b, y, g, true).SumToShape(a.Shape_) : null;

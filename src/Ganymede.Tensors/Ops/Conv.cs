@@ -31,6 +31,7 @@ internal static class Conv
         var y = BlockedLayout.Empty([n, k, g.OutH, g.OutW], g.YBlocked);
         backend.Conv2dForward(g, BlockedLayout.Data(input, g.XBlocked), wt.Span, bias is null ? default : bias.contiguous().Span, BlockedLayout.Data(y, g.YBlocked));
         Tensor[] inputs = bias is null ? [input, weight] : [input, weight, bias];
+        Tracing.OpTrace.Record("conv2d", inputs, y, ("stride", stride), ("padding", padding), ("dilation", dilation), ("groups", groups));
         return AutogradEngine.Record(y, "conv2d", inputs, dy =>
         {
             Tensor? dx = null, dw = null, db = null;
@@ -81,6 +82,7 @@ internal static class Conv
         backend.Conv2dBackwardData(g, wt.Span, BlockedLayout.Data(input, g.YBlocked), BlockedLayout.Data(y, g.XBlocked));
         if (bias is not null) ChannelOps.AddBias(y, bias.ToArray(), g.XBlocked);
         Tensor[] inputs = bias is null ? [input, weight] : [input, weight, bias];
+        Tracing.OpTrace.Record("conv_transpose2d", inputs, y, ("stride", stride), ("padding", padding), ("output_padding", outputPadding), ("groups", groups), ("dilation", dilation));
         return AutogradEngine.Record(y, "conv_transpose2d", inputs, dy =>
         {
             Tensor? dx = null, dw = null, db = null;

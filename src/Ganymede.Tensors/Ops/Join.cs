@@ -30,6 +30,7 @@ public static partial class torch
         if (blocked)
         {
             var joined = BlockedLayout.Cat(tensors, shape);
+            Tracing.OpTrace.Record("cat", [.. tensors], joined, ("dim", d));
             return AutogradEngine.Record(joined, "cat", [.. tensors], g => BlockedLayout.Split(g, sizes));
         }
         var result = Tensor.Empty(shape, first.dtype, clear: false);
@@ -40,6 +41,7 @@ public static partial class torch
                 result.narrow(d, offset, t.Shape_[d]).copy_(t);
                 offset += t.Shape_[d];
             }
+        Tracing.OpTrace.Record("cat", [.. tensors], result, ("dim", d));
         return AutogradEngine.Record(result, "cat", [.. tensors], g =>
         {
             var grads = new Tensor?[sizes.Length];

@@ -46,6 +46,7 @@ internal static class Pool
         // The workspace lives in a tensor so its memory comes from (and returns to) the pool with the step's other tensors.
         var workspace = Tensor.Empty([backend.MaxPoolWorkspaceBytes(g)], DType.UInt8, clear: false);
         backend.MaxPool2dForward(g, BlockedLayout.Data(input, blocked), BlockedLayout.Data(y, blocked), workspace.Storage.Bytes);
+        Tracing.OpTrace.Record("max_pool2d", [input], y, ("kernel", kernel), ("stride", stride), ("padding", padding), ("ceil_mode", ceilMode));
         return AutogradEngine.Record(y, "max_pool2d", [input], dy =>
         {
             var dx = BlockedLayout.Empty(input.shape, blocked);
@@ -84,6 +85,7 @@ internal static class Pool
                     ys[outBase + p * g.OW + q] = sum / Divisor(g, p, q);
                 }
         });
+        Tracing.OpTrace.Record("avg_pool2d", [input], y, ("kernel", kernel), ("stride", stride), ("padding", padding), ("ceil_mode", ceilMode));
         return AutogradEngine.Record(y, "avg_pool2d", [input], dy =>
         {
             var d = dy.contiguous().Span;

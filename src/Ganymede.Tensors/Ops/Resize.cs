@@ -23,6 +23,7 @@ internal static class Resize
         var result = torch.full(shape, value);
         var inner = Region(result, starts, input.Shape_);
         inner.copy_(input);
+        Tracing.OpTrace.Record("pad", [input], result, ("pad", pad), ("value", value));
         return AutogradEngine.Record(result, "pad", [input], g => [Region(g, starts, input.Shape_).contiguous()]);
     }
 
@@ -59,6 +60,7 @@ internal static class Resize
                         a * ((1 - b) * xs[ib + rows1[p] * w + cols0[q]] + b * xs[ib + rows1[p] * w + cols1[q]]);
                 }
         });
+        Tracing.OpTrace.Record("interpolate", [input], y, ("size", size), ("mode", mode), ("align_corners", alignCorners));
         return AutogradEngine.Record(y, "interpolate", [input], g =>
         {
             var gs = g.contiguous().Span;

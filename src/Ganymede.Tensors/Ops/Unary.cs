@@ -70,6 +70,7 @@ internal static class Unary
         var xs = xc.Span;
         var ys = y.Span;
         for (int i = 0; i < ys.Length; i++) ys[i] = op.Forward(xs[i]);
+        Tracing.OpTrace.Record(name, [x], y);
         return AutogradEngine.Record(y, name, [x], g =>
         {
             var gc = g.contiguous();
