@@ -64,6 +64,8 @@ internal sealed class TraceEmitter : IOpRecorder
             "pad" => Pad(x[0], inputs[0].dim(), (int[])a["pad"], (float)a["value"]),
             "interpolate" => Resize(x[0], inputs[0], output, a),
             "reshape" => Reshape(x[0], inputs[0], (int[])a["shape"]),
+            "flatten" when (int)a["axis"] == 1 || inputs[0].dim() == 2 => _g.Node("Flatten", x, hint, Int("axis", (int)a["axis"])),
+            "flatten" => Reshape(x[0], inputs[0], output.shape),
             "permute" => _g.Node("Transpose", x, hint, Ints("perm", ((int[])a["dims"]).Select(d => (long)d).ToArray())),
             "softmax" or "log_softmax" => _g.Node(op == "softmax" ? "Softmax" : "LogSoftmax", x, hint, Int("axis", (int)a["dim"])),
             "matmul" => _g.Node("MatMul", x, hint),

@@ -32,7 +32,8 @@ public sealed partial class Tensor
         for (int i = s; i <= e; i++) merged *= _shape[i];
         newShape.Add(merged);
         for (int i = e + 1; i < dim(); i++) newShape.Add(_shape[i]);
-        return reshape([.. newShape]);
+        // Flattening everything after the first s dimensions is ONNX's Flatten(axis = s).
+        return e == dim() - 1 ? Tracing.OpTrace.Composite("flatten", [this], () => reshape([.. newShape]), ("axis", s)) : reshape([.. newShape]);
     }
 
     public Tensor permute(params int[] dims)

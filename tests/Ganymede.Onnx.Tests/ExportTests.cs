@@ -69,7 +69,7 @@ public class ExportTests : TempDirectoryTest
         var path = Path.Combine(Dir, "functional.onnx");
         OnnxExporter.Save(OnnxExporter.Export(model, 2, 8, 8), path);
         var report = Peers.Python($"import onnx; m = onnx.load('{path}'); onnx.checker.check_model(m, full_check=True); print(sorted(set(n.op_type for n in m.graph.node)))");
-        foreach (var op in new[] { "Add", "Mul", "Softmax", "Reshape", "Transpose", "Pad", "MatMul", "Sigmoid", "Concat", "Resize", "Conv", "AveragePool" })
+        foreach (var op in new[] { "Add", "Mul", "Softmax", "Reshape", "Transpose", "Pad", "MatMul", "Sigmoid", "Concat", "Resize", "Conv", "AveragePool", "Flatten" })
             Assert.Contains($"'{op}'", report);
         var onnx = Runtime.OnnxModel.Load(path);
         var input = torch.randn([3, 2, 8, 8], new Generator(4));
@@ -108,6 +108,7 @@ public class ExportTests : TempDirectoryTest
         public override Tensor forward(Tensor x)
         {
             var y = _conv.forward(x).add(x.narrow(1, 0, 1)).mul(0.5f);
+            y = y.flatten(1).mul(1.5f).reshape(y.size(0), 4, 8, 8);
             var tokens = y.reshape(y.size(0), 4, 64).permute(0, 2, 1);
             var mixed = F.softmax(_linear.forward(tokens), 2).sub(0.25f).div(2f);
             var back = mixed.permute(0, 2, 1).reshape(y.size(0), 4, 8, 8).sigmoid();
