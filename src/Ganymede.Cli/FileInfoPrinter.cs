@@ -98,8 +98,9 @@ internal static class FileInfoPrinter
 
     private static void PrintSafeTensors(string path, TextWriter output)
     {
-        var (tensors, metadata) = SafeTensorsFile.Load(path);
-        var (entries, _, _) = SafeTensorsFile.ParseHeader(File.ReadAllBytes(path), path);
+        var bytes = File.ReadAllBytes(path);
+        var (tensors, metadata) = SafeTensorsFile.Load(bytes, path);
+        var (entries, _, _) = SafeTensorsFile.ParseHeader(bytes, path);
         output.WriteLine($"{path}: safetensors, {tensors.Count} tensors, {tensors.Values.Sum(t => t.numel()):N0} elements");
         foreach (var (key, value) in metadata) output.WriteLine($"  @{key} = {value}");
         foreach (var e in entries.OrderBy(e => e.Name, StringComparer.Ordinal))

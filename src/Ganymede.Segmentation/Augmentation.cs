@@ -44,7 +44,8 @@ public sealed record Augmentation(bool Flips = true, bool Rotate90 = true, float
         return (x.contiguous(), y.contiguous());
     }
 
-    private static Tensor Flip(Tensor t, int dim)
+    /// <summary><paramref name="t"/> reversed along <paramref name="dim"/>.</summary>
+    internal static Tensor Flip(Tensor t, int dim)
     {
         int n = t.size(dim);
         return torch.cat(Enumerable.Range(0, n).Reverse().Select(i => t.narrow(dim, i, 1)).ToList(), dim);

@@ -41,10 +41,5 @@ public sealed class Predictor(SegmentationModel model, int batch = 8, bool flipA
         return sum.div(4f);
     }
 
-    private static Tensor Flip(Tensor t, int[] dims)
-    {
-        foreach (var d in dims)
-            t = torch.cat(Enumerable.Range(0, t.size(d)).Reverse().Select(i => t.narrow(d, i, 1)).ToList(), d);
-        return t;
-    }
+    private static Tensor Flip(Tensor t, int[] dims) => dims.Aggregate(t, Augmentation.Flip);
 }

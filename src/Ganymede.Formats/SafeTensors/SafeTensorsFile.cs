@@ -55,9 +55,11 @@ public static class SafeTensorsFile
     }
 
     /// <summary>Reads every tensor (floating types as float32, integers as int64, BOOL as bool) and the metadata.</summary>
-    public static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) Load(string path)
+    public static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) Load(string path) => Load(File.ReadAllBytes(path), path);
+
+    /// <summary>As <see cref="Load(string)"/>, from a file's bytes already read (<paramref name="path"/> names it in errors).</summary>
+    public static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) Load(byte[] bytes, string path)
     {
-        var bytes = File.ReadAllBytes(path);
         var (entries, metadata, dataStart) = ParseHeader(bytes, path);
         var tensors = new Dictionary<string, Tensor>();
         foreach (var e in entries)

@@ -6,12 +6,7 @@ namespace Ganymede.Ops;
 /// <summary>max_pool2d and avg_pool2d: managed kernels, parallel over [N, C] planes (they are bandwidth-bound).</summary>
 internal static class Pool
 {
-    private readonly record struct Geometry(int N, int C, int H, int W, int KH, int KW, int SH, int SW, int PH, int PW, int OH, int OW)
-    {
-        public int Planes => N * C;
-    }
-
-    private static Geometry Check(string op, Tensor x, (int H, int W) kernel, (int H, int W) stride, (int H, int W) padding, bool ceilMode)
+    private static PoolGeometry Check(string op, Tensor x, (int H, int W) kernel, (int H, int W) stride, (int H, int W) padding, bool ceilMode)
     {
         Binary.CheckFloat(op, x);
         if (x.dim() != 4) throw new ShapeException($"{op}: expects a 4-D input [N, C, H, W], got {Shape.Format(x.Shape_)}");
@@ -22,7 +17,7 @@ internal static class Pool
         int h = x.size(2), w = x.size(3);
         int oh = OutSize(h, kernel.H, stride.H, padding.H, ceilMode), ow = OutSize(w, kernel.W, stride.W, padding.W, ceilMode);
         if (oh <= 0 || ow <= 0) throw new ShapeException($"{op}: input {Shape.Format(x.Shape_)} is smaller than kernel {kernel}");
-        return new Geometry(x.size(0), x.size(1), h, w, kernel.H, kernel.W, stride.H, stride.W, padding.H, padding.W, oh, ow);
+        return new PoolGeometry(x.size(0), x.size(1), h, w, kernel.H, kernel.W, stride.H, stride.W, padding.H, padding.W, oh, ow, Blocked: false);
     }
 
     private static int OutSize(int size, int k, int s, int p, bool ceil)
@@ -38,10 +33,10 @@ internal static class Pool
     public static Tensor MaxPool2d(Tensor input, (int H, int W) kernel, (int H, int W) stride, (int H, int W) padding, bool ceilMode)
     {
         using var profile = Profiler.Scope("max_pool2d");
-        var s = Check("max_pool2d", input, kernel, stride, padding, ceilMode);
         var backend = Backend.Current;
-        bool blocked = backend.PrefersBlocked(s.C) && BlockedLayout.Prefer(input);
-        var g = new PoolGeometry(s.N, s.C, s.H, s.W, s.KH, s.KW, s.SH, s.SW, s.PH, s.PW, s.OH, s.OW, blocked);
+        var g = Check("max_pool2d", input, kernel, stride, padding, ceilMode);
+        bool blocked = backend.PrefersBlocked(g.C) && BlockedLayout.Prefer(input);
+        g = g with { Blocked = blocked };
         var y = BlockedLayout.Empty([g.N, g.C, g.OH, g.OW], blocked);
         // The workspace lives in a tensor so its memory comes from (and returns to) the pool with the step's other tensors.
         var workspace = Tensor.Empty([backend.MaxPoolWorkspaceBytes(g)], DType.UInt8, clear: false);
@@ -112,7 +107,7 @@ internal static class Pool
     }
 
     /// <summary>The window's size clipped to input plus padding (what PyTorch divides by with ceil_mode windows).</summary>
-    private static int Divisor(Geometry g, int p, int q)
+    private static int Divisor(PoolGeometry g, int p, int q)
     {
         int h0 = p * g.SH - g.PH, w0 = q * g.SW - g.PW;
         int h1 = Math.Min(h0 + g.KH, g.H + g.PH), w1 = Math.Min(w0 + g.KW, g.W + g.PW);
