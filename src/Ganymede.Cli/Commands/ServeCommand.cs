@@ -1,0 +1,51 @@
+using System.CommandLine;
+using Ganymede.Server;
+using Ganymede.Server.Storage;
+
+namespace Ganymede.Cli.Commands;
+
+/// <summary>`ganymede serve` (the Galaxy-compatible server) and `ganymede users create` (accounts and API keys).</summary>
+internal static class ServeCommand
+{
+    private static Option<string> DataDir() => new("--data-dir") { Description = "where the server keeps its database, datasets and job folders", DefaultValueFactory = _ => "ganymede-data" };
+
+    public static Command Create()
+    {
+        var urls = new Option<string>("--urls") { Description = "address(es) to listen on, separated by ';'", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
+        var dataDir = DataDir();
+        var jobs = new Option<int>("--max-jobs") { Description = "jobs that may run at once (each gets GANYMEDE_SLOTS cores)", DefaultValueFactory = _ => 1 };
+        var version = new Option<string>("--galaxy-version") { Description = "the Galaxy version to report; below 22.01 BioBlend uploads in one multipart request, from 22.01 with tus", DefaultValueFactory = _ => "23.1" };
+        var command = new Command("serve", "Run the server: Galaxy's API for histories, datasets, tools and jobs (BioBlend works unchanged).") { urls, dataDir, jobs, version };
+        command.SetAction(result => Cli.Run(() =>
+        {
+            if (result.GetValue(jobs) < 1) throw new ArgumentException("--max-jobs must be at least 1");
+            var options = new ServerOptions
+            {
+                Urls = result.GetValue(urls)!, DataDirectory = result.GetValue(dataDir)!, MaxConcurrentJobs = result.GetValue(jobs),
+                SlotsPerJob = Math.Max(1, Environment.ProcessorCount / result.GetValue(jobs)), VersionMajor = result.GetValue(version)!,
+            };
+            var app = GanymedeServer.Build(options);
+            Console.WriteLine($"ganymede server on {options.Urls}, data in {Path.GetFullPath(options.DataDirectory)}; create a user with: ./ganymede users create --email YOU@EXAMPLE --data-dir {options.DataDirectory}");
+            app.Run();
+        }));
+        return command;
+    }
+
+    public static Command Users()
+    {
+        var email = new Option<string>("--email") { Description = "the user's e-mail address (their login name)", Required = true };
+        var admin = new Option<bool>("--admin") { Description = "may see every user's jobs" };
+        var dataDir = DataDir();
+        var create = new Command("create", "Create a user; prints the new API key as the last line.") { email, admin, dataDir };
+        create.SetAction(result => Cli.Run(() =>
+        {
+            var files = new FileStore(result.GetValue(dataDir)!);
+            var database = new SqliteDatabase(Path.Combine(files.Root, "ganymede.sqlite"));
+            database.Migrate();
+            var (user, key) = new UserStore(database).Create(result.GetValue(email)!, result.GetValue(admin));
+            Console.WriteLine($"created user {user.Email}{(user.IsAdmin ? " (admin)" : "")}; API key:");
+            Console.WriteLine(key);
+        }));
+        return new Command("users", "Manage the server's users.") { create };
+    }
+}

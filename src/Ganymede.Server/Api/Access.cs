@@ -1,0 +1,55 @@
+using Ganymede.Server.Storage;
+
+namespace Ganymede.Server.Api;
+
+/// <summary>
+/// Looks up what a request names and checks it belongs to the caller: a malformed id is 400, an unknown one 404,
+/// someone else's 403 (admins may read everything). Every endpoint goes through here, never to the stores directly.
+/// </summary>
+public sealed class Access(IdCodec ids, HistoryStore histories, DatasetStore datasets, JobStore jobs)
+{
+    public long Decode(string what, string? id) => ids.TryDecode(id, out var value) ? value : throw ApiException.MalformedId(what, id);
+
+    public HistoryRecord History(UserRecord user, string? id)
+    {
+        var h = histories.Get(Decode("history", id)) ?? throw ApiException.NotFound($"history {id} not found");
+        Check(user, h.UserId, "history", id);
+        return h;
+    }
+
+    /// <summary>A history the caller may add to: their own and not purged.</summary>
+    public HistoryRecord WritableHistory(UserRecord user, string? id)
+    {
+        if (string.IsNullOrEmpty(id)) throw ApiException.MissingParameter("history_id is required");
+        var h = History(user, id);
+        if (h.UserId != user.Id) throw ApiException.Forbidden($"history {id} belongs to another user");
+        if (h.Purged) throw ApiException.BadRequest($"history {id} is purged");
+        return h;
+    }
+
+    public DatasetRecord Dataset(UserRecord user, string? id)
+    {
+        var d = datasets.Get(Decode("dataset", id)) ?? throw ApiException.NotFound($"dataset {id} not found");
+        Check(user, d.UserId, "dataset", id);
+        return d;
+    }
+
+    /// <summary>A dataset through its history's URL: the dataset must be in that history.</summary>
+    public DatasetRecord Dataset(UserRecord user, HistoryRecord history, string? id)
+    {
+        var d = Dataset(user, id);
+        return d.HistoryId == history.Id ? d : throw ApiException.NotFound($"dataset {id} is not in history {ids.Encode(history.Id)}");
+    }
+
+    public JobRecord Job(UserRecord user, string? id)
+    {
+        var j = jobs.Get(Decode("job", id)) ?? throw ApiException.NotFound($"job {id} not found");
+        Check(user, j.UserId, "job", id);
+        return j;
+    }
+
+    private static void Check(UserRecord user, long owner, string what, string? id)
+    {
+        if (owner != user.Id && !user.IsAdmin) throw ApiException.Forbidden($"{what} {id} belongs to another user");
+    }
+}

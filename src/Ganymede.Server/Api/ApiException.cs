@@ -1,0 +1,14 @@
+namespace Ganymede.Server;
+
+/// <summary>An error answered as Galaxy does: the HTTP status and a body {"err_msg": ..., "err_code": ...}.</summary>
+public sealed class ApiException(int status, int code, string message) : Exception(message)
+{
+    public int Status { get; } = status;
+    public int Code { get; } = code;
+
+    public static ApiException BadRequest(string message) => new(400, 400008, message);
+    public static ApiException MissingParameter(string message) => new(400, 400007, message);
+    public static ApiException MalformedId(string what, string? id) => new(400, 400005, $"invalid {what} id '{id}'");
+    public static ApiException NotFound(string message) => new(404, 404001, message);
+    public static ApiException Forbidden(string message) => new(403, 403002, message);
+}

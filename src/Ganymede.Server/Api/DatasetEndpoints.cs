@@ -1,0 +1,117 @@
+using Ganymede.Server.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Ganymede.Server.Api;
+
+/// <summary>Datasets, through their history (/api/histories/{id}/contents) and on their own (/api/datasets).</summary>
+public static class DatasetEndpoints
+{
+    private const string FileNameCharacters = ".,^_-()[]0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    private static readonly string[] TextTypes = ["txt", "csv", "tabular", "csx", "json", "ipynb"];
+
+    public static IEndpointRouteBuilder MapDatasetEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/histories/{id}/contents", (HttpContext c, string id, Access access, DatasetStore datasets, GalaxyViews views) =>
+        {
+            var user = c.CurrentUser();
+            var h = access.History(user, id);
+            var r = c.Request;
+            var types = r.Query["types"].SelectMany(t => t!.Split(',')).ToList();
+            if (types.Count > 0 && !types.Contains("dataset")) return Results.Json(Array.Empty<object>()); // no collections here
+            var details = r.Query["details"].LastOrDefault();
+            var detailed = details is null or "all" ? null : details.Split(',').ToHashSet();
+            var items = datasets.ListByHistory(h.Id, r.QueryBool("deleted"), r.QueryBool("visible"));
+            var ids = r.Query["ids"].LastOrDefault()?.Split(',').ToHashSet();
+            return Results.Json(items.Where(d => ids is null || ids.Contains(views.Id(d.Id)))
+                .Select(d => details == "all" || detailed?.Contains(views.Id(d.Id)) == true ? views.Dataset(d) : views.ContentItem(d)).ToList());
+        });
+
+        app.MapGet("/api/histories/{id}/contents/{datasetId}", (HttpContext c, string id, string datasetId, Access access, GalaxyViews views) =>
+        {
+            var user = c.CurrentUser();
+            return Results.Json(views.Dataset(access.Dataset(user, access.History(user, id), datasetId)));
+        });
+        app.MapGet("/api/histories/{id}/contents/datasets/{datasetId}", (HttpContext c, string id, string datasetId, Access access, GalaxyViews views) =>
+        {
+            var user = c.CurrentUser();
+            return Results.Json(views.Dataset(access.Dataset(user, access.History(user, id), datasetId)));
+        });
+
+        app.MapPut("/api/histories/{id}/contents/{datasetId}", async (HttpContext c, string id, string datasetId, Access access, DatasetStore datasets, GalaxyViews views, ServerOptions o) =>
+        {
+            var user = c.CurrentUser();
+            var d = access.Dataset(user, access.History(user, id), datasetId);
+            var body = await c.Request.ReadJsonObjectAsync(o.MaxJsonBytes);
+            var name = body.String("name");
+            if (name is { Length: 0 or > 255 }) throw ApiException.BadRequest("dataset name: 1 to 255 characters");
+            datasets.Update(d.Id, name, body.Bool("visible"), body.Bool("deleted"));
+            return Results.Json(views.Dataset(datasets.Get(d.Id)!));
+        });
+
+        app.MapDelete("/api/histories/{id}/contents/{datasetId}", async (HttpContext c, string id, string datasetId, Access access, DatasetStore datasets, FileStore files, GalaxyViews views, ServerOptions o) =>
+        {
+            var user = c.CurrentUser();
+            var d = access.Dataset(user, access.History(user, id), datasetId);
+            var body = await c.Request.ReadJsonObjectAsync(o.MaxJsonBytes);
+            bool purge = body.Bool("purge") ?? c.Request.QueryBool("purge") ?? false;
+            datasets.Delete(d.Id, purge);
+            if (purge) files.DeleteDatasetFile(d.Id);
+            return Results.Json(new Dictionary<string, object?> { ["id"] = views.Id(d.Id), ["deleted"] = true, ["purged"] = purge });
+        });
+
+        app.MapGet("/api/histories/{id}/contents/{datasetId}/display", (HttpContext c, string id, string datasetId, Access access, FileStore files) =>
+        {
+            var user = c.CurrentUser();
+            return Display(c, access.Dataset(user, access.History(user, id), datasetId), files);
+        });
+        app.MapGet("/api/datasets/{id}/display", (HttpContext c, string id, Access access, FileStore files) => Display(c, access.Dataset(c.CurrentUser(), id), files));
+
+        app.MapGet("/api/datasets/{id}", (HttpContext c, string id, Access access, GalaxyViews views) => Results.Json(views.Dataset(access.Dataset(c.CurrentUser(), id))));
+        app.MapGet("/api/datasets/deleted/{id}", (HttpContext c, string id, Access access, GalaxyViews views) => Results.Json(views.Dataset(access.Dataset(c.CurrentUser(), id))));
+
+        app.MapGet("/api/datasets", (HttpContext c, Access access, DatasetStore datasets, GalaxyViews views) =>
+        {
+            var user = c.CurrentUser();
+            var r = c.Request;
+            var f = HistoryEndpoints.Filters(r);
+            string[]? List(string name) => f.TryGetValue(name + "-in", out var v) ? v.Split(',') : f.TryGetValue(name + "-eq", out var e) ? [e] : f.TryGetValue(name, out var p) ? [p] : null;
+            bool? Flag(string name) => f.TryGetValue(name, out var v) ? bool.TryParse(v, out var b) ? b : throw ApiException.BadRequest($"{name} filter: '{v}'") : null;
+            var order = r.Query["order"].LastOrDefault() ?? "create_time-dsc";
+            var historyId = r.Query["history_id"].LastOrDefault();
+            var query = new DatasetQuery
+            {
+                Limit = r.QueryInt("limit", 500, 10_000), Offset = r.QueryInt("offset", 0),
+                HistoryId = historyId is null ? null : access.History(user, historyId).Id,
+                Name = f.GetValueOrDefault("name") ?? f.GetValueOrDefault("name-contains"), States = List("state"), Extensions = List("extension"),
+                Visible = Flag("visible"), Deleted = Flag("deleted"), Purged = Flag("purged"), ToolId = f.GetValueOrDefault("tool_id"),
+                CreateTimeMin = f.GetValueOrDefault("create_time-ge"), CreateTimeMax = f.GetValueOrDefault("create_time-le"),
+                UpdateTimeMin = f.GetValueOrDefault("update_time-ge"), UpdateTimeMax = f.GetValueOrDefault("update_time-le"),
+                OrderColumn = order.Split('-')[0], Descending = !order.EndsWith("-asc", StringComparison.Ordinal),
+            };
+            return Results.Json(datasets.Query(user.Id, query).Select(views.ContentItem).ToList());
+        });
+        return app;
+    }
+
+    /// <summary>
+    /// The dataset's bytes, with a Content-Length and Galaxy's exact Content-Disposition (BioBlend parses it with
+    /// shlex, so only quote-free file-name characters go inside the quotes).
+    /// </summary>
+    private static IResult Display(HttpContext c, DatasetRecord d, FileStore files)
+    {
+        var path = files.DatasetPath(d.Id);
+        if (d.Purged || !File.Exists(path)) throw ApiException.NotFound($"dataset {d.Name} has no file ({(d.Purged ? "purged" : d.State)})");
+        bool text = TextTypes.Contains(d.Extension);
+        bool download = c.Request.Query.ContainsKey("to_ext") || !text;
+        if (download)
+        {
+            var ext = c.Request.Query["to_ext"].LastOrDefault() is { Length: > 0 } requested && requested.All(ch => char.IsAsciiLetterOrDigit(ch) || ch == '.') ? requested : d.Extension;
+            var safe = new string(d.Name.Select(ch => FileNameCharacters.Contains(ch, StringComparison.Ordinal) ? ch : '_').Take(150).ToArray());
+            c.Response.Headers.ContentDisposition = $"attachment; filename=\"Galaxy{d.Hid}-[{safe}].{ext}\"";
+            return Results.File(path, "application/octet-stream", enableRangeProcessing: true);
+        }
+        return Results.File(path, d.Extension == "json" || d.Extension == "ipynb" ? "application/json" : "text/plain; charset=utf-8", enableRangeProcessing: true);
+    }
+}

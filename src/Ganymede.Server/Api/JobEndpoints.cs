@@ -1,0 +1,66 @@
+using Ganymede.Server.Jobs;
+using Ganymede.Server.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Ganymede.Server.Api;
+
+/// <summary>Jobs: list, show (with stdout, stderr and exit code when full), inputs, outputs, cancel.</summary>
+public static class JobEndpoints
+{
+    public static IEndpointRouteBuilder MapJobEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/jobs", (HttpContext c, Access access, JobStore jobs, GalaxyViews views) =>
+        {
+            var user = c.CurrentUser();
+            var r = c.Request;
+            var historyId = r.Query["history_id"].LastOrDefault();
+            string[]? List(string name) => r.Query[name].Count == 0 ? null : r.Query[name].SelectMany(v => v!.Split(',')).ToArray();
+            bool everyone = user.IsAdmin && r.QueryBool("user_details") == true;
+            var list = jobs.List(everyone ? null : user.Id, historyId is null ? null : access.History(user, historyId).Id, List("state"), List("tool_id"),
+                r.QueryInt("limit", 500, 10_000), r.QueryInt("offset", 0), r.Query["order_by"].LastOrDefault() ?? "update_time");
+            return Results.Json(list.Select(views.JobSummary).ToList());
+        });
+
+        app.MapGet("/api/jobs/{id}", (HttpContext c, string id, Access access, DatasetStore datasets, JobManager manager, GalaxyViews views) =>
+        {
+            var user = c.CurrentUser();
+            var job = access.Job(user, id);
+            var view = views.Job(job, d => datasets.Get(d)?.Uuid);
+            if (c.Request.QueryBool("full") == true)
+            {
+                string stdout = manager.ReadLog(job.Id, "stdout"), stderr = manager.ReadLog(job.Id, "stderr");
+                if (job.State == JobStates.Error && job.Info is { } info) stderr = stderr.Length == 0 ? info : stderr + "\n" + info;
+                view["stdout"] = stdout;
+                view["stderr"] = stderr;
+                view["tool_stdout"] = stdout;
+                view["tool_stderr"] = stderr;
+                view["job_stdout"] = "";
+                view["job_stderr"] = "";
+                view["job_messages"] = job.Info is null ? Array.Empty<object>() : new object[] { new Dictionary<string, object?> { ["desc"] = job.Info } };
+                view["command_line"] = user.IsAdmin ? job.CommandLine : null;
+                view["job_metrics"] = Array.Empty<object>();
+            }
+            return Results.Json(view);
+        });
+
+        app.MapGet("/api/jobs/{id}/inputs", (HttpContext c, string id, Access access, GalaxyViews views) =>
+            Results.Json(GalaxyViews.JobInputs(access.Job(c.CurrentUser(), id)).Select(i => Entry(i.Name, i.Id, views)).ToList()));
+        app.MapGet("/api/jobs/{id}/outputs", (HttpContext c, string id, Access access, GalaxyViews views) =>
+            Results.Json(GalaxyViews.JobOutputs(access.Job(c.CurrentUser(), id)).Select(o => Entry(o.Key, o.Value, views)).ToList()));
+        app.MapGet("/api/jobs/{id}/metrics", (HttpContext c, string id, Access access) =>
+        {
+            access.Job(c.CurrentUser(), id);
+            return Results.Json(Array.Empty<object>());
+        });
+
+        // BioBlend's cancel_job reads a JSON boolean: true when the job was stopped, false when it had already ended.
+        app.MapDelete("/api/jobs/{id}", (HttpContext c, string id, Access access, JobManager manager) =>
+            Results.Json(manager.Cancel(access.Job(c.CurrentUser(), id))));
+        return app;
+    }
+
+    private static Dictionary<string, object?> Entry(string name, long id, GalaxyViews views) =>
+        new() { ["name"] = name, ["dataset"] = new Dictionary<string, object?> { ["src"] = "hda", ["id"] = views.Id(id) } };
+}

@@ -1,0 +1,220 @@
+using System.Text.Json.Nodes;
+using Ganymede.Server.Datasets;
+using Ganymede.Server.Jobs;
+using Ganymede.Server.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Net.Http.Headers;
+
+namespace Ganymede.Server.Api;
+
+/// <summary>Tools: list, show, run (POST /api/tools, JSON or multipart upload1), and fetch (tus uploads into datasets).</summary>
+public static class ToolEndpoints
+{
+    public static IEndpointRouteBuilder MapToolEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/tools", (HttpContext c, ToolBox tools) =>
+        {
+            c.CurrentUser();
+            var visible = tools.All.Where(t => !t.Hidden).Select(t => Describe(t, false)).ToList();
+            if (c.Request.QueryBool("in_panel") == true)
+                return Results.Json(new[] { new Dictionary<string, object?> { ["model_class"] = "ToolSection", ["id"] = "ganymede", ["name"] = "Ganymede", ["elems"] = visible } });
+            return Results.Json(visible);
+        });
+
+        // Tool ids may contain '/' (Tool Shed ids), so the id is a catch-all.
+        app.MapGet("/api/tools/{**id}", (HttpContext c, string id, ToolBox tools) =>
+        {
+            c.CurrentUser();
+            var tool = tools.Find(id) ?? throw ApiException.NotFound($"tool {id} not found");
+            return Results.Json(Describe(tool, c.Request.QueryBool("io_details") == true));
+        });
+
+        app.MapPost("/api/tools", async (HttpContext c, Access access, ToolBox tools, JobSubmission submission, JobManager manager, UploadService uploads, FileStore files, GalaxyViews views, ServerOptions o) =>
+        {
+            var user = c.CurrentUser();
+            var isMultipart = c.Request.ContentType?.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase) == true;
+            var (body, fileParts) = isMultipart ? await ReadMultipartAsync(c.Request, files, o) : (await c.Request.ReadJsonObjectAsync(o.MaxJsonBytes), []);
+            try
+            {
+                var inputs = Inputs(body);
+                var toolId = body.String("tool_id") ?? throw ApiException.MissingParameter("tool_id is required");
+                var history = access.WritableHistory(user, body.String("history_id"));
+                var tool = tools.Find(toolId) ?? throw ApiException.NotFound($"tool {toolId} not found");
+                if (tool is UploadTool) return Results.Json(Upload(user, history, inputs, fileParts, uploads, files, views));
+                if (tool is DataFetchTool) throw ApiException.BadRequest("__DATA_FETCH__ runs through POST /api/tools/fetch");
+                var (job, outputs) = submission.Submit(user, history, tool, inputs);
+                manager.Wake();
+                return Results.Json(views.ToolResponse(outputs, [job]));
+            }
+            finally
+            {
+                foreach (var part in fileParts.Values) if (File.Exists(part.Path)) File.Delete(part.Path);
+            }
+        });
+
+        app.MapPost("/api/tools/fetch", async (HttpContext c, Access access, UploadStore sessions, UploadService uploads, FileStore files, GalaxyViews views, ServerOptions o) =>
+        {
+            var user = c.CurrentUser();
+            var body = await c.Request.ReadJsonObjectAsync(o.MaxJsonBytes);
+            var history = access.WritableHistory(user, body.String("history_id"));
+            var targets = body["targets"] as JsonArray ?? throw ApiException.MissingParameter("targets is required");
+            var results = new List<(string, DatasetRecord)>();
+            var jobs = new List<JobRecord>();
+            int fileIndex = 0;
+            foreach (var target in targets)
+            {
+                if (target?["destination"]?["type"]?.ToString() is not "hdas") throw ApiException.BadRequest("only destination type 'hdas' is supported (no collections or libraries)");
+                foreach (var element in target["elements"] as JsonArray ?? throw ApiException.MissingParameter("targets[].elements is required"))
+                {
+                    if (element is not JsonObject e) throw ApiException.BadRequest("targets[].elements[] must be objects");
+                    var (path, sha, name) = e.String("src") switch
+                    {
+                        "files" => TusFile(body, fileIndex++, user, sessions, files),
+                        "pasted" => Pasted(e.String("paste_content") ?? throw ApiException.MissingParameter("paste_content is required for src 'pasted'"), files),
+                        var src => throw ApiException.BadRequest($"element source '{src}' is not supported (use files or pasted)"),
+                    };
+                    var (dataset, job) = uploads.Store(user, history, path, sha, e.String("name") ?? name, e.String("ext"), "__DATA_FETCH__",
+                        e.Bool("to_posix_lines") ?? false, e.Bool("space_to_tab") ?? false);
+                    results.Add(($"output{results.Count}", dataset));
+                    jobs.Add(job);
+                }
+            }
+            return Results.Json(views.ToolResponse(results, jobs));
+        });
+        return app;
+    }
+
+    private static Dictionary<string, object?> Describe(Tool t, bool io) => new()
+    {
+        ["id"] = t.Id, ["name"] = t.Name, ["version"] = t.Version, ["description"] = t.Description, ["model_class"] = "Tool",
+        ["hidden"] = t.Hidden ? "true" : "", ["panel_section_id"] = "ganymede", ["panel_section_name"] = "Ganymede", ["edam_topics"] = Array.Empty<string>(),
+        ["inputs"] = io ? t.Inputs.Select(i => new Dictionary<string, object?>
+        {
+            ["name"] = i.Name, ["type"] = i.Type, ["label"] = i.Label, ["optional"] = i.Optional, ["multiple"] = i.Multiple, ["help"] = i.Help,
+            ["extensions"] = i.Formats, ["value"] = i.Default?.DeepClone(), ["options"] = i.Options?.Select(x => new[] { x, x, "False" }).ToArray(),
+        }).ToList() : null,
+        ["outputs"] = io ? t.Outputs.Select(x => new Dictionary<string, object?> { ["name"] = x.Name, ["format"] = x.Format, ["label"] = x.Label }).ToList() : null,
+    };
+
+    /// <summary>The tool inputs: the inputs object (a JSON string in multipart requests) plus every top-level files_* key, as Galaxy merges them.</summary>
+    private static JsonObject Inputs(JsonObject body)
+    {
+        var inputs = body["inputs"] switch
+        {
+            null => new JsonObject(),
+            JsonObject o => (JsonObject)o.DeepClone(),
+            JsonValue v when v.TryGetValue<string>(out var s) => ParseObject(s, "inputs"),
+            var other => throw ApiException.BadRequest($"inputs: expected an object, got {other.ToJsonString()}"),
+        };
+        foreach (var (key, value) in body)
+            if (key.StartsWith("files_", StringComparison.Ordinal) || key.StartsWith("__files_", StringComparison.Ordinal))
+                inputs[key.TrimStart('_')] = value?.DeepClone();
+        return inputs;
+    }
+
+    private static JsonObject ParseObject(string text, string what)
+    {
+        try { return JsonNode.Parse(text) as JsonObject ?? throw ApiException.BadRequest($"{what}: expected a JSON object"); }
+        catch (System.Text.Json.JsonException e) { throw ApiException.BadRequest($"{what}: malformed JSON ({e.Message})"); }
+    }
+
+    private static Dictionary<string, object?> Upload(UserRecord user, HistoryRecord history, JsonObject inputs, Dictionary<string, UploadedPart> fileParts, UploadService uploads, FileStore files, GalaxyViews views)
+    {
+        var outputs = new List<(string, DatasetRecord)>();
+        var jobs = new List<JobRecord>();
+        for (int i = 0; ; i++)
+        {
+            string prefix = $"files_{i}|";
+            bool hasFile = fileParts.TryGetValue(prefix + "file_data", out var part);
+            var paste = inputs.String(prefix + "url_paste");
+            if (!hasFile && paste is null)
+            {
+                if (i == 0) throw ApiException.MissingParameter("upload1 needs a file (files_0|file_data) or pasted text (files_0|url_paste)");
+                break;
+            }
+            if (!hasFile && paste!.Split('\n', StringSplitOptions.RemoveEmptyEntries).All(l => Uri.TryCreate(l.Trim(), UriKind.Absolute, out var u) && (u.Scheme == "http" || u.Scheme == "https" || u.Scheme == "ftp")))
+                throw ApiException.BadRequest("this server does not fetch URLs; upload the file itself");
+            var (path, sha) = hasFile ? (part!.Path, part.Sha256) : (Pasted(paste!, files) is var p ? (p.Path, p.Sha256) : default);
+            var name = inputs.String(prefix + "NAME") ?? part?.FileName ?? "Pasted Entry";
+            var type = inputs.String(prefix + "file_type") ?? inputs.String("file_type");
+            bool toPosix = inputs.Bool(prefix + "to_posix_lines") ?? true;
+            bool spaceToTab = inputs[prefix + "space_to_tab"]?.ToString() is "Yes" or "true" or "True";
+            var (dataset, job) = uploads.Store(user, history, path, sha, name, type, "upload1", toPosix, spaceToTab);
+            outputs.Add(($"output{i}", dataset));
+            jobs.Add(job);
+        }
+        return views.ToolResponse(outputs, jobs);
+    }
+
+    private static (string Path, string Sha256, string Name) Pasted(string content, FileStore files)
+    {
+        var path = files.NewTemporaryPath();
+        File.WriteAllText(path, content, new System.Text.UTF8Encoding(false));
+        return (path, FileStore.Sha256Of(path), "Pasted Entry");
+    }
+
+    /// <summary>The i-th tus upload a fetch names: it must be the caller's and complete. Its file is handed over, not copied.</summary>
+    private static (string Path, string Sha256, string Name) TusFile(JsonObject body, int index, UserRecord user, UploadStore sessions, FileStore files)
+    {
+        var reference = body[$"files_{index}|file_data"] as JsonObject ?? throw ApiException.MissingParameter($"files_{index}|file_data (the tus session) is required");
+        var sessionId = reference.String("session_id") ?? throw ApiException.MissingParameter($"files_{index}|file_data.session_id is required");
+        var session = sessions.Get(sessionId) ?? throw ApiException.NotFound($"upload session {sessionId} not found");
+        if (session.UserId != user.Id) throw ApiException.Forbidden($"upload session {sessionId} belongs to another user");
+        if (session.OffsetBytes != session.Length) throw ApiException.BadRequest($"upload session {sessionId} is incomplete: {session.OffsetBytes:N0} of {session.Length:N0} bytes arrived");
+        var path = files.NewTemporaryPath();
+        File.Move(files.UploadPath(sessionId), path);
+        sessions.Delete(sessionId);
+        return (path, FileStore.Sha256Of(path), reference.String("name") ?? "upload");
+    }
+
+    public sealed record UploadedPart(string Path, string Sha256, string FileName);
+
+    /// <summary>
+    /// Reads a multipart request section by section: text fields into a JSON object (values that parse as JSON
+    /// are decoded, as Galaxy does), file parts streamed to temporary files with constant memory.
+    /// </summary>
+    private static async Task<(JsonObject Body, Dictionary<string, UploadedPart> Files)> ReadMultipartAsync(HttpRequest request, FileStore files, ServerOptions o)
+    {
+        var boundary = HeaderUtilities.RemoveQuotes(MediaTypeHeaderValue.Parse(request.ContentType).Boundary).Value;
+        if (string.IsNullOrEmpty(boundary)) throw ApiException.BadRequest("multipart request without a boundary");
+        var reader = new MultipartReader(boundary, request.Body) { HeadersLengthLimit = 64 << 10 };
+        var body = new JsonObject();
+        var received = new Dictionary<string, UploadedPart>();
+        try
+        {
+            MultipartSection? section;
+            while ((section = await reader.ReadNextSectionAsync(request.HttpContext.RequestAborted)) is not null)
+            {
+                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition) || !disposition.DispositionType.Equals("form-data"))
+                    throw ApiException.BadRequest("multipart section without a form-data Content-Disposition");
+                var name = HeaderUtilities.RemoveQuotes(disposition.Name).Value ?? "";
+                if (disposition.IsFileDisposition())
+                {
+                    var fileName = HeaderUtilities.RemoveQuotes(disposition.FileName).Value ?? "upload";
+                    var (path, _, sha) = await files.ReceiveAsync(section.Body, o.MaxUploadBytes, request.HttpContext.RequestAborted);
+                    received[name] = new UploadedPart(path, sha, fileName);
+                    continue;
+                }
+                using var text = new StreamReader(section.Body);
+                var value = await text.ReadToEndAsync(request.HttpContext.RequestAborted);
+                if (value.Length > o.MaxJsonBytes) throw new ApiException(413, 413001, $"form field {name} is larger than {o.MaxJsonBytes:N0} bytes");
+                body[name] = name is "inputs" ? value : TryJson(value);
+            }
+            return (body, received);
+        }
+        catch
+        {
+            foreach (var part in received.Values) File.Delete(part.Path);
+            throw;
+        }
+    }
+
+    private static JsonNode? TryJson(string value)
+    {
+        try { return JsonNode.Parse(value); }
+        catch (System.Text.Json.JsonException) { return value; }
+    }
+}

@@ -1,0 +1,104 @@
+using System.Text;
+using Ganymede.Server.Storage;
+
+namespace Ganymede.Server.Datasets;
+
+/// <summary>
+/// Turns a complete uploaded file into a dataset: the upload tools' jobs (upload1, __DATA_FETCH__) run here,
+/// inside the request, because the bytes are already on disk when it arrives. The dataset appears in state
+/// "upload" only once its file is whole, and is ok once the file is in place and described.
+/// </summary>
+public sealed class UploadService(DatasetStore datasets, JobStore jobs, FileStore files)
+{
+    private static readonly string[] LineTypes = ["txt", "csv", "tabular", "csx", "json"];
+
+    public (DatasetRecord Dataset, JobRecord Job) Store(UserRecord user, HistoryRecord history, string completeFile, string sha256,
+        string name, string? fileType, string toolId, bool toPosixLines, bool spaceToTab)
+    {
+        name = CheckName(name);
+        var job = jobs.Create(new JobRecord
+        {
+            UserId = user.Id, HistoryId = history.Id, ToolId = toolId, ToolVersion = "1.1.7", State = JobStates.Running,
+            Params = System.Text.Json.JsonSerializer.Serialize(new { file_type = fileType ?? "auto", name }),
+        });
+        var dataset = datasets.Create(history.Id, user.Id, name, "data", DatasetStates.Upload, job.Id, name);
+        jobs.SetOutputs(job.Id, System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, long> { ["output0"] = dataset.Id }));
+        try
+        {
+            var facts = DatasetInspector.Inspect(completeFile, name, fileType, new FileInfo(completeFile).Length, sha256);
+            if (LineTypes.Contains(facts.Extension) && (toPosixLines || spaceToTab) && Rewrite(completeFile, toPosixLines, spaceToTab) is { } rewritten)
+                facts = DatasetInspector.Inspect(rewritten, name, facts.Extension, new FileInfo(rewritten).Length, FileStore.Sha256Of(rewritten));
+            files.CommitDataset(completeFile, dataset.Id);
+            datasets.Complete(dataset.Id, facts, facts.Size == 0 ? DatasetStates.Empty : DatasetStates.Ok);
+            jobs.Transition(job.Id, JobStates.Running, JobStates.Ok, exitCode: 0);
+        }
+        catch (Exception e)
+        {
+            datasets.SetState(dataset.Id, DatasetStates.Error, "upload failed: " + e.Message);
+            jobs.Transition(job.Id, JobStates.Running, JobStates.Error, exitCode: 1, info: e.Message);
+            if (File.Exists(completeFile)) File.Delete(completeFile);
+            throw;
+        }
+        return (datasets.Get(dataset.Id)!, jobs.Get(job.Id)!);
+    }
+
+    /// <summary>A dataset name from a client: a file name, never a path, without control characters.</summary>
+    public static string CheckName(string name)
+    {
+        if (name.Any(char.IsControl)) throw ApiException.BadRequest("the file name contains control characters (NUL, newline, ...)");
+        if (name.Contains('/', StringComparison.Ordinal) || name.Contains('\\', StringComparison.Ordinal) || name is "." or "..")
+            throw ApiException.BadRequest($"file name '{name}' must be a name, not a path");
+        if (name.Length > 255) throw ApiException.BadRequest("file name longer than 255 characters");
+        return name.Length == 0 ? "Pasted Entry" : name;
+    }
+
+    /// <summary>
+    /// Galaxy's text conversions, streamed (constant memory): Windows and old Mac line ends to '\n', runs of spaces
+    /// to one tab. Returns the converted file, or null when nothing changed.
+    /// </summary>
+    private string? Rewrite(string path, bool toPosixLines, bool spaceToTab)
+    {
+        var output = files.NewTemporaryPath();
+        bool changed = false;
+        using (var reader = new StreamReader(path, Encoding.UTF8))
+        using (var writer = new StreamWriter(output, false, new UTF8Encoding(false)))
+        {
+            int c;
+            bool inSpaces = false;
+            while ((c = reader.Read()) >= 0)
+            {
+                if (toPosixLines && c == '\r')
+                {
+                    if (reader.Peek() == '\n') reader.Read();
+                    c = '\n';
+                    changed = true;
+                }
+                if (spaceToTab && c == ' ')
+                {
+                    if (!inSpaces) writer.Write('\t');
+                    inSpaces = changed = true;
+                    continue;
+                }
+                inSpaces = false;
+                writer.Write((char)c);
+            }
+        }
+        if (!changed)
+        {
+            File.Delete(output);
+            return null;
+        }
+        File.Move(output, path, overwrite: true);
+        return path;
+    }
+
+    /// <summary>Marks uploads a restart interrupted (the row exists, the file never landed) as errors.</summary>
+    public void RecoverInterrupted()
+    {
+        foreach (var job in jobs.InState(JobStates.Running).Where(j => j.ToolId is "upload1" or "__DATA_FETCH__"))
+        {
+            jobs.Transition(job.Id, JobStates.Running, JobStates.Error, info: "the server stopped during the upload");
+            foreach (var id in Api.GalaxyViews.JobOutputs(job).Values) datasets.SetState(id, DatasetStates.Error, "the server stopped during the upload");
+        }
+    }
+}

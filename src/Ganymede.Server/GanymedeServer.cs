@@ -1,0 +1,92 @@
+using Ganymede.Server.Api;
+using Ganymede.Server.Datasets;
+using Ganymede.Server.Jobs;
+using Ganymede.Server.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Ganymede.Server;
+
+/// <summary>
+/// The server in one place: services, the API-key check, Galaxy-style errors, and the endpoints, one
+/// extension method per resource. `ganymede serve` builds and runs it; tests start it the same way.
+/// </summary>
+public static class GanymedeServer
+{
+    public static WebApplication Build(ServerOptions options)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls(options.Urls);
+        // Upload endpoints stream bodies to disk and enforce their own limits (ServerOptions.MaxUploadBytes).
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = null);
+        builder.Logging.SetMinimumLevel(LogLevel.Information).AddFilter("Microsoft", LogLevel.Warning);
+        AddServices(builder.Services, options);
+
+        var app = builder.Build();
+        app.Use(GalaxyErrors);
+        app.Use(Authenticate);
+        app.UseRouting();
+        app.MapConfigEndpoints()
+           .MapHistoryEndpoints()
+           .MapDatasetEndpoints()
+           .MapToolEndpoints()
+           .MapUploadEndpoints()
+           .MapJobEndpoints();
+        app.MapFallback("/api/{**path}", (HttpContext c) => throw ApiException.NotFound($"no API endpoint {c.Request.Method} {c.Request.Path}"));
+        return app;
+    }
+
+    public static void AddServices(IServiceCollection services, ServerOptions options)
+    {
+        var files = new FileStore(options.DataDirectory);
+        var database = new SqliteDatabase(Path.Combine(files.Root, "ganymede.sqlite"));
+        database.Migrate();
+        services.AddSingleton(options).AddSingleton(files).AddSingleton<Database>(database)
+            .AddSingleton(IdCodec.ForDataDirectory(files.Root))
+            .AddSingleton<UserStore>().AddSingleton<HistoryStore>().AddSingleton<DatasetStore>().AddSingleton<JobStore>().AddSingleton<UploadStore>()
+            .AddSingleton<Access>().AddSingleton<GalaxyViews>().AddSingleton<UploadService>().AddSingleton<JobSubmission>()
+            .AddSingleton(ToolBox.BuiltIn()).AddSingleton<IJobRunner, LocalRunner>()
+            .AddSingleton<JobManager>().AddHostedService(s => s.GetRequiredService<JobManager>());
+        services.ConfigureHttpJsonOptions(j => j.SerializerOptions.WriteIndented = false);
+    }
+
+    /// <summary>Every /api call needs a known API key in x-api-key (BioBlend's header) or ?key=, except the version probe.</summary>
+    private static async Task Authenticate(HttpContext c, Func<Task> next)
+    {
+        var path = c.Request.Path;
+        if (path.StartsWithSegments("/api") && !path.Equals("/api/version") && !path.StartsWithSegments("/api/authenticate"))
+        {
+            string? key = c.Request.Headers["x-api-key"].FirstOrDefault() ?? c.Request.Query["key"].FirstOrDefault();
+            if (string.IsNullOrEmpty(key)) throw new ApiException(403, 403001, "authentication required: send your API key in the x-api-key header");
+            var user = c.RequestServices.GetRequiredService<UserStore>().FindByApiKey(key) ?? throw new ApiException(403, 403001, "the API key is not valid");
+            c.SetUser(user);
+        }
+        await next();
+    }
+
+    /// <summary>Errors as Galaxy reports them: {"err_msg", "err_code"} with the matching status; unexpected ones are logged.</summary>
+    private static async Task GalaxyErrors(HttpContext c, Func<Task> next)
+    {
+        try
+        {
+            await next();
+        }
+        catch (Exception e) when (!c.Response.HasStarted && e is not OperationCanceledException)
+        {
+            var (status, code, message) = e switch
+            {
+                ApiException a => (a.Status, a.Code, a.Message),
+                BadHttpRequestException b => (b.StatusCode, b.StatusCode * 1000 + 1, b.Message),
+                IOException when c.RequestAborted.IsCancellationRequested => (400, 400001, "the request was cut off"),
+                _ => (500, 500001, "internal server error: " + e.Message),
+            };
+            if (status >= 500) c.RequestServices.GetRequiredService<ILogger<WebApplication>>().LogError(e, "{Method} {Path}", c.Request.Method, c.Request.Path);
+            c.Response.Clear();
+            c.Response.StatusCode = status;
+            await c.Response.WriteAsJsonAsync(new Dictionary<string, object> { ["err_msg"] = message, ["err_code"] = code });
+        }
+    }
+}

@@ -1,0 +1,264 @@
+using System.IO.Compression;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Ganymede.Server.Datasets;
+using Ganymede.Server.Storage;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Ganymede.Server.Jobs;
+
+/// <summary>
+/// Moves jobs through their states: starts queued jobs while runner slots are free, watches running ones, and
+/// finishes them (outputs into datasets, then the job's final state). Everything it needs is in the database
+/// and the job folders, so after a restart it picks up where it stopped: queued jobs still run, a job whose
+/// process survived is still watched, and one whose process is gone ends in error with the reason.
+/// </summary>
+public sealed class JobManager(JobStore jobs, DatasetStore datasets, FileStore files, ToolBox tools, IJobRunner runner,
+    ServerOptions options, ILogger<JobManager> log) : BackgroundService
+{
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly Lock _tick = new();
+
+    /// <summary>Asks the loop to look at the queue now (after a submission) instead of at its next poll.</summary>
+    public void Wake()
+    {
+        if (_wake.CurrentCount == 0) _wake.Release();
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        foreach (var job in jobs.InState(JobStates.New))
+            Fail(job, JobStates.New, "the server stopped while the job was being created");
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                Tick();
+            }
+            catch (Exception e)
+            {
+                log.LogError(e, "job loop");
+            }
+            try { await _wake.WaitAsync(TimeSpan.FromMilliseconds(250), stoppingToken); }
+            catch (OperationCanceledException) { break; }
+        }
+    }
+
+    /// <summary>One pass: finish what ended, then start what fits.</summary>
+    public void Tick()
+    {
+        lock (_tick)
+        {
+            var running = jobs.InState(JobStates.Running);
+            int busy = 0;
+            foreach (var job in running)
+            {
+                var dir = files.JobDirectory(job.Id);
+                switch (runner.Poll(job.ExternalId ?? "", dir, out int exitCode))
+                {
+                    case RunnerState.Running: busy++; break;
+                    case RunnerState.Exited: Finish(job, exitCode); break;
+                    case RunnerState.Lost: Fail(job, JobStates.Running, "the job's process ended without recording an exit code (it was killed, or the machine restarted while it ran)"); break;
+                }
+            }
+            foreach (var job in jobs.InState(JobStates.Queued))
+            {
+                if (busy >= options.MaxConcurrentJobs) break;
+                if (TryStart(job)) busy++;
+            }
+        }
+    }
+
+    private bool TryStart(JobRecord job)
+    {
+        var tool = tools.Find(job.ToolId);
+        if (tool is null) return Fail(job, JobStates.Queued, $"tool {job.ToolId} is no longer installed") && false;
+        var inputIds = JsonSerializer.Deserialize<Dictionary<string, List<long>>>(job.Inputs)!;
+        foreach (var id in inputIds.Values.SelectMany(v => v))
+        {
+            var d = datasets.Get(id);
+            if (d is null || d.Deleted || d.State is DatasetStates.Error or DatasetStates.Discarded or DatasetStates.FailedMetadata)
+                return Fail(job, JobStates.Queued, $"input dataset {d?.Name ?? id.ToString(System.Globalization.CultureInfo.InvariantCulture)} is {(d is null ? "gone" : d.Deleted ? "deleted" : d.State)}") && false;
+            if (d.State != DatasetStates.Ok) return false; // an earlier job is still making it
+        }
+        try
+        {
+            var context = Prepare(job, tool, inputIds);
+            var commandLine = JobScript.Write(context.Directory, tool.Commands(context), new Dictionary<string, string>
+            {
+                ["GANYMEDE_JOB_ID"] = job.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["GANYMEDE_SLOTS"] = options.SlotsPerJob.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            });
+            var externalId = runner.Launch(context.Directory);
+            if (!jobs.Transition(job.Id, JobStates.Queued, JobStates.Running, externalId: externalId, commandLine: commandLine))
+            {
+                runner.Kill(externalId, context.Directory); // cancelled while starting
+                return false;
+            }
+            foreach (var id in OutputIds(job).Values) datasets.SetState(id, DatasetStates.Running);
+            log.LogInformation("job {Job} ({Tool}) started as {External}", job.Id, job.ToolId, externalId);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ApiException or InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            return Fail(job, JobStates.Queued, "could not start the job: " + e.Message) && false;
+        }
+    }
+
+    /// <summary>A fresh job folder with every input linked in at the path the tool expects.</summary>
+    private JobContext Prepare(JobRecord job, Tool tool, Dictionary<string, List<long>> inputIds)
+    {
+        var dir = files.JobDirectory(job.Id);
+        if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true); // a start cut short by a restart
+        var work = Path.Combine(dir, "work");
+        Directory.CreateDirectory(Path.Combine(work, "outputs"));
+        var parameters = JsonSerializer.Deserialize<Dictionary<string, JsonNode?>>(job.Params)!;
+        var dataPaths = tool is RunScriptTool ? RunScriptTool.DataPaths(parameters) : [];
+        var staged = new Dictionary<string, IReadOnlyList<StagedInput>>();
+        foreach (var (name, list) in inputIds)
+        {
+            var inputs = new List<StagedInput>();
+            for (int i = 0; i < list.Count; i++)
+            {
+                var d = datasets.Get(list[i])!;
+                string relative = name == "ml_h5_datasets" && i < dataPaths.Length
+                    ? RunScriptTool.SafeRelativePath(dataPaths[i])
+                    : $"inputs/{name}/{i}/{SafeFileName(d.Name, d.Extension)}";
+                var target = Path.GetFullPath(Path.Combine(work, relative));
+                if (!target.StartsWith(work + "/", StringComparison.Ordinal)) throw ApiException.BadRequest($"input path {relative} leaves the job folder");
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                File.CreateSymbolicLink(target, files.DatasetPath(d.Id));
+                inputs.Add(new StagedInput(relative, d.Name, d.Extension, d.Id));
+            }
+            staged[name] = inputs;
+        }
+        return new JobContext { JobId = job.Id, Directory = dir, Ganymede = options.GanymedeCommand, Inputs = staged, Parameters = parameters };
+    }
+
+    /// <summary>A dataset name as a file name: safe characters only, ending in the dataset's extension (tools read it to pick the format).</summary>
+    public static string SafeFileName(string name, string extension)
+    {
+        var safe = new string(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' ? c : '_').ToArray()).TrimStart('.');
+        if (safe.Length == 0) safe = "dataset";
+        if (safe.Length > 100) safe = safe[..100];
+        return extension is "data" or "" || safe.EndsWith("." + extension, StringComparison.OrdinalIgnoreCase) ? safe : safe + "." + extension;
+    }
+
+    private void Finish(JobRecord job, int exitCode)
+    {
+        var dir = files.JobDirectory(job.Id);
+        var tool = tools.Find(job.ToolId)!;
+        var outputs = OutputIds(job);
+        string? failure = exitCode == 0 ? null : $"the tool exited with code {exitCode}: {LastLines(Path.Combine(dir, JobScript.Stderr), 3)}";
+        var context = new JobContext { JobId = job.Id, Directory = dir, Ganymede = options.GanymedeCommand, Inputs = new Dictionary<string, IReadOnlyList<StagedInput>>(), Parameters = new Dictionary<string, JsonNode?>() };
+        foreach (var output in tool.Outputs)
+        {
+            if (!outputs.TryGetValue(output.Name, out var id)) continue;
+            if (datasets.Get(id) is { State: DatasetStates.Ok }) continue; // finished before a restart
+            var file = output.File == "$stdout" ? CombinedLog(dir) : exitCode == 0 ? Locate(context.OutputDirectory, output.File) : null;
+            if (file is null)
+            {
+                failure ??= $"the tool did not write its output {output.Name} ({output.File})";
+                datasets.SetState(id, DatasetStates.Error, failure);
+                continue;
+            }
+            Store(id, file, output.Format == "auto" ? null : output.Format);
+        }
+        if (exitCode == 0)
+            foreach (var found in tool.Discover(context))
+            {
+                var d = datasets.Create(job.HistoryId, job.UserId, found.DatasetName, "data", DatasetStates.Running, job.Id, found.DatasetName, found.Visible);
+                outputs[UniqueName(outputs, found.Name)] = d.Id;
+                jobs.SetOutputs(job.Id, JsonSerializer.Serialize(outputs));
+                Store(d.Id, found.Path, null, move: true);
+            }
+        bool ok = failure is null;
+        jobs.Transition(job.Id, JobStates.Running, ok ? JobStates.Ok : JobStates.Error, exitCode: exitCode, info: failure);
+        log.LogInformation("job {Job} ({Tool}) finished: {State}", job.Id, job.ToolId, ok ? "ok" : failure);
+    }
+
+    /// <summary>Moves (or copies) a finished file into a dataset and marks it ok; the rename makes it appear whole or not at all.</summary>
+    private void Store(long datasetId, string file, string? format, bool move = false)
+    {
+        var temporary = files.NewTemporaryPath();
+        if (Directory.Exists(file)) ZipFile.CreateFromDirectory(file, temporary);
+        else if (move && !new FileInfo(file).Attributes.HasFlag(FileAttributes.ReparsePoint)) File.Move(file, temporary);
+        else File.Copy(file, temporary);
+        var d = datasets.Get(datasetId)!;
+        var facts = DatasetInspector.Inspect(temporary, d.Name, format, new FileInfo(temporary).Length, FileStore.Sha256Of(temporary));
+        files.CommitDataset(temporary, datasetId);
+        datasets.Complete(datasetId, facts, facts.Size == 0 ? DatasetStates.Empty : DatasetStates.Ok);
+    }
+
+    private static string UniqueName(Dictionary<string, long> outputs, string name)
+    {
+        string unique = name;
+        for (int i = 2; outputs.ContainsKey(unique); i++) unique = $"{name}_{i}";
+        return unique;
+    }
+
+    /// <summary>A declared output's file: a path in outputs/, or the first match of a "name.*" pattern there.</summary>
+    private static string? Locate(string outputDirectory, string file)
+    {
+        if (!file.Contains('*', StringComparison.Ordinal))
+        {
+            var path = Path.Combine(outputDirectory, file);
+            return File.Exists(path) || Directory.Exists(path) ? path : null;
+        }
+        return Directory.EnumerateFiles(outputDirectory, file).Order(StringComparer.Ordinal).FirstOrDefault();
+    }
+
+    private string CombinedLog(string dir)
+    {
+        var path = Path.Combine(dir, "log.txt");
+        using var log = File.Create(path);
+        foreach (var name in new[] { JobScript.Stdout, JobScript.Stderr })
+        {
+            var part = Path.Combine(dir, name);
+            if (!File.Exists(part)) continue;
+            using var s = File.OpenRead(part);
+            s.CopyTo(log);
+        }
+        return path;
+    }
+
+    /// <summary>Cancels a job that has not finished (DELETE /api/jobs/{id}); its outputs become discarded.</summary>
+    public bool Cancel(JobRecord job)
+    {
+        lock (_tick)
+        {
+            var current = jobs.Get(job.Id)!;
+            if (JobStates.IsTerminal(current.State) || !jobs.Transition(job.Id, current.State, JobStates.Deleted, info: "cancelled")) return false;
+            if (current.State == JobStates.Running && current.ExternalId is { } external) runner.Kill(external, files.JobDirectory(job.Id));
+            foreach (var id in OutputIds(current).Values)
+                if (datasets.Get(id) is { } d && !DatasetStates.Terminal.Contains(d.State)) datasets.SetState(id, DatasetStates.Discarded, "the job was cancelled");
+            return true;
+        }
+    }
+
+    private bool Fail(JobRecord job, string from, string reason)
+    {
+        if (!jobs.Transition(job.Id, from, JobStates.Error, info: reason)) return false;
+        foreach (var id in OutputIds(job).Values)
+            if (datasets.Get(id) is { } d && !DatasetStates.Terminal.Contains(d.State)) datasets.SetState(id, DatasetStates.Error, reason);
+        log.LogWarning("job {Job} ({Tool}) failed: {Reason}", job.Id, job.ToolId, reason);
+        return true;
+    }
+
+    private Dictionary<string, long> OutputIds(JobRecord job) => JsonSerializer.Deserialize<Dictionary<string, long>>(jobs.Get(job.Id)?.Outputs ?? job.Outputs)!;
+
+    /// <summary>The end of a job's stdout or stderr, at most <paramref name="maxBytes"/> (GET /api/jobs/{id}?full=True).</summary>
+    public string ReadLog(long jobId, string stream, int maxBytes = 1 << 20)
+    {
+        var path = Path.Combine(files.JobDirectory(jobId), stream == "stdout" ? JobScript.Stdout : JobScript.Stderr);
+        if (!File.Exists(path)) return "";
+        using var s = File.OpenRead(path);
+        if (s.Length > maxBytes) s.Seek(-maxBytes, SeekOrigin.End);
+        using var reader = new StreamReader(s);
+        return reader.ReadToEnd();
+    }
+
+    private static string LastLines(string path, int count) =>
+        File.Exists(path) ? string.Join(" | ", File.ReadLines(path).Where(l => l.Trim().Length > 0).TakeLast(count)) : "";
+}

@@ -1,0 +1,31 @@
+using System.Reflection;
+
+namespace Ganymede.Server;
+
+/// <summary>How a Ganymede server runs (ganymede serve's options).</summary>
+public sealed class ServerOptions
+{
+    public string Urls { get; init; } = "http://127.0.0.1:8080";
+    public string DataDirectory { get; init; } = "ganymede-data";
+    /// <summary>Jobs that may run at once; each training uses every core it gets, so one is the default on a small machine.</summary>
+    public int MaxConcurrentJobs { get; init; } = 1;
+    /// <summary>Cores a job may use (GANYMEDE_SLOTS in its environment, as Galaxy's GALAXY_SLOTS).</summary>
+    public int SlotsPerJob { get; init; } = Environment.ProcessorCount;
+    /// <summary>
+    /// The Galaxy version reported at /api/version. BioBlend picks its upload path from it: 22.01 and later upload
+    /// with tus and /api/tools/fetch, earlier versions with one multipart request. Both work here.
+    /// </summary>
+    public string VersionMajor { get; init; } = "23.1";
+    public long MaxUploadBytes { get; init; } = 64L << 30;
+    /// <summary>JSON request bodies larger than this are refused (413) before they are parsed.</summary>
+    public int MaxJsonBytes { get; init; } = 16 << 20;
+    /// <summary>How jobs start the ganymede program: by default the program this server runs in.</summary>
+    public string[] GanymedeCommand { get; init; } = DefaultGanymedeCommand();
+
+    private static string[] DefaultGanymedeCommand()
+    {
+        var process = Environment.ProcessPath ?? "dotnet";
+        var entry = Assembly.GetEntryAssembly()?.Location;
+        return Path.GetFileNameWithoutExtension(process) == "dotnet" && entry is { Length: > 0 } ? [process, entry] : [process];
+    }
+}

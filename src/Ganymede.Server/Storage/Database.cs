@@ -1,0 +1,119 @@
+using System.Data.Common;
+using Dapper;
+using Microsoft.Data.Sqlite;
+
+namespace Ganymede.Server.Storage;
+
+/// <summary>
+/// Where metadata lives. The stores speak portable SQL (RETURNING, no vendor functions) through Dapper, so a
+/// database is a connection factory plus its schema: SQLite now; PostgreSQL (Npgsql) is one more subclass.
+/// </summary>
+public abstract class Database
+{
+    static Database() => DefaultTypeMap.MatchNamesWithUnderscores = true;
+
+    public abstract DbConnection Open();
+
+    /// <summary>Creates missing tables and indexes; safe on every start.</summary>
+    public void Migrate()
+    {
+        using var connection = Open();
+        connection.Execute(Schema);
+    }
+
+    protected abstract string Schema { get; }
+
+    /// <summary>Timestamps are stored as ISO-8601 text in UTC without a zone, the form Galaxy returns.</summary>
+    public static string Now() => DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.ffffff", System.Globalization.CultureInfo.InvariantCulture);
+}
+
+/// <summary>The embedded default: one SQLite file in the data directory, in WAL mode so readers never wait for the job runner's writes.</summary>
+public sealed class SqliteDatabase : Database
+{
+    private readonly string _connectionString;
+
+    public SqliteDatabase(string path)
+    {
+        _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true, DefaultTimeout = 30 }.ToString();
+        using var connection = Open();
+        connection.Execute("PRAGMA journal_mode=WAL;");
+    }
+
+    public override DbConnection Open()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        using var pragma = connection.CreateCommand();
+        pragma.CommandText = "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;";
+        pragma.ExecuteNonQuery();
+        return connection;
+    }
+
+    protected override string Schema => """
+        CREATE TABLE IF NOT EXISTS users (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            email TEXT NOT NULL UNIQUE,
+            username TEXT NOT NULL,
+            api_key_hash TEXT NOT NULL UNIQUE,
+            is_admin INTEGER NOT NULL DEFAULT 0,
+            create_time TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS histories (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            name TEXT NOT NULL,
+            annotation TEXT,
+            deleted INTEGER NOT NULL DEFAULT 0,
+            purged INTEGER NOT NULL DEFAULT 0,
+            published INTEGER NOT NULL DEFAULT 0,
+            next_hid INTEGER NOT NULL DEFAULT 1,
+            create_time TEXT NOT NULL,
+            update_time TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS histories_user ON histories(user_id);
+        CREATE TABLE IF NOT EXISTS datasets (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            history_id INTEGER NOT NULL REFERENCES histories(id),
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            hid INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            extension TEXT NOT NULL,
+            state TEXT NOT NULL,
+            visible INTEGER NOT NULL DEFAULT 1,
+            deleted INTEGER NOT NULL DEFAULT 0,
+            purged INTEGER NOT NULL DEFAULT 0,
+            file_size INTEGER NOT NULL DEFAULT 0,
+            sha256 TEXT,
+            peek TEXT,
+            info TEXT,
+            metadata TEXT,
+            creating_job_id INTEGER,
+            created_from_basename TEXT,
+            uuid TEXT NOT NULL,
+            create_time TEXT NOT NULL,
+            update_time TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS datasets_history ON datasets(history_id, hid);
+        CREATE TABLE IF NOT EXISTS jobs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            history_id INTEGER NOT NULL REFERENCES histories(id),
+            tool_id TEXT NOT NULL,
+            tool_version TEXT NOT NULL,
+            state TEXT NOT NULL,
+            exit_code INTEGER,
+            params TEXT NOT NULL,
+            inputs TEXT NOT NULL,
+            outputs TEXT NOT NULL,
+            external_id TEXT,
+            info TEXT,
+            command_line TEXT,
+            create_time TEXT NOT NULL,
+            update_time TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);
+        CREATE INDEX IF NOT EXISTS jobs_user ON jobs(user_id);
+        CREATE TABLE IF NOT EXISTS uploads (
+            id TEXT PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            length INTEGER NOT NULL,
+            offset_bytes INTEGER NOT NULL,
+            create_time TEXT NOT NULL);
+        """;
+}

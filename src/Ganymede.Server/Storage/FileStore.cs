@@ -1,0 +1,88 @@
+using System.Security.Cryptography;
+
+namespace Ganymede.Server.Storage;
+
+/// <summary>
+/// The data directory's layout. Every path is built from database integers or server-made ids, never from a
+/// name a client sent, so nothing outside the data directory can be read or written. Files arrive under tmp/
+/// and are renamed into place only when complete.
+/// </summary>
+public sealed class FileStore
+{
+    public FileStore(string dataDir)
+    {
+        Root = Path.GetFullPath(dataDir);
+        foreach (var d in new[] { Root, Temporary, Uploads, Jobs, Path.Combine(Root, "files") }) Directory.CreateDirectory(d);
+    }
+
+    public string Root { get; }
+    public string Temporary => Path.Combine(Root, "tmp");
+    public string Uploads => Path.Combine(Root, "uploads");
+    public string Jobs => Path.Combine(Root, "jobs");
+
+    public string DatasetPath(long id) => Path.Combine(Root, "files", (id / 1000).ToString("D3", System.Globalization.CultureInfo.InvariantCulture), $"dataset_{id}.dat");
+
+    public string JobDirectory(long id) => Path.Combine(Jobs, id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    /// <summary>A tus session's partial file; the session id is server-made hex, checked again here.</summary>
+    public string UploadPath(string sessionId)
+    {
+        if (sessionId.Length != 32 || !sessionId.All(char.IsAsciiHexDigitLower)) throw new ArgumentException("malformed upload session id");
+        return Path.Combine(Uploads, sessionId + ".part");
+    }
+
+    public string NewTemporaryPath() => Path.Combine(Temporary, Guid.NewGuid().ToString("N") + ".part");
+
+    /// <summary>Moves a complete file into the dataset's place (same filesystem, so the rename is atomic).</summary>
+    public void CommitDataset(string completeFile, long id)
+    {
+        var target = DatasetPath(id);
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        File.Move(completeFile, target, overwrite: true);
+    }
+
+    /// <summary>
+    /// Streams <paramref name="source"/> into a new temporary file with a constant-size buffer, hashing as it goes.
+    /// Throws (and leaves nothing behind) when the stream ends early, breaks, or passes <paramref name="maxBytes"/>.
+    /// </summary>
+    public async Task<(string Path, long Size, string Sha256)> ReceiveAsync(Stream source, long maxBytes, CancellationToken cancel)
+    {
+        var path = NewTemporaryPath();
+        try
+        {
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            long size = 0;
+            await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
+            {
+                var buffer = new byte[1 << 16];
+                int n;
+                while ((n = await source.ReadAsync(buffer, cancel)) > 0)
+                {
+                    size += n;
+                    if (size > maxBytes) throw new ApiException(413, 413001, $"upload larger than the server's limit of {maxBytes:N0} bytes");
+                    hash.AppendData(buffer, 0, n);
+                    await file.WriteAsync(buffer.AsMemory(0, n), cancel);
+                }
+            }
+            return (path, size, Convert.ToHexStringLower(hash.GetHashAndReset()));
+        }
+        catch
+        {
+            File.Delete(path);
+            throw;
+        }
+    }
+
+    /// <summary>SHA-256 of a file already on disk (tus uploads and job outputs).</summary>
+    public static string Sha256Of(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+
+    public void DeleteDatasetFile(long id)
+    {
+        var path = DatasetPath(id);
+        if (File.Exists(path)) File.Delete(path);
+    }
+}

@@ -1,0 +1,67 @@
+using Dapper;
+
+namespace Ganymede.Server.Storage;
+
+public sealed class HistoryStore(Database db)
+{
+    public HistoryRecord Create(long userId, string name)
+    {
+        using var c = db.Open();
+        var now = Database.Now();
+        return c.QuerySingle<HistoryRecord>(
+            "INSERT INTO histories (user_id, name, create_time, update_time) VALUES (@userId, @name, @now, @now) RETURNING *",
+            new { userId, name, now });
+    }
+
+    public HistoryRecord? Get(long id)
+    {
+        using var c = db.Open();
+        return c.QuerySingleOrDefault<HistoryRecord>("SELECT * FROM histories WHERE id = @id", new { id });
+    }
+
+    /// <summary>A user's histories, newest change first; null filters are not applied.</summary>
+    public IReadOnlyList<HistoryRecord> List(long userId, bool? deleted, bool? published)
+    {
+        using var c = db.Open();
+        return c.Query<HistoryRecord>(
+            """
+            SELECT * FROM histories WHERE user_id = @userId
+              AND (@deleted IS NULL OR deleted = @deleted) AND (@published IS NULL OR published = @published)
+            ORDER BY update_time DESC, id DESC
+            """, new { userId, deleted, published }).AsList();
+    }
+
+    public void Update(long id, string? name, string? annotation, bool? deleted, bool? published)
+    {
+        using var c = db.Open();
+        c.Execute(
+            """
+            UPDATE histories SET name = COALESCE(@name, name), annotation = COALESCE(@annotation, annotation),
+              deleted = COALESCE(@deleted, deleted), published = COALESCE(@published, published), update_time = @now
+            WHERE id = @id
+            """, new { id, name, annotation, deleted, published, now = Database.Now() });
+    }
+
+    public void Delete(long id, bool purge)
+    {
+        using var c = db.Open();
+        c.Execute("UPDATE histories SET deleted = 1, purged = CASE WHEN @purge THEN 1 ELSE purged END, update_time = @now WHERE id = @id",
+            new { id, purge, now = Database.Now() });
+    }
+
+    /// <summary>Dataset counts per state over the history's non-deleted datasets.</summary>
+    public Dictionary<string, long> StateCounts(long id)
+    {
+        using var c = db.Open();
+        return c.Query<(string State, long Count)>(
+            "SELECT state, COUNT(*) FROM datasets WHERE history_id = @id AND deleted = 0 GROUP BY state", new { id })
+            .ToDictionary(r => r.State, r => r.Count);
+    }
+
+    public (long Count, long Size) Totals(long id)
+    {
+        using var c = db.Open();
+        return c.QuerySingle<(long, long)>(
+            "SELECT COUNT(*), COALESCE(SUM(file_size), 0) FROM datasets WHERE history_id = @id AND deleted = 0", new { id });
+    }
+}

@@ -1,0 +1,63 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Security.Cryptography;
+
+namespace Ganymede.Server.Storage;
+
+/// <summary>
+/// Turns database integers into Galaxy-style ids (16 lowercase hex characters) and back. A keyed Feistel
+/// permutation of the 64-bit value: ids are stable for one data directory, reveal neither counts nor order, and
+/// a guessed id almost never decodes to an existing row. Like Galaxy's Blowfish ids, this hides, it does not
+/// authorise: every lookup still checks the owner.
+/// </summary>
+public sealed class IdCodec
+{
+    private const int Rounds = 4;
+    private readonly byte[] _key;
+
+    public IdCodec(byte[] key) => _key = key;
+
+    /// <summary>The data directory's key, created on first use (readable by the server's user only).</summary>
+    public static IdCodec ForDataDirectory(string dataDir)
+    {
+        var path = Path.Combine(dataDir, "id_secret");
+        if (!File.Exists(path))
+        {
+            Ganymede.IO.AtomicFile.Write(path, s => s.Write(RandomNumberGenerator.GetBytes(32)));
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+        return new IdCodec(File.ReadAllBytes(path));
+    }
+
+    public string Encode(long id)
+    {
+        ulong v = (ulong)id;
+        uint left = (uint)(v >> 32), right = (uint)v;
+        for (int round = 0; round < Rounds; round++)
+            (left, right) = (right, left ^ RoundFunction(round, right));
+        return ((ulong)left << 32 | right).ToString("x16", CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The integer behind an id; false for anything that is not 16 hex characters.</summary>
+    public bool TryDecode(string? text, out long id)
+    {
+        id = 0;
+        if (text is not { Length: 16 } || !ulong.TryParse(text, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var v))
+            return false;
+        uint left = (uint)(v >> 32), right = (uint)v;
+        for (int round = Rounds - 1; round >= 0; round--)
+            (left, right) = (right ^ RoundFunction(round, left), left);
+        id = (long)((ulong)left << 32 | right);
+        return id > 0;
+    }
+
+    private uint RoundFunction(int round, uint half)
+    {
+        Span<byte> message = stackalloc byte[5];
+        message[0] = (byte)round;
+        BinaryPrimitives.WriteUInt32LittleEndian(message[1..], half);
+        Span<byte> hash = stackalloc byte[32];
+        HMACSHA256.HashData(_key, message, hash);
+        return BinaryPrimitives.ReadUInt32LittleEndian(hash);
+    }
+}

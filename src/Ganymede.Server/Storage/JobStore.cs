@@ -1,0 +1,63 @@
+using Dapper;
+
+namespace Ganymede.Server.Storage;
+
+/// <summary>Jobs. The jobs table is the queue: a job in state queued is waiting for a runner slot, so a restart loses nothing.</summary>
+public sealed class JobStore(Database db)
+{
+    public JobRecord Create(JobRecord job)
+    {
+        using var c = db.Open();
+        var now = Database.Now();
+        return c.QuerySingle<JobRecord>(
+            """
+            INSERT INTO jobs (user_id, history_id, tool_id, tool_version, state, exit_code, params, inputs, outputs, info, create_time, update_time)
+            VALUES (@UserId, @HistoryId, @ToolId, @ToolVersion, @State, @ExitCode, @Params, @Inputs, @Outputs, @Info, @now, @now) RETURNING *
+            """, new { job.UserId, job.HistoryId, job.ToolId, job.ToolVersion, job.State, job.ExitCode, job.Params, job.Inputs, job.Outputs, job.Info, now });
+    }
+
+    public JobRecord? Get(long id)
+    {
+        using var c = db.Open();
+        return c.QuerySingleOrDefault<JobRecord>("SELECT * FROM jobs WHERE id = @id", new { id });
+    }
+
+    public void SetOutputs(long id, string outputs)
+    {
+        using var c = db.Open();
+        c.Execute("UPDATE jobs SET outputs = @outputs, update_time = @now WHERE id = @id", new { id, outputs, now = Database.Now() });
+    }
+
+    /// <summary>Moves a job to a new state only if it is still in <paramref name="from"/>; false when another actor (a cancel) got there first.</summary>
+    public bool Transition(long id, string from, string to, int? exitCode = null, string? externalId = null, string? info = null, string? commandLine = null)
+    {
+        using var c = db.Open();
+        return c.Execute(
+            """
+            UPDATE jobs SET state = @to, exit_code = COALESCE(@exitCode, exit_code), external_id = COALESCE(@externalId, external_id),
+              info = COALESCE(@info, info), command_line = COALESCE(@commandLine, command_line), update_time = @now
+            WHERE id = @id AND state = @from
+            """, new { id, from, to, exitCode, externalId, info, commandLine, now = Database.Now() }) == 1;
+    }
+
+    public IReadOnlyList<JobRecord> InState(string state, int limit = int.MaxValue)
+    {
+        using var c = db.Open();
+        return c.Query<JobRecord>("SELECT * FROM jobs WHERE state = @state ORDER BY id LIMIT @limit", new { state, limit }).AsList();
+    }
+
+    /// <summary>A user's jobs (all users' for an admin asking for them), for GET /api/jobs.</summary>
+    public IReadOnlyList<JobRecord> List(long? userId, long? historyId, string[]? states, string[]? toolIds, int limit, int offset, string order)
+    {
+        var sql = new System.Text.StringBuilder("SELECT * FROM jobs WHERE 1 = 1");
+        var p = new DynamicParameters(new { limit, offset });
+        void Add(string clause, string name, object? value) { if (value is null) return; sql.Append(" AND ").Append(clause); p.Add(name, value); }
+        Add("user_id = @userId", "userId", userId);
+        Add("history_id = @historyId", "historyId", historyId);
+        Add("state IN @states", "states", states);
+        Add("tool_id IN @toolIds", "toolIds", toolIds);
+        sql.Append(order == "create_time" ? " ORDER BY create_time DESC, id DESC" : " ORDER BY update_time DESC, id DESC").Append(" LIMIT @limit OFFSET @offset");
+        using var c = db.Open();
+        return c.Query<JobRecord>(sql.ToString(), p).AsList();
+    }
+}

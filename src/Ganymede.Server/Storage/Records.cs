@@ -1,0 +1,102 @@
+namespace Ganymede.Server.Storage;
+
+// Rows as the stores read them (Dapper maps snake_case columns onto these properties). Ids are the
+// database's integers; the API shows them only through IdCodec.
+
+public sealed class UserRecord
+{
+    public long Id { get; set; }
+    public string Email { get; set; } = "";
+    public string Username { get; set; } = "";
+    public bool IsAdmin { get; set; }
+    public string CreateTime { get; set; } = "";
+}
+
+public sealed class HistoryRecord
+{
+    public long Id { get; set; }
+    public long UserId { get; set; }
+    public string Name { get; set; } = "";
+    public string? Annotation { get; set; }
+    public bool Deleted { get; set; }
+    public bool Purged { get; set; }
+    public bool Published { get; set; }
+    public string CreateTime { get; set; } = "";
+    public string UpdateTime { get; set; } = "";
+}
+
+public sealed class DatasetRecord
+{
+    public long Id { get; set; }
+    public long HistoryId { get; set; }
+    public long UserId { get; set; }
+    public long Hid { get; set; }
+    public string Name { get; set; } = "";
+    public string Extension { get; set; } = "data";
+    public string State { get; set; } = DatasetStates.New;
+    public bool Visible { get; set; } = true;
+    public bool Deleted { get; set; }
+    public bool Purged { get; set; }
+    public long FileSize { get; set; }
+    public string? Sha256 { get; set; }
+    public string? Peek { get; set; }
+    public string? Info { get; set; }
+    /// <summary>JSON object of format-specific metadata (H5 datasets, image size, ONNX inputs and outputs).</summary>
+    public string? Metadata { get; set; }
+    public long? CreatingJobId { get; set; }
+    public string? CreatedFromBasename { get; set; }
+    public string Uuid { get; set; } = "";
+    public string CreateTime { get; set; } = "";
+    public string UpdateTime { get; set; } = "";
+}
+
+public sealed class JobRecord
+{
+    public long Id { get; set; }
+    public long UserId { get; set; }
+    public long HistoryId { get; set; }
+    public string ToolId { get; set; } = "";
+    public string ToolVersion { get; set; } = "";
+    public string State { get; set; } = JobStates.New;
+    public int? ExitCode { get; set; }
+    /// <summary>JSON: the tool's parameter values.</summary>
+    public string Params { get; set; } = "{}";
+    /// <summary>JSON: input name to a list of dataset ids.</summary>
+    public string Inputs { get; set; } = "{}";
+    /// <summary>JSON: output name to dataset id.</summary>
+    public string Outputs { get; set; } = "{}";
+    /// <summary>The runner's handle on the running process (a process id locally, a Slurm job id on a cluster).</summary>
+    public string? ExternalId { get; set; }
+    public string? Info { get; set; }
+    public string? CommandLine { get; set; }
+    public string CreateTime { get; set; } = "";
+    public string UpdateTime { get; set; } = "";
+}
+
+public sealed class UploadRecord
+{
+    public string Id { get; set; } = "";
+    public long UserId { get; set; }
+    public long Length { get; set; }
+    public long OffsetBytes { get; set; }
+    public string CreateTime { get; set; } = "";
+}
+
+/// <summary>Galaxy's dataset states (BioBlend waits until one of <see cref="Terminal"/>).</summary>
+public static class DatasetStates
+{
+    public const string New = "new", Queued = "queued", Running = "running", Ok = "ok", Error = "error",
+        Discarded = "discarded", Empty = "empty", Paused = "paused", SettingMetadata = "setting_metadata",
+        Upload = "upload", FailedMetadata = "failed_metadata", Deferred = "deferred";
+
+    public static readonly string[] All = [New, Upload, Queued, Running, SettingMetadata, Paused, Deferred, Ok, Empty, Error, Discarded, FailedMetadata];
+    public static readonly string[] Terminal = [Ok, Empty, Error, Discarded, FailedMetadata];
+}
+
+/// <summary>Galaxy's job states. A finished job ends in ok, error or deleted: BioBlend keeps polling any other.</summary>
+public static class JobStates
+{
+    public const string New = "new", Queued = "queued", Running = "running", Ok = "ok", Error = "error", Deleted = "deleted";
+
+    public static bool IsTerminal(string state) => state is Ok or Error or Deleted;
+}

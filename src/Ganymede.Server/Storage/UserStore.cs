@@ -1,0 +1,44 @@
+using System.Security.Cryptography;
+using Dapper;
+
+namespace Ganymede.Server.Storage;
+
+/// <summary>Users and their API keys. Only a SHA-256 hash of each key is stored; the key is shown once, when made.</summary>
+public sealed class UserStore(Database db)
+{
+    /// <summary>Creates a user and returns it with its new API key (32 random bytes as hex).</summary>
+    public (UserRecord User, string ApiKey) Create(string email, bool isAdmin)
+    {
+        email = email.Trim();
+        if (email.Length is 0 or > 255 || !email.Contains('@', StringComparison.Ordinal) || email.Any(char.IsWhiteSpace))
+            throw new ArgumentException($"'{email}' is not an e-mail address");
+        var key = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+        using var c = db.Open();
+        if (c.ExecuteScalar<long>("SELECT COUNT(*) FROM users WHERE email = @email", new { email }) > 0)
+            throw new ArgumentException($"a user with e-mail {email} already exists");
+        var user = c.QuerySingle<UserRecord>(
+            "INSERT INTO users (email, username, api_key_hash, is_admin, create_time) VALUES (@email, @username, @hash, @isAdmin, @now) RETURNING *",
+            new { email, username = email.Split('@')[0], hash = Hash(key), isAdmin, now = Database.Now() });
+        return (user, key);
+    }
+
+    public UserRecord? FindByApiKey(string key)
+    {
+        using var c = db.Open();
+        return c.QuerySingleOrDefault<UserRecord>("SELECT * FROM users WHERE api_key_hash = @hash", new { hash = Hash(key) });
+    }
+
+    public UserRecord? Get(long id)
+    {
+        using var c = db.Open();
+        return c.QuerySingleOrDefault<UserRecord>("SELECT * FROM users WHERE id = @id", new { id });
+    }
+
+    public long DiskUsage(long userId)
+    {
+        using var c = db.Open();
+        return c.ExecuteScalar<long>("SELECT COALESCE(SUM(file_size), 0) FROM datasets WHERE user_id = @userId AND purged = 0", new { userId });
+    }
+
+    private static string Hash(string key) => Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)));
+}
