@@ -75,12 +75,15 @@ public sealed unsafe class H5Dataset : H5Object
         long fileSpace = H5Native.H5Dget_space(Id);
         var sizeU = size.Select(s => (ulong)s).ToArray();
         long memSpace;
-        fixed (ulong* s = sizeU) memSpace = H5Native.H5Screate_simple(sizeU.Length, s, null);
+        // A scalar dataset (rank 0) is read whole, through its own (scalar) dataspace: it has no blocks to select.
+        if (sizeU.Length == 0) memSpace = H5Native.H5Dget_space(Id);
+        else fixed (ulong* s = sizeU) memSpace = H5Native.H5Screate_simple(sizeU.Length, s, null);
         try
         {
             var fromU = from.Select(s => (ulong)s).ToArray();
-            fixed (ulong* f = fromU) fixed (ulong* s = sizeU)
-                H5Check.Ok(H5Native.H5Sselect_hyperslab(fileSpace, H5Native.SelectSet, f, null, s, null), "selecting a block", File, Path);
+            if (sizeU.Length > 0)
+                fixed (ulong* f = fromU) fixed (ulong* s = sizeU)
+                    H5Check.Ok(H5Native.H5Sselect_hyperslab(fileSpace, H5Native.SelectSet, f, null, s, null), "selecting a block", File, Path);
             if (Type == H5Type.Bool) return ReadBool<T>(memSpace, fileSpace, result.Length);
             long type = H5Types.Native<T>();
             try
