@@ -11,6 +11,15 @@ public sealed record SegmentationSplit(Tensor Images, Tensor Masks, long[] Slice
     public (Tensor Images, Tensor Masks) Batch(IReadOnlyList<int> indices) =>
         (torch.cat(indices.Select(i => Images.narrow(0, i, 1)).ToList(), 0), torch.cat(indices.Select(i => Masks.narrow(0, i, 1)).ToList(), 0));
 
+    /// <summary>The split at another square size: images resized bilinearly, masks by nearest neighbour (they stay 0/1).</summary>
+    public SegmentationSplit Resized(int size)
+    {
+        if (Count == 0 || (Images.size(2) == size && Images.size(3) == size)) return this;
+        return new SegmentationSplit(
+            F.interpolate(Images, (size, size), "bilinear").DetachFromDisposeScope(),
+            F.interpolate(Masks, (size, size), "nearest").DetachFromDisposeScope(), Slices);
+    }
+
     /// <summary>The rows at <paramref name="indices"/> as a split of their own (cross-validation folds).</summary>
     public SegmentationSplit Subset(IReadOnlyList<int> indices)
     {

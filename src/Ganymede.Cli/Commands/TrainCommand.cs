@@ -20,10 +20,11 @@ internal static class TrainCommand
         preset.AcceptOnlyFromAmong("default", "paper");
         var runDir = new Option<string?>("--run-dir") { Description = "directory for checkpoints and metrics (default: a new runs/<time> folder)" };
         var resume = new Option<string?>("--resume") { Description = "continue exactly where the run in this directory stopped" };
+        var size = new Option<int?>("--size") { Description = "resize slices to this square size before training (default: the data's own size)" };
         var cv = new Option<int>("--cv") { Description = "k-fold cross-validation on the training set instead of one training run", DefaultValueFactory = _ => 0 };
         var command = new Command("train", "Train a segmentation UNet; writes checkpoints, metrics and the model.")
         {
-            data, output, epochs, batch, lr, baseWidth, seed, preset, runDir, resume, cv,
+            data, output, epochs, batch, lr, baseWidth, seed, preset, size, runDir, resume, cv,
         };
         command.SetAction(result => Cli.Run(() =>
         {
@@ -42,13 +43,17 @@ internal static class TrainCommand
             string path = result.GetValue(data)!;
             string? resumeDir = result.GetValue(resume);
             string directory = resumeDir ?? result.GetValue(runDir) ?? Path.Combine("runs", DateTime.Now.ToString("yyyyMMdd-HHmmss"));
+            int? side = result.GetValue(size);
+            if (side is <= 0) throw new ArgumentException($"--size {side} must be positive");
             var train = SegmentationData.Load(path, "train");
+            if (side is { } s) train = train.Resized(s);
             if (result.GetValue(cv) > 1)
             {
                 CrossValidate(train, Config(path, train, options), options, result.GetValue(cv), directory);
                 return;
             }
             var valid = SegmentationData.Load(path, "valid", required: false);
+            if (side is { } sv) valid = valid.Resized(sv);
             var config = Config(path, train, options);
             var outPath = result.GetValue(output) ?? Path.Combine(directory, "model.onnx");
             bool onnx = outPath.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase);

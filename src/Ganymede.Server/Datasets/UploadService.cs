@@ -91,14 +91,4 @@ public sealed class UploadService(DatasetStore datasets, JobStore jobs, FileStor
         File.Move(output, path, overwrite: true);
         return path;
     }
-
-    /// <summary>Marks uploads a restart interrupted (the row exists, the file never landed) as errors.</summary>
-    public void RecoverInterrupted()
-    {
-        foreach (var job in jobs.InState(JobStates.Running).Where(j => j.ToolId is "upload1" or "__DATA_FETCH__"))
-        {
-            jobs.Transition(job.Id, JobStates.Running, JobStates.Error, info: "the server stopped during the upload");
-            foreach (var id in Api.GalaxyViews.JobOutputs(job).Values) datasets.SetState(id, DatasetStates.Error, "the server stopped during the upload");
-        }
-    }
 }

@@ -28,8 +28,11 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, FileStore f
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Runs before the server listens: anything half-made by a previous process is reported, not left hanging.
         foreach (var job in jobs.InState(JobStates.New))
             Fail(job, JobStates.New, "the server stopped while the job was being created");
+        foreach (var job in jobs.InState(JobStates.Running).Where(j => j.ExternalId is null))
+            Fail(job, JobStates.Running, "the server stopped while storing the upload");
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -52,7 +55,8 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, FileStore f
         {
             var running = jobs.InState(JobStates.Running);
             int busy = 0;
-            foreach (var job in running)
+            // Upload jobs run inside their request and have no process to watch.
+            foreach (var job in running.Where(j => j.ExternalId is not null))
             {
                 var dir = files.JobDirectory(job.Id);
                 switch (runner.Poll(job.ExternalId ?? "", dir, out int exitCode))

@@ -1,0 +1,97 @@
+"""Starts real Ganymede servers on loopback for the BioBlend tests (Debian's python3-bioblend 1.0.0)."""
+import os
+import pathlib
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+SHARED = ROOT.parent / "shared" / "data" / "covid-semiseg"
+
+
+def ganymede(*args, **kwargs):
+    """Runs ./ganymede and returns its stdout; fails the test with its stderr."""
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
+    done = subprocess.run([str(ROOT / "ganymede"), *map(str, args)], capture_output=True, text=True, env=env, **kwargs)
+    assert done.returncode == 0, f"ganymede {' '.join(map(str, args))} failed:\n{done.stderr}"
+    return done.stdout
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """One `ganymede serve` process with its own data directory and two users."""
+
+    def __init__(self, data_dir, version="23.1"):
+        self.data_dir = pathlib.Path(data_dir)
+        self.version = version
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.key = ganymede("users", "create", "--email", "alice@example.org", "--data-dir", data_dir).strip().splitlines()[-1]
+        self.other_key = ganymede("users", "create", "--email", "bob@example.org", "--data-dir", data_dir).strip().splitlines()[-1]
+        self.process = None
+        self.start()
+
+    def start(self):
+        env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
+        self.log = open(self.data_dir / "server.log", "a")
+        self.process = subprocess.Popen(
+            [str(ROOT / "ganymede"), "serve", "--urls", self.url, "--data-dir", str(self.data_dir), "--galaxy-version", self.version],
+            stdout=self.log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(self.url + "/api/version", timeout=1).read()
+                return
+            except OSError:
+                assert self.process.poll() is None, (self.data_dir / "server.log").read_text()
+                time.sleep(0.2)
+        raise RuntimeError("the server did not start")
+
+    def kill(self):
+        """Stops the server at once, as a crash would: jobs it started keep running."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+        self.log.close()
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self.log.close()
+
+    def gi(self, other_user=False):
+        from bioblend.galaxy import GalaxyInstance
+        return GalaxyInstance(self.url, key=self.other_key if other_user else self.key)
+
+
+@pytest.fixture(scope="session")
+def built():
+    """Builds the program once (the launcher rebuilds only when sources changed)."""
+    ganymede("info")
+
+
+@pytest.fixture(scope="session", params=["21.09", "23.1"], ids=["multipart-upload", "tus-upload"])
+def server(request, built, tmp_path_factory):
+    s = Server(tmp_path_factory.mktemp("server"), request.param)
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="session")
+def covid_h5(built, tmp_path_factory):
+    """The 50 real CT slices packed at 64x64 (small, so trainings take seconds)."""
+    path = tmp_path_factory.mktemp("data") / "covid.h5"
+    ganymede("data", "pack", "--images", SHARED / "train_im.nii.gz", "--masks", SHARED / "train_mask.nii.gz", "--out", path, "--size", "64")
+    return path
