@@ -15,7 +15,15 @@ public sealed class UploadService(DatasetStore datasets, JobStore jobs, FileStor
     public (DatasetRecord Dataset, JobRecord Job) Store(UserRecord user, HistoryRecord history, string completeFile, string sha256,
         string name, string? fileType, string toolId, bool toPosixLines, bool spaceToTab)
     {
-        name = CheckName(name);
+        try
+        {
+            name = CheckName(name);
+        }
+        catch (ApiException)
+        {
+            File.Delete(completeFile);
+            throw;
+        }
         var job = jobs.Create(new JobRecord
         {
             UserId = user.Id, HistoryId = history.Id, ToolId = toolId, ToolVersion = "1.1.7", State = JobStates.Running,

@@ -48,7 +48,7 @@ public sealed class IdCodec
         for (int round = Rounds - 1; round >= 0; round--)
             (left, right) = (right ^ RoundFunction(round, left), left);
         id = (long)((ulong)left << 32 | right);
-        return id > 0;
+        return true; // a well-formed id; whether it names a row is the store's question (404)
     }
 
     private uint RoundFunction(int round, uint half)
