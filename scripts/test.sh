@@ -9,10 +9,20 @@ log=$(mktemp)
 env -u OPENBLAS_CORETYPE dotnet test "$root/Ganymede.sln" -c Release --nologo 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 
+# The server's integration tests drive a real server with Debian's BioBlend (python3-bioblend 1.0.0).
+/usr/bin/python3 -m pytest "$root/tests/python" -q -p no:cacheprovider 2>&1 | tee -a "$log"
+pystatus=${PIPESTATUS[0]}
+
 passed=0 failed=0 skipped=0
 while read -r f p s; do
   failed=$((failed + f)); passed=$((passed + p)); skipped=$((skipped + s))
 done < <(sed -n 's/.*Failed: *\([0-9]*\), Passed: *\([0-9]*\), Skipped: *\([0-9]*\).*/\1 \2 \3/p' "$log")
+# pytest's summary line: "N passed, N failed, N skipped in ...s" (any part may be missing).
+summary=$(grep -E '^[0-9]+ (passed|failed|skipped|error)|^=+ .*(passed|failed|error).* in ' "$log" | tail -1)
+for kind in passed failed skipped error; do
+  n=$(echo "$summary" | grep -oE "[0-9]+ $kind" | grep -oE '^[0-9]+' || true)
+  case $kind in passed) passed=$((passed + ${n:-0}));; skipped) skipped=$((skipped + ${n:-0}));; *) failed=$((failed + ${n:-0}));; esac
+done
 rm -f "$log"
 echo "tests: $passed passed, $failed failed, $skipped skipped"
-if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then exit 1; fi
+if [ "$status" -ne 0 ] || [ "$pystatus" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then exit 1; fi

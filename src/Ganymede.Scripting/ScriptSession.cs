@@ -15,13 +15,13 @@ public sealed class ScriptSession(ScriptGlobals globals)
     [
         "System", "System.IO", "System.Linq", "System.Collections.Generic", "System.Threading.Tasks",
         "Ganymede", "Ganymede.NN", "Ganymede.NN.Optim", "Ganymede.Formats.Hdf5", "Ganymede.Formats.Nifti", "Ganymede.Formats.Png",
-        "Ganymede.Formats.SafeTensors", "Ganymede.Onnx", "Ganymede.Onnx.Runtime", "Ganymede.Segmentation",
+        "Ganymede.Formats.SafeTensors", "Ganymede.Onnx", "Ganymede.Onnx.Runtime", "Ganymede.Segmentation", "Ganymede.Client",
     ];
 
     private static readonly Assembly[] References =
     [
         typeof(Tensor).Assembly, typeof(NN.Module).Assembly, typeof(Formats.Hdf5.H5File).Assembly, typeof(Onnx.OnnxExporter).Assembly,
-        typeof(Segmentation.Trainer).Assembly, typeof(ScriptGlobals).Assembly, typeof(System.Text.Json.JsonSerializer).Assembly,
+        typeof(Segmentation.Trainer).Assembly, typeof(Client.GanymedeClient).Assembly, typeof(ScriptGlobals).Assembly, typeof(System.Text.Json.JsonSerializer).Assembly,
     ];
 
     private ScriptState<object?>? _state;

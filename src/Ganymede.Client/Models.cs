@@ -1,0 +1,52 @@
+using System.Text.Json.Serialization;
+
+namespace Ganymede.Client;
+
+// What the server returns, as records with Galaxy's field names (snake_case on the wire).
+
+public sealed record History(string Id, string Name, string? State, Dictionary<string, long>? StateDetails, bool Deleted, bool Purged);
+
+public sealed record Dataset(string Id, string HistoryId, long Hid, string Name, string State, string? Extension, string? FileExt, long FileSize,
+    string? DownloadUrl, string? Peek, string? MiscInfo, bool Deleted, bool Visible, string? OutputName)
+{
+    /// <summary>The dataset's type (h5, onnx, csv, ...).</summary>
+    [JsonIgnore] public string Type => FileExt ?? Extension ?? "data";
+
+    [JsonIgnore] public bool IsTerminal => State is "ok" or "empty" or "error" or "discarded" or "failed_metadata";
+}
+
+public sealed record DatasetReference(string Id, string Src);
+
+public sealed record Job(string Id, string ToolId, string HistoryId, string State, int? ExitCode, string? Stdout, string? Stderr, string? Info,
+    Dictionary<string, DatasetReference>? Outputs, Dictionary<string, DatasetReference>? Inputs)
+{
+    /// <summary>Finished: ok, error or deleted (cancelled), the states Galaxy clients stop polling at.</summary>
+    [JsonIgnore] public bool IsTerminal => State is "ok" or "error" or "deleted";
+}
+
+public sealed record Tool(string Id, string Name, string Version, string? Description);
+
+/// <summary>What starting a tool (or an upload) gives: the output datasets, already in the history, and the job making them.</summary>
+public sealed record ToolRun(IReadOnlyList<Dataset> Outputs, IReadOnlyList<Job> Jobs);
+
+/// <summary>The result of <see cref="GanymedeClient.RunScriptJobAsync"/>: the history, the finished job, and every dataset in the history.</summary>
+public sealed record ScriptJobResult(History History, Job Job, IReadOnlyList<Dataset> Contents)
+{
+    /// <summary>The ONNX models the script left (from model_outputs/, or saved with SaveModel).</summary>
+    public IEnumerable<Dataset> Models => Contents.Where(d => d.Type == "onnx");
+}
+
+/// <summary>An error the server answered, with Galaxy's err_code and err_msg.</summary>
+public sealed class GanymedeApiException(int status, int code, string message) : Exception(message)
+{
+    public int Status { get; } = status;
+    public int Code { get; } = code;
+}
+
+/// <summary>A job that ended in error or was cancelled; carries its stderr.</summary>
+public sealed class JobFailedException(Job job) : Exception($"job {job.Id} ({job.ToolId}) ended in {job.State}: {job.Info ?? LastLine(job.Stderr)}")
+{
+    public Job Job { get; } = job;
+
+    private static string LastLine(string? text) => text?.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "";
+}

@@ -1,0 +1,88 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+
+namespace Ganymede.Server.Tests;
+
+/// <summary>Every endpoint that takes an id, called by a user who does not own it (403), and by nobody (403).</summary>
+public sealed class AuthorizationTests(ServerFixture server) : IClassFixture<ServerFixture>
+{
+    private HttpClient As(string? key)
+    {
+        var http = new HttpClient { BaseAddress = new Uri(server.Url) };
+        if (key is not null) http.DefaultRequestHeaders.Add("x-api-key", key);
+        return http;
+    }
+
+    private static async Task<JsonObject> Json(HttpResponseMessage response)
+    {
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        return (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+    }
+
+    [Fact]
+    public async Task Another_users_histories_datasets_jobs_and_uploads_are_out_of_reach()
+    {
+        using var alice = As(server.AliceKey);
+        using var bob = As(server.BobKey);
+        string h = (await Json(await alice.PostAsJsonAsync("/api/histories", new { name = "alice's" })))["id"]!.ToString();
+        var pasted = await Json(await alice.PostAsJsonAsync("/api/tools", new JsonObject
+        {
+            ["history_id"] = h, ["tool_id"] = "upload1", ["inputs"] = new JsonObject { ["files_0|NAME"] = "s.csx" }, ["files_0|url_paste"] = "Console.WriteLine(1);",
+        }));
+        string d = pasted["outputs"]![0]!["id"]!.ToString();
+        var run = await Json(await alice.PostAsJsonAsync("/api/tools", new JsonObject
+        {
+            ["history_id"] = h, ["tool_id"] = "ganymede_run_script", ["inputs"] = new JsonObject { ["select_file"] = new JsonObject { ["src"] = "hda", ["id"] = d } },
+        }));
+        string j = run["jobs"]![0]!["id"]!.ToString();
+        var tus = new HttpRequestMessage(HttpMethod.Post, "/api/upload/resumable_upload") { Headers = { { "Upload-Length", "10" }, { "Tus-Resumable", "1.0.0" } } };
+        string session = (await alice.SendAsync(tus)).Headers.Location!.OriginalString;
+        string user = (await Json(await alice.GetAsync("/api/users/current")))["id"]!.ToString();
+        string bobHistory = (await Json(await bob.PostAsJsonAsync("/api/histories", new { name = "bob's" })))["id"]!.ToString();
+
+        var attempts = new (HttpMethod Method, string Path, object? Body)[]
+        {
+            (HttpMethod.Get, $"/api/histories/{h}", null), (HttpMethod.Put, $"/api/histories/{h}", new { name = "mine" }), (HttpMethod.Delete, $"/api/histories/{h}", new { purge = true }),
+            (HttpMethod.Get, $"/api/histories/{h}/contents", null), (HttpMethod.Get, $"/api/histories/{h}/contents/{d}", null),
+            (HttpMethod.Get, $"/api/histories/{h}/contents/datasets/{d}", null), (HttpMethod.Put, $"/api/histories/{h}/contents/{d}", new { name = "x" }),
+            (HttpMethod.Delete, $"/api/histories/{h}/contents/{d}", new { purge = true }), (HttpMethod.Get, $"/api/histories/{h}/contents/{d}/display", null),
+            (HttpMethod.Get, $"/api/datasets/{d}", null), (HttpMethod.Get, $"/api/datasets/deleted/{d}", null), (HttpMethod.Get, $"/api/datasets/{d}/display?to_ext=csx", null),
+            (HttpMethod.Get, $"/api/datasets?history_id={h}", null), (HttpMethod.Get, $"/api/jobs?history_id={h}", null),
+            (HttpMethod.Get, $"/api/jobs/{j}", null), (HttpMethod.Get, $"/api/jobs/{j}?full=True", null), (HttpMethod.Get, $"/api/jobs/{j}/inputs", null),
+            (HttpMethod.Get, $"/api/jobs/{j}/outputs", null), (HttpMethod.Get, $"/api/jobs/{j}/metrics", null), (HttpMethod.Delete, $"/api/jobs/{j}", new { }),
+            (HttpMethod.Get, $"/api/users/{user}", null),
+            (HttpMethod.Post, "/api/tools", new JsonObject { ["history_id"] = h, ["tool_id"] = "upload1", ["files_0|url_paste"] = "x" }),
+            (HttpMethod.Post, "/api/tools", new JsonObject { ["history_id"] = bobHistory, ["tool_id"] = "ganymede_run_script", ["inputs"] = new JsonObject { ["select_file"] = new JsonObject { ["src"] = "hda", ["id"] = d } } }),
+            (HttpMethod.Post, "/api/tools/fetch", new JsonObject { ["history_id"] = bobHistory, ["targets"] = new JsonArray(new JsonObject { ["destination"] = new JsonObject { ["type"] = "hdas" }, ["elements"] = new JsonArray(new JsonObject { ["src"] = "files" }) }), ["files_0|file_data"] = new JsonObject { ["session_id"] = session.Split('/')[^1] } }),
+            (HttpMethod.Head, session, null), (HttpMethod.Patch, session, null), (HttpMethod.Delete, session, null),
+        };
+        foreach (var (method, path, body) in attempts)
+        {
+            foreach (var (who, client) in new[] { ("bob", bob), ("nobody", As(null)) })
+            {
+                using var request = new HttpRequestMessage(method, path);
+                if (body is not null) request.Content = JsonContent.Create(body, body.GetType());
+                if (method == HttpMethod.Patch)
+                {
+                    request.Content = new ByteArrayContent(new byte[10]);
+                    request.Content.Headers.ContentType = new("application/offset+octet-stream");
+                    request.Headers.Add("Upload-Offset", "0");
+                }
+                using var response = await client.SendAsync(request);
+                Assert.True(response.StatusCode == HttpStatusCode.Forbidden, $"{who}: {method} {path} answered {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+                if (method != HttpMethod.Head) Assert.Contains("err_code", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            }
+        }
+
+        // Lists show only one's own things, and Alice's are untouched.
+        Assert.DoesNotContain(h, (await bob.GetStringAsync("/api/histories")));
+        Assert.DoesNotContain(d, (await bob.GetStringAsync("/api/datasets")));
+        Assert.DoesNotContain(j, (await bob.GetStringAsync("/api/jobs")));
+        var history = await Json(await alice.GetAsync($"/api/histories/{h}"));
+        Assert.Equal("alice's", history["name"]!.ToString());
+        Assert.False(history["deleted"]!.GetValue<bool>());
+        var dataset = await Json(await alice.GetAsync($"/api/datasets/{d}"));
+        Assert.Equal("s.csx", dataset["name"]!.ToString());
+    }
+}

@@ -1,0 +1,44 @@
+using Ganymede.Server;
+using Ganymede.Server.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Ganymede.Server.Tests;
+
+/// <summary>A real server on a free loopback port, in this process, with two users; jobs run the ganymede program beside the tests.</summary>
+public sealed class ServerFixture : IAsyncLifetime
+{
+    private WebApplication? _app;
+
+    public string DataDirectory { get; } = Directory.CreateTempSubdirectory("ganymede-server-").FullName;
+    public string Url { get; private set; } = "";
+    public string AliceKey { get; private set; } = "";
+    public string BobKey { get; private set; } = "";
+
+    public async Task InitializeAsync()
+    {
+        var options = new ServerOptions
+        {
+            Urls = "http://127.0.0.1:0", DataDirectory = DataDirectory,
+            GanymedeCommand = ["dotnet", Path.Combine(AppContext.BaseDirectory, "ganymede.dll")],
+        };
+        _app = GanymedeServer.Build(options);
+        var users = _app.Services.GetRequiredService<UserStore>();
+        AliceKey = users.Create("alice@example.org", isAdmin: false).ApiKey;
+        BobKey = users.Create("bob@example.org", isAdmin: false).ApiKey;
+        await _app.StartAsync();
+        Url = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+        Directory.Delete(DataDirectory, recursive: true);
+    }
+}
