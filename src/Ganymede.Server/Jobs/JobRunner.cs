@@ -26,7 +26,7 @@ public interface IJobRunner
 /// <summary>The job script: each command quoted for bash, output into the job folder, the exit code written last (atomically).</summary>
 public static class JobScript
 {
-    public const string FileName = "job.sh", Stdout = "stdout.txt", Stderr = "stderr.txt", ExitCode = "exit_code";
+    public const string FileName = "job.sh", Stdout = "stdout.txt", Stderr = "stderr.txt", ExitCode = "exit_code", Started = "started";
 
     public static string Write(string jobDirectory, IReadOnlyList<string[]> commands, IReadOnlyDictionary<string, string> environment)
     {
@@ -34,6 +34,7 @@ public static class JobScript
         foreach (var (name, value) in environment) s.Append("export ").Append(name).Append('=').Append(Quote(value)).Append('\n');
         s.Append("unset OPENBLAS_CORETYPE\n");
         s.Append("cd ").Append(Quote(Path.Combine(jobDirectory, "work"))).Append(" || exit 1\n");
+        s.Append("date +%s.%N > ../").Append(Started).Append('\n'); // when the process really began (queue latency, metrics)
         s.Append("run() {\n");
         for (int i = 0; i < commands.Count; i++)
             s.Append("  ").AppendJoin(' ', commands[i].Select(Quote)).Append(i < commands.Count - 1 ? " || return $?\n" : "\n");
