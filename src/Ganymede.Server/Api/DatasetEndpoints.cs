@@ -21,11 +21,11 @@ public static class DatasetEndpoints
             var types = r.Query["types"].SelectMany(t => t!.Split(',')).ToList();
             if (types.Count > 0 && !types.Contains("dataset")) return Results.Json(Array.Empty<object>()); // no collections here
             var details = r.Query["details"].LastOrDefault();
-            var detailed = details is null or "all" ? null : details.Split(',').ToHashSet();
             var items = datasets.ListByHistory(h.Id, r.QueryBool("deleted"), r.QueryBool("visible"));
-            var ids = r.Query["ids"].LastOrDefault()?.Split(',').ToHashSet();
-            return Results.Json(items.Where(d => ids is null || ids.Contains(views.Id(d.Id)))
-                .Select(d => details == "all" || detailed?.Contains(views.Id(d.Id)) == true ? views.Dataset(d) : views.ContentItem(d)).ToList());
+            var ids = r.Query["ids"].LastOrDefault()?.Split(',').Select(i => access.Decode("dataset", i)).ToHashSet();
+            var detailedIds = details is null or "all" ? null : details.Split(',').Select(i => access.Decode("dataset", i)).ToHashSet();
+            return Results.Json(items.Where(d => ids is null || ids.Contains(d.Id))
+                .Select(d => details == "all" || detailedIds?.Contains(d.Id) == true ? views.Dataset(d) : views.ContentItem(d)).ToList());
         });
 
         app.MapGet("/api/histories/{id}/contents/{datasetId}", (HttpContext c, string id, string datasetId, Access access, GalaxyViews views) =>

@@ -58,14 +58,18 @@ public sealed class GalaxyViews(IdCodec ids, HistoryStore histories)
         return "ok";
     }
 
-    /// <summary>A history contents item (the "summary" view of GET .../contents).</summary>
-    public Dictionary<string, object?> ContentItem(DatasetRecord d) => new()
+    /// <summary>A history contents item (the "summary" view of GET .../contents). Each id is encoded once: listings hold thousands.</summary>
+    public Dictionary<string, object?> ContentItem(DatasetRecord d)
     {
-        ["id"] = Id(d.Id), ["type_id"] = $"dataset-{Id(d.Id)}", ["name"] = d.Name, ["history_id"] = Id(d.HistoryId), ["hid"] = d.Hid,
-        ["history_content_type"] = "dataset", ["dataset_id"] = Id(d.Id), ["state"] = d.State, ["extension"] = d.Extension,
-        ["deleted"] = d.Deleted, ["purged"] = d.Purged, ["visible"] = d.Visible, ["tags"] = Array.Empty<string>(), ["type"] = "file",
-        ["url"] = $"/api/histories/{Id(d.HistoryId)}/contents/{Id(d.Id)}", ["create_time"] = d.CreateTime, ["update_time"] = d.UpdateTime,
-    };
+        string id = Id(d.Id), historyId = Id(d.HistoryId);
+        return new()
+        {
+            ["id"] = id, ["type_id"] = $"dataset-{id}", ["name"] = d.Name, ["history_id"] = historyId, ["hid"] = d.Hid,
+            ["history_content_type"] = "dataset", ["dataset_id"] = id, ["state"] = d.State, ["extension"] = d.Extension,
+            ["deleted"] = d.Deleted, ["purged"] = d.Purged, ["visible"] = d.Visible, ["tags"] = Array.Empty<string>(), ["type"] = "file",
+            ["url"] = $"/api/histories/{historyId}/contents/{id}", ["create_time"] = d.CreateTime, ["update_time"] = d.UpdateTime,
+        };
+    }
 
     /// <summary>The detailed HDA; download_url has no query string, as BioBlend appends "?to_ext=".</summary>
     public Dictionary<string, object?> Dataset(DatasetRecord d)
@@ -83,7 +87,7 @@ public sealed class GalaxyViews(IdCodec ids, HistoryStore histories)
         view["creating_job"] = d.CreatingJobId is { } job ? Id(job) : null;
         view["uuid"] = d.Uuid;
         view["accessible"] = !d.Purged;
-        view["download_url"] = $"/api/histories/{Id(d.HistoryId)}/contents/{Id(d.Id)}/display";
+        view["download_url"] = $"{view["url"]}/display";
         view["annotation"] = null;
         view["api_type"] = "file";
         view["created_from_basename"] = d.CreatedFromBasename;

@@ -1,0 +1,113 @@
+"""Server load figures on loopback (a benchmark, not a test): upload throughput for a 1 GiB file with BioBlend
+in both upload modes (multipart, tus), requests/s and p99 latency of GET /api/histories/{id}/contents with
+1,000 datasets at 64 connections (wrk), and the time from POST /api/tools to the job's process starting.
+
+Run: /usr/bin/python3 bench/server_load.py [--size-mb 1024]   (installs wrk from Debian when missing)
+"""
+import argparse
+import json
+import os
+import pathlib
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "tests" / "python"))
+from conftest import Server, ganymede  # noqa: E402  (the same server harness the tests use)
+
+import requests  # noqa: E402
+
+
+def upload_rate(version, size_mb, work):
+    server = Server(work / f"upload-{version}", version)
+    try:
+        big = work / "big.bin"
+        if not big.exists():
+            with open(big, "wb") as f:
+                for _ in range(size_mb):
+                    f.write(os.urandom(1 << 20))
+        gi = server.gi()
+        history = gi.histories.create_history("upload")["id"]
+        start = time.perf_counter()
+        gi.tools.upload_file(str(big), history)
+        seconds = time.perf_counter() - start
+        return size_mb / seconds
+    finally:
+        server.stop()
+
+
+def contents_load(work):
+    server = Server(work / "contents")
+    try:
+        headers = {"x-api-key": server.key}
+        history = requests.post(server.url + "/api/histories", json={"name": "many"}, headers=headers).json()["id"]
+        for i in range(1000):
+            requests.post(server.url + "/api/tools", headers=headers, json={
+                "history_id": history, "tool_id": "upload1", "inputs": {"files_0|NAME": f"d{i}.txt"}, "files_0|url_paste": f"{i}\n"})
+        url = f"{server.url}/api/histories/{history}/contents"
+        assert len(requests.get(url, headers=headers).json()) == 1000
+        out = subprocess.run(["wrk", "-t2", "-c64", "-d15s", "--latency", "-H", f"x-api-key: {server.key}", url],
+                             capture_output=True, text=True, check=True).stdout
+        rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+        p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+        p99_ms = float(p99.group(1)) * {"us": 1e-3, "ms": 1, "s": 1e3}[p99.group(2)]
+        return rps, p99_ms
+    finally:
+        server.stop()
+
+
+def job_start_latency(work, runs=10):
+    server = Server(work / "latency")
+    try:
+        headers = {"x-api-key": server.key}
+        history = requests.post(server.url + "/api/histories", json={"name": "latency"}, headers=headers).json()["id"]
+        script = requests.post(server.url + "/api/tools", headers=headers, json={
+            "history_id": history, "tool_id": "upload1", "inputs": {"files_0|NAME": "noop.csx"}, "files_0|url_paste": "1"}).json()["outputs"][0]["id"]
+        latencies = []
+        for _ in range(runs):
+            before = set(os.listdir(server.data_dir / "jobs"))
+            posted = time.time()
+            job = requests.post(server.url + "/api/tools", headers=headers, json={
+                "history_id": history, "tool_id": "ganymede_run_script", "inputs": {"select_file": {"src": "hda", "id": script}}}).json()["jobs"][0]["id"]
+            while True:
+                new = set(os.listdir(server.data_dir / "jobs")) - before
+                started = [server.data_dir / "jobs" / n / "started" for n in new]
+                if started and started[0].exists() and started[0].read_text().strip():
+                    latencies.append(float(started[0].read_text()) - posted)
+                    break
+                time.sleep(0.005)
+            while requests.get(f"{server.url}/api/jobs/{job}", headers=headers).json()["state"] not in ("ok", "error"):
+                time.sleep(0.1)
+        return statistics.median(latencies), max(latencies)
+    finally:
+        server.stop()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--size-mb", type=int, default=1024)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+    ganymede("info")
+    with tempfile.TemporaryDirectory(prefix="ganymede-bench-") as tmp:
+        work = pathlib.Path(tmp)
+        multipart = upload_rate("21.09", args.size_mb, work)
+        tus = upload_rate("23.1", args.size_mb, work)
+        rps, p99 = contents_load(work)
+        median, worst = job_start_latency(work)
+    figures = {"upload_multipart_mb_s": round(multipart, 1), "upload_tus_mb_s": round(tus, 1), "upload_mb": args.size_mb,
+               "contents_1000_rps": round(rps), "contents_1000_p99_ms": round(p99, 1),
+               "job_start_median_s": round(median, 3), "job_start_max_s": round(worst, 3)}
+    print(f"upload {args.size_mb} MiB: multipart {multipart:.0f} MB/s, tus {tus:.0f} MB/s")
+    print(f"GET contents (1,000 datasets, 64 connections): {rps:.0f} requests/s, p99 {p99:.1f} ms")
+    print(f"POST /api/tools to job process start: median {median * 1000:.0f} ms, max {worst * 1000:.0f} ms")
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
