@@ -1,8 +1,12 @@
 """The remote-training flow of the original system, driven by unmodified BioBlend 1.0.0 against a real server."""
 import h5py
+import nibabel
+import numpy
 import onnx
 import pytest
 from bioblend import ConnectionError as BioBlendError
+
+from conftest import SHARED
 
 TRAIN_SCRIPT = """
 // Trains a tiny UNet for two steps on the uploaded data, found at the path the notebook used.
@@ -116,6 +120,19 @@ def test_train_unet_tool_writes_valid_onnx(server, covid_h5, tmp_path):
     assert gi.datasets.show_dataset(outputs["figure"]["id"])["file_ext"] == "png"
     metrics = gi.datasets.download_dataset(outputs["metrics"]["id"], file_path=str(tmp_path))
     assert len(open(metrics).read().strip().splitlines()) == 3  # header and two epochs
+
+    # Predict with the trained model on a real CT volume: masks with the volume's own geometry come back.
+    volume = upload(gi, history["id"], SHARED / "train_im.nii.gz")["outputs"][0]
+    gi.datasets.wait_for_dataset(volume["id"])
+    assert gi.datasets.show_dataset(volume["id"])["file_ext"] == "nii.gz"
+    predicted = gi.tools.run_tool(history["id"], "ganymede_predict", {
+        "model": {"src": "hda", "id": outputs["model"]["id"]}, "images": {"src": "hda", "id": volume["id"]}, "threshold": 0.5})
+    assert gi.jobs.wait_for_job(predicted["jobs"][0]["id"], interval=1, maxwait=600)["state"] == "ok"
+    masks = {o["output_name"]: o for o in predicted["outputs"]}["masks"]
+    path = gi.datasets.download_dataset(masks["id"], file_path=str(tmp_path))
+    image, mask = nibabel.load(str(SHARED / "train_im.nii.gz")), nibabel.load(path)
+    assert mask.shape == image.shape and (mask.affine == image.affine).all()
+    assert set(numpy.unique(mask.get_fdata())) <= {0.0, 1.0}
 
 
 def test_errors_are_galaxy_style(server):

@@ -53,16 +53,17 @@ public sealed class OnnxModel
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such model", path);
         ModelProto proto;
+        long fileLength; // from the open file: FileInfo.Length of a symbolic link is the link's own length
         try
         {
             using var file = File.OpenRead(path);
+            fileLength = file.Length;
             proto = ModelProto.Parser.ParseFrom(file);
         }
         catch (InvalidProtocolBufferException e)
         {
             throw new InvalidDataException($"{path}: not a valid ONNX model (malformed or truncated protobuf: {e.Message})", e);
         }
-        long fileLength = new FileInfo(path).Length;
         // A file far smaller than its inline initializers claim is rejected before any allocation.
         long declared = proto.Graph?.Initializer.Where(t => t.DataLocation != TensorProto.Types.DataLocation.External)
             .Sum(t => t.Dims.Aggregate(1L, (a, d) => a * Math.Max(d, 0)) * TensorProtos.ElementSize(t.DataType)) ?? 0;
@@ -80,12 +81,12 @@ public sealed class OnnxModel
         if (!full.StartsWith(directory + System.IO.Path.DirectorySeparatorChar, StringComparison.Ordinal))
             throw new InvalidDataException($"{path}: initializer '{t.Name}' points outside the model's folder ({location})");
         if (!File.Exists(full)) throw new FileNotFoundException($"{path}: external data file {location} of initializer '{t.Name}' is missing", full);
-        long offset = entries.TryGetValue("offset", out var o) ? long.Parse(o) : 0;
-        long length = entries.TryGetValue("length", out var l) ? long.Parse(l) : new FileInfo(full).Length - offset;
-        long expected = t.Dims.Aggregate(1L, (a, d) => a * d) * TensorProtos.ElementSize(t.DataType);
-        if (length != expected || offset < 0 || offset + length > new FileInfo(full).Length)
-            throw new InvalidDataException($"{path}: external data of '{t.Name}' ({location}, offset {offset}, length {length}) does not hold its {expected} bytes");
         using var stream = File.OpenRead(full);
+        long offset = entries.TryGetValue("offset", out var o) ? long.Parse(o) : 0;
+        long length = entries.TryGetValue("length", out var l) ? long.Parse(l) : stream.Length - offset;
+        long expected = t.Dims.Aggregate(1L, (a, d) => a * d) * TensorProtos.ElementSize(t.DataType);
+        if (length != expected || offset < 0 || offset + length > stream.Length)
+            throw new InvalidDataException($"{path}: external data of '{t.Name}' ({location}, offset {offset}, length {length}) does not hold its {expected} bytes");
         stream.Position = offset;
         var bytes = new byte[length];
         stream.ReadExactly(bytes);
