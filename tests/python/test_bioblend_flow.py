@@ -26,6 +26,10 @@ for (int step = 0; step < 2; step++)
     losses.Add(loss.item());
 }
 int[] InputShape = [1, 64, 64];
+var results = H5File.Create("predictions.h5");
+results.CreateDataset("logits", model.call(x).detach()).Dispose();
+results.Commit();
+results.Dispose();
 Console.WriteLine($"trained on {Input("covid.h5")}: loss {losses[^1]:F4}");
 """
 
@@ -79,14 +83,15 @@ def test_run_script_job_trains_and_returns_onnx_arrays_and_zip(server, covid_h5,
     assert job["state"] == "ok", gi.jobs.show_job(run["jobs"][0]["id"], full_details=True)["stderr"]
     assert "trained on" in gi.jobs.show_job(job["id"], full_details=True)["stdout"]
     contents = {c["name"]: c for c in gi.histories.show_history(history["id"], contents=True)}
-    assert {"Saved arrays", "Zipped files", "Log", "onnx_model_model.onnx"} <= set(contents)
+    assert {"Saved arrays", "Zipped files", "Log", "onnx_model_model.onnx", "predictions.h5"} <= set(contents)
+    assert "logits: float32 [4, 1, 64, 64]" in gi.datasets.show_dataset(contents["predictions.h5"]["id"])["peek"]
     model = gi.datasets.download_dataset(contents["onnx_model_model.onnx"]["id"], file_path=str(tmp_path))
     onnx.checker.check_model(onnx.load(model), full_check=True)
     arrays = gi.datasets.download_dataset(contents["Saved arrays"]["id"], file_path=str(tmp_path))
     with h5py.File(arrays) as f:
         assert f["losses"].shape == (2,)
     outputs = gi.jobs.get_outputs(job["id"])
-    assert {o["name"] for o in outputs} >= {"outfile_output_arrays", "outfile_output_zip", "onnx_model_model"}
+    assert {o["name"] for o in outputs} >= {"outfile_output_arrays", "outfile_output_zip", "onnx_model_model", "h5_predictions"}
 
 
 def test_failing_script_ends_in_error_with_stderr(server, tmp_path):

@@ -67,19 +67,22 @@ public sealed class RunScriptTool : Tool
         return [job.Run([.. args])];
     }
 
-    /// <summary>ONNX models the script saved (model_outputs/ holds those exported from its Module variables).</summary>
+    /// <summary>
+    /// ONNX models the script saved (model_outputs/ holds those exported from its Module variables), and H5 files it
+    /// wrote into its folder. Linked-in inputs are links, never outputs.
+    /// </summary>
     public override IEnumerable<DiscoveredOutput> Discover(JobContext job)
     {
-        var found = new[] { job.WorkDirectory, Path.Combine(job.WorkDirectory, "model_outputs") }
-            .Where(Directory.Exists)
-            .SelectMany(d => Directory.EnumerateFiles(d, "*.onnx"))
-            .Where(f => !new FileInfo(f).Attributes.HasFlag(FileAttributes.ReparsePoint))
-            .OrderBy(f => f, StringComparer.Ordinal);
-        foreach (var file in found)
+        static IEnumerable<string> Files(string directory, string pattern) => Directory.Exists(directory)
+            ? Directory.EnumerateFiles(directory, pattern).Where(f => !new FileInfo(f).Attributes.HasFlag(FileAttributes.ReparsePoint)).Order(StringComparer.Ordinal)
+            : [];
+        foreach (var file in Files(job.WorkDirectory, "*.onnx").Concat(Files(Path.Combine(job.WorkDirectory, "model_outputs"), "*.onnx")))
         {
             var name = Path.GetFileNameWithoutExtension(file);
             yield return new DiscoveredOutput(name.StartsWith("onnx_model_", StringComparison.Ordinal) ? name : "onnx_model_" + name, file, Path.GetFileName(file));
         }
+        foreach (var file in Files(job.WorkDirectory, "*.h5"))
+            yield return new DiscoveredOutput("h5_" + Path.GetFileNameWithoutExtension(file), file, Path.GetFileName(file));
     }
 }
 
