@@ -18,6 +18,7 @@ public static class GanymedeCommands
         root.Subcommands.Add(EvaluateCommand.Create());
         root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(ScriptCommand.Create());
+        root.Subcommands.Add(KernelCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(ServeCommand.Users());
         return root;

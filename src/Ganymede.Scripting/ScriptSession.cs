@@ -1,5 +1,7 @@
 using System.Reflection;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.CSharp.Scripting;
 using Microsoft.CodeAnalysis.Scripting;
 
@@ -44,18 +46,57 @@ public sealed class ScriptSession(ScriptGlobals globals)
     public async Task<object?> RunAsync(string code, CancellationToken cancel = default)
     {
         _state = _state is null
-            ? await CSharpScript.RunAsync<object?>(code, Options, globals, typeof(ScriptGlobals), cancel)
+            ? await CSharpScript.RunAsync<object?>(code, Options, globals, globals.GetType(), cancel)
             : await _state.ContinueWithAsync<object?>(code, Options, cancel);
         return _state.ReturnValue;
+    }
+
+    /// <summary>
+    /// Runs one notebook cell: compile errors leave the session as it was; a runtime exception keeps what the
+    /// cell did before it threw (as a notebook user expects) and is returned, not thrown. Cancelling
+    /// <paramref name="cancel"/> abandons the cell: whatever it does after that is not kept.
+    /// </summary>
+    public async Task<CellResult> RunCellAsync(string code, CancellationToken cancel = default)
+    {
+        var script = _state is null ? CSharpScript.Create<object?>(code, Options, globals.GetType()) : _state.Script.ContinueWith<object?>(code, Options);
+        var errors = script.Compile(cancel).Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+        if (errors.Count > 0) return new CellResult(null, false, null, errors);
+        var before = _state;
+        var state = before is null
+            ? await script.RunAsync(globals, _ => true, CancellationToken.None)
+            : await script.RunFromAsync(before, _ => true, CancellationToken.None);
+        // A cell the host gave up on (it would not stop) must not overwrite what later cells did.
+        if (cancel.IsCancellationRequested || _state != before) return new CellResult(null, false, new OperationCanceledException("the cell was abandoned"), []);
+        _state = state;
+        return new CellResult(state.ReturnValue, state.Exception is null && EndsWithExpression(code), state.Exception, []);
+    }
+
+    /// <summary>The compilation of <paramref name="code"/> as the next submission (completion and inspection read it).</summary>
+    public Compilation CompilationOf(string code) =>
+        (_state is null ? CSharpScript.Create<object?>(code, Options, globals.GetType()) : _state.Script.ContinueWith<object?>(code, Options)).GetCompilation();
+
+    /// <summary>True when the code ends in an expression without a semicolon: the cell has a value to show, even a null one.</summary>
+    private static bool EndsWithExpression(string code)
+    {
+        var tree = SyntaxFactory.ParseSyntaxTree(code, new CSharpParseOptions(kind: SourceCodeKind.Script));
+        var last = tree.GetCompilationUnitRoot().Members.LastOrDefault() as GlobalStatementSyntax;
+        return last?.Statement is ExpressionStatementSyntax { SemicolonToken.IsMissing: true };
     }
 
     /// <summary>A compile error as the user needs it: each diagnostic with its place ("train.ipynb cell 3(4,9): error CS0103: ...").</summary>
     public static string Describe(CompilationErrorException e) => string.Join("\n", e.Diagnostics.Select(d => d.ToString()));
 
-    /// <summary>A runtime error with only the frames of the user's code (the host's frames say nothing to them).</summary>
+    /// <summary>A runtime error with only the frames of the user's code, each with its line (the host's frames say nothing to them).</summary>
     public static string Describe(Exception e)
     {
-        var frames = (e.StackTrace ?? "").Split('\n').Where(l => l.Contains("Submission#", StringComparison.Ordinal) || l.Contains(" cell ", StringComparison.Ordinal) || l.Contains(".csx", StringComparison.Ordinal));
-        return $"{e.GetType().Name}: {e.Message}" + string.Concat(frames.Select(f => "\n" + f.TrimEnd()));
+        var frames = (e.StackTrace ?? "").Split('\n')
+            .Where(l => l.Contains("Submission#", StringComparison.Ordinal) || l.Contains(" cell ", StringComparison.Ordinal) || l.Contains(".csx", StringComparison.Ordinal))
+            .Select(l => System.Text.RegularExpressions.Regex.Match(l, @":line (\d+)") is { Success: true } m
+                ? $"  at line {m.Groups[1].Value}" + (System.Text.RegularExpressions.Regex.Match(l, @" in (.+?\.(?:csx|ipynb cell \d+|cs)):line") is { Success: true } f ? $" of {Path.GetFileName(f.Groups[1].Value)}" : "")
+                : "  " + l.Trim());
+        return $"{e.GetType().Name}: {e.Message}" + string.Concat(frames.Select(f => "\n" + f));
     }
 }
+
+/// <summary>What a cell did: its value (when it ends in an expression), or the exception it threw, or why it did not compile.</summary>
+public sealed record CellResult(object? Value, bool HasValue, Exception? Exception, IReadOnlyList<Diagnostic> Errors);
