@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Ganymede.Formats.Hdf5;
 using Ganymede.NN;
 
 namespace Ganymede.Segmentation;
@@ -33,6 +34,18 @@ public sealed record ModelConfig(
         {
             throw new InvalidDataException($"{source}: the model configuration is not valid: {e.Message}", e);
         }
+    }
+
+    /// <summary>The model configuration for training on an H5 file of `data pack`: channels from the file, input size from its slices, intensity range from its attributes.</summary>
+    public static ModelConfig ForData(string path, SegmentationSplit train, TrainOptions o)
+    {
+        using var file = H5File.Open(path);
+        var range = file.HasAttribute("intensity_range") && file.GetAttribute("intensity_range") is double[] { Length: 2 } r ? r : [0, 1];
+        int size = train.Images.size(2);
+        if (size % (1 << o.Depth) != 0 || train.Images.size(3) != size)
+            throw new ArgumentException($"{path}: slices of {train.Images.size(2)}x{train.Images.size(3)} must be square with a side divisible by {1 << o.Depth}");
+        return new ModelConfig("unet", train.Images.size(1), train.Masks.size(1), o.Base, o.Depth, o.Dropout, o.ConvBias, o.UpKernel, size,
+            (float)range[0], (float)range[1], $"trained on {Path.GetFileName(path)}");
     }
 
     /// <summary>Raw intensities to [0, 1] as the training data was packed.</summary>

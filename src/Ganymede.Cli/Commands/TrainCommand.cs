@@ -49,12 +49,12 @@ internal static class TrainCommand
             if (side is { } s) train = train.Resized(s);
             if (result.GetValue(cv) > 1)
             {
-                CrossValidate(train, Config(path, train, options), options, result.GetValue(cv), directory);
+                CrossValidate(train, ModelConfig.ForData(path, train, options), options, result.GetValue(cv), directory);
                 return;
             }
             var valid = SegmentationData.Load(path, "valid", required: false);
             if (side is { } sv) valid = valid.Resized(sv);
-            var config = Config(path, train, options);
+            var config = ModelConfig.ForData(path, train, options);
             var outPath = result.GetValue(output) ?? Path.Combine(directory, "model.onnx");
             bool onnx = outPath.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase);
             if (!onnx && !outPath.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
@@ -74,18 +74,6 @@ internal static class TrainCommand
             Console.WriteLine($"best validation Dice {run.BestDice:F4} at epoch {run.BestEpoch}; model {outPath}; run directory {directory}");
         }));
         return command;
-    }
-
-    /// <summary>The model configuration for this data: channels from the file, input size from its slices, intensity range from its attributes.</summary>
-    private static ModelConfig Config(string path, SegmentationSplit train, TrainOptions o)
-    {
-        using var file = H5File.Open(path);
-        var range = file.HasAttribute("intensity_range") && file.GetAttribute("intensity_range") is double[] { Length: 2 } r ? r : [0, 1];
-        int size = train.Images.size(2);
-        if (size % (1 << o.Depth) != 0 || train.Images.size(3) != size)
-            throw new ArgumentException($"{path}: slices of {train.Images.size(2)}x{train.Images.size(3)} must be square with a side divisible by {1 << o.Depth}");
-        return new ModelConfig("unet", train.Images.size(1), train.Masks.size(1), o.Base, o.Depth, o.Dropout, o.ConvBias, o.UpKernel, size,
-            (float)range[0], (float)range[1], $"trained on {Path.GetFileName(path)}");
     }
 
     private static void CrossValidate(SegmentationSplit all, ModelConfig config, TrainOptions options, int folds, string directory)
