@@ -50,7 +50,7 @@ public sealed class InterruptRewriter : CSharpSyntaxRewriter
     private StatementSyntax Guard(StatementSyntax body)
     {
         var visited = (StatementSyntax)Visit(body)!;
-        var statements = visited is BlockSyntax block ? block.Statements : SyntaxFactory.SingletonList(visited);
+        var statements = visited is BlockSyntax block ? block.Statements : SyntaxFactory.SingletonList(visited.WithoutTrivia());
         var open = visited is BlockSyntax b ? b.OpenBraceToken : SyntaxFactory.Token(SyntaxKind.OpenBraceToken);
         var close = visited is BlockSyntax c ? c.CloseBraceToken : SyntaxFactory.Token(SyntaxKind.CloseBraceToken);
         return SyntaxFactory.Block(open, statements.Insert(0, CheckStatement.WithTrailingTrivia(SyntaxFactory.Space)), close)

@@ -1,0 +1,63 @@
+using Ganymede.Kernel.Display;
+using Ganymede.Kernel.Execution;
+
+namespace Ganymede.Kernel.Tests;
+
+public sealed class EngineTests
+{
+    private sealed class Sink : IDisplaySink
+    {
+        public List<(MimeBundle Bundle, string Id, bool Update)> Shown { get; } = [];
+        public void Display(MimeBundle bundle, string displayId, bool update) => Shown.Add((bundle, displayId, update));
+        public void Clear(bool wait) { }
+    }
+
+    [Theory]
+    [InlineData("var a = 1;", "complete")]
+    [InlineData("if (true) {", "incomplete")]
+    [InlineData("int F(int q) => q *", "incomplete")]
+    [InlineData("var = ;", "invalid")]
+    public void Is_complete(string code, string status) => Assert.Equal(status, CSharpEngine.IsComplete(code));
+
+    [Fact]
+    public async Task Cells_share_state_and_the_engine_completes_and_inspects_against_it()
+    {
+        var sink = new Sink();
+        var engine = new CSharpEngine(new KernelGlobals(sink));
+        Assert.Empty((await engine.ExecuteAsync("var numbers = new List<int> { 3, 1, 2 };", CancellationToken.None)).Errors);
+        var result = await engine.ExecuteAsync("numbers.Sum()", CancellationToken.None);
+        Assert.True(result.HasValue);
+        Assert.Equal(6, result.Value);
+        Assert.Equal(["Order", "OrderBy", "OrderByDescending", "OrderDescending"], engine.Complete("numbers.Ord", 11).Matches);
+        Assert.Contains("Console.WriteLine", engine.Inspect("Console.WriteLine", 10));
+        await engine.ExecuteAsync("Display(torch.ones(20, 20));", CancellationToken.None);
+        Assert.Contains("image/png", sink.Shown.Single().Bundle.Data.Keys);
+    }
+
+    [Fact]
+    public async Task Every_loop_of_a_cell_can_be_interrupted()
+    {
+        var rewritten = InterruptRewriter.Rewrite("int n = 0;\nwhile (true)\n    n++;\nfor (;;) { n--; }");
+        Assert.Equal(2, rewritten.Split("Interrupts.Check()").Length - 1);
+        Assert.Equal(4, rewritten.Split('\n').Length); // lines stay where they were, so errors point at them
+        var engine = new CSharpEngine(new KernelGlobals(new Sink()));
+        Interrupts.Reset();
+        var cell = Task.Run(() => engine.ExecuteAsync("long spins = 0;\nwhile (true) { spins++; }", CancellationToken.None));
+        await Task.Delay(500);
+        Interrupts.Raise();
+        var result = await cell.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.IsType<OperationCanceledException>(result.Exception);
+        Interrupts.Reset();
+    }
+
+    [Fact]
+    public void Values_become_mime_bundles()
+    {
+        Assert.Equal("GANYMEDE", Formatters.Format("GANYMEDE").Data["text/plain"]);
+        Assert.Contains("<td>2</td>", Formatters.Format(new[] { new { epoch = 2 } }).Data["text/html"]);
+        Assert.StartsWith("<svg", Formatters.Format(Plot.Line("loss", ("train", [1.0, 0.5]))).Data["image/svg+xml"]);
+        Assert.Contains("tensor [2, 2]", Formatters.Format(torch.ones(2, 2)).Data["text/plain"]);
+        Formatters.Register<Version>(v => new MimeBundle().Add("text/markdown", $"**{v}**"));
+        Assert.Equal("**1.2**", Formatters.Format(new Version(1, 2)).Data["text/markdown"]);
+    }
+}
