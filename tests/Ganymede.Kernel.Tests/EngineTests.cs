@@ -30,6 +30,8 @@ public sealed class EngineTests
         Assert.Equal(6, result.Value);
         Assert.Equal(["Order", "OrderBy", "OrderByDescending", "OrderDescending"], engine.Complete("numbers.Ord", 11).Matches);
         Assert.Contains("Console.WriteLine", engine.Inspect("Console.WriteLine", 10));
+        // Ganymede's own API comes with its XML documentation.
+        Assert.Contains("Lesion metrics of binary masks", engine.Inspect("SegmentationMetrics.Compute", 5));
         await engine.ExecuteAsync("Display(torch.ones(20, 20));", CancellationToken.None);
         Assert.Contains("image/png", sink.Shown.Single().Bundle.Data.Keys);
     }

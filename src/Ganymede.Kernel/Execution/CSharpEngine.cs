@@ -84,18 +84,18 @@ public sealed class CSharpEngine
         foreach (var s in new[] { symbol }.Concat(overloads.Where(o => !SymbolEqualityComparer.Default.Equals(o, symbol))).Take(8))
             text.AppendLine(s.ToDisplayString(SymbolDisplayFormat.CSharpErrorMessageFormat));
         var xml = symbol.GetDocumentationCommentXml();
-        if (!string.IsNullOrWhiteSpace(xml))
+        XElement? doc = null;
+        try { doc = string.IsNullOrWhiteSpace(xml) ? XmlDocumentation.For(symbol) : XElement.Parse(xml); }
+        catch (System.Xml.XmlException) { }
+        if (doc is not null)
         {
-            try
-            {
-                var doc = XElement.Parse(xml);
-                foreach (var part in new[] { "summary", "returns", "remarks" })
-                    if (doc.Element(part) is { } e) text.AppendLine().AppendLine(string.Join(" ", e.Value.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)));
-                foreach (var p in doc.Elements("param"))
-                    text.AppendLine($"{p.Attribute("name")?.Value}: {string.Join(" ", p.Value.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))}");
-            }
-            catch (System.Xml.XmlException) { }
+            foreach (var part in new[] { "summary", "returns", "remarks" })
+                if (doc.Element(part) is { } e) text.AppendLine().AppendLine(Words(e.Value));
+            foreach (var p in doc.Elements("param"))
+                text.AppendLine($"{p.Attribute("name")?.Value}: {Words(p.Value)}");
         }
         return text.ToString().TrimEnd();
     }
+
+    private static string Words(string text) => string.Join(" ", text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
 }

@@ -1,7 +1,7 @@
 namespace Ganymede.Onnx.Runtime;
 
 /// <summary>
-/// The ONNX operators the runtime runs, each mapped onto the engine. <see cref="Check"/> rejects, before
+/// The ONNX operators the runtime runs, each mapped onto the engine. <see cref="OperatorSupport.Unsupported"/> rejects, before
 /// anything runs, the attribute values an operator does not implement, so a model is either fully supported or
 /// refused with the node and what is missing.
 /// </summary>

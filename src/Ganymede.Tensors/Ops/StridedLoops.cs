@@ -6,7 +6,7 @@ namespace Ganymede.Ops;
 /// </summary>
 internal static class StridedLoops
 {
-    /// <summary>Receives one innermost run: <paramref name="count"/> elements starting at the given offsets.</summary>
+    /// <summary>Receives one innermost run: `count` elements starting at the given offsets.</summary>
     public interface IRun2
     {
         void Run(long offsetA, int strideA, long offsetB, int strideB, int count);
