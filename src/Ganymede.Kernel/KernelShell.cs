@@ -16,7 +16,8 @@ internal sealed class KernelShell(KernelHost host, CSharpEngine engine)
     private int _executionCount;
     private volatile bool _interrupted;
 
-    public void WarmUp() => Task.Run(() => CSharpEngine.IsComplete("1"));
+    /// <summary>Loads the compiler in the background while the front end connects, so the first cell does not wait for it.</summary>
+    public void WarmUp() => Task.Run(() => Microsoft.CodeAnalysis.CSharp.Scripting.CSharpScript.Create("1").Compile());
 
     public void Interrupt()
     {

@@ -77,7 +77,7 @@ def test_an_endless_loop_is_interrupted_and_the_kernel_keeps_its_state(kernel):
     run(kc, "var before = 7;")
     msg_id = kc.execute("long spins = 0;\nwhile (true) { spins++; }")
     time.sleep(2)
-    km.interrupt_kernel()  # SIGINT, as Jupyter's interrupt button sends
+    km.interrupt_kernel()  # what Jupyter's interrupt button does: an interrupt_request (the kernelspec asks for messages)
     reply = kc.get_shell_msg(timeout=30)
     assert reply["parent_header"]["msg_id"] == msg_id
     assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "KeyboardInterrupt"

@@ -36,7 +36,10 @@ internal static class KernelCommand
             var spec = new JsonObject
             {
                 ["argv"] = new JsonArray("dotnet", program, "kernel", "run", "{connection_file}"),
-                ["display_name"] = "C# (Ganymede)", ["language"] = "csharp", ["interrupt_mode"] = "signal",
+                ["display_name"] = "C# (Ganymede)", ["language"] = "csharp",
+                // Interrupts arrive as interrupt_request on the control channel: a kernel started from a background job
+                // inherits SIGINT as ignored, and .NET then never sees the signal.
+                ["interrupt_mode"] = "message",
                 ["metadata"] = new JsonObject { ["debugger"] = false },
             };
             Ganymede.IO.AtomicFile.Write(Path.Combine(directory, "kernel.json"), s => s.Write(System.Text.Encoding.UTF8.GetBytes(spec.ToJsonString(new() { WriteIndented = true }))));

@@ -99,9 +99,9 @@ public sealed class GalaxyViews(IdCodec ids, HistoryStore histories)
         view["meta_files"] = Array.Empty<object>();
         view["hashes"] = d.Sha256 is null ? Array.Empty<object>() : new object[] { new Dictionary<string, object?> { ["hash_function"] = "SHA-256", ["hash_value"] = d.Sha256 } };
         view["sources"] = Array.Empty<object>();
-        view["metadata"] = d.Metadata is null ? null : JsonNode.Parse(d.Metadata);
-        if (d.Metadata is not null && JsonNode.Parse(d.Metadata) is JsonObject metadata)
-            foreach (var (key, value) in metadata) view["metadata_" + key] = value?.DeepClone();
+        var metadata = d.Metadata is null ? null : JsonNode.Parse(d.Metadata) as JsonObject;
+        view["metadata"] = metadata;
+        foreach (var (key, value) in metadata ?? []) view["metadata_" + key] = value?.DeepClone();
         return view;
     }
 

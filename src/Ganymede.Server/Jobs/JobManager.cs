@@ -93,6 +93,9 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, FileStore f
             {
                 ["GANYMEDE_JOB_ID"] = job.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["GANYMEDE_SLOTS"] = options.SlotsPerJob.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                // The engine's oneDNN (OpenMP) and OpenBLAS threads stay within the job's cores.
+                ["OMP_NUM_THREADS"] = options.SlotsPerJob.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["OPENBLAS_NUM_THREADS"] = options.SlotsPerJob.ToString(System.Globalization.CultureInfo.InvariantCulture),
             });
             var externalId = runner.Launch(context.Directory);
             if (!jobs.Transition(job.Id, JobStates.Queued, JobStates.Running, externalId: externalId, commandLine: commandLine))
