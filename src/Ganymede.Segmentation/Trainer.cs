@@ -60,7 +60,7 @@ public sealed class Trainer(TrainOptions options, string runDirectory)
             model.train();
             for (int step = epoch == state.Epoch ? state.Step : 0; step < steps; step++)
             {
-                if (cancel.IsCancellationRequested)
+                if (cancel.IsCancellationRequested || Interruption.Token.IsCancellationRequested)
                 {
                     Checkpoint.Save(LastCheckpoint, model, config, optimizer, state with { Epoch = epoch, Step = step });
                     return new TrainResult(true, epoch, state.BestDice, state.BestEpoch, BestCheckpoint, LastCheckpoint);

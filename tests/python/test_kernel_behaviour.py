@@ -94,6 +94,25 @@ def test_a_blocking_call_is_abandoned_after_an_interrupt(kernel):
     assert value(kc, "2 * 21") == "42"
 
 
+def test_training_in_library_code_stops_between_steps(kernel):
+    km, kc = kernel
+    code = """var data = new SegmentationSplit(torch.rand(4, 1, 32, 32), torch.rand(4, 1, 32, 32).gt(0.5f).@float(), [0, 1, 2, 3]);
+var config = new ModelConfig("unet", 1, 1, 4, 2, 0, false, 2, 32, 0, 1, "test");
+var options = TrainOptions.Preset("default") with { Epochs = 100_000, Batch = 2, Patience = 1_000_000 };
+var folder = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "interrupted-" + Guid.NewGuid());
+var result = new Trainer(options, folder).Run(data, data, config);
+result.Interrupted"""
+    msg_id = kc.execute(code)
+    time.sleep(6)
+    km.interrupt_kernel()
+    reply = kc.get_shell_msg(timeout=30)
+    assert reply["parent_header"]["msg_id"] == msg_id
+    # The trainer noticed at its next step, kept a checkpoint and returned; nothing was abandoned.
+    assert reply["content"]["status"] == "ok", reply["content"]
+    assert value(kc, "result.Interrupted") == "True"
+    assert value(kc, "File.Exists(result.LastCheckpoint)") == "True"
+
+
 def test_forged_and_malformed_messages_are_dropped(kernel):
     km, kc = kernel
     info = km.get_connection_info()

@@ -20,10 +20,11 @@ public static class Interrupts
 
     public static void Raise() => _source.Cancel();
 
-    /// <summary>A fresh flag for the next cell.</summary>
+    /// <summary>A fresh flag for the next cell, also handed to the engine (backward and training stop at it).</summary>
     public static void Reset()
     {
         if (_source.IsCancellationRequested) _source = new CancellationTokenSource();
+        Interruption.Token = _source.Token;
     }
 }
 
