@@ -48,7 +48,12 @@ public static class GanymedeServer
             .AddSingleton(IdCodec.ForDataDirectory(files.Root))
             .AddSingleton<UserStore>().AddSingleton<HistoryStore>().AddSingleton<DatasetStore>().AddSingleton<JobStore>().AddSingleton<UploadStore>()
             .AddSingleton<Access>().AddSingleton<GalaxyViews>().AddSingleton<UploadService>().AddSingleton<JobSubmission>()
-            .AddSingleton(ToolBox.BuiltIn()).AddSingleton<IJobRunner, LocalRunner>()
+            .AddSingleton(ToolBox.BuiltIn()).AddSingleton<IJobRunner>(options.Runner switch
+            {
+                "local" => new LocalRunner(),
+                "slurm" => new SlurmRunner(options.SlurmPartition, options.SlotsPerJob),
+                var other => throw new ArgumentException($"unknown job runner '{other}' (local or slurm)"),
+            })
             .AddSingleton<JobManager>().AddHostedService(s => s.GetRequiredService<JobManager>());
         services.ConfigureHttpJsonOptions(j => j.SerializerOptions.WriteIndented = false);
     }

@@ -19,6 +19,10 @@ public sealed class ServerOptions
     public long MaxUploadBytes { get; init; } = 64L << 30;
     /// <summary>JSON request bodies larger than this are refused (413) before they are parsed.</summary>
     public int MaxJsonBytes { get; init; } = 16 << 20;
+    /// <summary>Where jobs run: "local" (processes on this machine) or "slurm" (sbatch to a cluster sharing the data directory).</summary>
+    public string Runner { get; init; } = "local";
+    /// <summary>The Slurm partition jobs go to (the cluster's default when empty).</summary>
+    public string? SlurmPartition { get; init; }
     /// <summary>How jobs start the ganymede program: by default the program this server runs in.</summary>
     public string[] GanymedeCommand { get; init; } = DefaultGanymedeCommand();
 

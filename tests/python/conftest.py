@@ -30,9 +30,10 @@ def free_port():
 class Server:
     """One `ganymede serve` process with its own data directory and two users."""
 
-    def __init__(self, data_dir, version="23.1"):
+    def __init__(self, data_dir, version="23.1", extra_args=()):
         self.data_dir = pathlib.Path(data_dir)
         self.version = version
+        self.extra_args = list(extra_args)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.key = ganymede("users", "create", "--email", "alice@example.org", "--data-dir", data_dir).strip().splitlines()[-1]
@@ -44,7 +45,7 @@ class Server:
         env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
         self.log = open(self.data_dir / "server.log", "a")
         self.process = subprocess.Popen(
-            [str(ROOT / "ganymede"), "serve", "--urls", self.url, "--data-dir", str(self.data_dir), "--galaxy-version", self.version],
+            [str(ROOT / "ganymede"), "serve", "--urls", self.url, "--data-dir", str(self.data_dir), "--galaxy-version", self.version, *self.extra_args],
             stdout=self.log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
         deadline = time.time() + 60
         while time.time() < deadline:

@@ -15,7 +15,10 @@ internal static class ServeCommand
         var dataDir = DataDir();
         var jobs = new Option<int>("--max-jobs") { Description = "jobs that may run at once (each gets GANYMEDE_SLOTS cores)", DefaultValueFactory = _ => 1 };
         var version = new Option<string>("--galaxy-version") { Description = "the Galaxy version to report; below 22.01 BioBlend uploads in one multipart request, from 22.01 with tus", DefaultValueFactory = _ => "23.1" };
-        var command = new Command("serve", "Run the server: Galaxy's API for histories, datasets, tools and jobs (BioBlend works unchanged).") { urls, dataDir, jobs, version };
+        var runner = new Option<string>("--runner") { Description = "where jobs run: local (processes here) or slurm (sbatch; the nodes must share the data directory's path)", DefaultValueFactory = _ => "local" };
+        runner.AcceptOnlyFromAmong("local", "slurm");
+        var partition = new Option<string?>("--slurm-partition") { Description = "the Slurm partition for jobs (default: the cluster's default)" };
+        var command = new Command("serve", "Run the server: Galaxy's API for histories, datasets, tools and jobs (BioBlend works unchanged).") { urls, dataDir, jobs, version, runner, partition };
         command.SetAction(result => Cli.Run(() =>
         {
             if (result.GetValue(jobs) < 1) throw new ArgumentException("--max-jobs must be at least 1");
@@ -23,6 +26,7 @@ internal static class ServeCommand
             {
                 Urls = result.GetValue(urls)!, DataDirectory = result.GetValue(dataDir)!, MaxConcurrentJobs = result.GetValue(jobs),
                 SlotsPerJob = Math.Max(1, Environment.ProcessorCount / result.GetValue(jobs)), VersionMajor = result.GetValue(version)!,
+                Runner = result.GetValue(runner)!, SlurmPartition = result.GetValue(partition),
             };
             var app = GanymedeServer.Build(options);
             Console.WriteLine($"ganymede server on {options.Urls}, data in {Path.GetFullPath(options.DataDirectory)}; create a user with: ./ganymede users create --email YOU@EXAMPLE --data-dir {options.DataDirectory}");
