@@ -43,11 +43,9 @@ public sealed partial class KernelHost : IDisplaySink, IDisposable
         _handlers = new KernelShell(this, new CSharpEngine(new KernelGlobals(this)));
     }
 
-    internal MessageCodec Codec => _codec;
     internal OutputWriter Stdout => _stdout;
     internal OutputWriter Stderr => _stderr;
     internal JupyterMessage? CurrentParent { get => _currentParent; set => _currentParent = value; }
-    internal bool Stopping => _stopping;
 
     /// <summary>Serves until a shutdown request (or the parent process is gone); returns the exit code.</summary>
     public int Run()

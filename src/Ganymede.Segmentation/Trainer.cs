@@ -60,14 +60,23 @@ public sealed class Trainer(TrainOptions options, string runDirectory)
             model.train();
             for (int step = epoch == state.Epoch ? state.Step : 0; step < steps; step++)
             {
-                if (cancel.IsCancellationRequested || Interruption.Token.IsCancellationRequested)
+                TrainResult Interrupted()
                 {
                     Checkpoint.Save(LastCheckpoint, model, config, optimizer, state with { Epoch = epoch, Step = step });
                     return new TrainResult(true, epoch, state.BestDice, state.BestEpoch, BestCheckpoint, LastCheckpoint);
                 }
+                if (cancel.IsCancellationRequested || Interruption.Token.IsCancellationRequested) return Interrupted();
                 optimizer.lr = LearningRate(epoch, step, steps);
                 var indices = order.Skip(step * batch).Take(batch).ToArray();
-                float loss = Step(model, optimizer, train, indices, Mix(options.Seed, epoch, step));
+                float loss;
+                try
+                {
+                    loss = Step(model, optimizer, train, indices, Mix(options.Seed, epoch, step));
+                }
+                catch (OperationCanceledException) when (Interruption.Token.IsCancellationRequested)
+                {
+                    return Interrupted(); // backward refused to start: the weights are as before this step
+                }
                 lossSum += loss;
                 lossCount++;
                 imagesDone += indices.Length;

@@ -99,4 +99,23 @@ public sealed class ClientFlowTests(ServerFixture server) : TempDirectoryTest, I
     {
         public void Report(long value) => report(value);
     }
+
+    [Fact]
+    public async Task The_client_covers_histories_tools_and_jobs()
+    {
+        using var client = new GanymedeClient(server.Url, server.AliceKey);
+        Assert.Equal("23.1", await client.VersionAsync());
+        Assert.Contains(await client.ListToolsAsync(), t => t.Id == "ganymede_train_unet");
+        var history = await client.CreateHistoryAsync("client api");
+        Assert.Contains(await client.ListHistoriesAsync(), h => h.Id == history.Id);
+        var script = await client.PasteAsync(history.Id, "System.Threading.Thread.Sleep(60_000);", "slow.csx");
+        Assert.Equal("csx", script.Type);
+        var run = await client.RunToolAsync(history.Id, "ganymede_run_script", new() { ["select_file"] = GanymedeClient.DatasetInput(script.Id) });
+        Assert.True(await client.CancelJobAsync(run.Jobs[0].Id));
+        var cancelled = await client.WaitForJobAsync(run.Jobs[0].Id, TimeSpan.FromMinutes(1), throwOnFailure: false);
+        Assert.Equal("deleted", cancelled.State);
+        Assert.True((await client.DeleteHistoryAsync(history.Id, purge: true)).Purged);
+        var missing = await Assert.ThrowsAsync<GanymedeApiException>(() => client.GetJobAsync("0123456789abcdef"));
+        Assert.Equal(404, missing.Status);
+    }
 }

@@ -136,7 +136,7 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, FileStore f
                 if (!target.StartsWith(work + "/", StringComparison.Ordinal)) throw ApiException.BadRequest($"input path {relative} leaves the job folder");
                 Directory.CreateDirectory(Path.GetDirectoryName(target)!);
                 File.CreateSymbolicLink(target, files.DatasetPath(d.Id));
-                inputs.Add(new StagedInput(relative, d.Name, d.Extension, d.Id));
+                inputs.Add(new StagedInput(relative, d.Name, d.Extension));
             }
             staged[name] = inputs;
         }

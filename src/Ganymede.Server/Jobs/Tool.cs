@@ -63,4 +63,4 @@ public sealed class JobContext
 
 /// <param name="Path">the staged file, relative to the work folder.</param>
 /// <param name="Name">the dataset's name in the history (usually the uploaded file's name).</param>
-public sealed record StagedInput(string Path, string Name, string Extension, long DatasetId);
+public sealed record StagedInput(string Path, string Name, string Extension);
