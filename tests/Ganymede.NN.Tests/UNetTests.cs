@@ -72,7 +72,15 @@ public class UNetTests
         var ex = Assert.Throws<ShapeException>(() => model.forward(torch.zeros(1, 1, 10, 12)));
         Assert.Contains("multiples of 4", ex.Message);
     }
+}
 
+/// <summary>
+/// Measures the whole process's managed memory, so it runs alone: tests of other classes running beside it would
+/// allocate into the same measurement.
+/// </summary>
+[Collection(nameof(AloneCollection))]
+public sealed class TrainingMemoryTests
+{
     [Fact]
     public void Memory_stays_flat_over_many_training_steps()
     {
@@ -98,3 +106,6 @@ public class UNetTests
         Assert.True(after2000 < after100 + (8 << 20), $"managed memory grew from {after100} to {after2000} bytes");
     }
 }
+
+[CollectionDefinition(nameof(AloneCollection), DisableParallelization = true)]
+public sealed class AloneCollection;

@@ -21,11 +21,20 @@ internal static class ScriptCommand
         run.SetAction(result =>
         {
             GlobalOptions.Apply(result);
-            var globals = new ScriptGlobals
+            ScriptGlobals globals;
+            try
             {
-                Inputs = (result.GetValue(inputs) ?? []).Select(Pair).ToDictionary(p => p.Name, p => p.Path),
-                Parameters = result.GetValue(parameters) is { } p ? JsonNode.Parse(File.ReadAllText(p)) as JsonObject ?? throw new ArgumentException($"{p}: expected a JSON object") : [],
-            };
+                globals = new ScriptGlobals
+                {
+                    Inputs = (result.GetValue(inputs) ?? []).Select(Pair).ToDictionary(p => p.Name, p => p.Path),
+                    Parameters = result.GetValue(parameters) is { } p ? ReadParameters(p) : [],
+                };
+            }
+            catch (Exception e) when (e is ArgumentException or IOException or System.Text.Json.JsonException)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return 1;
+            }
             var session = new ScriptSession(globals);
             var path = result.GetValue(script)!;
             try
@@ -60,6 +69,18 @@ internal static class ScriptCommand
             return 0;
         });
         return new Command("script", "Run C# scripts and notebooks.") { run };
+    }
+
+    private static JsonObject ReadParameters(string path)
+    {
+        try
+        {
+            return JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new ArgumentException($"--parameters {path}: expected a JSON object");
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new ArgumentException($"--parameters {path}: not valid JSON ({e.Message})", e);
+        }
     }
 
     private static (string Name, string Path) Pair(string text)
