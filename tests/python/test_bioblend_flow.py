@@ -40,13 +40,17 @@ def upload(gi, history_id, path, **kwargs):
     return result
 
 
+def history_with_data_and_script(gi, name, covid_h5, script):
+    """A new history holding the packed CT data and the training script (written to the path given)."""
+    history = gi.histories.create_history(name)
+    h5 = upload(gi, history["id"], covid_h5)["outputs"][0]
+    script.write_text(TRAIN_SCRIPT)
+    return history, h5, upload(gi, history["id"], script)["outputs"][0]
+
+
 def test_upload_detects_types_and_downloads_identical_bytes(server, covid_h5, tmp_path):
     gi = server.gi()
-    history = gi.histories.create_history("uploads")
-    h5 = upload(gi, history["id"], covid_h5)["outputs"][0]
-    script = tmp_path / "train.csx"
-    script.write_text(TRAIN_SCRIPT)
-    csx = upload(gi, history["id"], script)["outputs"][0]
+    history, h5, csx = history_with_data_and_script(gi, "uploads", covid_h5, tmp_path / "train.csx")
     pasted = gi.tools.paste_content("a,b\n1,2\n3,4\n", history["id"], file_name="table.csv")["outputs"][0]
     for d in (h5, csx, pasted):
         gi.datasets.wait_for_dataset(d["id"])
@@ -68,11 +72,7 @@ def test_upload_detects_types_and_downloads_identical_bytes(server, covid_h5, tm
 
 def test_run_script_job_trains_and_returns_onnx_arrays_and_zip(server, covid_h5, tmp_path):
     gi = server.gi()
-    history = gi.histories.create_history("remote training")
-    h5 = upload(gi, history["id"], covid_h5)["outputs"][0]
-    script = tmp_path / "extracted_code.csx"
-    script.write_text(TRAIN_SCRIPT)
-    code = upload(gi, history["id"], script)["outputs"][0]
+    history, h5, code = history_with_data_and_script(gi, "remote training", covid_h5, tmp_path / "extracted_code.csx")
     # The original run_script_job's inputs, under the original tool's name.
     run = gi.tools.run_tool(history["id"], "run_jupyter_job", {
         "ml_h5_dataset_paths": "h5_datasets/covid.h5",
