@@ -41,9 +41,7 @@ public static class GanymedeServer
 
     public static void AddServices(IServiceCollection services, ServerOptions options)
     {
-        var files = new FileStore(options.DataDirectory);
-        var database = new SqliteDatabase(Path.Combine(files.Root, "ganymede.sqlite"));
-        database.Migrate();
+        var (files, database) = OpenDataDirectory(options.DataDirectory);
         services.AddSingleton(options).AddSingleton(files).AddSingleton<Database>(database)
             .AddSingleton(IdCodec.ForDataDirectory(files.Root))
             .AddSingleton<UserStore>().AddSingleton<HistoryStore>().AddSingleton<DatasetStore>().AddSingleton<JobStore>().AddSingleton<UploadStore>()
@@ -56,6 +54,15 @@ public static class GanymedeServer
             })
             .AddSingleton<JobManager>().AddHostedService(s => s.GetRequiredService<JobManager>());
         services.ConfigureHttpJsonOptions(j => j.SerializerOptions.WriteIndented = false);
+    }
+
+    /// <summary>The data directory's files and its migrated database (the server, and `ganymede users create`, start here).</summary>
+    public static (FileStore Files, Database Database) OpenDataDirectory(string dataDirectory)
+    {
+        var files = new FileStore(dataDirectory);
+        var database = new SqliteDatabase(Path.Combine(files.Root, "ganymede.sqlite"));
+        database.Migrate();
+        return (files, database);
     }
 
     /// <summary>Every /api call needs a known API key in x-api-key (BioBlend's header) or ?key=, except the version probe.</summary>

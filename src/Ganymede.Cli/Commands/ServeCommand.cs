@@ -43,9 +43,7 @@ internal static class ServeCommand
         var create = new Command("create", "Create a user; prints the new API key as the last line.") { email, admin, dataDir };
         create.SetAction(result => Cli.Run(() =>
         {
-            var files = new FileStore(result.GetValue(dataDir)!);
-            var database = new SqliteDatabase(Path.Combine(files.Root, "ganymede.sqlite"));
-            database.Migrate();
+            var (_, database) = GanymedeServer.OpenDataDirectory(result.GetValue(dataDir)!);
             var (user, key) = new UserStore(database).Create(result.GetValue(email)!, result.GetValue(admin));
             Console.WriteLine($"created user {user.Email}{(user.IsAdmin ? " (admin)" : "")}; API key:");
             Console.WriteLine(key);

@@ -69,7 +69,11 @@ public static class Formatters
         }
         if (t.numel() > 1000) return new MimeBundle().Add("text/plain", summary);
         var values = t.detach().@float().contiguous().ToArray();
-        if (t.dim() == 2) return Table(Enumerable.Range(0, t.size(0)).Select(r => values.Skip(r * t.size(1)).Take(t.size(1)).Select(v => (object)v).ToArray()), null).Add("text/plain", summary + "\n" + string.Join("\n", Enumerable.Range(0, t.size(0)).Select(r => string.Join(" ", values.Skip(r * t.size(1)).Take(t.size(1)).Select(v => v.ToString("G5", CultureInfo.InvariantCulture))))));
+        if (t.dim() == 2)
+        {
+            var table = Table(Enumerable.Range(0, t.size(0)).Select(r => values.Skip(r * t.size(1)).Take(t.size(1)).Select(v => (object)v).ToArray()), null);
+            return table.Add("text/plain", summary + "\n" + table.Data["text/plain"]);
+        }
         return new MimeBundle().Add("text/plain", summary + "\n[" + string.Join(", ", values.Select(v => v.ToString("G5", CultureInfo.InvariantCulture))) + "]");
     }
 

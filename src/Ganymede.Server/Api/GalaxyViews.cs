@@ -13,23 +13,21 @@ public sealed class GalaxyViews(IdCodec ids, HistoryStore histories)
 {
     public string Id(long id) => ids.Encode(id);
 
-    public Dictionary<string, object?> HistorySummary(HistoryRecord h)
-    {
-        var (count, _) = histories.Totals(h.Id);
-        return new()
+    public Dictionary<string, object?> HistorySummary(HistoryRecord h) => Summary(h, histories.Totals(h.Id).Count);
+
+    private Dictionary<string, object?> Summary(HistoryRecord h, long count) => new()
         {
             ["id"] = Id(h.Id), ["model_class"] = "History", ["name"] = h.Name, ["deleted"] = h.Deleted, ["purged"] = h.Purged,
             ["url"] = $"/api/histories/{Id(h.Id)}", ["published"] = h.Published, ["annotation"] = h.Annotation, ["tags"] = Array.Empty<string>(),
             ["count"] = count, ["update_time"] = h.UpdateTime,
         };
-    }
 
     /// <summary>The detailed view, with the state derived from the datasets as Galaxy does (§4).</summary>
     public Dictionary<string, object?> History(HistoryRecord h, UserRecord owner)
     {
         var counts = histories.StateCounts(h.Id);
         var (count, size) = histories.Totals(h.Id);
-        var view = HistorySummary(h);
+        var view = Summary(h, count);
         var details = DatasetStates.All.ToDictionary(s => s, s => counts.GetValueOrDefault(s));
         view["state"] = HistoryState(counts);
         view["state_details"] = details;

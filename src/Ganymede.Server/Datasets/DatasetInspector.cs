@@ -113,8 +113,11 @@ public static class DatasetInspector
             }
             case "csv" or "tabular" or "txt" or "csx" or "json" or "ipynb":
             {
-                var lines = File.ReadLines(path).Take(6).Select(l => l.Length > 200 ? l[..200] : l).ToList();
-                long count = File.ReadLines(path).LongCount();
+                // One pass: the first lines for the peek, and the count.
+                var lines = new List<string>();
+                long count = 0;
+                foreach (var line in File.ReadLines(path))
+                    if (count++ < 6) lines.Add(line.Length > 200 ? line[..200] : line);
                 return (string.Join("\n", lines), new JsonObject { ["data_lines"] = count }, $"{count:N0} lines");
             }
             default:
