@@ -20,6 +20,7 @@ public class NativeBackendTests
         { 2, 4, 10, 10, 6, 5, 1, 2, 2, 2 },
         { 1, 8, 6, 7, 8, 1, 1, 0, 1, 4 },
         { 2, 32, 17, 15, 16, 3, 1, 1, 1, 1 },
+        { 2, 32, 19, 13, 48, 3, 1, 1, 1, 1 }, // Winograd forward and backward-data (both channel counts ≥ 32)
         { 1, 6, 9, 4, 3, 2, 2, 0, 1, 3 },
     };
 

@@ -85,20 +85,26 @@ internal static class BenchCommand
         {
             Profiler.Enabled = profile && i >= s.Warmup;
             var clock = Stopwatch.StartNew();
+            using (Profiler.Scope("step (whole)"))
             using (torch.NewDisposeScope())
             {
                 if (s.Mode == "train")
                 {
                     model.train();
                     optimizer.zero_grad();
-                    var loss = F.binary_cross_entropy_with_logits(model.forward(x), y);
-                    loss.backward();
-                    optimizer.step();
+                    Tensor loss;
+                    using (Profiler.Scope("step: forward and loss"))
+                        loss = F.binary_cross_entropy_with_logits(model.forward(x), y);
+                    using (Profiler.Scope("step: backward"))
+                        loss.backward();
+                    using (Profiler.Scope("step: optimizer"))
+                        optimizer.step();
                 }
                 else
                 {
                     model.eval();
                     using var _ = torch.no_grad();
+                    using var forward = Profiler.Scope("step: forward");
                     model.forward(x);
                 }
             }

@@ -1,3 +1,6 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+
 namespace Ganymede.NN.Optim;
 
 /// <summary>
@@ -31,26 +34,58 @@ public class Adam(IEnumerable<Tensor> parameters, float lr = 1e-3f, float beta1 
     {
         _step++;
         float c1 = 1 - MathF.Pow(beta1, _step), c2 = 1 - MathF.Pow(beta2, _step);
-        float stepSize = lr / c1, sqrtC2 = MathF.Sqrt(c2);
+        var k = new Coefficients(beta1, beta2, lr / c1, MathF.Sqrt(c2), eps,
+            Decoupled ? 0 : weight_decay, Decoupled ? 1 - lr * weight_decay : 1);
         foreach (var p in Parameters)
         {
             if (p.grad is null) continue;
-            var w = p.Span;
-            var g = p.grad.contiguous().Span;
-            var m = State(_m, p).Span;
-            var v = State(_v, p).Span;
-            for (int i = 0; i < w.Length; i++)
+            var grad = p.grad.contiguous();
+            var m = State(_m, p);
+            var v = State(_v, p);
+            // Chunks of the parameter on both cores; each element's arithmetic is the same whichever chunk or lane
+            // computes it, so results do not depend on the split (resume stays bit for bit).
+            int length = (int)p.numel(), chunks = Math.Max(1, Math.Min(Environment.ProcessorCount, length / 65536));
+            Parallel.For(0, chunks, chunk =>
             {
-                float gi = g[i];
-                if (weight_decay != 0)
-                {
-                    if (Decoupled) w[i] *= 1 - lr * weight_decay;
-                    else gi += weight_decay * w[i];
-                }
-                m[i] = beta1 * m[i] + (1 - beta1) * gi;
-                v[i] = beta2 * v[i] + (1 - beta2) * gi * gi;
-                w[i] -= stepSize * m[i] / (MathF.Sqrt(v[i]) / sqrtC2 + eps);
+                int start = (int)((long)length * chunk / chunks), end = (int)((long)length * (chunk + 1) / chunks);
+                Update(p.Span[start..end], grad.Span[start..end], m.Span[start..end], v.Span[start..end], k);
+            });
+        }
+    }
+
+    private readonly record struct Coefficients(float Beta1, float Beta2, float StepSize, float SqrtC2, float Eps, float L2Decay, float DecoupledScale);
+
+    /// <summary>One Adam update over a run of elements: vector lanes first, the tail one by one, with the same operations.</summary>
+    private static void Update(Span<float> w, ReadOnlySpan<float> g, Span<float> m, Span<float> v, Coefficients k)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var wv = MemoryMarshal.Cast<float, Vector<float>>(w);
+            var gv = MemoryMarshal.Cast<float, Vector<float>>(g);
+            var mv = MemoryMarshal.Cast<float, Vector<float>>(m);
+            var vv = MemoryMarshal.Cast<float, Vector<float>>(v);
+            for (int j = 0; j < wv.Length; j++)
+            {
+                var wj = wv[j] * k.DecoupledScale;
+                var gj = gv[j] + k.L2Decay * wj;
+                var mj = k.Beta1 * mv[j] + (1 - k.Beta1) * gj;
+                var vj = k.Beta2 * vv[j] + (1 - k.Beta2) * gj * gj;
+                mv[j] = mj;
+                vv[j] = vj;
+                wv[j] = wj - k.StepSize * mj / (Vector.SquareRoot(vj) / k.SqrtC2 + new Vector<float>(k.Eps));
             }
+            i = wv.Length * Vector<float>.Count;
+        }
+        for (; i < w.Length; i++)
+        {
+            float wi = w[i] * k.DecoupledScale;
+            float gi = g[i] + k.L2Decay * wi;
+            float mi = k.Beta1 * m[i] + (1 - k.Beta1) * gi;
+            float vi = k.Beta2 * v[i] + (1 - k.Beta2) * gi * gi;
+            m[i] = mi;
+            v[i] = vi;
+            w[i] = wi - k.StepSize * mi / (MathF.Sqrt(vi) / k.SqrtC2 + k.Eps);
         }
     }
 }

@@ -48,6 +48,7 @@ internal static unsafe partial class Dnnl
     public const int BackwardWeights = 192;
     public const int Backward = 128;
     public const int ConvolutionDirect = 0x1;
+    public const int ConvolutionWinograd = 0x2;
     public const int EltwiseRelu = 0x1f;
     public const int PoolingMax = 0x1ff;
 
