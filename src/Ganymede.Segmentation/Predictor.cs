@@ -1,9 +1,11 @@
+using Ganymede.Formats.Datasets;
+
 namespace Ganymede.Segmentation;
 
 /// <summary>
 /// Predicts masks for raw slices of any size: normalised as in training, resized to the model's input size,
-/// run in batches, and the probabilities resized back to each slice's own size. Optional test-time
-/// augmentation averages the four flips.
+/// (or, for models trained on body crops, cut to the body's square and resized), run in batches, and the
+/// probabilities resized back to each slice's own size and place. Optional test-time augmentation averages the four flips.
 /// </summary>
 public sealed class Predictor(SegmentationModel model, int batch = 8, bool flipAugment = false)
 {
@@ -24,13 +26,42 @@ public sealed class Predictor(SegmentationModel model, int batch = 8, bool flipA
         for (int start = 0; start < slices.size(0); start += batch)
         {
             using var scope = torch.NewDisposeScope();
-            var x = slices.narrow(0, start, Math.Min(batch, slices.size(0) - start)).sub(low).div(Math.Max(high - low, 1e-12f)).clamp(0, 1);
-            if (h != size || w != size) x = F.interpolate(x, (size, size), "bilinear");
+            var raw = slices.narrow(0, start, Math.Min(batch, slices.size(0) - start));
+            var x = raw.sub(low).div(Math.Max(high - low, 1e-12f)).clamp(0, 1);
+            var crops = config.CropsToBody ? Enumerable.Range(0, raw.size(0)).Select(i => BodyCrop.Find(raw.select(0, i).select(0, 0).contiguous().ToArray(), h, w)).ToArray() : null;
+            if (crops is not null) x = Cut(x, crops, size);
+            else if (h != size || w != size) x = F.interpolate(x, (size, size), "bilinear");
             var p = flipAugment ? FlipAveraged(x) : model.Logits(x).sigmoid();
-            if (h != size || w != size) p = F.interpolate(p, (h, w), "bilinear");
+            if (crops is not null) p = Paste(p, crops, h, w);
+            else if (h != size || w != size) p = F.interpolate(p, (h, w), "bilinear");
             outputs.Add(p.contiguous().MoveToOuterDisposeScope());
         }
         return torch.cat(outputs, 0);
+    }
+
+    /// <summary>Each slice of <paramref name="x"/> [N, C, H, W] cut to its body square (as `data pack --crop body` did) and resized to [N, C, size, size].</summary>
+    private static Tensor Cut(Tensor x, BodyCrop[] crops, int size)
+    {
+        int c = x.size(1), h = x.size(2), w = x.size(3);
+        return torch.cat(crops.Select((crop, i) =>
+        {
+            var planes = x.select(0, i).contiguous().ToArray();
+            var square = torch.tensor(crop.Cut(planes, c, h, w, planes.Min()), 1, c, crop.Side, crop.Side);
+            return F.interpolate(square, (size, size), "bilinear");
+        }).ToList(), 0);
+    }
+
+    /// <summary>Probabilities [N, K, size, size] of the body squares put back in place: [N, K, H, W], zero outside the squares.</summary>
+    private static Tensor Paste(Tensor p, BodyCrop[] crops, int h, int w)
+    {
+        int k = p.size(1);
+        return torch.cat(crops.Select((crop, i) =>
+        {
+            var square = F.interpolate(p.narrow(0, i, 1), (crop.Side, crop.Side), "bilinear").contiguous().ToArray();
+            var full = new float[k * h * w];
+            crop.Paste(square, k, full, h, w);
+            return torch.tensor(full, 1, k, h, w);
+        }).ToList(), 0);
     }
 
     private Tensor FlipAveraged(Tensor x)

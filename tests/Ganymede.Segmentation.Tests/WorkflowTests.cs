@@ -90,6 +90,32 @@ public class WorkflowTests : TempDirectoryTest
     }
 
     [Fact]
+    public void A_model_trained_on_body_crops_predicts_each_slice_in_place()
+    {
+        var path = Path.Combine(Dir, "cut.h5");
+        var images = NiftiImage.Load(SharedData.CovidSemiSeg("train_im.nii.gz")).Data;
+        var masks = NiftiImage.Load(SharedData.CovidSemiSeg("train_mask.nii.gz")).Data;
+        SegmentationPacker.Pack(images, masks, path, new PackOptions(Size: 32, Valid: 0.2, Seed: 1, Crop: "body"), "covid-semiseg");
+        var train = SegmentationData.Load(path, "train");
+        var config = ModelConfig.ForData(path, train, Small);
+        Assert.True(config.CropsToBody);
+        var run = new Trainer(Small with { Epochs = 1 }, Path.Combine(Dir, "cut")).Run(train, SegmentationData.Load(path, "valid"), config);
+        var onnx = Path.Combine(Dir, "cut.onnx");
+        ModelExport.ToOnnx(run.BestCheckpoint, onnx);
+        using var model = SegmentationModel.Load(onnx);
+        Assert.Equal("body", model.Config.Crop);
+
+        var p = new Predictor(model).Probabilities(images.narrow(0, 0, 2).unsqueeze(1));
+        Assert.Equal([2, 1, 512, 512], p.shape);
+        // Slice 0's body spans rows 71..439 of the 512 canvas (train_slices.json): outside its square nothing is predicted.
+        var square = BodyCrop.Find(images.select(0, 0).contiguous().ToArray(), 512, 512);
+        Assert.InRange(square.Side, 369, 400);
+        var first = p.select(0, 0).select(0, 0);
+        Assert.Equal(0, first.narrow(0, 0, square.Top).abs().max().item());
+        Assert.True(first.narrow(0, square.Top, square.Side).narrow(1, Math.Max(0, square.Left), 50).max().item() > 0);
+    }
+
+    [Fact]
     public void Metrics_match_an_independent_numpy_computation()
     {
         var random = new Generator(5);

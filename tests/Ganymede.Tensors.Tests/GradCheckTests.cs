@@ -48,6 +48,9 @@ public class GradCheckTests
     [Fact] public void Batch_norm_training() =>
         GradCheck(x => F.batch_norm(x[0], null, null, x[1], x[2], training: true), Randn(29, 3, 2, 3, 3), Randn(30, 2), Randn(31, 2));
 
+    [Fact] public void Batch_norm_with_fused_relu() =>
+        GradCheck(x => Ops.BatchNorm.Apply(x[0], null, null, x[1], x[2], training: true, momentum: 0.1f, eps: 1e-5f, relu: true), Randn(35, 3, 2, 3, 3), Randn(36, 2), Randn(37, 2));
+
     [Fact] public void Batch_norm_evaluation() =>
         GradCheck(x => F.batch_norm(x[0], torch.tensor([0.2f, -0.1f]), torch.tensor([1.5f, 0.7f]), x[1], x[2]), Randn(32, 2, 2, 3, 3), Randn(33, 2), Randn(34, 2));
 

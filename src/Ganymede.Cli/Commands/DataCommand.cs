@@ -27,9 +27,11 @@ internal static class DataCommand
         classes.AcceptOnlyFromAmong("infection", "multiclass");
         var window = new Option<string>("--window") { Description = "intensity window: auto (lung window for Hounsfield volumes), lung, or none (the volume's own range)", DefaultValueFactory = _ => "auto" };
         window.AcceptOnlyFromAmong("auto", "lung", "none");
+        var crop = new Option<string>("--crop") { Description = "none, or body: cut each slice to the square around the body before resizing (models trained on such data crop the same way when predicting)", DefaultValueFactory = _ => "none" };
+        crop.AcceptOnlyFromAmong("none", "body");
         var command = new Command("pack", "Turn a volume of slices and its masks into the H5 layout of the original system.")
         {
-            images, masks, output, size, valid, test, seed, classes, window,
+            images, masks, output, size, valid, test, seed, classes, window, crop,
         };
         command.SetAction(result => Cli.Run(() =>
         {
@@ -37,10 +39,10 @@ internal static class DataCommand
             string imagesPath = result.GetValue(images)!, masksPath = result.GetValue(masks)!;
             var (slices, labels) = SliceSource.LoadPair(imagesPath, masksPath);
             var options = new PackOptions(result.GetValue(size), result.GetValue(valid), result.GetValue(test), result.GetValue(seed),
-                result.GetValue(classes) == "multiclass" ? MaskClasses.Multiclass : MaskClasses.Infection, result.GetValue(window)!);
+                result.GetValue(classes) == "multiclass" ? MaskClasses.Multiclass : MaskClasses.Infection, result.GetValue(window)!, result.GetValue(crop)!);
             var summary = SegmentationPacker.Pack(slices, labels, result.GetValue(output)!, options, $"{imagesPath} + {masksPath}");
             Console.WriteLine($"wrote {result.GetValue(output)}: {string.Join(", ", summary.Splits.Select(s => $"{s.Key} {s.Value}"))} slices, " +
-                $"{options.Size}x{options.Size}, {summary.Classes} mask channel(s), window {summary.Window}");
+                $"{options.Size}x{options.Size}{(options.Crop == "body" ? " cut to the body" : "")}, {summary.Classes} mask channel(s), window {summary.Window}");
         }));
         return command;
     }

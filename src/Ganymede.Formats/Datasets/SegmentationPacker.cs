@@ -10,7 +10,9 @@ public enum MaskClasses
 }
 
 /// <summary>Settings of <see cref="SegmentationPacker"/>, with the command line's defaults.</summary>
-public sealed record PackOptions(int Size = 256, double Valid = 0.1, double Test = 0, ulong Seed = 0, MaskClasses Classes = MaskClasses.Infection, string Window = "auto");
+/// <param name="Crop">"none" (whole slices) or "body" (each slice cut to the square around the body first, <see cref="BodyCrop"/>).</param>
+public sealed record PackOptions(int Size = 256, double Valid = 0.1, double Test = 0, ulong Seed = 0, MaskClasses Classes = MaskClasses.Infection, string Window = "auto",
+    string Crop = "none");
 
 /// <summary>
 /// Turns slices and masks into the H5 layout of the original system: X_train, y_train, X_valid, y_valid (and
@@ -41,8 +43,9 @@ public static class SegmentationPacker
         if (splits[0].Slices.Length == 0)
             throw new ArgumentException($"{source}: no slices are left for training ({n} slices, valid {options.Valid}, test {options.Test})");
 
-        var x = Resize(images.sub(low).div(high - low).clamp(0, 1).unsqueeze(1), options.Size, "bilinear");
-        var y = Targets(masks, classes, options.Classes, options.Size);
+        var normalised = images.sub(low).div(high - low).clamp(0, 1);
+        var x = options.Crop == "body" ? CropEach(normalised, images, options.Size, "bilinear") : Resize(normalised.unsqueeze(1), options.Size, "bilinear");
+        var y = Targets(options.Crop == "body" ? CropEach(masks, images, options.Size, "nearest") : Resize(masks.unsqueeze(1), options.Size, "nearest"), classes, options.Classes);
         using var file = H5File.Create(output);
         foreach (var (name, slices) in splits)
         {
@@ -57,6 +60,7 @@ public static class SegmentationPacker
         file.SetAttribute("size", options.Size);
         file.SetAttribute("seed", (long)options.Seed);
         file.SetAttribute("window", window);
+        file.SetAttribute("crop", options.Crop);
         file.SetAttribute("intensity_range", new[] { (double)low, high });
         file.SetAttribute("classes", options.Classes == MaskClasses.Infection ? "infection (label > 0)" : string.Join(",", Enumerable.Range(1, classes)));
         file.Commit();
@@ -70,6 +74,7 @@ public static class SegmentationPacker
         if (!images.shape.SequenceEqual(masks.shape))
             throw new ArgumentException($"{source}: images [{string.Join(", ", images.shape)}] and masks [{string.Join(", ", masks.shape)}] differ: they need the same number of slices of the same size");
         if (o.Size <= 0) throw new ArgumentException($"size must be positive, got {o.Size}");
+        if (o.Crop is not ("none" or "body")) throw new ArgumentException($"unknown crop '{o.Crop}' (expected none or body)");
         if (o.Valid < 0 || o.Test < 0 || o.Valid + o.Test >= 1)
             throw new ArgumentException($"valid ({o.Valid}) and test ({o.Test}) fractions must be non-negative and leave slices for training");
         var labels = masks.ToArray();
@@ -94,17 +99,32 @@ public static class SegmentationPacker
         };
     }
 
-    private static Tensor Targets(Tensor masks, int classes, MaskClasses mode, int size)
+    /// <param name="labels">Integer labels [N, size, size, 1], already resized.</param>
+    private static Tensor Targets(Tensor labels, int classes, MaskClasses mode)
     {
-        // Nearest-neighbour on the label map keeps labels crisp; channels are made after resizing.
-        var resized = Resize(masks.unsqueeze(1), size, "nearest");
-        if (mode == MaskClasses.Infection) return resized.gt(0).@float();
-        return torch.cat(Enumerable.Range(1, classes).Select(c => resized.eq(c).@float()).ToList(), 3);
+        // Channels are made after resizing (nearest-neighbour on the label map keeps labels crisp).
+        if (mode == MaskClasses.Infection) return labels.gt(0).@float();
+        return torch.cat(Enumerable.Range(1, classes).Select(c => labels.eq(c).@float()).ToList(), 3);
     }
 
     /// <summary>[N, 1, H, W] resized to [N, size, size, 1] (channels last, as the original system stores them).</summary>
     private static Tensor Resize(Tensor planes, int size, string mode) =>
         F.interpolate(planes, (size, size), mode).permute(0, 2, 3, 1).contiguous();
+
+    /// <summary>Each slice of <paramref name="planes"/> [N, H, W] cut to the body's square in <paramref name="images"/>, then resized: [N, size, size, 1].</summary>
+    private static Tensor CropEach(Tensor planes, Tensor images, int size, string mode)
+    {
+        int rows = images.size(1), columns = images.size(2);
+        var parts = new List<Tensor>();
+        for (int k = 0; k < images.size(0); k++)
+        {
+            var crop = BodyCrop.Find(images.select(0, k).contiguous().ToArray(), rows, columns);
+            var plane = planes.select(0, k).contiguous().ToArray();
+            float fill = mode == "nearest" ? 0 : plane.Min();
+            parts.Add(Resize(torch.tensor(crop.Cut(plane, 1, rows, columns, fill), 1, 1, crop.Side, crop.Side), size, mode));
+        }
+        return torch.cat(parts, 0);
+    }
 
     private static Tensor Take(Tensor t, int[] slices) =>
         slices.Length == 0 ? torch.zeros([0, .. t.shape[1..]]) : torch.cat(slices.Select(i => t.narrow(0, i, 1)).ToList(), 0);

@@ -29,12 +29,23 @@ public sealed class BatchNorm2d : Module
 
     public override Tensor forward(Tensor input)
     {
-        if (input.dim() != 4) throw new ShapeException($"BatchNorm2d: expects a 4-D input [N, C, H, W], got [{string.Join(", ", input.shape)}]");
-        if (training)
-        {
-            using var _ = torch.no_grad();
-            num_batches_tracked.copy_(torch.tensor([num_batches_tracked.ToInt64Array()[0] + 1], []));
-        }
+        Count(input);
         return F.batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps);
+    }
+
+    /// <summary>relu(forward(input)) in one fused operation, while training (<see cref="Sequential"/> uses it for a BatchNorm2d followed by a ReLU).</summary>
+    internal Tensor ForwardWithRelu(Tensor input)
+    {
+        if (!training) throw new InvalidOperationException("BatchNorm2d: the fused ReLU is for training only");
+        Count(input);
+        return Ops.BatchNorm.Apply(input, running_mean, running_var, weight, bias, training, momentum, eps, relu: true);
+    }
+
+    private void Count(Tensor input)
+    {
+        if (input.dim() != 4) throw new ShapeException($"BatchNorm2d: expects a 4-D input [N, C, H, W], got [{string.Join(", ", input.shape)}]");
+        if (!training) return;
+        using var _ = torch.no_grad();
+        num_batches_tracked.copy_(torch.tensor([num_batches_tracked.ToInt64Array()[0] + 1], []));
     }
 }

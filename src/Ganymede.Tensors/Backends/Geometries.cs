@@ -1,7 +1,7 @@
 namespace Ganymede.Backends;
 
-/// <summary>Batch normalisation over [N, C, H·W] (plain) or nChw16c (blocked) memory.</summary>
-public readonly record struct NormGeometry(int N, int C, int H, int W, float Eps, bool Training, bool Blocked)
+/// <summary>Batch normalisation over [N, C, H·W] (plain) or nChw16c (blocked) memory, followed by a ReLU when <paramref name="Relu"/>.</summary>
+public readonly record struct NormGeometry(int N, int C, int H, int W, float Eps, bool Training, bool Blocked, bool Relu = false)
 {
     public long Size => (long)N * C * H * W;
 }

@@ -28,16 +28,20 @@ public interface IBackend
     /// <summary>dw (and dbias when not empty) = the gradients of the weights (overwritten).</summary>
     void Conv2dBackwardWeights(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, Span<float> dbias);
 
+    /// <summary>Bytes a training forward pass with a fused ReLU records for its backward (which outputs were positive); 0 without one.</summary>
+    int BatchNormWorkspaceBytes(in NormGeometry g);
+
     /// <summary>
-    /// y = (x − mean)/√(variance + eps)·scale + shift per channel. Training computes the batch mean and biased
-    /// variance into <paramref name="mean"/> and <paramref name="variance"/>; evaluation reads them.
+    /// y = (x − mean)/√(variance + eps)·scale + shift per channel, then max(y, 0) when the geometry fuses a ReLU.
+    /// Training computes the batch mean and biased variance into <paramref name="mean"/> and <paramref name="variance"/>;
+    /// evaluation reads them.
     /// </summary>
     void BatchNormForward(in NormGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift,
-        Span<float> mean, Span<float> variance, Span<float> y);
+        Span<float> mean, Span<float> variance, Span<float> y, Span<byte> workspace);
 
-    /// <summary>dx, dscale and dshift from dy, with the statistics the forward pass used.</summary>
+    /// <summary>dx, dscale and dshift from dy, with the statistics (and for a fused ReLU the workspace) of the forward pass.</summary>
     void BatchNormBackward(in NormGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> scale,
-        ReadOnlySpan<float> mean, ReadOnlySpan<float> variance, Span<float> dx, Span<float> dscale, Span<float> dshift);
+        ReadOnlySpan<float> mean, ReadOnlySpan<float> variance, ReadOnlySpan<byte> workspace, Span<float> dx, Span<float> dscale, Span<float> dshift);
 
     /// <summary>Bytes the max-pooling forward pass records for its backward (which input won each window).</summary>
     int MaxPoolWorkspaceBytes(in PoolGeometry g);

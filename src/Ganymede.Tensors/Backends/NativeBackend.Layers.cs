@@ -10,23 +10,35 @@ public sealed unsafe partial class NativeBackend
     private readonly ConcurrentDictionary<(PoolGeometry, bool Backward), DnnlPrimitive> _pools = new();
     private readonly ConcurrentDictionary<(int Length, float Slope, bool Backward), DnnlPrimitive> _relus = new();
 
+    private bool RecordsReluMask(in NormGeometry g) => g.Relu && g.Training;
+
+    public int BatchNormWorkspaceBytes(in NormGeometry g) =>
+        RecordsReluMask(g) ? (int)_norms.GetOrAdd((g, false), key => BuildNorm(key.Item1, key.Backward)).QueryBytes(Dnnl.QueryWorkspaceMd) : 0;
+
     public void BatchNormForward(in NormGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift,
-        Span<float> mean, Span<float> variance, Span<float> y)
+        Span<float> mean, Span<float> variance, Span<float> y, Span<byte> workspace)
     {
         var p = _norms.GetOrAdd((g, false), key => BuildNorm(key.Item1, key.Backward));
         fixed (float* px = x) fixed (float* ps = scale) fixed (float* pb = shift) fixed (float* pm = mean) fixed (float* pv = variance) fixed (float* py = y)
-            lock (_executeLock) p.Execute([(IntPtr)px, (IntPtr)ps, (IntPtr)pb, (IntPtr)pm, (IntPtr)pv, (IntPtr)py]);
+        fixed (byte* pw = workspace)
+        {
+            Span<IntPtr> buffers = [(IntPtr)px, (IntPtr)ps, (IntPtr)pb, (IntPtr)pm, (IntPtr)pv, (IntPtr)py, (IntPtr)pw];
+            lock (_executeLock) p.Execute(RecordsReluMask(g) ? buffers : buffers[..^1]);
+        }
     }
 
     public void BatchNormBackward(in NormGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> scale,
-        ReadOnlySpan<float> mean, ReadOnlySpan<float> variance, Span<float> dx, Span<float> dscale, Span<float> dshift)
+        ReadOnlySpan<float> mean, ReadOnlySpan<float> variance, ReadOnlySpan<byte> workspace, Span<float> dx, Span<float> dscale, Span<float> dshift)
     {
         var p = _norms.GetOrAdd((g, true), key => BuildNorm(key.Item1, key.Backward));
         // oneDNN 2.6 wants the shift as an input of the backward pass too; its value does not matter there.
         var unusedShift = new float[g.C];
         fixed (float* px = x) fixed (float* pdy = dy) fixed (float* ps = scale) fixed (float* pb = unusedShift) fixed (float* pm = mean) fixed (float* pv = variance)
-        fixed (float* pdx = dx) fixed (float* pds = dscale) fixed (float* pdb = dshift)
-            lock (_executeLock) p.Execute([(IntPtr)px, (IntPtr)pdy, (IntPtr)ps, (IntPtr)pb, (IntPtr)pm, (IntPtr)pv, (IntPtr)pdx, (IntPtr)pds, (IntPtr)pdb]);
+        fixed (byte* pw = workspace) fixed (float* pdx = dx) fixed (float* pds = dscale) fixed (float* pdb = dshift)
+        {
+            Span<IntPtr> buffers = [(IntPtr)px, (IntPtr)pdy, (IntPtr)ps, (IntPtr)pb, (IntPtr)pm, (IntPtr)pv, (IntPtr)pdx, (IntPtr)pds, (IntPtr)pdb, (IntPtr)pw];
+            lock (_executeLock) p.Execute(RecordsReluMask(g) ? buffers : buffers[..^1]);
+        }
     }
 
     private DnnlPrimitive BuildNorm(NormGeometry g, bool backward)
@@ -34,7 +46,9 @@ public sealed unsafe partial class NativeBackend
         long[] data = [g.N, g.C, g.H, g.W];
         long[] channels = [g.C];
         var md = Dnnl.Plain(data, g.Blocked ? Dnnl.TagABcd16b : Dnnl.TagAbcd);
-        uint flags = Dnnl.UseScale | Dnnl.UseShift | (g.Training ? 0 : Dnnl.UseGlobalStats);
+        uint flags = Dnnl.UseScale | Dnnl.UseShift | (g.Training ? 0 : Dnnl.UseGlobalStats) | (g.Relu ? Dnnl.FuseNormRelu : 0);
+        // With a fused ReLU, training records which outputs were positive in an opaque workspace for the backward pass.
+        DnnlPrimitive.ArgSpec[] workspace = RecordsReluMask(g) ? [new(Dnnl.ArgWorkspace, Dnnl.QueryWorkspaceMd, null, !backward)] : [];
         Dnnl.OpDesc forward;
         Dnnl.Check(Dnnl.dnnl_batch_normalization_forward_desc_init(&forward, g.Training ? Dnnl.ForwardTraining : Dnnl.ForwardInference, &md, g.Eps, flags), $"batch norm desc ({g})");
         Dnnl.Check(Dnnl.dnnl_primitive_desc_create(out var forwardPd, &forward, IntPtr.Zero, _dnnl.Engine, IntPtr.Zero), $"batch norm ({g})");
@@ -45,6 +59,7 @@ public sealed unsafe partial class NativeBackend
                 new(Dnnl.ArgSrc, Dnnl.QuerySrcMd, data, false, g.Blocked), new(Dnnl.ArgScale, Dnnl.QueryPlain, channels, false),
                 new(Dnnl.ArgShift, Dnnl.QueryPlain, channels, false), new(Dnnl.ArgMean, Dnnl.QueryPlain, channels, g.Training),
                 new(Dnnl.ArgVariance, Dnnl.QueryPlain, channels, g.Training), new(Dnnl.ArgDst, Dnnl.QueryDstMd, data, true, g.Blocked),
+                .. workspace,
             ]);
         try
         {
@@ -58,6 +73,7 @@ public sealed unsafe partial class NativeBackend
                 new(Dnnl.ArgMean, Dnnl.QueryPlain, channels, false), new(Dnnl.ArgVariance, Dnnl.QueryPlain, channels, false),
                 new(Dnnl.ArgDiffSrc, Dnnl.QueryDiffSrcMd, data, true, g.Blocked),
                 new(Dnnl.ArgDiffScale, Dnnl.QueryPlain, channels, true), new(Dnnl.ArgDiffShift, Dnnl.QueryPlain, channels, true),
+                .. workspace,
             ]);
         }
         finally

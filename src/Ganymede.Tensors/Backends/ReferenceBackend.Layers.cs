@@ -6,8 +6,11 @@ namespace Ganymede.Backends;
 /// <summary>Batch norm, max pooling and leaky ReLU in managed code, plain layout only.</summary>
 public sealed partial class ReferenceBackend
 {
+    /// <summary>The workspace is one byte per element: 1 where the fused ReLU let the value through.</summary>
+    public int BatchNormWorkspaceBytes(in NormGeometry g) => g.Relu && g.Training ? (int)g.Size : 0;
+
     public void BatchNormForward(in NormGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift,
-        Span<float> mean, Span<float> variance, Span<float> y)
+        Span<float> mean, Span<float> variance, Span<float> y, Span<byte> workspace)
     {
         CheckPlain(g.Blocked);
         int hw = g.H * g.W;
@@ -27,12 +30,26 @@ public sealed partial class ReferenceBackend
             r[c] = shift[c] - mean[c] * p[c];
         }
         BatchNormKernels.Affine(x, default, y, p, p, r, g.N, g.C, hw);
+        if (!g.Relu) return;
+        for (int i = 0; i < y.Length; i++)
+        {
+            bool positive = y[i] > 0;
+            if (!positive) y[i] = 0;
+            if (!workspace.IsEmpty) workspace[i] = positive ? (byte)1 : (byte)0;
+        }
     }
 
     public void BatchNormBackward(in NormGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> scale,
-        ReadOnlySpan<float> mean, ReadOnlySpan<float> variance, Span<float> dx, Span<float> dscale, Span<float> dshift)
+        ReadOnlySpan<float> mean, ReadOnlySpan<float> variance, ReadOnlySpan<byte> workspace, Span<float> dx, Span<float> dscale, Span<float> dshift)
     {
         CheckPlain(g.Blocked);
+        if (g.Relu)
+        {
+            // The ReLU's backward first: the gradient passes only where the forward output was positive.
+            var masked = new float[dy.Length];
+            for (int i = 0; i < masked.Length; i++) masked[i] = workspace[i] != 0 ? dy[i] : 0;
+            dy = masked;
+        }
         int hw = g.H * g.W;
         long m = (long)g.N * hw;
         var sumDy = BatchNormKernels.ChannelSums(dy, g.N, g.C, hw);

@@ -53,6 +53,7 @@ internal static unsafe partial class Dnnl
     public const int PoolingMax = 0x1ff;
 
     public const uint UseGlobalStats = 0x1;
+    public const uint FuseNormRelu = 0x4;
     public const uint UseScale = 0x8;
     public const uint UseShift = 0x10;
 

@@ -6,14 +6,17 @@ namespace Ganymede.Ops;
 /// <summary>
 /// Batch normalisation over dimension 1 of [N, C, ...]. Training normalises with the batch's statistics
 /// and updates the running ones (momentum, unbiased variance, as PyTorch); evaluation uses the running ones.
-/// A blocked input stays blocked on backends that keep activations blocked.
+/// A blocked input stays blocked on backends that keep activations blocked. With <c>relu</c> (training only) a ReLU
+/// follows in the same pass, and its backward in batch norm's: one read and write of the activation less each way.
 /// </summary>
 internal static class BatchNorm
 {
     public static Tensor Apply(Tensor input, Tensor? runningMean, Tensor? runningVar, Tensor? weight, Tensor? bias,
-        bool training, float momentum, float eps)
+        bool training, float momentum, float eps, bool relu = false)
     {
-        using var profile = Profiler.Scope("batch_norm");
+        if (relu && !training) throw new ArgumentException("batch_norm: a fused ReLU is for training; evaluation runs batch norm and relu as two traced operations");
+        string op = relu ? "batch_norm_relu" : "batch_norm";
+        using var profile = Profiler.Scope(op);
         Binary.CheckFloat("batch_norm", input);
         if (input.dim() < 2) throw new ShapeException($"batch_norm: expects [N, C, ...], got {Shape.Format(input.Shape_)}");
         int n = input.size(0), c = input.size(1);
@@ -29,13 +32,15 @@ internal static class BatchNorm
 
         var backend = Backend.Current;
         bool blocked = backend.PrefersBlocked(c) && BlockedLayout.Prefer(input);
-        var g = new NormGeometry(n, c, input.dim() == 4 ? input.size(2) : hw, input.dim() == 4 ? input.size(3) : 1, eps, training, blocked);
+        var g = new NormGeometry(n, c, input.dim() == 4 ? input.size(2) : hw, input.dim() == 4 ? input.size(3) : 1, eps, training, blocked, relu);
         var scale = weight?.ToArray() ?? Enumerable.Repeat(1f, c).ToArray();
         var shift = bias?.ToArray() ?? new float[c];
         var mean = training ? new float[c] : runningMean!.ToArray();
         var variance = training ? new float[c] : runningVar!.ToArray();
         var y = BlockedLayout.Empty(input.shape, blocked);
-        backend.BatchNormForward(g, BlockedLayout.Data(input, blocked), scale, shift, mean, variance, BlockedLayout.Data(y, blocked));
+        // Which outputs the ReLU let through, for the backward pass; pooled memory, as a tensor of the step.
+        var workspace = Tensor.Empty([backend.BatchNormWorkspaceBytes(g)], DType.UInt8, clear: false);
+        backend.BatchNormForward(g, BlockedLayout.Data(input, blocked), scale, shift, mean, variance, BlockedLayout.Data(y, blocked), workspace.Storage.Bytes);
         if (training)
         {
             UpdateRunning(runningMean, mean, 1, momentum);
@@ -44,13 +49,13 @@ internal static class BatchNorm
 
         if (!training) Tracing.OpTrace.Record("batch_norm", [input, torch.tensor(scale), torch.tensor(shift), torch.tensor(mean), torch.tensor(variance)], y, ("eps", eps));
         Tensor[] inputs = [input, .. weight is null ? Array.Empty<Tensor>() : [weight], .. bias is null ? Array.Empty<Tensor>() : [bias]];
-        return AutogradEngine.Record(y, "batch_norm", inputs, dy =>
+        return AutogradEngine.Record(y, op, inputs, dy =>
         {
             var dx = BlockedLayout.Empty(input.shape, blocked);
             var dscale = new float[c];
             var dshift = new float[c];
             backend.BatchNormBackward(g, BlockedLayout.Data(input, blocked), BlockedLayout.Data(dy, blocked), scale, mean, variance,
-                BlockedLayout.Data(dx, blocked), dscale, dshift);
+                workspace.Storage.Bytes, BlockedLayout.Data(dx, blocked), dscale, dshift);
             var grads = new List<Tensor?> { input.RequiresGradFlag ? dx : null };
             if (weight is not null) grads.Add(torch.tensor(dscale));
             if (bias is not null) grads.Add(torch.tensor(dshift));

@@ -1,0 +1,53 @@
+using Ganymede.Backends;
+using static Ganymede.Tests.TestUtil;
+
+namespace Ganymede.NN.Tests;
+
+/// <summary>
+/// A Sequential fuses BatchNorm2d + ReLU while training; the fused pass must give what the two layers give one
+/// after the other: outputs, every gradient and the running statistics, on both backends (16 channels: blocked).
+/// </summary>
+public class BatchNormReluFusionTests
+{
+    [Theory]
+    [InlineData("native", 16)]
+    [InlineData("native", 3)]
+    [InlineData("reference", 16)]
+    public void Fused_training_pass_equals_the_layers_one_by_one(string backend, int channels)
+    {
+        using var _ = Backend.With(backend == "native" ? new NativeBackend() : new ReferenceBackend());
+        var input = Randn(1, 2, 2, 9, 7);
+        var fused = Block(channels);
+        var separate = Block(channels);
+        separate.load_state_dict(fused.state_dict());
+
+        var (fusedOut, fusedGrads) = Step(fused, input, (seq, x) => seq.forward(x));
+        var (separateOut, separateGrads) = Step(separate, input, (seq, x) => Enumerable.Range(0, seq.Count).Aggregate(x, (t, i) => seq[i].forward(t)));
+
+        AssertClose(separateOut, fusedOut, 1e-5f, 1e-5f, "output");
+        foreach (var (name, grad) in separateGrads) AssertClose(grad, fusedGrads[name], 1e-5f, 1e-4f, name);
+        var fusedState = fused.state_dict();
+        foreach (var (name, value) in separate.state_dict()) AssertClose(value.@float(), fusedState[name].@float(), 1e-6f, 1e-6f, name);
+    }
+
+    [Fact]
+    public void Evaluation_runs_the_two_layers()
+    {
+        var block = Block(4);
+        block.eval();
+        var input = Randn(2, 1, 2, 5, 5);
+        var expected = ((BatchNorm2d)block[1]).forward(block[0].forward(input)).relu();
+        AssertClose(expected, block.forward(input), 0, 0, "output");
+    }
+
+    private static Sequential Block(int channels) =>
+        new(new Conv2d(2, channels, 3, padding: 1, generator: new Generator(3)), new BatchNorm2d(channels), new ReLU());
+
+    private static (Tensor Output, Dictionary<string, Tensor> Grads) Step(Sequential block, Tensor input, Func<Sequential, Tensor, Tensor> forward)
+    {
+        block.train();
+        var y = forward(block, input);
+        y.mul(Randn(5, y.shape)).sum().backward();
+        return (y, block.named_parameters().ToDictionary(p => p.name, p => p.parameter.grad!));
+    }
+}
