@@ -2,17 +2,21 @@
 #:property PublishAot=false
 #:property TieredCompilationQuickJitForLoops=false
 // Cross-validates training recipes on a packed H5 file and prints one line per recipe (the README's evidence table).
-//   ganymede data pack --images IM.nii.gz --masks MASK.nii.gz --out /tmp/c128.h5 --size 128 --valid 0
-//   env -u OPENBLAS_CORETYPE dotnet run -c Release bench/RecipeCv.cs -- /tmp/c128.h5 40 baseline prior prior-lr3e-3
+//   ganymede data pack --images IM.nii.gz --masks MASK.nii.gz --out /tmp/c256.h5 --size 256 --valid 0 [--crop body]
+//   env -u OPENBLAS_CORETYPE dotnet run -c Release bench/RecipeCv.cs -- /tmp/c256.h5 60 prior [more recipes] [--volume IM.nii.gz MASK.nii.gz]
+// With --volume (the volumes the file was packed from), each fold's best model is also scored as `predict` would
+// score it: the held-out slices at their own resolution, with and without flip test-time augmentation.
+//   ... bench/RecipeCv.cs -- /tmp/c256.h5 --evaluate /tmp/recipe-cv-prior-XXXX --volume IM.nii.gz MASK.nii.gz   (scores a finished run again)
 using Ganymede;
-using Ganymede.Formats.Hdf5;
+using Ganymede.Formats.Nifti;
 using Ganymede.Segmentation;
 
 var data = args[0];
-int epochs = int.Parse(args[1]);
+int volumeAt = Array.IndexOf(args, "--volume");
+(Tensor Images, Tensor Masks)? volume = volumeAt < 0 ? null : (NiftiImage.Load(args[volumeAt + 1]).Data, NiftiImage.Load(args[volumeAt + 2]).Data);
+var positional = volumeAt < 0 ? args[1..] : args[1..volumeAt];
 var train = SegmentationData.Load(data, "train");
-double[] range;
-using (var file = H5File.Open(data)) range = (double[])file.GetAttribute("intensity_range");
+const int Folds = 5;
 var recipes = new Dictionary<string, TrainOptions>
 {
     ["baseline"] = new() { HeadBiasPrior = false },
@@ -23,11 +27,39 @@ var recipes = new Dictionary<string, TrainOptions>
     ["prior-lr3e-3-base32"] = new() { LearningRate = 3e-3f, Base = 32 },
     ["prior-lr3e-3-bce"] = new() { LearningRate = 3e-3f, DiceWeight = 0 },
 };
-foreach (var name in args[2..])
+
+if (positional[0] == "--evaluate")
+{
+    Console.WriteLine(FullResolution(positional[1], new TrainOptions()));
+    return;
+}
+int epochs = int.Parse(positional[0]);
+foreach (var name in positional[1..])
 {
     var options = recipes[name] with { Epochs = epochs, Patience = 0 };
-    var config = new ModelConfig("unet", 1, 1, options.Base, options.Depth, options.Dropout, options.ConvBias, options.UpKernel, train.Images.size(2), (float)range[0], (float)range[1], name);
+    var config = ModelConfig.ForData(data, train, options) with { Description = name };
     var clock = System.Diagnostics.Stopwatch.StartNew();
-    var result = CrossValidation.Run(train, config, options, 5, Directory.CreateTempSubdirectory($"recipe-cv-{name}-").FullName);
-    Console.WriteLine($"{name,-24} size {train.Images.size(2)} epochs {epochs}: mean Dice {result.Mean:F4} ± {result.Std:F4} folds [{string.Join(", ", result.FoldDice.Select(d => d.ToString("F3")))}] best epochs [{string.Join(", ", result.BestEpochs)}] {clock.Elapsed.TotalMinutes:F1} min");
+    var directory = Directory.CreateTempSubdirectory($"recipe-cv-{name}-").FullName;
+    var result = CrossValidation.Run(train, config, options, Folds, directory);
+    Console.WriteLine($"{name,-24} size {train.Images.size(2)} crop {config.Crop} epochs {epochs}: mean Dice {result.Mean:F4} ± {result.Std:F4} folds [{string.Join(", ", result.FoldDice.Select(d => d.ToString("F3")))}] best epochs [{string.Join(", ", result.BestEpochs)}] {clock.Elapsed.TotalMinutes:F1} min ({directory})");
+    Console.WriteLine(FullResolution(directory, options));
+}
+
+// Each fold's best checkpoint on its held-out slices from the original volume, as `ganymede predict` sees them.
+string FullResolution(string directory, TrainOptions options)
+{
+    if (volume is null) return "(no --volume: full-resolution scores skipped)";
+    var plain = new List<double>();
+    var flipped = new List<double>();
+    for (int k = 0; k < Folds; k++)
+    {
+        var held = CrossValidation.Fold(train.Count, Folds, options.Seed, k).Held.Select(i => (int)train.Slices[i]).ToArray();
+        var images = torch.stack(held.Select(i => volume.Value.Images.select(0, i)).ToList()).unsqueeze(1);
+        var truth = torch.stack(held.Select(i => volume.Value.Masks.select(0, i)).ToList()).unsqueeze(1).gt(0).@float();
+        using var model = SegmentationModel.Load(Path.Combine(directory, $"fold{k + 1}", "best.safetensors"));
+        plain.Add(SegmentationMetrics.Compute(new Predictor(model).Probabilities(images).gt(0.5f).@float(), truth).MeanDice);
+        flipped.Add(SegmentationMetrics.Compute(new Predictor(model, flipAugment: true).Probabilities(images).gt(0.5f).@float(), truth).MeanDice);
+    }
+    string Line(List<double> d) => $"{d.Average():F4} ± {Math.Sqrt(d.Sum(x => (x - d.Average()) * (x - d.Average())) / (d.Count - 1)):F4} [{string.Join(", ", d.Select(x => x.ToString("F3")))}]";
+    return $"  at full resolution: mean Dice {Line(plain)}; with flip averaging {Line(flipped)}";
 }

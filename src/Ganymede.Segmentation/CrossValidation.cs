@@ -14,13 +14,11 @@ public static class CrossValidation
         Func<int, IProgress<TrainProgress>?>? progress = null, Action<int, EpochMetrics>? onEpoch = null, Action<int, TrainResult>? onFold = null)
     {
         if (folds < 2 || folds > all.Count) throw new ArgumentException($"cross-validation needs 2 to {all.Count} folds, got {folds}");
-        var order = new Generator(options.Seed).Permutation(all.Count);
         var dice = new double[folds];
         var epochs = new int[folds];
         for (int k = 0; k < folds; k++)
         {
-            var held = order.Where((_, i) => i % folds == k).ToArray();
-            var rest = order.Where((_, i) => i % folds != k).ToArray();
+            var (rest, held) = Fold(all.Count, folds, options.Seed, k);
             int fold = k;
             var run = new Trainer(options, Path.Combine(directory, $"fold{k + 1}"))
                 .Run(all.Subset(rest), all.Subset(held), config, null, progress?.Invoke(k), m => onEpoch?.Invoke(fold, m));
@@ -29,5 +27,12 @@ public static class CrossValidation
             onFold?.Invoke(k, run);
         }
         return new Result(dice, epochs);
+    }
+
+    /// <summary>Fold <paramref name="k"/>'s slices (positions in the split): a seeded shuffle dealt round-robin, fold k's share held out.</summary>
+    public static (int[] Train, int[] Held) Fold(int count, int folds, ulong seed, int k)
+    {
+        var order = new Generator(seed).Permutation(count);
+        return (order.Where((_, i) => i % folds != k).ToArray(), order.Where((_, i) => i % folds == k).ToArray());
     }
 }
