@@ -48,25 +48,25 @@ public readonly record struct BodyCrop(int Top, int Left, int Side)
     {
         var square = new float[channels * Side * Side];
         Array.Fill(square, fill);
-        for (int ch = 0; ch < channels; ch++)
-            for (int r = Math.Max(0, Top); r < Math.Min(rows, Top + Side); r++)
-            {
-                int c0 = Math.Max(0, Left), c1 = Math.Min(columns, Left + Side);
-                if (c1 <= c0) continue;
-                planes.Slice((ch * rows + r) * columns + c0, c1 - c0).CopyTo(square.AsSpan((ch * Side + r - Top) * Side + c0 - Left));
-            }
+        foreach (var (inPlanes, inSquare, length) in Overlap(channels, rows, columns))
+            planes.Slice(inPlanes, length).CopyTo(square.AsSpan(inSquare, length));
         return square;
     }
 
     /// <summary>The inverse of <see cref="Cut"/>: the square's pixels written back into planes [channels, rows, columns], the rest left as is.</summary>
     public void Paste(ReadOnlySpan<float> square, int channels, Span<float> planes, int rows, int columns)
     {
+        foreach (var (inPlanes, inSquare, length) in Overlap(channels, rows, columns))
+            square.Slice(inSquare, length).CopyTo(planes.Slice(inPlanes, length));
+    }
+
+    /// <summary>The row runs the square shares with the planes: offsets in each, and the run's length.</summary>
+    private IEnumerable<(int InPlanes, int InSquare, int Length)> Overlap(int channels, int rows, int columns)
+    {
+        int c0 = Math.Max(0, Left), c1 = Math.Min(columns, Left + Side);
+        if (c1 <= c0) yield break;
         for (int ch = 0; ch < channels; ch++)
             for (int r = Math.Max(0, Top); r < Math.Min(rows, Top + Side); r++)
-            {
-                int c0 = Math.Max(0, Left), c1 = Math.Min(columns, Left + Side);
-                if (c1 <= c0) continue;
-                square.Slice((ch * Side + r - Top) * Side + c0 - Left, c1 - c0).CopyTo(planes.Slice((ch * rows + r) * columns + c0));
-            }
+                yield return ((ch * rows + r) * columns + c0, (ch * Side + r - Top) * Side + c0 - Left, c1 - c0);
     }
 }

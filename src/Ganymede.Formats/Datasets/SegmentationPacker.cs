@@ -43,9 +43,9 @@ public static class SegmentationPacker
         if (splits[0].Slices.Length == 0)
             throw new ArgumentException($"{source}: no slices are left for training ({n} slices, valid {options.Valid}, test {options.Test})");
 
-        var normalised = images.sub(low).div(high - low).clamp(0, 1);
-        var x = options.Crop == "body" ? CropEach(normalised, images, options.Size, "bilinear") : Resize(normalised.unsqueeze(1), options.Size, "bilinear");
-        var y = Targets(options.Crop == "body" ? CropEach(masks, images, options.Size, "nearest") : Resize(masks.unsqueeze(1), options.Size, "nearest"), classes, options.Classes);
+        var crops = options.Crop == "body" ? BodyCrops(images) : null;
+        var x = Resize(images.sub(low).div(high - low).clamp(0, 1), crops, options.Size, "bilinear");
+        var y = Targets(Resize(masks, crops, options.Size, "nearest"), classes, options.Classes);
         using var file = H5File.Create(output);
         foreach (var (name, slices) in splits)
         {
@@ -107,24 +107,27 @@ public static class SegmentationPacker
         return torch.cat(Enumerable.Range(1, classes).Select(c => labels.eq(c).@float()).ToList(), 3);
     }
 
-    /// <summary>[N, 1, H, W] resized to [N, size, size, 1] (channels last, as the original system stores them).</summary>
+    /// <summary>
+    /// Slices [N, H, W] resized to [N, size, size, 1] (channels last, as the original system stores them); with
+    /// <paramref name="crops"/>, each slice is first cut to its square (outside the slice: the image's darkest value, label 0).
+    /// </summary>
+    private static Tensor Resize(Tensor planes, BodyCrop[]? crops, int size, string mode)
+    {
+        if (crops is null) return Resize(planes.unsqueeze(1), size, mode);
+        int rows = planes.size(1), columns = planes.size(2);
+        return torch.cat(crops.Select((crop, k) =>
+        {
+            var plane = planes.select(0, k).contiguous().ToArray();
+            float fill = mode == "nearest" ? 0 : plane.Min();
+            return Resize(torch.tensor(crop.Cut(plane, 1, rows, columns, fill), 1, 1, crop.Side, crop.Side), size, mode);
+        }).ToList(), 0);
+    }
+
     private static Tensor Resize(Tensor planes, int size, string mode) =>
         F.interpolate(planes, (size, size), mode).permute(0, 2, 3, 1).contiguous();
 
-    /// <summary>Each slice of <paramref name="planes"/> [N, H, W] cut to the body's square in <paramref name="images"/>, then resized: [N, size, size, 1].</summary>
-    private static Tensor CropEach(Tensor planes, Tensor images, int size, string mode)
-    {
-        int rows = images.size(1), columns = images.size(2);
-        var parts = new List<Tensor>();
-        for (int k = 0; k < images.size(0); k++)
-        {
-            var crop = BodyCrop.Find(images.select(0, k).contiguous().ToArray(), rows, columns);
-            var plane = planes.select(0, k).contiguous().ToArray();
-            float fill = mode == "nearest" ? 0 : plane.Min();
-            parts.Add(Resize(torch.tensor(crop.Cut(plane, 1, rows, columns, fill), 1, 1, crop.Side, crop.Side), size, mode));
-        }
-        return torch.cat(parts, 0);
-    }
+    private static BodyCrop[] BodyCrops(Tensor images) =>
+        Enumerable.Range(0, images.size(0)).Select(k => BodyCrop.Find(images.select(0, k).contiguous().ToArray(), images.size(1), images.size(2))).ToArray();
 
     private static Tensor Take(Tensor t, int[] slices) =>
         slices.Length == 0 ? torch.zeros([0, .. t.shape[1..]]) : torch.cat(slices.Select(i => t.narrow(0, i, 1)).ToList(), 0);
