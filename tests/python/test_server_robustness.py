@@ -52,7 +52,7 @@ def wait_job(server, job_id, until=("ok", "error", "deleted"), timeout=240):
         if job["state"] in until:
             return job
         time.sleep(0.3)
-    raise AssertionError(f"job {job_id} stayed {job['state']}")
+    raise AssertionError(f"job {job_id} stayed {job['state']}: stdout {job.get('stdout')!r}, stderr {job.get('stderr')!r}")
 
 
 def test_bad_requests_get_galaxy_errors(server):

@@ -66,38 +66,52 @@ public sealed partial class LocalRunner : IJobRunner
         start.ArgumentList.Add("bash");
         start.ArgumentList.Add(Path.Combine(jobDirectory, JobScript.FileName));
         using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the job process");
-        return process.Id.ToString(CultureInfo.InvariantCulture);
+        // The start time tells this process from a later one that reuses its id; it survives exec, unlike the command line.
+        string startTime = ReadStat(process.Id.ToString(CultureInfo.InvariantCulture)) is { } stat ? stat.StartTime : "gone";
+        return $"{process.Id}@{startTime}";
     }
 
     public RunnerState Poll(string externalId, string jobDirectory, out int exitCode)
     {
         if (JobScript.TryReadExitCode(jobDirectory, out exitCode)) return RunnerState.Exited;
-        if (IsOurProcess(externalId, jobDirectory)) return RunnerState.Running;
+        if (IsOurProcess(externalId)) return RunnerState.Running;
         // The exit code may have landed between the two checks.
         return JobScript.TryReadExitCode(jobDirectory, out exitCode) ? RunnerState.Exited : RunnerState.Lost;
     }
 
     public void Kill(string externalId, string jobDirectory)
     {
-        if (!IsOurProcess(externalId, jobDirectory)) return;
-        int pid = int.Parse(externalId, CultureInfo.InvariantCulture);
-        kill(-pid, 15); // the whole process group: bash and the command it runs
-        for (int i = 0; i < 50 && IsOurProcess(externalId, jobDirectory); i++) Thread.Sleep(100);
-        if (IsOurProcess(externalId, jobDirectory)) kill(-pid, 9);
+        if (!IsOurProcess(externalId)) return;
+        int pid = int.Parse(externalId.Split('@')[0], CultureInfo.InvariantCulture);
+        foreach (int signal in new[] { 15, 9 })
+        {
+            // The whole process group (bash and the command it runs), or the process alone while setsid has not made the group yet.
+            if (kill(-pid, signal) != 0) kill(pid, signal);
+            for (int i = 0; i < 50 && IsOurProcess(externalId); i++) Thread.Sleep(100);
+            if (!IsOurProcess(externalId)) return;
+        }
     }
 
-    /// <summary>True while the process id still belongs to this job's script (ids are reused after a process ends).</summary>
-    private static bool IsOurProcess(string externalId, string jobDirectory)
+    /// <summary>
+    /// True while the job's process (id and start time, as Launch recorded them) is alive and not a zombie.
+    /// The command line cannot tell: it reads empty while the process is between setsid and bash's exec.
+    /// </summary>
+    private static bool IsOurProcess(string externalId)
     {
-        try
-        {
-            var cmdline = File.ReadAllText($"/proc/{externalId}/cmdline");
-            var stat = File.ReadAllText($"/proc/{externalId}/stat");
-            bool zombie = stat.LastIndexOf(')') is int close and > 0 && close + 2 < stat.Length && stat[close + 2] == 'Z';
-            return !zombie && cmdline.Contains(Path.Combine(jobDirectory, JobScript.FileName), StringComparison.Ordinal);
-        }
-        catch (IOException) { return false; }
-        catch (UnauthorizedAccessException) { return false; }
+        var parts = externalId.Split('@');
+        return parts.Length == 2 && ReadStat(parts[0]) is { } stat && !stat.Zombie && stat.StartTime == parts[1];
+    }
+
+    /// <summary>From /proc/PID/stat: whether the process is a zombie, and its start time (field 22, clock ticks since boot).</summary>
+    private static (bool Zombie, string StartTime)? ReadStat(string pid)
+    {
+        string stat;
+        try { stat = File.ReadAllText($"/proc/{pid}/stat"); }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
+        // The command name (field 2) is in parentheses and may hold spaces: count fields after the last ')'.
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return fields.Length > 19 ? (fields[0] == "Z", fields[19]) : null;
     }
 
     [LibraryImport("libc", SetLastError = true)]
