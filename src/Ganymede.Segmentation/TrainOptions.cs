@@ -19,6 +19,9 @@ public sealed record TrainOptions
     /// <summary>Weight of the soft Dice term added to BCE (0 = BCE alone).</summary>
     public float DiceWeight { get; init; } = 1;
 
+    /// <summary>Soft Dice per slice, averaged (the metric's own weighting), instead of pooled over the batch.</summary>
+    public bool DicePerSlice { get; init; }
+
     /// <summary>Weight of the original's anisotropic total-variation term on the last output channel.</summary>
     public float TotalVariationWeight { get; init; }
 

@@ -120,7 +120,7 @@ public sealed class Trainer(TrainOptions options, string runDirectory)
     public Tensor Loss(Tensor logits, Tensor target)
     {
         var loss = F.binary_cross_entropy_with_logits(logits, target);
-        if (options.DiceWeight > 0) loss = loss.add(F.soft_dice_loss(logits.sigmoid(), target).mul(options.DiceWeight));
+        if (options.DiceWeight > 0) loss = loss.add(F.soft_dice_loss(logits.sigmoid(), target, batch: !options.DicePerSlice).mul(options.DiceWeight));
         if (options.TotalVariationWeight > 0)
         {
             var p = logits.narrow(1, logits.size(1) - 1, 1).sigmoid();

@@ -117,13 +117,21 @@ public static class F
         return input.sub(target).square().mean();
     }
 
-    /// <summary>1 − (2·Σ p·t + smooth) / (Σ p + Σ t + smooth), over the whole batch, on probabilities.</summary>
-    public static Tensor soft_dice_loss(Tensor probabilities, Tensor target, float smooth = 1f)
+    /// <summary>
+    /// 1 − (2·Σ p·t + smooth) / (Σ p + Σ t + smooth) on probabilities. With <paramref name="batch"/> the sums run over
+    /// the whole batch (one pooled Dice); without, over each sample, and the loss is the samples' mean, so a small
+    /// lesion weighs as much as a large one (MONAI's DiceLoss names this choice the same way).
+    /// </summary>
+    public static Tensor soft_dice_loss(Tensor probabilities, Tensor target, float smooth = 1f, bool batch = true)
     {
         CheckSameShape("soft_dice_loss", probabilities, target);
-        var intersection = probabilities.mul(target).sum();
-        var denominator = probabilities.sum().add(target.sum()).add(smooth);
-        return intersection.mul(2f).add(smooth).div(denominator).neg().add(1f);
+        if (!batch && probabilities.dim() < 2) throw new ShapeException($"soft_dice_loss: per sample needs a batch dimension, got shape {Shape.Format(probabilities.Shape_)}");
+        int[]? dims = batch ? null : Enumerable.Range(1, probabilities.dim() - 1).ToArray();
+        Tensor Sum(Tensor t) => dims is null ? t.sum() : t.sum(dims);
+        var intersection = Sum(probabilities.mul(target));
+        var denominator = Sum(probabilities).add(Sum(target)).add(smooth);
+        var loss = intersection.mul(2f).add(smooth).div(denominator).neg().add(1f);
+        return batch ? loss : loss.mean();
     }
 
     private static Tensor OneHot(long[] labels, int[] logitsShape)

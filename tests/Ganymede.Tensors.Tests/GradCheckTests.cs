@@ -78,6 +78,7 @@ public class GradCheckTests
         GradCheck(x => F.binary_cross_entropy_with_logits(x[0], x[1].gt(0).@float(), torch.tensor([2f]))
             .add(F.mse_loss(x[0], x[1]))
             .add(F.soft_dice_loss(x[0].sigmoid(), x[1].gt(0).@float()))
+            .add(F.soft_dice_loss(x[0].sigmoid(), x[1].gt(0).@float(), batch: false))
             .add(F.binary_cross_entropy(x[0].sigmoid(), x[1].gt(0).@float()))
             .add(F.cross_entropy(x[0].reshape(2, 3, 2), torch.tensor([0L, 2, 1, 1], [2, 2]))), Randn(39, 3, 4), Randn(40, 3, 4));
 }
