@@ -58,6 +58,22 @@ public class CommandTests : TempDirectoryTest
     }
 
     [Fact]
+    public void Data_packed_without_validation_slices_trains_on_the_last_epoch_and_says_so()
+    {
+        string data = Path.Combine(Dir, "data.h5"), model = Path.Combine(Dir, "model.safetensors");
+        Assert.Equal(0, Run("data", "pack", "--images", SharedData.CovidSemiSeg("train_im.nii.gz"), "--masks", SharedData.CovidSemiSeg("train_mask.nii.gz"),
+            "--out", data, "--size", "32", "--valid", "0").Code);
+        var info = Run("data", "info", data);
+        Assert.True(info.Code == 0, info.Err);
+        Assert.Contains("X_valid: float32 [0, 32, 32, 1]", info.Out);
+        var train = Run("train", "--data", data, "--out", model, "--epochs", "2", "--base", "4", "--run-dir", Path.Combine(Dir, "run"));
+        Assert.True(train.Code == 0, train.Err);
+        Assert.Contains("no validation slices", train.Err);
+        Assert.Contains("no validation slices: the model is the last epoch's (2)", train.Out);
+        Assert.True(File.Exists(model));
+    }
+
+    [Fact]
     public void Predict_reads_h5_datasets_and_png_folders()
     {
         var config = new Segmentation.ModelConfig("unet", 1, 1, 4, 2, 0, false, 2, 16, 0, 255, "untrained");

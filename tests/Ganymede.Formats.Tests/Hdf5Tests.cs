@@ -29,6 +29,8 @@ public class Hdf5Tests : TempDirectoryTest
             group.SetAttribute("count", 42L);
             group.SetAttribute("scale", 0.25);
             group.SetAttribute("indices", new long[] { 3, 1, 4 });
+            group.SetAttribute("none", Array.Empty<long>());
+            group.SetAttribute("no_values", Array.Empty<double>());
             file.Commit();
         }
         using var back = H5File.Open(path);
@@ -58,7 +60,9 @@ public class Hdf5Tests : TempDirectoryTest
         Assert.Equal(42L, g.GetAttribute("count"));
         Assert.Equal(0.25, g.GetAttribute("scale"));
         Assert.Equal(new long[] { 3, 1, 4 }, g.GetAttribute("indices"));
-        Assert.Equal(["count", "indices", "name", "scale"], g.AttributeNames.Order());
+        Assert.Equal(Array.Empty<long>(), g.GetAttribute("none"));
+        Assert.Equal(Array.Empty<double>(), g.GetAttribute("no_values"));
+        Assert.Equal(["count", "indices", "name", "no_values", "none", "scale"], g.AttributeNames.Order());
     }
 
     [Fact]

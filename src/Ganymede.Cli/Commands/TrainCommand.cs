@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Ganymede.Formats.Hdf5;
+using Ganymede.IO;
 using Ganymede.Segmentation;
 
 namespace Ganymede.Cli.Commands;
@@ -70,8 +71,10 @@ internal static class TrainCommand
                 return;
             }
             if (onnx) ModelExport.ToOnnx(run.BestCheckpoint, outPath);
-            else File.Copy(run.BestCheckpoint, outPath, overwrite: true);
-            Console.WriteLine($"best validation Dice {run.BestDice:F4} at epoch {run.BestEpoch}; model {outPath}; run directory {directory}");
+            else AtomicFile.Write(outPath, stream => { using var best = File.OpenRead(run.BestCheckpoint); best.CopyTo(stream); });
+            Console.WriteLine(valid.Count > 0
+                ? $"best validation Dice {run.BestDice:F4} at epoch {run.BestEpoch}; model {outPath}; run directory {directory}"
+                : $"no validation slices: the model is the last epoch's ({run.BestEpoch}); model {outPath}; run directory {directory}");
         }));
         return command;
     }

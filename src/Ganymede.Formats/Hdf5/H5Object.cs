@@ -60,6 +60,8 @@ public abstract unsafe class H5Object : IDisposable
             long count = H5Dataset.Count(H5Dataset.Dims(space));
             bool scalar = H5Native.H5Sget_simple_extent_ndims(space) == 0;
             if (kind == H5Type.String) return ReadString(attr, type, name);
+            // An empty array has no buffer to read into, and libhdf5 refuses a null one.
+            if (count == 0) return kind is H5Type.Float32 or H5Type.Float64 ? Array.Empty<double>() : Array.Empty<long>();
             if (kind is H5Type.Float32 or H5Type.Float64)
             {
                 var values = new double[count];
