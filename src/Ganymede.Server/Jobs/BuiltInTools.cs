@@ -95,7 +95,7 @@ public sealed class TrainUnetTool : Tool
     public override IReadOnlyList<ToolInput> Inputs { get; } =
     [
         new("data", "data", "Training data", Formats: ["h5"], Help: "as written by 'ganymede data pack'"),
-        new("epochs", "integer", "Epochs", Optional: true, Default: 60),
+        new("epochs", "integer", "Epochs", Optional: true, Default: 120),
         new("size", "integer", "Input size", Optional: true, Help: "slices are resized to this size (default: the data's own)"),
         new("base", "integer", "UNet base width", Optional: true, Default: 16),
         new("seed", "integer", "Seed", Optional: true, Default: 0),
@@ -121,7 +121,7 @@ public sealed class TrainUnetTool : Tool
     {
         var data = job.Input("data").Path;
         var train = new List<string> { "train", "--data", data, "--out", "outputs/model.onnx", "--run-dir", "outputs/run",
-            "--epochs", job.Parameter("epochs", "60"), "--base", job.Parameter("base", "16"), "--seed", job.Parameter("seed", "0"), "--preset", job.Parameter("preset", "default") };
+            "--epochs", job.Parameter("epochs", "120"), "--base", job.Parameter("base", "16"), "--seed", job.Parameter("seed", "0"), "--preset", job.Parameter("preset", "default") };
         if (job.Parameter("size", "") is { Length: > 0 } size) train.AddRange(["--size", size]);
         return [job.Run([.. train]), job.Run("predict", "--model", "outputs/model.onnx", "--images", data, "--out", "outputs/run/validation_pred.h5", "--figure", "outputs/validation.png")];
     }
