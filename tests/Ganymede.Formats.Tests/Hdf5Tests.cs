@@ -156,4 +156,28 @@ public class Hdf5Tests : TempDirectoryTest
         using var v = back.Dataset("v");
         Assert.Equal([1f], v.Read<float>());
     }
+
+    [Fact]
+    public void A_process_started_while_a_file_is_written_does_not_lock_it_afterwards()
+    {
+        // libhdf5 opens files without close-on-exec: a child started meanwhile inherits the descriptor (the server
+        // starts jobs while it writes datasets). With HDF5's file locking, the child then held the lock on the
+        // committed file and opening it failed as "used by another process".
+        var path = PathOf("written.h5");
+        using var file = H5File.Create(path);
+        using var startedMeanwhile = System.Diagnostics.Process.Start("sleep", "60");
+        try
+        {
+            file.CreateDataset<float>("v", [1f], [1]).Dispose();
+            file.Commit();
+            File.Copy(path, PathOf("copy.h5"));
+            using var again = H5File.Open(path, writable: true);
+            using var v = again.Dataset("v");
+            Assert.Equal([1f], v.Read<float>());
+        }
+        finally
+        {
+            startedMeanwhile.Kill();
+        }
+    }
 }

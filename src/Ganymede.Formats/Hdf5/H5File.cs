@@ -16,7 +16,7 @@ public sealed class H5File : H5Group
     {
         H5Native.EnsureLoaded();
         if (!System.IO.File.Exists(path)) throw new FileNotFoundException($"{path}: no such file", path);
-        long id = H5Native.H5Fopen(path, writable ? H5Native.AccRdWr : H5Native.AccRdOnly, H5Native.Default);
+        long id = H5Native.H5Fopen(path, writable ? H5Native.AccRdWr : H5Native.AccRdOnly, H5Native.FileAccess);
         if (id < 0) throw H5Check.Failure("opening as HDF5 (is it an HDF5 file, and complete?)", path, "");
         return new H5File(id, path, null);
     }
@@ -25,7 +25,7 @@ public sealed class H5File : H5Group
     {
         H5Native.EnsureLoaded();
         var temporary = Ganymede.IO.AtomicFile.TemporaryFor(path);
-        long id = H5Check.Id(H5Native.H5Fcreate(temporary, H5Native.AccExcl, H5Native.Default, H5Native.Default), "creating", path, "");
+        long id = H5Check.Id(H5Native.H5Fcreate(temporary, H5Native.AccExcl, H5Native.Default, H5Native.FileAccess), "creating", path, "");
         return new H5File(id, path, temporary);
     }
 

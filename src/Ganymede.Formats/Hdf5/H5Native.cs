@@ -14,6 +14,13 @@ internal static unsafe partial class H5Native
     private const string Soname = "libhdf5_serial.so.103";
     private static readonly IntPtr Handle;
 
+    /// <summary>
+    /// File access without HDF5's flock: the library opens files without close-on-exec, so a process started while
+    /// a file is open (a job, a peer) inherits the lock and keeps it after the file is closed and renamed, and
+    /// every later open of that file fails as "in use by another process". Writes are atomic renames instead.
+    /// </summary>
+    public static readonly long FileAccess;
+
     public const long Default = 0;
     public const uint AccRdOnly = 0, AccRdWr = 1, AccTrunc = 2, AccExcl = 4;
     public const int IndexName = 0, IterInc = 0, WalkDownward = 1, SelectSet = 0;
@@ -30,6 +37,8 @@ internal static unsafe partial class H5Native
         if (H5open() < 0) throw new InvalidOperationException("HDF5: H5open failed");
         // Errors become exceptions with the stack's messages; the library must not print them itself.
         H5Eset_auto2(Default, IntPtr.Zero, IntPtr.Zero);
+        FileAccess = H5Pcreate(Global("H5P_CLS_FILE_ACCESS_ID_g"));
+        if (FileAccess < 0 || H5Pset_file_locking(FileAccess, 0, 1) < 0) throw new InvalidOperationException("HDF5: could not turn file locking off");
     }
 
     /// <summary>Forces the static constructor (library load and H5open) before the first call.</summary>
@@ -79,6 +88,7 @@ internal static unsafe partial class H5Native
     [LibraryImport(Lib)] public static partial int H5Pset_chunk(long plist, int rank, ulong* dims);
     [LibraryImport(Lib)] public static partial int H5Pset_deflate(long plist, uint level);
     [LibraryImport(Lib)] public static partial int H5Pclose(long plist);
+    [LibraryImport(Lib)] public static partial int H5Pset_file_locking(long fapl, byte useFileLocking, byte ignoreWhenDisabled);
 
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] public static partial long H5Dcreate2(long loc, string name, long type, long space, long lcpl, long dcpl, long dapl);
     [LibraryImport(Lib)] public static partial long H5Dget_space(long dataset);
