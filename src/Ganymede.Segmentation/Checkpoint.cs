@@ -10,18 +10,22 @@ public sealed record TrainerState(int Epoch, int Step, double BestDice, int Best
 
 /// <summary>
 /// Model weights (safetensors, PyTorch's names), the model configuration and, for resumable checkpoints, the
-/// optimizer state and trainer position. Written atomically (a temporary name, then a rename).
+/// optimizer state, the weight average (when training keeps one) and trainer position. Written atomically (a temporary name, then a rename).
 /// </summary>
 public static class Checkpoint
 {
     private const string OptimizerPrefix = "optimizer.";
+    private const string AveragePrefix = "average.";
     private const string StateKey = "ganymede_trainer_state";
 
-    public static void Save(string path, Module model, ModelConfig config, Optimizer? optimizer = null, TrainerState? state = null)
+    public static void Save(string path, Module model, ModelConfig config, Optimizer? optimizer = null, TrainerState? state = null,
+        ExponentialMovingAverage? average = null)
     {
         var tensors = new Dictionary<string, Tensor>(model.state_dict());
         if (optimizer is not null)
             foreach (var (name, value) in optimizer.state_dict()) tensors[OptimizerPrefix + name] = value;
+        if (average is not null)
+            foreach (var (name, value) in average.state_dict()) tensors[AveragePrefix + name] = value;
         var metadata = new Dictionary<string, string> { [ModelConfig.MetadataKey] = config.ToJson(), ["format"] = "pt" };
         if (state is not null) metadata[StateKey] = JsonSerializer.Serialize(state);
         SafeTensorsFile.Save(path, tensors, metadata);
@@ -33,22 +37,28 @@ public static class Checkpoint
         var (tensors, metadata) = Read(path);
         var config = Config(metadata, path);
         var model = config.Build();
-        model.load_state_dict(tensors.Where(kv => !kv.Key.StartsWith(OptimizerPrefix, StringComparison.Ordinal)).ToDictionary());
+        model.load_state_dict(ModelTensors(tensors));
         model.eval();
         return (config, model);
     }
 
     /// <summary>Restores model, optimizer and trainer position from a resumable checkpoint.</summary>
-    public static TrainerState Resume(string path, Module model, Optimizer optimizer)
+    public static TrainerState Resume(string path, Module model, Optimizer optimizer, ExponentialMovingAverage? average = null)
     {
         var (tensors, metadata) = Read(path);
         if (!metadata.TryGetValue(StateKey, out var stateJson))
             throw new InvalidDataException($"{path}: not a resumable checkpoint (no trainer state); use a run directory's last.safetensors");
-        model.load_state_dict(tensors.Where(kv => !kv.Key.StartsWith(OptimizerPrefix, StringComparison.Ordinal)).ToDictionary());
-        optimizer.load_state_dict(tensors.Where(kv => kv.Key.StartsWith(OptimizerPrefix, StringComparison.Ordinal))
-            .ToDictionary(kv => kv.Key[OptimizerPrefix.Length..], kv => kv.Value));
+        model.load_state_dict(ModelTensors(tensors));
+        optimizer.load_state_dict(WithPrefix(tensors, OptimizerPrefix));
+        average?.load_state_dict(WithPrefix(tensors, AveragePrefix));
         return JsonSerializer.Deserialize<TrainerState>(stateJson) ?? throw new InvalidDataException($"{path}: empty trainer state");
     }
+
+    private static Dictionary<string, Tensor> ModelTensors(Dictionary<string, Tensor> tensors) =>
+        tensors.Where(kv => !kv.Key.StartsWith(OptimizerPrefix, StringComparison.Ordinal) && !kv.Key.StartsWith(AveragePrefix, StringComparison.Ordinal)).ToDictionary();
+
+    private static Dictionary<string, Tensor> WithPrefix(Dictionary<string, Tensor> tensors, string prefix) =>
+        tensors.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value);
 
     private static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) Read(string path)
     {

@@ -39,6 +39,12 @@ public sealed record TrainOptions
     /// <summary>Epochs without a better validation Dice before training stops (0 = never).</summary>
     public int Patience { get; init; } = 20;
 
+    /// <summary>
+    /// Decay of an exponential moving average of the weights, updated every step; when above 0 the average is
+    /// what is validated and saved as the best model (0 = the trained weights themselves).
+    /// </summary>
+    public float WeightAverageDecay { get; init; }
+
     /// <summary>"cosine" (to 1% of the rate at the last epoch) or "constant".</summary>
     public string Schedule { get; init; } = "cosine";
 

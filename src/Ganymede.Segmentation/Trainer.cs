@@ -45,9 +45,10 @@ public sealed class Trainer(TrainOptions options, string runDirectory)
                     double fraction = Math.Clamp(train.Masks.select(1, c).mean().item(), 1e-4, 1 - 1e-4);
                     bias.narrow(0, c, 1).fill_((float)Math.Log(fraction / (1 - fraction)));
                 }
+        using var average = options.WeightAverageDecay > 0 ? new ExponentialMovingAverage(model, options.WeightAverageDecay) : null;
         var state = resumeFrom is null
             ? new TrainerState(0, 0, double.NegativeInfinity, -1, JsonSerializer.Serialize(options))
-            : Checkpoint.Resume(resumeFrom, model, optimizer);
+            : Checkpoint.Resume(resumeFrom, model, optimizer, average);
         int batch = Math.Min(options.Batch, train.Count), steps = (train.Count + batch - 1) / batch;
         var clock = Stopwatch.StartNew();
         long imagesDone = 0;
@@ -62,7 +63,7 @@ public sealed class Trainer(TrainOptions options, string runDirectory)
             {
                 TrainResult Interrupted()
                 {
-                    Checkpoint.Save(LastCheckpoint, model, config, optimizer, state with { Epoch = epoch, Step = step });
+                    Checkpoint.Save(LastCheckpoint, model, config, optimizer, state with { Epoch = epoch, Step = step }, average);
                     return new TrainResult(true, epoch, state.BestDice, state.BestEpoch, BestCheckpoint, LastCheckpoint);
                 }
                 if (cancel.IsCancellationRequested || Interruption.Token.IsCancellationRequested) return Interrupted();
@@ -71,7 +72,7 @@ public sealed class Trainer(TrainOptions options, string runDirectory)
                 float loss;
                 try
                 {
-                    loss = Step(model, optimizer, train, indices, Mix(options.Seed, epoch, step));
+                    loss = Step(model, optimizer, average, train, indices, Mix(options.Seed, epoch, step));
                 }
                 catch (OperationCanceledException) when (Interruption.Token.IsCancellationRequested)
                 {
@@ -84,26 +85,30 @@ public sealed class Trainer(TrainOptions options, string runDirectory)
                 long remainingImages = (long)(options.Epochs - epoch - 1) * train.Count + (long)(steps - step - 1) * batch;
                 progress?.Report(new TrainProgress(epoch + 1, options.Epochs, step + 1, steps, loss, rate, TimeSpan.FromSeconds(remainingImages / Math.Max(rate, 1e-9))));
             }
-            var (validLoss, metrics) = Validate(model, valid);
-            var row = new EpochMetrics(epoch + 1, lossSum / Math.Max(1, lossCount), validLoss, metrics.MeanDice, metrics.PooledDice,
-                metrics.Precision, metrics.Recall, optimizer.lr, epochClock.Elapsed.TotalSeconds);
-            Log(row);
-            onEpoch?.Invoke(row);
-            // Without a validation set the last epoch is the best one.
-            double score = valid.Count > 0 ? metrics.MeanDice : epoch;
-            if (score > state.BestDice)
+            // With a weight average, the average is what is validated and kept as the best model.
+            using (average?.swap_in())
             {
-                state = state with { BestDice = score, BestEpoch = epoch + 1 };
-                Checkpoint.Save(BestCheckpoint, model, config);
+                var (validLoss, metrics) = Validate(model, valid);
+                var row = new EpochMetrics(epoch + 1, lossSum / Math.Max(1, lossCount), validLoss, metrics.MeanDice, metrics.PooledDice,
+                    metrics.Precision, metrics.Recall, optimizer.lr, epochClock.Elapsed.TotalSeconds);
+                Log(row);
+                onEpoch?.Invoke(row);
+                // Without a validation set the last epoch is the best one.
+                double score = valid.Count > 0 ? metrics.MeanDice : epoch;
+                if (score > state.BestDice)
+                {
+                    state = state with { BestDice = score, BestEpoch = epoch + 1 };
+                    Checkpoint.Save(BestCheckpoint, model, config);
+                }
             }
             state = state with { Epoch = epoch + 1, Step = 0 };
-            Checkpoint.Save(LastCheckpoint, model, config, optimizer, state);
+            Checkpoint.Save(LastCheckpoint, model, config, optimizer, state, average);
             if (options.Patience > 0 && epoch + 1 - state.BestEpoch >= options.Patience) break;
         }
         return new TrainResult(false, state.Epoch, state.BestDice, state.BestEpoch, BestCheckpoint, LastCheckpoint);
     }
 
-    private float Step(UNet model, Optimizer optimizer, SegmentationSplit train, int[] indices, ulong seed)
+    private float Step(UNet model, Optimizer optimizer, ExponentialMovingAverage? average, SegmentationSplit train, int[] indices, ulong seed)
     {
         using var scope = torch.NewDisposeScope();
         torch.manual_seed(seed + 1);
@@ -113,6 +118,7 @@ public sealed class Trainer(TrainOptions options, string runDirectory)
         var loss = Loss(model.forward(x), y);
         loss.backward();
         optimizer.step();
+        average?.update();
         return loss.item();
     }
 

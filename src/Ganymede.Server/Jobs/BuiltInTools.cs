@@ -95,9 +95,9 @@ public sealed class TrainUnetTool : Tool
     public override IReadOnlyList<ToolInput> Inputs { get; } =
     [
         new("data", "data", "Training data", Formats: ["h5"], Help: "as written by 'ganymede data pack'"),
-        new("epochs", "integer", "Epochs", Optional: true, Default: 120),
+        new("epochs", "integer", "Epochs", Optional: true, Help: "default: the recipe's own (120 for default, 10 for paper)"),
         new("size", "integer", "Input size", Optional: true, Help: "slices are resized to this size (default: the data's own)"),
-        new("base", "integer", "UNet base width", Optional: true, Default: 16),
+        new("base", "integer", "UNet base width", Optional: true, Help: "default: the recipe's own (16 for default, 64 for paper)"),
         new("seed", "integer", "Seed", Optional: true, Default: 0),
         new("preset", "select", "Recipe", Optional: true, Default: "default", Options: ["default", "paper"]),
     ];
@@ -121,8 +121,10 @@ public sealed class TrainUnetTool : Tool
     {
         var data = job.Input("data").Path;
         var train = new List<string> { "train", "--data", data, "--out", "outputs/model.onnx", "--run-dir", "outputs/run",
-            "--epochs", job.Parameter("epochs", "120"), "--base", job.Parameter("base", "16"), "--seed", job.Parameter("seed", "0"), "--preset", job.Parameter("preset", "default") };
-        if (job.Parameter("size", "") is { Length: > 0 } size) train.AddRange(["--size", size]);
+            "--seed", job.Parameter("seed", "0"), "--preset", job.Parameter("preset", "default") };
+        // Left out, these come from the preset, as on the command line.
+        foreach (var name in new[] { "epochs", "base", "size" })
+            if (job.Parameter(name, "") is { Length: > 0 } value) train.AddRange([$"--{name}", value]);
         return [job.Run([.. train]), job.Run("predict", "--model", "outputs/model.onnx", "--images", data, "--out", "outputs/run/validation_pred.h5", "--figure", "outputs/validation.png")];
     }
 }
