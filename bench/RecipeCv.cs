@@ -28,6 +28,8 @@ var recipes = new Dictionary<string, TrainOptions>
     ["prior-slice-dice-light-aug"] = new() { DicePerSlice = true, Augment = new Augmentation(MaxDegrees: 5, MaxScale: 0.05f, MaxShift: 0.02f, Brightness: 0.05f, Contrast: 0.05f) },
     ["no-rot90"] = new() { Augment = new Augmentation(Rotate90: false) },
     ["no-rot90-no-flips"] = new() { Augment = new Augmentation(Flips: false, Rotate90: false) },
+    ["depth3"] = new() { Depth = 3 },
+    ["depth5"] = new() { Depth = 5 },
     ["weight-average"] = new() { WeightAverageDecay = 0.99f },
     ["prior-lr3e-3"] = new() { LearningRate = 3e-3f },
     ["prior-lr3e-3-batch4"] = new() { LearningRate = 3e-3f, Batch = 4 },

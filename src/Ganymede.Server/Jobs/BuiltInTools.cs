@@ -95,7 +95,7 @@ public sealed class TrainUnetTool : Tool
     public override IReadOnlyList<ToolInput> Inputs { get; } =
     [
         new("data", "data", "Training data", Formats: ["h5"], Help: "as written by 'ganymede data pack'"),
-        new("epochs", "integer", "Epochs", Optional: true, Help: "default: the recipe's own (120 for default, 10 for paper)"),
+        new("epochs", "integer", "Epochs", Optional: true, Help: "default: the recipe's own (240 for default, 10 for paper)"),
         new("size", "integer", "Input size", Optional: true, Help: "slices are resized to this size (default: the data's own)"),
         new("base", "integer", "UNet base width", Optional: true, Help: "default: the recipe's own (16 for default, 64 for paper)"),
         new("seed", "integer", "Seed", Optional: true, Default: 0),
