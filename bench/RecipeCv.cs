@@ -30,6 +30,7 @@ var recipes = new Dictionary<string, TrainOptions>
     ["no-rot90-no-flips"] = new() { Augment = new Augmentation(Flips: false, Rotate90: false) },
     ["depth3"] = new() { Depth = 3 },
     ["depth5"] = new() { Depth = 5 },
+    ["deep-supervision"] = new() { DeepSupervision = true },
     ["weight-average"] = new() { WeightAverageDecay = 0.99f },
     ["prior-lr3e-3"] = new() { LearningRate = 3e-3f },
     ["prior-lr3e-3-batch4"] = new() { LearningRate = 3e-3f, Batch = 4 },

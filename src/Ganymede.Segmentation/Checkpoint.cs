@@ -10,22 +10,25 @@ public sealed record TrainerState(int Epoch, int Step, double BestDice, int Best
 
 /// <summary>
 /// Model weights (safetensors, PyTorch's names), the model configuration and, for resumable checkpoints, the
-/// optimizer state, the weight average (when training keeps one) and trainer position. Written atomically (a temporary name, then a rename).
+/// optimizer state, the weight average and deep-supervision heads (when training has them) and trainer position. Written atomically (a temporary name, then a rename).
 /// </summary>
 public static class Checkpoint
 {
     private const string OptimizerPrefix = "optimizer.";
     private const string AveragePrefix = "average.";
+    private const string SupervisionPrefix = "deep_supervision.";
     private const string StateKey = "ganymede_trainer_state";
 
     public static void Save(string path, Module model, ModelConfig config, Optimizer? optimizer = null, TrainerState? state = null,
-        ExponentialMovingAverage? average = null)
+        ExponentialMovingAverage? average = null, DeepSupervision? supervision = null)
     {
         var tensors = new Dictionary<string, Tensor>(model.state_dict());
         if (optimizer is not null)
             foreach (var (name, value) in optimizer.state_dict()) tensors[OptimizerPrefix + name] = value;
         if (average is not null)
             foreach (var (name, value) in average.state_dict()) tensors[AveragePrefix + name] = value;
+        if (supervision is not null)
+            foreach (var (name, value) in supervision.state_dict()) tensors[SupervisionPrefix + name] = value;
         var metadata = new Dictionary<string, string> { [ModelConfig.MetadataKey] = config.ToJson(), ["format"] = "pt" };
         if (state is not null) metadata[StateKey] = JsonSerializer.Serialize(state);
         SafeTensorsFile.Save(path, tensors, metadata);
@@ -43,7 +46,8 @@ public static class Checkpoint
     }
 
     /// <summary>Restores model, optimizer and trainer position from a resumable checkpoint.</summary>
-    public static TrainerState Resume(string path, Module model, Optimizer optimizer, ExponentialMovingAverage? average = null)
+    public static TrainerState Resume(string path, Module model, Optimizer optimizer, ExponentialMovingAverage? average = null,
+        DeepSupervision? supervision = null)
     {
         var (tensors, metadata) = Read(path);
         if (!metadata.TryGetValue(StateKey, out var stateJson))
@@ -51,11 +55,12 @@ public static class Checkpoint
         model.load_state_dict(ModelTensors(tensors));
         optimizer.load_state_dict(WithPrefix(tensors, OptimizerPrefix));
         average?.load_state_dict(WithPrefix(tensors, AveragePrefix));
+        supervision?.load_state_dict(WithPrefix(tensors, SupervisionPrefix));
         return JsonSerializer.Deserialize<TrainerState>(stateJson) ?? throw new InvalidDataException($"{path}: empty trainer state");
     }
 
     private static Dictionary<string, Tensor> ModelTensors(Dictionary<string, Tensor> tensors) =>
-        tensors.Where(kv => !kv.Key.StartsWith(OptimizerPrefix, StringComparison.Ordinal) && !kv.Key.StartsWith(AveragePrefix, StringComparison.Ordinal)).ToDictionary();
+        tensors.Where(kv => !new[] { OptimizerPrefix, AveragePrefix, SupervisionPrefix }.Any(p => kv.Key.StartsWith(p, StringComparison.Ordinal))).ToDictionary();
 
     private static Dictionary<string, Tensor> WithPrefix(Dictionary<string, Tensor> tensors, string prefix) =>
         tensors.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value);

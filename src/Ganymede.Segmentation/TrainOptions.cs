@@ -25,6 +25,9 @@ public sealed record TrainOptions
     /// </summary>
     public bool DicePerSlice { get; init; } = true;
 
+    /// <summary>Also train on predictions from the decoder's coarser levels (see <see cref="Segmentation.DeepSupervision"/>).</summary>
+    public bool DeepSupervision { get; init; }
+
     /// <summary>Weight of the original's anisotropic total-variation term on the last output channel.</summary>
     public float TotalVariationWeight { get; init; }
 

@@ -37,18 +37,20 @@ public sealed class Trainer(TrainOptions options, string runDirectory)
         Directory.CreateDirectory(runDirectory);
         torch.manual_seed(options.Seed);
         using var model = config.Build(new Generator(options.Seed));
-        var optimizer = new Adam(model.parameters(), lr: options.LearningRate);
-        if (resumeFrom is null && options.HeadBiasPrior && model.Head.bias is { } bias)
+        using var supervision = options.DeepSupervision ? new DeepSupervision(model, new Generator(options.Seed + 1)) : null;
+        var optimizer = new Adam(model.parameters().Concat(supervision?.parameters() ?? []), lr: options.LearningRate);
+        if (resumeFrom is null && options.HeadBiasPrior && model.Head.bias is not null)
             using (torch.no_grad())
-                for (int c = 0; c < config.OutChannels; c++)
-                {
-                    double fraction = Math.Clamp(train.Masks.select(1, c).mean().item(), 1e-4, 1 - 1e-4);
-                    bias.narrow(0, c, 1).fill_((float)Math.Log(fraction / (1 - fraction)));
-                }
+                foreach (var bias in supervision?.Biases.Prepend(model.Head.bias) ?? [model.Head.bias])
+                    for (int c = 0; c < config.OutChannels; c++)
+                    {
+                        double fraction = Math.Clamp(train.Masks.select(1, c).mean().item(), 1e-4, 1 - 1e-4);
+                        bias.narrow(0, c, 1).fill_((float)Math.Log(fraction / (1 - fraction)));
+                    }
         using var average = options.WeightAverageDecay > 0 ? new ExponentialMovingAverage(model, options.WeightAverageDecay) : null;
         var state = resumeFrom is null
             ? new TrainerState(0, 0, double.NegativeInfinity, -1, JsonSerializer.Serialize(options))
-            : Checkpoint.Resume(resumeFrom, model, optimizer, average);
+            : Checkpoint.Resume(resumeFrom, model, optimizer, average, supervision);
         int batch = Math.Min(options.Batch, train.Count), steps = (train.Count + batch - 1) / batch;
         var clock = Stopwatch.StartNew();
         long imagesDone = 0;
@@ -63,7 +65,7 @@ public sealed class Trainer(TrainOptions options, string runDirectory)
             {
                 TrainResult Interrupted()
                 {
-                    Checkpoint.Save(LastCheckpoint, model, config, optimizer, state with { Epoch = epoch, Step = step }, average);
+                    Checkpoint.Save(LastCheckpoint, model, config, optimizer, state with { Epoch = epoch, Step = step }, average, supervision);
                     return new TrainResult(true, epoch, state.BestDice, state.BestEpoch, BestCheckpoint, LastCheckpoint);
                 }
                 if (cancel.IsCancellationRequested || Interruption.Token.IsCancellationRequested) return Interrupted();
@@ -72,7 +74,7 @@ public sealed class Trainer(TrainOptions options, string runDirectory)
                 float loss;
                 try
                 {
-                    loss = Step(model, optimizer, average, train, indices, Mix(options.Seed, epoch, step));
+                    loss = Step(model, optimizer, average, supervision, train, indices, Mix(options.Seed, epoch, step));
                 }
                 catch (OperationCanceledException) when (Interruption.Token.IsCancellationRequested)
                 {
@@ -102,20 +104,27 @@ public sealed class Trainer(TrainOptions options, string runDirectory)
                 }
             }
             state = state with { Epoch = epoch + 1, Step = 0 };
-            Checkpoint.Save(LastCheckpoint, model, config, optimizer, state, average);
+            Checkpoint.Save(LastCheckpoint, model, config, optimizer, state, average, supervision);
             if (options.Patience > 0 && epoch + 1 - state.BestEpoch >= options.Patience) break;
         }
         return new TrainResult(false, state.Epoch, state.BestDice, state.BestEpoch, BestCheckpoint, LastCheckpoint);
     }
 
-    private float Step(UNet model, Optimizer optimizer, ExponentialMovingAverage? average, SegmentationSplit train, int[] indices, ulong seed)
+    private float Step(UNet model, Optimizer optimizer, ExponentialMovingAverage? average, DeepSupervision? supervision,
+        SegmentationSplit train, int[] indices, ulong seed)
     {
         using var scope = torch.NewDisposeScope();
         torch.manual_seed(seed + 1);
         var (x, y) = train.Batch(indices);
         (x, y) = options.Augment.Apply(x, y, new Generator(seed));
         optimizer.zero_grad();
-        var loss = Loss(model.forward(x), y);
+        Tensor loss;
+        if (supervision is null) loss = Loss(model.forward(x), y);
+        else
+        {
+            var (logits, decoder) = model.forward_with_decoder(x);
+            loss = supervision.Loss(logits, decoder, y, Loss);
+        }
         loss.backward();
         optimizer.step();
         average?.update();

@@ -41,14 +41,15 @@ public class WorkflowTests : TempDirectoryTest
     }
 
     [Theory]
-    [InlineData(0f)]
-    [InlineData(0.9f)]
-    public void A_run_stopped_mid_epoch_and_resumed_ends_bit_for_bit_where_an_uninterrupted_run_ends(float weightAverageDecay)
+    [InlineData(0f, false)]
+    [InlineData(0.9f, false)]
+    [InlineData(0f, true)]
+    public void A_run_stopped_mid_epoch_and_resumed_ends_bit_for_bit_where_an_uninterrupted_run_ends(float weightAverageDecay, bool deepSupervision)
     {
         var data = Packed();
         var train = SegmentationData.Load(data, "train");
         var valid = SegmentationData.Load(data, "valid");
-        var options = Small with { WeightAverageDecay = weightAverageDecay };
+        var options = Small with { WeightAverageDecay = weightAverageDecay, DeepSupervision = deepSupervision };
         var straight = new Trainer(options, Path.Combine(Dir, "straight")).Run(train, valid, Config(options));
 
         using var cancel = new CancellationTokenSource();

@@ -63,7 +63,13 @@ public sealed class UNet : Module
         new Conv2d(cout, cout, 3, padding: 1, bias: bias, generator: generator), new BatchNorm2d(cout), new ReLU());
 
     /// <summary>Logits [N, outChannels, H, W] for input [N, inChannels, H, W]; H and W must be multiples of 2^depth.</summary>
-    public override Tensor forward(Tensor input)
+    public override Tensor forward(Tensor input) => forward_with_decoder(input).Logits;
+
+    /// <summary>
+    /// The logits and what each decoder level gave, coarsest first (level i has width base·2^(depth−1−i) at
+    /// 1/2^(depth−1−i) of the input size; the last is what the head reads). Deep supervision trains on them.
+    /// </summary>
+    public (Tensor Logits, IReadOnlyList<Tensor> Decoder) forward_with_decoder(Tensor input)
     {
         int multiple = 1 << Depth;
         if (input.dim() != 4 || input.size(1) != InChannels || input.size(2) % multiple != 0 || input.size(3) % multiple != 0)
@@ -77,12 +83,14 @@ public sealed class UNet : Module
             x = _drop.forward(F.max_pool2d(x, 2));
         }
         x = _bottleneck.forward(x);
+        var decoder = new List<Tensor>();
         for (int i = 0; i < _up.Count; i++)
         {
             x = _drop.forward(torch.cat([_up[i].forward(x), skips[^(i + 1)]], 1));
             x = _dec[i].forward(x);
+            decoder.Add(x);
         }
-        return _head.forward(x);
+        return (_head.forward(x), decoder);
     }
 
     /// <summary>Forward FLOPs (2 × multiply-adds of every convolution) for one image of the given size, as the reference counts them.</summary>
