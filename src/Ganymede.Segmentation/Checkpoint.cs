@@ -10,7 +10,8 @@ public sealed record TrainerState(int Epoch, int Step, double BestDice, int Best
 
 /// <summary>
 /// Model weights (safetensors, PyTorch's names), the model configuration and, for resumable checkpoints, the
-/// optimizer state, the weight average and deep-supervision heads (when training has them) and trainer position. Written atomically (a temporary name, then a rename).
+/// optimizer state, the weight average and deep-supervision heads (when training has them) and trainer position.
+/// Written atomically (a temporary name, then a rename).
 /// </summary>
 public static class Checkpoint
 {

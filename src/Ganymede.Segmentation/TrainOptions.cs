@@ -43,7 +43,7 @@ public sealed record TrainOptions
     /// Epochs without a better validation Dice before training stops (0 = never). Under the cosine schedule the
     /// validation Dice rises until late and plateaus for long stretches on the way: in the README's cross-validation
     /// (240 epochs) a patience of 20 would have stopped folds at epochs 32-113 (mean best Dice 0.695 instead of
-    /// 0.727), 40 or 60 still stopped some; 80 stopped none.
+    /// 0.728), 40 or 60 still stopped some; 80 stopped none.
     /// </summary>
     public int Patience { get; init; } = 80;
 
