@@ -5,7 +5,7 @@
 //   ganymede data pack --images IM.nii.gz --masks MASK.nii.gz --out /tmp/c256.h5 --size 256 --valid 0 [--crop body]
 //   env -u OPENBLAS_CORETYPE dotnet run -c Release bench/RecipeCv.cs -- /tmp/c256.h5 60 prior [more recipes] [--volume IM.nii.gz MASK.nii.gz]
 // With --volume (the volumes the file was packed from), each fold's best model is also scored as `predict` would
-// score it: the held-out slices at their own resolution, with and without flip test-time augmentation.
+// score it: the held-out slices at their own resolution, with and without test-time augmentation (flips and transposes).
 //   ... bench/RecipeCv.cs -- /tmp/c256.h5 --evaluate /tmp/recipe-cv-prior-XXXX --volume IM.nii.gz MASK.nii.gz   (scores a finished run again)
 using Ganymede;
 using Ganymede.Formats.Nifti;
@@ -32,6 +32,8 @@ var recipes = new Dictionary<string, TrainOptions>
     ["depth5"] = new() { Depth = 5 },
     ["deep-supervision"] = new() { DeepSupervision = true },
     ["weight-average"] = new() { WeightAverageDecay = 0.99f },
+    ["batch4"] = new() { Batch = 4 },
+    ["tversky-0.7"] = new() { DiceFalsePositiveWeight = 0.7f },
     ["prior-lr3e-3"] = new() { LearningRate = 3e-3f },
     ["prior-lr3e-3-batch4"] = new() { LearningRate = 3e-3f, Batch = 4 },
     ["prior-lr3e-3-noaug"] = new() { LearningRate = 3e-3f, Augment = Augmentation.None },
@@ -65,7 +67,7 @@ string FullResolution(string directory, TrainOptions options)
 {
     if (volume is null) return "(no --volume: full-resolution scores skipped)";
     var plain = new List<double>();
-    var flipped = new List<double>();
+    var augmented = new List<double>();
     for (int k = 0; k < Folds; k++)
     {
         var held = CrossValidation.Fold(train.Count, Folds, options.Seed, k).Held.Select(i => (int)train.Slices[i]).ToArray();
@@ -73,8 +75,8 @@ string FullResolution(string directory, TrainOptions options)
         var truth = torch.stack(held.Select(i => volume.Value.Masks.select(0, i)).ToList()).unsqueeze(1).gt(0).@float();
         using var model = SegmentationModel.Load(Path.Combine(directory, $"fold{k + 1}", "best.safetensors"));
         plain.Add(SegmentationMetrics.Compute(new Predictor(model).Probabilities(images).gt(0.5f).@float(), truth).MeanDice);
-        flipped.Add(SegmentationMetrics.Compute(new Predictor(model, flipAugment: true).Probabilities(images).gt(0.5f).@float(), truth).MeanDice);
+        augmented.Add(SegmentationMetrics.Compute(new Predictor(model, testTimeAugmentation: true).Probabilities(images).gt(0.5f).@float(), truth).MeanDice);
     }
     string Line(List<double> d) => $"{d.Average():F4} ± {Math.Sqrt(d.Sum(x => (x - d.Average()) * (x - d.Average())) / (d.Count - 1)):F4} [{string.Join(", ", d.Select(x => x.ToString("F3")))}]";
-    return $"  at full resolution: mean Dice {Line(plain)}; with flip averaging {Line(flipped)}";
+    return $"  at full resolution: mean Dice {Line(plain)}; averaging flips and transposes {Line(augmented)}";
 }

@@ -5,9 +5,10 @@ namespace Ganymede.Segmentation;
 /// <summary>
 /// Predicts masks for raw slices of any size: normalised as in training, resized to the model's input size,
 /// (or, for models trained on body crops, cut to the body's square and resized), run in batches, and the
-/// probabilities resized back to each slice's own size and place. Optional test-time augmentation averages the four flips.
+/// probabilities resized back to each slice's own size and place. Optional test-time augmentation averages over the
+/// eight flips and transposes.
 /// </summary>
-public sealed class Predictor(SegmentationModel model, int batch = 8, bool flipAugment = false)
+public sealed class Predictor(SegmentationModel model, int batch = 8, bool testTimeAugmentation = false)
 {
     private readonly ModelConfig config = model.Config;
 
@@ -31,7 +32,7 @@ public sealed class Predictor(SegmentationModel model, int batch = 8, bool flipA
             var crops = config.CropsToBody ? Enumerable.Range(0, raw.size(0)).Select(i => BodyCrop.Find(raw.select(0, i).select(0, 0).contiguous().ToArray(), h, w)).ToArray() : null;
             if (crops is not null) x = Cut(x, crops, size);
             else if (h != size || w != size) x = F.interpolate(x, (size, size), "bilinear");
-            var p = flipAugment ? FlipAveraged(x) : model.Logits(x).sigmoid();
+            var p = testTimeAugmentation ? SymmetryAveraged(x) : model.Logits(x).sigmoid();
             if (crops is not null) p = Paste(p, crops, h, w);
             else if (h != size || w != size) p = F.interpolate(p, (h, w), "bilinear");
             outputs.Add(p.contiguous().MoveToOuterDisposeScope());
@@ -64,12 +65,23 @@ public sealed class Predictor(SegmentationModel model, int batch = 8, bool flipA
         }).ToList(), 0);
     }
 
-    private Tensor FlipAveraged(Tensor x)
+    /// <summary>
+    /// The mean of the probabilities over the four flips of <paramref name="x"/> and, for square inputs, over the
+    /// four flips of its transpose too (the eight symmetries of a square, which training's flips and 90-degree turns cover).
+    /// </summary>
+    private Tensor SymmetryAveraged(Tensor x)
     {
-        var sum = model.Logits(x).sigmoid();
-        foreach (var dims in new[] { new[] { 3 }, [2], [2, 3] })
-            sum = sum.add(Flip(model.Logits(Flip(x, dims)).sigmoid(), dims));
-        return sum.div(4f);
+        var views = x.size(2) == x.size(3) ? new[] { false, true } : [false];
+        Tensor? sum = null;
+        foreach (bool transposed in views)
+            foreach (var dims in new[] { Array.Empty<int>(), [3], [2], [2, 3] })
+            {
+                var input = Flip(transposed ? x.transpose(2, 3) : x, dims).contiguous();
+                var p = Flip(model.Logits(input).sigmoid(), dims);
+                p = transposed ? p.transpose(2, 3) : p;
+                sum = sum is null ? p : sum.add(p);
+            }
+        return sum!.div(4f * views.Length);
     }
 
     private static Tensor Flip(Tensor t, int[] dims) => dims.Aggregate(t, Augmentation.Flip);

@@ -25,6 +25,12 @@ public sealed record TrainOptions
     /// </summary>
     public bool DicePerSlice { get; init; } = true;
 
+    /// <summary>
+    /// Weight of extra (false-positive) pixels in the Dice term, generalised to Tversky's index; missed pixels weigh
+    /// 1 − this. 0.5 is soft Dice.
+    /// </summary>
+    public float DiceFalsePositiveWeight { get; init; } = 0.5f;
+
     /// <summary>Also train on predictions from the decoder's coarser levels (see <see cref="Segmentation.DeepSupervision"/>).</summary>
     public bool DeepSupervision { get; init; }
 

@@ -131,11 +131,18 @@ public sealed class Trainer(TrainOptions options, string runDirectory)
         return loss.item();
     }
 
-    /// <summary>BCE on logits, plus soft Dice on probabilities, plus the original's total variation of the last channel.</summary>
+    /// <summary>
+    /// BCE on logits, plus soft Dice on probabilities (Tversky's index when extra pixels weigh other than missed ones),
+    /// plus the original's total variation of the last channel.
+    /// </summary>
     public Tensor Loss(Tensor logits, Tensor target)
     {
         var loss = F.binary_cross_entropy_with_logits(logits, target);
-        if (options.DiceWeight > 0) loss = loss.add(F.soft_dice_loss(logits.sigmoid(), target, batch: !options.DicePerSlice).mul(options.DiceWeight));
+        if (options.DiceWeight > 0)
+        {
+            float extra = options.DiceFalsePositiveWeight;
+            loss = loss.add(F.tversky_loss(logits.sigmoid(), target, extra, 1 - extra, batch: !options.DicePerSlice).mul(options.DiceWeight));
+        }
         if (options.TotalVariationWeight > 0)
         {
             var p = logits.narrow(1, logits.size(1) - 1, 1).sigmoid();

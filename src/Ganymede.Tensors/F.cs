@@ -122,15 +122,24 @@ public static class F
     /// the whole batch (one pooled Dice); without, over each sample, and the loss is the samples' mean, so a small
     /// lesion weighs as much as a large one (MONAI's DiceLoss names this choice the same way).
     /// </summary>
-    public static Tensor soft_dice_loss(Tensor probabilities, Tensor target, float smooth = 1f, bool batch = true)
+    public static Tensor soft_dice_loss(Tensor probabilities, Tensor target, float smooth = 1f, bool batch = true) =>
+        tversky_loss(probabilities, target, 0.5f, 0.5f, smooth / 2, batch);
+
+    /// <summary>
+    /// 1 − (TP + smooth) / (TP + alpha·FP + beta·FN + smooth) with soft counts TP = Σ p·t, FP = Σ p·(1 − t),
+    /// FN = Σ (1 − p)·t (Salehi et al., 2017): alpha above beta penalises extra pixels more than missed ones;
+    /// alpha = beta = 0.5 is soft Dice. <paramref name="batch"/> as in <see cref="soft_dice_loss"/>.
+    /// </summary>
+    public static Tensor tversky_loss(Tensor probabilities, Tensor target, float alpha, float beta, float smooth = 0.5f, bool batch = true)
     {
-        CheckSameShape("soft_dice_loss", probabilities, target);
-        if (!batch && probabilities.dim() < 2) throw new ShapeException($"soft_dice_loss: per sample needs a batch dimension, got shape {Shape.Format(probabilities.Shape_)}");
+        CheckSameShape("tversky_loss", probabilities, target);
+        if (!batch && probabilities.dim() < 2) throw new ShapeException($"tversky_loss: per sample needs a batch dimension, got shape {Shape.Format(probabilities.Shape_)}");
         int[]? dims = batch ? null : Enumerable.Range(1, probabilities.dim() - 1).ToArray();
         Tensor Sum(Tensor t) => dims is null ? t.sum() : t.sum(dims);
-        var intersection = Sum(probabilities.mul(target));
-        var denominator = Sum(probabilities).add(Sum(target)).add(smooth);
-        var loss = intersection.mul(2f).add(smooth).div(denominator).neg().add(1f);
+        var truePositives = Sum(probabilities.mul(target));
+        // TP + alpha·(Σp − TP) + beta·(Σt − TP), the form with one product per pixel.
+        var denominator = truePositives.mul(1f - alpha - beta).add(Sum(probabilities).mul(alpha)).add(Sum(target).mul(beta)).add(smooth);
+        var loss = truePositives.add(smooth).div(denominator).neg().add(1f);
         return batch ? loss : loss.mean();
     }
 

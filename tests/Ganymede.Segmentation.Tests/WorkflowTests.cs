@@ -81,8 +81,8 @@ public class WorkflowTests : TempDirectoryTest
         var few = volume.Data.narrow(0, 0, 3);
         using var checkpoint = SegmentationModel.Load(run.BestCheckpoint);
         using var exported = SegmentationModel.Load(onnx);
-        var p = new Predictor(checkpoint, flipAugment: true).Probabilities(few.unsqueeze(1));
-        var q = new Predictor(exported, flipAugment: true).Probabilities(few.unsqueeze(1));
+        var p = new Predictor(checkpoint, testTimeAugmentation: true).Probabilities(few.unsqueeze(1));
+        var q = new Predictor(exported, testTimeAugmentation: true).Probabilities(few.unsqueeze(1));
         var (pa, qa) = (p.ToArray(), q.ToArray());
         for (int i = 0; i < pa.Length; i += 97) Assert.True(Math.Abs(pa[i] - qa[i]) < 1e-4f, $"checkpoint {pa[i]} vs ONNX {qa[i]}");
         Assert.Equal([3, 1, 512, 512], p.shape);

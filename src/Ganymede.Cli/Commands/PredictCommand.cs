@@ -24,7 +24,7 @@ internal static class PredictCommand
         var png = new Option<string?>("--png") { Description = "folder for one figure per slice: CT, truth (with --truth) and prediction side by side" };
         var truth = new Option<string?>("--truth") { Description = "ground-truth masks (NIfTI), shown in the figures" };
         var figure = new Option<string?>("--figure") { Description = "one PNG with a row per slice (CT, truth, prediction) for up to 6 slices, those with infection first" };
-        var tta = new Option<bool>("--tta") { Description = "test-time augmentation: average the predictions of the four flips" };
+        var tta = new Option<bool>("--tta") { Description = "test-time augmentation: average the predictions over the eight flips and transposes of each slice" };
         var command = new Command("predict", "Predict infection masks for CT slices.") { model, images, dataset, output, threshold, probabilities, png, figure, truth, tta };
         command.SetAction(result => Cli.Run(() =>
         {
@@ -36,7 +36,7 @@ internal static class PredictCommand
             var (slices, storedTruth, save) = Input(input, result.GetValue(dataset), outPath);
             if (slices.size(1) != loaded.Config.InChannels)
                 throw new ArgumentException($"{input}: slices have {slices.size(1)} channel(s), the model takes {loaded.Config.InChannels}");
-            var p = new Predictor(loaded, flipAugment: result.GetValue(tta)).Probabilities(slices);
+            var p = new Predictor(loaded, testTimeAugmentation: result.GetValue(tta)).Probabilities(slices);
             bool writeProbabilities = result.GetValue(probabilities);
             save(writeProbabilities ? p : p.gt(t).@float(), writeProbabilities);
             // The infection channel: the only one, or the last (the original's two-channel models put lesions last).
