@@ -123,17 +123,20 @@ public static class F
     /// lesion weighs as much as a large one (MONAI's DiceLoss names this choice the same way).
     /// </summary>
     public static Tensor soft_dice_loss(Tensor probabilities, Tensor target, float smooth = 1f, bool batch = true) =>
-        tversky_loss(probabilities, target, 0.5f, 0.5f, smooth / 2, batch);
+        Tversky("soft_dice_loss", probabilities, target, 0.5f, 0.5f, smooth / 2, batch);
 
     /// <summary>
     /// 1 − (TP + smooth) / (TP + alpha·FP + beta·FN + smooth) with soft counts TP = Σ p·t, FP = Σ p·(1 − t),
     /// FN = Σ (1 − p)·t (Salehi et al., 2017): alpha above beta penalises extra pixels more than missed ones;
     /// alpha = beta = 0.5 is soft Dice. <paramref name="batch"/> as in <see cref="soft_dice_loss"/>.
     /// </summary>
-    public static Tensor tversky_loss(Tensor probabilities, Tensor target, float alpha, float beta, float smooth = 0.5f, bool batch = true)
+    public static Tensor tversky_loss(Tensor probabilities, Tensor target, float alpha, float beta, float smooth = 0.5f, bool batch = true) =>
+        Tversky("tversky_loss", probabilities, target, alpha, beta, smooth, batch);
+
+    private static Tensor Tversky(string op, Tensor probabilities, Tensor target, float alpha, float beta, float smooth, bool batch)
     {
-        CheckSameShape("tversky_loss", probabilities, target);
-        if (!batch && probabilities.dim() < 2) throw new ShapeException($"tversky_loss: per sample needs a batch dimension, got shape {Shape.Format(probabilities.Shape_)}");
+        CheckSameShape(op, probabilities, target);
+        if (!batch && probabilities.dim() < 2) throw new ShapeException($"{op}: per sample needs a batch dimension, got shape {Shape.Format(probabilities.Shape_)}");
         int[]? dims = batch ? null : Enumerable.Range(1, probabilities.dim() - 1).ToArray();
         Tensor Sum(Tensor t) => dims is null ? t.sum() : t.sum(dims);
         var truePositives = Sum(probabilities.mul(target));

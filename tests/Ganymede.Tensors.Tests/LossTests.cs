@@ -17,7 +17,7 @@ public class LossTests
     public void Per_sample_soft_dice_needs_a_batch_dimension()
     {
         var e = Assert.Throws<ShapeException>(() => F.soft_dice_loss(torch.rand(5), torch.ones(5), batch: false));
-        Assert.Contains("per sample needs a batch dimension", e.Message);
+        Assert.Contains("soft_dice_loss: per sample needs a batch dimension", e.Message);
     }
 
     [Fact]
