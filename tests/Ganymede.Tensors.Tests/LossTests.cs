@@ -29,7 +29,7 @@ public class LossTests
         Assert.Equal(1 - (1.1 + 0.5) / (1.1 + 0.7 * 0.7 + 0.3 * 0.9 + 0.5), F.tversky_loss(p, t, 0.7f, 0.3f).item(), 5);
         Assert.Equal(1 - (2 * 1.1 + 1) / (1.8 + 2 + 1), F.soft_dice_loss(p, t).item(), 5);
         Assert.Equal(F.soft_dice_loss(p, t).item(), F.tversky_loss(p, t, 0.5f, 0.5f).item(), 6);
-        // The same prediction with its errors as extra pixels costs more under alpha > beta than as missed ones.
+        // One wrong pixel costs more as an extra pixel than as a missed one when alpha > beta.
         var extra = torch.tensor(new float[] { 1, 0, 1, 0 }, 1, 1, 2, 2);
         var missed = torch.tensor(new float[] { 1, 0, 0, 0 }, 1, 1, 2, 2);
         var truth = torch.tensor(new float[] { 1, 0, 0, 0 }, 1, 1, 2, 2);
