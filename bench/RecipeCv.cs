@@ -34,6 +34,7 @@ var recipes = new Dictionary<string, TrainOptions>
     ["weight-average"] = new() { WeightAverageDecay = 0.99f },
     ["batch4"] = new() { Batch = 4 },
     ["tversky-0.7"] = new() { DiceFalsePositiveWeight = 0.7f },
+    ["progressive-128"] = new() { LowResolutionSize = 128 },
     ["prior-lr3e-3"] = new() { LearningRate = 3e-3f },
     ["prior-lr3e-3-batch4"] = new() { LearningRate = 3e-3f, Batch = 4 },
     ["prior-lr3e-3-noaug"] = new() { LearningRate = 3e-3f, Augment = Augmentation.None },

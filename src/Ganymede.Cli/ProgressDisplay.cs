@@ -28,7 +28,7 @@ internal sealed class ProgressDisplay(string prefix = "") : IProgress<TrainProgr
         if (_terminal) Console.Error.WriteLine();
         string validation = double.IsNaN(m.ValidLoss) ? "no validation slices"
             : $"valid loss {m.ValidLoss:F4}, Dice {m.Dice:F4} (pooled {m.PooledDice:F4}), precision {m.Precision:F4}, recall {m.Recall:F4}";
-        Console.Error.WriteLine($"{prefix}epoch {m.Epoch}: train loss {m.TrainLoss:F4}, {validation}, lr {m.LearningRate:G3}, {m.Seconds:F1} s");
+        Console.Error.WriteLine($"{prefix}epoch {m.Epoch} ({m.Size} px): train loss {m.TrainLoss:F4}, {validation}, lr {m.LearningRate:G3}, {m.Seconds:F1} s");
     }
 
     public void Finish()

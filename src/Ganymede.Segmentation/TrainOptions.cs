@@ -7,6 +7,17 @@ namespace Ganymede.Segmentation;
 public sealed record TrainOptions
 {
     public int Epochs { get; init; } = 240;
+
+    /// <summary>
+    /// Progressive resizing: train the first <see cref="LowResolutionFraction"/> of the epochs on the slices resized to
+    /// this square size (0 = off), then the rest at the data's own size. The UNet is fully convolutional, so the
+    /// weights carry over; a step at half the side costs about a quarter. Slices that are not square, or not larger
+    /// than this size, train at their own size throughout.
+    /// </summary>
+    public int LowResolutionSize { get; init; }
+
+    /// <summary>Share of <see cref="Epochs"/>, from the start, trained at <see cref="LowResolutionSize"/>.</summary>
+    public float LowResolutionFraction { get; init; } = 0.75f;
     public int Batch { get; init; } = 8;
     public float LearningRate { get; init; } = 1e-3f;
     public int Base { get; init; } = 16;

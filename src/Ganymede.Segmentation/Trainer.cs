@@ -10,7 +10,8 @@ namespace Ganymede.Segmentation;
 public sealed record TrainProgress(int Epoch, int Epochs, int Step, int Steps, float Loss, double ImagesPerSecond, TimeSpan Remaining);
 
 /// <summary>One epoch's figures, as written to metrics.csv and metrics.jsonl.</summary>
-public sealed record EpochMetrics(int Epoch, double TrainLoss, double ValidLoss, double Dice, double PooledDice, double Precision, double Recall, double LearningRate, double Seconds);
+/// <see cref="Size"/> is the side of the slices trained and validated on in that epoch (see <see cref="TrainOptions.LowResolutionSize"/>).
+public sealed record EpochMetrics(int Epoch, double TrainLoss, double ValidLoss, double Dice, double PooledDice, double Precision, double Recall, double LearningRate, double Seconds, int Size);
 
 /// <summary>How a run ended.</summary>
 public sealed record TrainResult(bool Interrupted, int Epochs, double BestDice, int BestEpoch, string BestCheckpoint, string LastCheckpoint);
@@ -18,7 +19,9 @@ public sealed record TrainResult(bool Interrupted, int Epochs, double BestDice, 
 /// <summary>
 /// Trains a UNet on a segmentation split with BCE (+ soft Dice, + total variation), Adam, a schedule, on-the-fly
 /// augmentation and early stopping on validation Dice. Every random choice of step s in epoch e comes from a
-/// generator seeded by (seed, e, s), so a run resumed from a checkpoint continues bit for bit.
+/// generator seeded by (seed, e, s), so a run resumed from a checkpoint continues bit for bit. With progressive
+/// resizing, the first epochs train and validate on smaller copies of the slices; the best model and early stopping
+/// start afresh when training reaches the data's own size, so the model kept is one trained at the size it will see.
 /// </summary>
 public sealed class Trainer(TrainOptions options, string runDirectory)
 {
@@ -32,6 +35,8 @@ public sealed class Trainer(TrainOptions options, string runDirectory)
         if (train.Count == 0) throw new ArgumentException("the training set is empty");
         if (train.Images.size(1) != config.InChannels || train.Masks.size(1) != config.OutChannels)
             throw new ArgumentException($"the data has {train.Images.size(1)} image and {train.Masks.size(1)} mask channels, the model {config.InChannels} and {config.OutChannels}");
+        if (options.LowResolutionSize < 0 || options.LowResolutionFraction is < 0 or > 1)
+            throw new ArgumentException($"LowResolutionSize {options.LowResolutionSize} must be 0 (off) or positive, LowResolutionFraction {options.LowResolutionFraction} between 0 and 1");
         if (resumeFrom is null && File.Exists(LastCheckpoint))
             throw new ArgumentException($"{runDirectory} already holds a training run; continue it with --resume {runDirectory}, or choose another --run-dir");
         Directory.CreateDirectory(runDirectory);
@@ -52,11 +57,19 @@ public sealed class Trainer(TrainOptions options, string runDirectory)
             ? new TrainerState(0, 0, double.NegativeInfinity, -1, JsonSerializer.Serialize(options))
             : Checkpoint.Resume(resumeFrom, model, optimizer, average, supervision);
         int batch = Math.Min(options.Batch, train.Count), steps = (train.Count + batch - 1) / batch;
+        int side = train.Images.size(2), lowSide = options.LowResolutionSize;
+        bool square = train.Images.size(3) == side;
+        int lowEpochs = lowSide > 0 && lowSide < side && square ? (int)Math.Round(options.Epochs * options.LowResolutionFraction) : 0;
+        var (lowTrain, lowValid) = lowEpochs > 0 ? (train.Resized(lowSide), valid.Resized(lowSide)) : (train, valid);
+        // The time left is estimated from pixels, because epochs at the low size are cheaper.
+        double PixelsPerImage(int epoch) => epoch < lowEpochs ? (double)lowSide * lowSide : (double)side * train.Images.size(3);
         var clock = Stopwatch.StartNew();
-        long imagesDone = 0;
+        double pixelsDone = 0;
         for (int epoch = state.Epoch; epoch < options.Epochs; epoch++)
         {
             var epochClock = Stopwatch.StartNew();
+            var (epochTrain, epochValid) = epoch < lowEpochs ? (lowTrain, lowValid) : (train, valid);
+            if (epoch == lowEpochs && lowEpochs > 0) state = state with { BestDice = double.NegativeInfinity, BestEpoch = epoch };
             var order = new Generator(Mix(options.Seed, epoch, -1)).Permutation(train.Count);
             double lossSum = 0;
             int lossCount = 0;
@@ -74,7 +87,7 @@ public sealed class Trainer(TrainOptions options, string runDirectory)
                 float loss;
                 try
                 {
-                    loss = Step(model, optimizer, average, supervision, train, indices, Mix(options.Seed, epoch, step));
+                    loss = Step(model, optimizer, average, supervision, epochTrain, indices, Mix(options.Seed, epoch, step));
                 }
                 catch (OperationCanceledException) when (Interruption.Token.IsCancellationRequested)
                 {
@@ -82,17 +95,19 @@ public sealed class Trainer(TrainOptions options, string runDirectory)
                 }
                 lossSum += loss;
                 lossCount++;
-                imagesDone += indices.Length;
-                double rate = imagesDone / clock.Elapsed.TotalSeconds;
-                long remainingImages = (long)(options.Epochs - epoch - 1) * train.Count + (long)(steps - step - 1) * batch;
-                progress?.Report(new TrainProgress(epoch + 1, options.Epochs, step + 1, steps, loss, rate, TimeSpan.FromSeconds(remainingImages / Math.Max(rate, 1e-9))));
+                pixelsDone += indices.Length * PixelsPerImage(epoch);
+                double pixelRate = pixelsDone / clock.Elapsed.TotalSeconds;
+                double remainingPixels = Math.Max(0, steps - step - 1) * batch * PixelsPerImage(epoch)
+                    + Enumerable.Range(epoch + 1, options.Epochs - epoch - 1).Sum(e => train.Count * PixelsPerImage(e));
+                progress?.Report(new TrainProgress(epoch + 1, options.Epochs, step + 1, steps, loss, pixelRate / PixelsPerImage(epoch),
+                    TimeSpan.FromSeconds(remainingPixels / Math.Max(pixelRate, 1e-9))));
             }
             // With a weight average, the average is what is validated and kept as the best model.
             using (average?.swap_in())
             {
-                var (validLoss, metrics) = Validate(model, valid);
+                var (validLoss, metrics) = Validate(model, epochValid);
                 var row = new EpochMetrics(epoch + 1, lossSum / Math.Max(1, lossCount), validLoss, metrics.MeanDice, metrics.PooledDice,
-                    metrics.Precision, metrics.Recall, optimizer.lr, epochClock.Elapsed.TotalSeconds);
+                    metrics.Precision, metrics.Recall, optimizer.lr, epochClock.Elapsed.TotalSeconds, epochTrain.Images.size(2));
                 Log(row);
                 onEpoch?.Invoke(row);
                 // Without a validation set the last epoch is the best one.
@@ -105,7 +120,7 @@ public sealed class Trainer(TrainOptions options, string runDirectory)
             }
             state = state with { Epoch = epoch + 1, Step = 0 };
             Checkpoint.Save(LastCheckpoint, model, config, optimizer, state, average, supervision);
-            if (options.Patience > 0 && epoch + 1 - state.BestEpoch >= options.Patience) break;
+            if (options.Patience > 0 && epoch >= lowEpochs && epoch + 1 - state.BestEpoch >= options.Patience) break;
         }
         return new TrainResult(false, state.Epoch, state.BestDice, state.BestEpoch, BestCheckpoint, LastCheckpoint);
     }
@@ -183,8 +198,8 @@ public sealed class Trainer(TrainOptions options, string runDirectory)
     private void Log(EpochMetrics m)
     {
         var csv = Path.Combine(runDirectory, "metrics.csv");
-        if (!File.Exists(csv)) File.WriteAllText(csv, "epoch,train_loss,valid_loss,dice,pooled_dice,precision,recall,lr,seconds\n");
-        File.AppendAllText(csv, string.Join(",", new object[] { m.Epoch, m.TrainLoss, m.ValidLoss, m.Dice, m.PooledDice, m.Precision, m.Recall, m.LearningRate, m.Seconds }
+        if (!File.Exists(csv)) File.WriteAllText(csv, "epoch,train_loss,valid_loss,dice,pooled_dice,precision,recall,lr,seconds,size\n");
+        File.AppendAllText(csv, string.Join(",", new object[] { m.Epoch, m.TrainLoss, m.ValidLoss, m.Dice, m.PooledDice, m.Precision, m.Recall, m.LearningRate, m.Seconds, m.Size }
             .Select(v => Convert.ToString(v, CultureInfo.InvariantCulture))) + "\n");
         File.AppendAllText(Path.Combine(runDirectory, "metrics.jsonl"), JsonSerializer.Serialize(m, new JsonSerializerOptions { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }) + "\n");
     }

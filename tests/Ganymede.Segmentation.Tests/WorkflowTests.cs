@@ -7,19 +7,11 @@ namespace Ganymede.Segmentation.Tests;
 /// <summary>End to end on real CT slices at a small size: pack, train, resume, predict.</summary>
 public class WorkflowTests : TempDirectoryTest
 {
-    private string Packed(int size = 32)
-    {
-        var path = Path.Combine(Dir, $"data{size}.h5");
-        if (File.Exists(path)) return path;
-        var images = NiftiImage.Load(SharedData.CovidSemiSeg("train_im.nii.gz")).Data;
-        var masks = NiftiImage.Load(SharedData.CovidSemiSeg("train_mask.nii.gz")).Data;
-        SegmentationPacker.Pack(images, masks, path, new PackOptions(Size: size, Valid: 0.2, Seed: 1), "covid-semiseg");
-        return path;
-    }
+    private string Packed() => SmallRuns.Packed(Dir);
 
-    private static readonly TrainOptions Small = new() { Epochs = 4, Batch = 8, Base = 4, Depth = 2, Patience = 0, LearningRate = 3e-3f };
+    private static readonly TrainOptions Small = SmallRuns.Options;
 
-    private static ModelConfig Config(TrainOptions o) => new("unet", 1, 1, o.Base, o.Depth, o.Dropout, o.ConvBias, o.UpKernel, 32, 0, 255, "test");
+    private static ModelConfig Config(TrainOptions o) => SmallRuns.Config(o);
 
     [Fact]
     public void Training_reduces_the_loss_and_writes_checkpoints_and_metrics()
@@ -33,7 +25,7 @@ public class WorkflowTests : TempDirectoryTest
         Assert.True(losses[^1] < losses[0], $"loss went from {losses[0]} to {losses[^1]}");
         Assert.True(File.Exists(run.BestCheckpoint) && File.Exists(run.LastCheckpoint));
         var csv = File.ReadAllLines(Path.Combine(Dir, "run", "metrics.csv"));
-        Assert.Equal("epoch,train_loss,valid_loss,dice,pooled_dice,precision,recall,lr,seconds", csv[0]);
+        Assert.Equal("epoch,train_loss,valid_loss,dice,pooled_dice,precision,recall,lr,seconds,size", csv[0]);
         Assert.Equal(7, csv.Length);
         Assert.Equal(6, File.ReadAllLines(Path.Combine(Dir, "run", "metrics.jsonl")).Length);
         var again = Assert.Throws<ArgumentException>(() => new Trainer(Small, Path.Combine(Dir, "run")).Run(train, valid, Config(Small)));
@@ -41,15 +33,16 @@ public class WorkflowTests : TempDirectoryTest
     }
 
     [Theory]
-    [InlineData(0f, false)]
-    [InlineData(0.9f, false)]
-    [InlineData(0f, true)]
-    public void A_run_stopped_mid_epoch_and_resumed_ends_bit_for_bit_where_an_uninterrupted_run_ends(float weightAverageDecay, bool deepSupervision)
+    [InlineData(0f, false, 0)]
+    [InlineData(0.9f, false, 0)]
+    [InlineData(0f, true, 0)]
+    [InlineData(0f, false, 16)] // stopped in the second epoch of two at 16², resumed through the switch to 32²
+    public void A_run_stopped_mid_epoch_and_resumed_ends_bit_for_bit_where_an_uninterrupted_run_ends(float weightAverageDecay, bool deepSupervision, int lowResolutionSize)
     {
         var data = Packed();
         var train = SegmentationData.Load(data, "train");
         var valid = SegmentationData.Load(data, "valid");
-        var options = Small with { WeightAverageDecay = weightAverageDecay, DeepSupervision = deepSupervision };
+        var options = Small with { WeightAverageDecay = weightAverageDecay, DeepSupervision = deepSupervision, LowResolutionSize = lowResolutionSize, LowResolutionFraction = 0.5f };
         var straight = new Trainer(options, Path.Combine(Dir, "straight")).Run(train, valid, Config(options));
 
         using var cancel = new CancellationTokenSource();
