@@ -9,15 +9,20 @@ public sealed record TrainOptions
     public int Epochs { get; init; } = 240;
 
     /// <summary>
-    /// Progressive resizing: train the first <see cref="LowResolutionFraction"/> of the epochs on the slices resized to
-    /// this square size (0 = off), then the rest at the data's own size. The UNet is fully convolutional, so the
-    /// weights carry over; a step at half the side costs about a quarter. Slices that are not square, or not larger
-    /// than this size, train at their own size throughout.
+    /// Train the first <see cref="PatchFraction"/> of the epochs on random square patches of this side cut from the
+    /// slices (0 = off), then the rest on whole slices. The UNet is fully convolutional, so the weights carry over; a
+    /// step at half the side costs about a quarter. Slices not larger than this train whole throughout.
     /// </summary>
-    public int LowResolutionSize { get; init; }
+    public int PatchSize { get; init; }
 
-    /// <summary>Share of <see cref="Epochs"/>, from the start, trained at <see cref="LowResolutionSize"/>.</summary>
-    public float LowResolutionFraction { get; init; } = 0.75f;
+    /// <summary>Share of <see cref="Epochs"/>, from the start, trained on patches.</summary>
+    public float PatchFraction { get; init; } = 0.75f;
+
+    /// <summary>
+    /// Progressive resizing instead of patches: the whole slice resized to <see cref="PatchSize"/> (square slices
+    /// only), so lesions look smaller than they will at full size.
+    /// </summary>
+    public bool PatchResize { get; init; }
     public int Batch { get; init; } = 8;
     public float LearningRate { get; init; } = 1e-3f;
     public int Base { get; init; } = 16;

@@ -10,7 +10,7 @@ namespace Ganymede.Segmentation;
 public sealed record TrainProgress(int Epoch, int Epochs, int Step, int Steps, float Loss, double ImagesPerSecond, TimeSpan Remaining);
 
 /// <summary>One epoch's figures, as written to metrics.csv and metrics.jsonl.</summary>
-/// <see cref="Size"/> is the side of the slices trained and validated on in that epoch (see <see cref="TrainOptions.LowResolutionSize"/>).
+/// <see cref="Size"/> is the side of the images trained on in that epoch (see <see cref="TrainOptions.PatchSize"/>).
 public sealed record EpochMetrics(int Epoch, double TrainLoss, double ValidLoss, double Dice, double PooledDice, double Precision, double Recall, double LearningRate, double Seconds, int Size);
 
 /// <summary>How a run ended.</summary>
@@ -19,9 +19,9 @@ public sealed record TrainResult(bool Interrupted, int Epochs, double BestDice, 
 /// <summary>
 /// Trains a UNet on a segmentation split with BCE (+ soft Dice, + total variation), Adam, a schedule, on-the-fly
 /// augmentation and early stopping on validation Dice. Every random choice of step s in epoch e comes from a
-/// generator seeded by (seed, e, s), so a run resumed from a checkpoint continues bit for bit. With progressive
-/// resizing, the first epochs train and validate on smaller copies of the slices; the best model and early stopping
-/// start afresh when training reaches the data's own size, so the model kept is one trained at the size it will see.
+/// generator seeded by (seed, e, s), so a run resumed from a checkpoint continues bit for bit. With patches, the first
+/// epochs train on random patches (or, resizing, train and validate on smaller copies of the slices); the best model
+/// and early stopping start afresh when training reaches whole slices, so the model kept is one trained on those.
 /// </summary>
 public sealed class Trainer(TrainOptions options, string runDirectory)
 {
@@ -35,8 +35,8 @@ public sealed class Trainer(TrainOptions options, string runDirectory)
         if (train.Count == 0) throw new ArgumentException("the training set is empty");
         if (train.Images.size(1) != config.InChannels || train.Masks.size(1) != config.OutChannels)
             throw new ArgumentException($"the data has {train.Images.size(1)} image and {train.Masks.size(1)} mask channels, the model {config.InChannels} and {config.OutChannels}");
-        if (options.LowResolutionSize < 0 || options.LowResolutionFraction is < 0 or > 1)
-            throw new ArgumentException($"LowResolutionSize {options.LowResolutionSize} must be 0 (off) or positive, LowResolutionFraction {options.LowResolutionFraction} between 0 and 1");
+        if (options.PatchSize < 0 || options.PatchFraction is < 0 or > 1)
+            throw new ArgumentException($"PatchSize {options.PatchSize} must be 0 (off) or positive, PatchFraction {options.PatchFraction} between 0 and 1");
         if (resumeFrom is null && File.Exists(LastCheckpoint))
             throw new ArgumentException($"{runDirectory} already holds a training run; continue it with --resume {runDirectory}, or choose another --run-dir");
         Directory.CreateDirectory(runDirectory);
@@ -57,19 +57,20 @@ public sealed class Trainer(TrainOptions options, string runDirectory)
             ? new TrainerState(0, 0, double.NegativeInfinity, -1, JsonSerializer.Serialize(options))
             : Checkpoint.Resume(resumeFrom, model, optimizer, average, supervision);
         int batch = Math.Min(options.Batch, train.Count), steps = (train.Count + batch - 1) / batch;
-        int side = train.Images.size(2), lowSide = options.LowResolutionSize;
-        bool square = train.Images.size(3) == side;
-        int lowEpochs = lowSide > 0 && lowSide < side && square ? (int)Math.Round(options.Epochs * options.LowResolutionFraction) : 0;
-        var (lowTrain, lowValid) = lowEpochs > 0 ? (train.Resized(lowSide), valid.Resized(lowSide)) : (train, valid);
-        // The time left is estimated from pixels, because epochs at the low size are cheaper.
-        double PixelsPerImage(int epoch) => epoch < lowEpochs ? (double)lowSide * lowSide : (double)side * train.Images.size(3);
+        int height = train.Images.size(2), width = train.Images.size(3), patch = options.PatchSize;
+        bool patches = patch > 0 && patch < Math.Min(height, width) && (!options.PatchResize || height == width);
+        int patchEpochs = patches ? (int)Math.Round(options.Epochs * options.PatchFraction) : 0;
+        var (smallTrain, smallValid) = patches && options.PatchResize ? (train.Resized(patch), valid.Resized(patch)) : (train, valid);
+        // The time left is estimated from pixels, because epochs on patches are cheaper.
+        double PixelsPerImage(int epoch) => epoch < patchEpochs ? (double)patch * patch : (double)height * width;
         var clock = Stopwatch.StartNew();
         double pixelsDone = 0;
         for (int epoch = state.Epoch; epoch < options.Epochs; epoch++)
         {
             var epochClock = Stopwatch.StartNew();
-            var (epochTrain, epochValid) = epoch < lowEpochs ? (lowTrain, lowValid) : (train, valid);
-            if (epoch == lowEpochs && lowEpochs > 0) state = state with { BestDice = double.NegativeInfinity, BestEpoch = epoch };
+            var (epochTrain, epochValid) = epoch < patchEpochs ? (smallTrain, smallValid) : (train, valid);
+            int crop = epoch < patchEpochs && !options.PatchResize ? patch : 0;
+            if (epoch == patchEpochs && patchEpochs > 0) state = state with { BestDice = double.NegativeInfinity, BestEpoch = epoch };
             var order = new Generator(Mix(options.Seed, epoch, -1)).Permutation(train.Count);
             double lossSum = 0;
             int lossCount = 0;
@@ -87,7 +88,7 @@ public sealed class Trainer(TrainOptions options, string runDirectory)
                 float loss;
                 try
                 {
-                    loss = Step(model, optimizer, average, supervision, epochTrain, indices, Mix(options.Seed, epoch, step));
+                    loss = Step(model, optimizer, average, supervision, epochTrain, indices, crop, Mix(options.Seed, epoch, step));
                 }
                 catch (OperationCanceledException) when (Interruption.Token.IsCancellationRequested)
                 {
@@ -107,7 +108,7 @@ public sealed class Trainer(TrainOptions options, string runDirectory)
             {
                 var (validLoss, metrics) = Validate(model, epochValid);
                 var row = new EpochMetrics(epoch + 1, lossSum / Math.Max(1, lossCount), validLoss, metrics.MeanDice, metrics.PooledDice,
-                    metrics.Precision, metrics.Recall, optimizer.lr, epochClock.Elapsed.TotalSeconds, epochTrain.Images.size(2));
+                    metrics.Precision, metrics.Recall, optimizer.lr, epochClock.Elapsed.TotalSeconds, crop > 0 ? crop : epochTrain.Images.size(2));
                 Log(row);
                 onEpoch?.Invoke(row);
                 // Without a validation set the last epoch is the best one.
@@ -120,18 +121,20 @@ public sealed class Trainer(TrainOptions options, string runDirectory)
             }
             state = state with { Epoch = epoch + 1, Step = 0 };
             Checkpoint.Save(LastCheckpoint, model, config, optimizer, state, average, supervision);
-            if (options.Patience > 0 && epoch >= lowEpochs && epoch + 1 - state.BestEpoch >= options.Patience) break;
+            if (options.Patience > 0 && epoch >= patchEpochs && epoch + 1 - state.BestEpoch >= options.Patience) break;
         }
         return new TrainResult(false, state.Epoch, state.BestDice, state.BestEpoch, BestCheckpoint, LastCheckpoint);
     }
 
     private float Step(UNet model, Optimizer optimizer, ExponentialMovingAverage? average, DeepSupervision? supervision,
-        SegmentationSplit train, int[] indices, ulong seed)
+        SegmentationSplit train, int[] indices, int crop, ulong seed)
     {
         using var scope = torch.NewDisposeScope();
         torch.manual_seed(seed + 1);
         var (x, y) = train.Batch(indices);
-        (x, y) = options.Augment.Apply(x, y, new Generator(seed));
+        var g = new Generator(seed);
+        if (crop > 0) (x, y) = Augmentation.RandomCrop(x, y, crop, g);
+        (x, y) = options.Augment.Apply(x, y, g);
         optimizer.zero_grad();
         Tensor loss;
         if (supervision is null) loss = Loss(model.forward(x), y);

@@ -32,12 +32,12 @@ public class CommandTests : TempDirectoryTest
         string data = Path.Combine(Dir, "data.h5"), model = Path.Combine(Dir, "model.onnx"), pred = Path.Combine(Dir, "pred.nii.gz");
         string images = SharedData.CovidSemiSeg("train_im.nii.gz"), masks = SharedData.CovidSemiSeg("train_mask.nii.gz");
         Assert.Equal(0, Run("data", "pack", "--images", images, "--masks", masks, "--out", data, "--size", "32", "--valid", "0.2").Code);
-        var train = Run("train", "--data", data, "--out", model, "--epochs", "2", "--base", "4", "--low-res-size", "16", "--low-res-fraction", "0.5",
+        var train = Run("train", "--data", data, "--out", model, "--epochs", "2", "--base", "4", "--patch-size", "16", "--patch-fraction", "0.5",
             "--run-dir", Path.Combine(Dir, "run"));
         Assert.True(train.Code == 0, train.Err);
         Assert.True(File.Exists(model));
         var metrics = File.ReadAllLines(Path.Combine(Dir, "run", "metrics.csv"));
-        Assert.EndsWith(",16", metrics[1]); // the first epoch at 16x16, the second at the data's 32x32
+        Assert.EndsWith(",16", metrics[1]); // the first epoch on 16x16 patches, the second on whole 32x32 slices
         Assert.EndsWith(",32", metrics[2]);
         var predict = Run("predict", "--model", model, "--images", images, "--out", pred, "--threshold", "0.3", "--png", Path.Combine(Dir, "figures"), "--truth", masks);
         Assert.True(predict.Code == 0, predict.Err);

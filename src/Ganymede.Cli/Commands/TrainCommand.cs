@@ -22,12 +22,13 @@ internal static class TrainCommand
         var runDir = new Option<string?>("--run-dir") { Description = "directory for checkpoints and metrics (default: a new runs/<time> folder)" };
         var resume = new Option<string?>("--resume") { Description = "continue exactly where the run in this directory stopped" };
         var size = new Option<int?>("--size") { Description = "resize slices to this square size before training (default: the data's own size)" };
-        var lowSize = new Option<int?>("--low-res-size") { Description = "progressive resizing: train the first epochs on slices resized to this square size, the rest at full size (0 = off; default: the preset's)" };
-        var lowFraction = new Option<float?>("--low-res-fraction") { Description = "share of the epochs trained at --low-res-size (default: the preset's)" };
+        var patchSize = new Option<int?>("--patch-size") { Description = "train the first epochs on random square patches of this side, the rest on whole slices (0 = off; default: the preset's)" };
+        var patchFraction = new Option<float?>("--patch-fraction") { Description = "share of the epochs trained on patches (default: the preset's)" };
+        var patchResize = new Option<bool>("--patch-resize") { Description = "progressive resizing: resize whole slices to --patch-size instead of cutting patches" };
         var cv = new Option<int>("--cv") { Description = "k-fold cross-validation on the training set instead of one training run", DefaultValueFactory = _ => 0 };
         var command = new Command("train", "Train a segmentation UNet; writes checkpoints, metrics and the model.")
         {
-            data, output, epochs, batch, lr, baseWidth, seed, preset, size, lowSize, lowFraction, runDir, resume, cv,
+            data, output, epochs, batch, lr, baseWidth, seed, preset, size, patchSize, patchFraction, patchResize, runDir, resume, cv,
         };
         command.SetAction(result => Cli.Run(() =>
         {
@@ -40,8 +41,9 @@ internal static class TrainCommand
                 LearningRate = result.GetValue(lr) ?? p.LearningRate,
                 Base = result.GetValue(baseWidth) ?? p.Base,
                 Seed = result.GetValue(seed),
-                LowResolutionSize = result.GetValue(lowSize) ?? p.LowResolutionSize,
-                LowResolutionFraction = result.GetValue(lowFraction) ?? p.LowResolutionFraction,
+                PatchSize = result.GetValue(patchSize) ?? p.PatchSize,
+                PatchFraction = result.GetValue(patchFraction) ?? p.PatchFraction,
+                PatchResize = result.GetValue(patchResize) || p.PatchResize,
             };
             if (options.Epochs <= 0 || options.Batch <= 0 || options.LearningRate <= 0 || options.Base <= 0)
                 throw new ArgumentException("--epochs, --batch, --lr and --base must be positive");
