@@ -20,7 +20,8 @@ public sealed record TrainOptions
 
     /// <summary>
     /// Progressive resizing instead of patches: the whole slice resized to <see cref="PatchSize"/> (square slices
-    /// only), so lesions look smaller than they will at full size.
+    /// only), so lesions look smaller than they will at full size. Validation is then at that size too, so the best
+    /// model and early stopping wait for whole slices.
     /// </summary>
     public bool PatchResize { get; init; }
     public int Batch { get; init; } = 8;

@@ -20,8 +20,9 @@ public sealed record TrainResult(bool Interrupted, int Epochs, double BestDice, 
 /// Trains a UNet on a segmentation split with BCE (+ soft Dice, + total variation), Adam, a schedule, on-the-fly
 /// augmentation and early stopping on validation Dice. Every random choice of step s in epoch e comes from a
 /// generator seeded by (seed, e, s), so a run resumed from a checkpoint continues bit for bit. With patches, the first
-/// epochs train on random patches (or, resizing, train and validate on smaller copies of the slices); the best model
-/// and early stopping start afresh when training reaches whole slices, so the model kept is one trained on those.
+/// epochs train on random patches and validate on whole slices as usual. With resizing they train and validate on
+/// smaller copies of the slices, whose scores do not compare with whole slices': the best model and early stopping
+/// then start afresh when training reaches whole slices, so the model kept is one trained on those.
 /// </summary>
 public sealed class Trainer(TrainOptions options, string runDirectory)
 {
@@ -70,7 +71,8 @@ public sealed class Trainer(TrainOptions options, string runDirectory)
             var epochClock = Stopwatch.StartNew();
             var (epochTrain, epochValid) = epoch < patchEpochs ? (smallTrain, smallValid) : (train, valid);
             int crop = epoch < patchEpochs && !options.PatchResize ? patch : 0;
-            if (epoch == patchEpochs && patchEpochs > 0) state = state with { BestDice = double.NegativeInfinity, BestEpoch = epoch };
+            bool validatedSmall = epoch < patchEpochs && options.PatchResize;
+            if (epoch == patchEpochs && patchEpochs > 0 && options.PatchResize) state = state with { BestDice = double.NegativeInfinity, BestEpoch = epoch };
             var order = new Generator(Mix(options.Seed, epoch, -1)).Permutation(train.Count);
             double lossSum = 0;
             int lossCount = 0;
@@ -121,7 +123,7 @@ public sealed class Trainer(TrainOptions options, string runDirectory)
             }
             state = state with { Epoch = epoch + 1, Step = 0 };
             Checkpoint.Save(LastCheckpoint, model, config, optimizer, state, average, supervision);
-            if (options.Patience > 0 && epoch >= patchEpochs && epoch + 1 - state.BestEpoch >= options.Patience) break;
+            if (options.Patience > 0 && !validatedSmall && epoch + 1 - state.BestEpoch >= options.Patience) break;
         }
         return new TrainResult(false, state.Epoch, state.BestDice, state.BestEpoch, BestCheckpoint, LastCheckpoint);
     }

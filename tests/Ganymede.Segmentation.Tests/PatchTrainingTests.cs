@@ -5,25 +5,32 @@ namespace Ganymede.Segmentation.Tests;
 /// <summary>TrainOptions.PatchSize: the first epochs on random patches (or resized slices), the rest on whole slices.</summary>
 public class PatchTrainingTests : TempDirectoryTest
 {
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void The_first_epochs_train_smaller_and_the_model_kept_is_one_trained_on_whole_slices(bool resize)
+    [Fact]
+    public void The_first_epochs_train_on_patches_then_on_whole_slices()
     {
         var data = SmallRuns.Packed(Dir);
-        var train = SegmentationData.Load(data, "train");
-        var valid = SegmentationData.Load(data, "valid");
-        // Patience 1 would stop almost any run at once; it must not act before training reaches whole slices.
-        var options = SmallRuns.Options with { Epochs = 8, PatchSize = 16, PatchFraction = 0.5f, PatchResize = resize, Patience = 1 };
+        var options = SmallRuns.Options with { Epochs = 6, PatchSize = 16, PatchFraction = 0.5f };
         var sizes = new List<int>();
-        var run = new Trainer(options, Path.Combine(Dir, "run")).Run(train, valid, SmallRuns.Config(options), onEpoch: m => sizes.Add(m.Size));
+        new Trainer(options, Path.Combine(Dir, "run")).Run(SegmentationData.Load(data, "train"), SegmentationData.Load(data, "valid"),
+            SmallRuns.Config(options), onEpoch: m => sizes.Add(m.Size));
+        Assert.Equal([16, 16, 16, 32, 32, 32], sizes);
+        var csv = File.ReadAllLines(Path.Combine(Dir, "run", "metrics.csv"));
+        Assert.EndsWith(",16", csv[1]);
+        Assert.EndsWith(",32", csv[4]);
+    }
 
+    [Fact]
+    public void With_resizing_the_model_kept_is_one_trained_on_whole_slices()
+    {
+        var data = SmallRuns.Packed(Dir);
+        // Patience 1 would stop almost any run at once; it must not act while validation is on resized slices.
+        var options = SmallRuns.Options with { Epochs = 8, PatchSize = 16, PatchFraction = 0.5f, PatchResize = true, Patience = 1 };
+        var sizes = new List<int>();
+        var run = new Trainer(options, Path.Combine(Dir, "run")).Run(SegmentationData.Load(data, "train"), SegmentationData.Load(data, "valid"),
+            SmallRuns.Config(options), onEpoch: m => sizes.Add(m.Size));
         Assert.Equal([16, 16, 16, 16, 32], sizes.Take(5));
         Assert.All(sizes.Skip(4), s => Assert.Equal(32, s));
         Assert.InRange(run.BestEpoch, 5, 8);
-        var csv = File.ReadAllLines(Path.Combine(Dir, "run", "metrics.csv"));
-        Assert.EndsWith(",16", csv[1]);
-        Assert.EndsWith(",32", csv[5]);
     }
 
     [Fact]
