@@ -36,7 +36,6 @@ var recipes = new Dictionary<string, TrainOptions>
     ["tversky-0.7"] = new() { DiceFalsePositiveWeight = 0.7f },
     ["progressive-128"] = new() { PatchSize = 128, PatchResize = true },
     ["patch-128"] = new() { PatchSize = 128 },
-    ["patch-128-only"] = new() { PatchSize = 128, PatchFraction = 1 },
     ["prior-lr3e-3"] = new() { LearningRate = 3e-3f },
     ["prior-lr3e-3-batch4"] = new() { LearningRate = 3e-3f, Batch = 4 },
     ["prior-lr3e-3-noaug"] = new() { LearningRate = 3e-3f, Augment = Augmentation.None },

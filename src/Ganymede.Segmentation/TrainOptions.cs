@@ -10,8 +10,9 @@ public sealed record TrainOptions
 
     /// <summary>
     /// Train the first <see cref="PatchFraction"/> of the epochs on random square patches of this side cut from the
-    /// slices (0 = off), then the rest on whole slices. The UNet is fully convolutional, so the weights carry over; a
-    /// step at half the side costs about a quarter. Slices not larger than this train whole throughout.
+    /// slices (0 = off), then the rest on whole slices. The UNet is fully convolutional, so the weights carry over; an
+    /// epoch on patches of half the side takes about a third of the time. Slices not larger than this train whole
+    /// throughout.
     /// </summary>
     public int PatchSize { get; init; }
 
