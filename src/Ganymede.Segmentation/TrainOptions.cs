@@ -77,6 +77,12 @@ public sealed record TrainOptions
     /// </summary>
     public float WeightAverageDecay { get; init; }
 
+    /// <summary>
+    /// Float32 precision of the convolutions while training and validating, in torch.set_float32_matmul_precision's
+    /// names: "highest" (float32) or "medium" (bfloat16 inputs, float32 sums; see <see cref="Backends.Float32Precision"/>).
+    /// </summary>
+    public string Precision { get; init; } = "highest";
+
     /// <summary>"cosine" (to 1% of the rate at the last epoch) or "constant".</summary>
     public string Schedule { get; init; } = "cosine";
 

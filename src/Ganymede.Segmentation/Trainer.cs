@@ -38,6 +38,7 @@ public sealed class Trainer(TrainOptions options, string runDirectory)
             throw new ArgumentException($"the data has {train.Images.size(1)} image and {train.Masks.size(1)} mask channels, the model {config.InChannels} and {config.OutChannels}");
         if (options.PatchSize < 0 || options.PatchFraction is < 0 or > 1)
             throw new ArgumentException($"PatchSize {options.PatchSize} must be 0 (off) or positive, PatchFraction {options.PatchFraction} between 0 and 1");
+        using var precision = Backends.Float32Precision.With(options.Precision);
         if (resumeFrom is null && File.Exists(LastCheckpoint))
             throw new ArgumentException($"{runDirectory} already holds a training run; continue it with --resume {runDirectory}, or choose another --run-dir");
         Directory.CreateDirectory(runDirectory);

@@ -15,6 +15,11 @@ public static partial class torch
 
     public static bool is_grad_enabled() => GradMode.IsEnabled;
 
+    /// <summary>"highest" (float32, the default) or "medium" (convolutions on bfloat16 inputs); see <see cref="Backends.Float32Precision"/>.</summary>
+    public static void set_float32_matmul_precision(string precision) => Backends.Float32Precision.Set(precision);
+
+    public static string get_float32_matmul_precision() => Backends.Float32Precision.Current;
+
     /// <summary>Every tensor created until the scope ends is disposed with it (TorchSharp's NewDisposeScope).</summary>
     public static DisposeScope NewDisposeScope() => new();
 

@@ -33,7 +33,7 @@ public class CommandTests : TempDirectoryTest
         string images = SharedData.CovidSemiSeg("train_im.nii.gz"), masks = SharedData.CovidSemiSeg("train_mask.nii.gz");
         Assert.Equal(0, Run("data", "pack", "--images", images, "--masks", masks, "--out", data, "--size", "32", "--valid", "0.2").Code);
         var train = Run("train", "--data", data, "--out", model, "--epochs", "2", "--base", "4", "--patch-size", "16", "--patch-fraction", "0.5",
-            "--run-dir", Path.Combine(Dir, "run"));
+            "--precision", "medium", "--run-dir", Path.Combine(Dir, "run"));
         Assert.True(train.Code == 0, train.Err);
         Assert.True(File.Exists(model));
         var metrics = File.ReadAllLines(Path.Combine(Dir, "run", "metrics.csv"));
@@ -118,6 +118,9 @@ public class CommandTests : TempDirectoryTest
         var wrong = Run("train", "--data", notData);
         Assert.Equal(1, wrong.Code);
         Assert.Contains("X_train", wrong.Err);
+        var precision = Run("train", "--data", notData, "--precision", "low");
+        Assert.NotEqual(0, precision.Code);
+        Assert.Contains("low", precision.Err);
         var model = Path.Combine(Dir, "model.onnx");
         File.WriteAllText(model, "not a model");
         var predict = Run("predict", "--model", model, "--images", SharedData.CovidSemiSeg("train_im.nii.gz"), "--out", Path.Combine(Dir, "p.nii.gz"));

@@ -37,12 +37,17 @@ public class WorkflowTests : TempDirectoryTest
     [InlineData(0.9f, false, 0)]
     [InlineData(0f, true, 0)]
     [InlineData(0f, false, 16)] // stopped in the second epoch of two on 16x16 patches, resumed through the switch to whole slices
-    public void A_run_stopped_mid_epoch_and_resumed_ends_bit_for_bit_where_an_uninterrupted_run_ends(float weightAverageDecay, bool deepSupervision, int patchSize)
+    [InlineData(0f, false, 0, "medium")] // bfloat16 convolutions
+    public void A_run_stopped_mid_epoch_and_resumed_ends_bit_for_bit_where_an_uninterrupted_run_ends(float weightAverageDecay, bool deepSupervision, int patchSize,
+        string precision = "highest")
     {
         var data = Packed();
         var train = SegmentationData.Load(data, "train");
         var valid = SegmentationData.Load(data, "valid");
-        var options = Small with { WeightAverageDecay = weightAverageDecay, DeepSupervision = deepSupervision, PatchSize = patchSize, PatchFraction = 0.5f };
+        var options = Small with
+        {
+            WeightAverageDecay = weightAverageDecay, DeepSupervision = deepSupervision, PatchSize = patchSize, PatchFraction = 0.5f, Precision = precision,
+        };
         var straight = new Trainer(options, Path.Combine(Dir, "straight")).Run(train, valid, Config(options));
 
         using var cancel = new CancellationTokenSource();

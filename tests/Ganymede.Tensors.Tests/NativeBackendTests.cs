@@ -38,6 +38,62 @@ public class NativeBackendTests
     }
 
     [Theory]
+    [MemberData(nameof(ConvShapes))]
+    public void Conv2d_at_medium_precision_matches_reference_to_bfloat16_accuracy(int n, int c, int h, int w, int k, int kernel, int stride,
+        int padding, int dilation, int groups)
+    {
+        var x = Randn(1, n, c, h, w);
+        var wt = Randn(2, k, c / groups, kernel, kernel);
+        var b = Randn(3, k);
+        Tensor Conv(Tensor[] t) => F.conv2d(t[0], t[1], t[2], stride, padding, dilation, groups);
+        var (yr, gr) = Run(Reference, x, wt, b, Conv);
+        Tensor yn;
+        Tensor[] gn;
+        using (Float32Precision.With("medium")) (yn, gn) = Run(Native, x, wt, b, Conv);
+        AssertCloseToBfloat16(yr, yn, "output");
+        for (int i = 0; i < 3; i++) AssertCloseToBfloat16(gr[i], gn[i], $"grad {i}");
+    }
+
+    [Fact]
+    public void Conv_transpose2d_at_medium_precision_matches_reference_to_bfloat16_accuracy()
+    {
+        var x = Randn(4, 2, 16, 7, 9);
+        var wt = Randn(5, 16, 8, 2, 2);
+        var b = Randn(6, 8);
+        Tensor ConvT(Tensor[] t) => F.conv_transpose2d(t[0], t[1], t[2], 2, 0, 0);
+        var (yr, gr) = Run(Reference, x, wt, b, ConvT);
+        Tensor yn;
+        Tensor[] gn;
+        using (Float32Precision.With("medium")) (yn, gn) = Run(Native, x, wt, b, ConvT);
+        AssertCloseToBfloat16(yr, yn, "output");
+        for (int i = 0; i < 2; i++) AssertCloseToBfloat16(gr[i], gn[i], $"grad {i}");
+        AssertClose(gr[2], gn[2], 1e-3f, 1e-3f, "grad 2"); // the bias gradient is a plain sum, in float32
+    }
+
+    [Fact]
+    public void An_unknown_precision_is_refused_by_name()
+    {
+        var error = Assert.Throws<ArgumentException>(() => torch.set_float32_matmul_precision("low"));
+        Assert.Contains("'low'", error.Message);
+        Assert.Contains("medium", error.Message);
+        Assert.Equal("highest", torch.get_float32_matmul_precision());
+    }
+
+    /// <summary>
+    /// Rounding both inputs to bfloat16 (8 significant bits) errs by about 0.4% of a typical product; over sums of
+    /// products with random signs that is well within 3% of the output's typical size. On a CPU with the bfloat16
+    /// instructions the result must also differ from float32's, or the bfloat16 kernels did not run.
+    /// </summary>
+    private static void AssertCloseToBfloat16(Tensor expected, Tensor actual, string what)
+    {
+        var e = expected.ToArray();
+        var a = actual.ToArray();
+        float typical = MathF.Sqrt(e.Average(v => v * v));
+        AssertClose(e, a, 0.03f * typical, 0.03f, what);
+        if (NativeBackend.HasBfloat16) Assert.True(e.Zip(a).Max(p => Math.Abs(p.First - p.Second)) > 1e-5f * typical, $"{what}: exactly float32's result");
+    }
+
+    [Theory]
     [InlineData(2, 8, 4, 4, 4, 2, 2, 0, 0)]
     [InlineData(1, 3, 5, 3, 2, 3, 2, 1, 1)]
     [InlineData(2, 16, 7, 9, 8, 2, 2, 0, 0)]

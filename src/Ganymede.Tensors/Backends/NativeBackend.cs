@@ -13,7 +13,7 @@ public sealed unsafe partial class NativeBackend : IBackend
     private enum ConvPass { Forward, BackwardData, BackwardWeights }
 
     private readonly DnnlContext _dnnl;
-    private readonly ConcurrentDictionary<(ConvPass, ConvGeometry, bool), DnnlPrimitive> _convs = new();
+    private readonly ConcurrentDictionary<(ConvPass Pass, ConvGeometry Geometry, bool HasBias, bool Bfloat16), DnnlPrimitive> _convs = new();
     private readonly Lock _executeLock = new();
 
     public NativeBackend()
@@ -24,6 +24,17 @@ public sealed unsafe partial class NativeBackend : IBackend
     }
 
     public string Name => "native";
+
+    /// <summary>
+    /// Whether this CPU has AVX-512 bfloat16 instructions; without them oneDNN's bfloat16 convolutions are slow
+    /// emulations, so "medium" precision stays float32.
+    /// </summary>
+    public static bool HasBfloat16 => BfloatInstructions.Value;
+
+    // Lazy: asked only after the constructor has checked that oneDNN is installed.
+    private static readonly Lazy<bool> BfloatInstructions = new(() => (Dnnl.dnnl_get_effective_cpu_isa() & Dnnl.IsaAvx512Bf16) == Dnnl.IsaAvx512Bf16);
+
+    private static bool UsesBfloat16 => Float32Precision.AllowsBfloat16 && HasBfloat16;
 
     /// <summary>oneDNN's AVX-512 convolutions use 16-channel blocks; activations with such channel counts stay blocked.</summary>
     public bool PrefersBlocked(int channels) => channels % 16 == 0;
@@ -47,7 +58,7 @@ public sealed unsafe partial class NativeBackend : IBackend
     public void Conv2dForward(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y)
     {
         bool hasBias = !bias.IsEmpty;
-        var p = _convs.GetOrAdd((ConvPass.Forward, g, hasBias), key => BuildConv(key.Item1, key.Item2, key.Item3));
+        var p = _convs.GetOrAdd((ConvPass.Forward, g, hasBias, UsesBfloat16), key => BuildConv(key.Pass, key.Geometry, key.HasBias, key.Bfloat16));
         fixed (float* px = x)
         fixed (float* pw = w)
         fixed (float* pb = bias)
@@ -60,7 +71,7 @@ public sealed unsafe partial class NativeBackend : IBackend
 
     public void Conv2dBackwardData(in ConvGeometry g, ReadOnlySpan<float> w, ReadOnlySpan<float> dy, Span<float> dx)
     {
-        var p = _convs.GetOrAdd((ConvPass.BackwardData, g, false), key => BuildConv(key.Item1, key.Item2, key.Item3));
+        var p = _convs.GetOrAdd((ConvPass.BackwardData, g, false, UsesBfloat16), key => BuildConv(key.Pass, key.Geometry, key.HasBias, key.Bfloat16));
         fixed (float* pw = w)
         fixed (float* pdy = dy)
         fixed (float* pdx = dx)
@@ -72,7 +83,7 @@ public sealed unsafe partial class NativeBackend : IBackend
     public void Conv2dBackwardWeights(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, Span<float> dbias)
     {
         bool hasBias = !dbias.IsEmpty;
-        var p = _convs.GetOrAdd((ConvPass.BackwardWeights, g, hasBias), key => BuildConv(key.Item1, key.Item2, key.Item3));
+        var p = _convs.GetOrAdd((ConvPass.BackwardWeights, g, hasBias, UsesBfloat16), key => BuildConv(key.Pass, key.Geometry, key.HasBias, key.Bfloat16));
         fixed (float* px = x)
         fixed (float* pdy = dy)
         fixed (float* pdw = dw)
@@ -83,27 +94,35 @@ public sealed unsafe partial class NativeBackend : IBackend
         }
     }
 
-    private DnnlPrimitive BuildConv(ConvPass pass, ConvGeometry g, bool hasBias)
+    private DnnlPrimitive BuildConv(ConvPass pass, ConvGeometry g, bool hasBias, bool bf16)
     {
         long[] src = [g.N, g.C, g.H, g.W];
         long[] dst = [g.N, g.K, g.OutH, g.OutW];
         long[] wts = g.Groups == 1 ? [g.K, g.C, g.R, g.S] : [g.Groups, g.K / g.Groups, g.C / g.Groups, g.R, g.S];
         long[] bias = [g.K];
-        var srcAny = Dnnl.Plain(src, Dnnl.TagAny);
-        var dstAny = Dnnl.Plain(dst, Dnnl.TagAny);
-        var wtsAny = Dnnl.Plain(wts, Dnnl.TagAny);
+        // With bfloat16, each pass reads its two inputs as bfloat16 (the reorders from the user's float32 buffers convert
+        // them) and writes its output as float32. The forward descriptor is also the backward passes' hint, so it has the
+        // forward pass's types.
+        int Type(bool input) => bf16 && input ? Dnnl.Bf16 : Dnnl.F32;
+        var srcFwd = Dnnl.Plain(src, Dnnl.TagAny, Type(true));
+        var dstFwd = Dnnl.Plain(dst, Dnnl.TagAny, Type(false));
+        var wtsFwd = Dnnl.Plain(wts, Dnnl.TagAny, Type(true));
+        var srcAny = Dnnl.Plain(src, Dnnl.TagAny, Type(pass != ConvPass.BackwardData));
+        var dstAny = Dnnl.Plain(dst, Dnnl.TagAny, Type(pass != ConvPass.Forward));
+        var wtsAny = Dnnl.Plain(wts, Dnnl.TagAny, Type(pass != ConvPass.BackwardWeights));
         var biasMd = Dnnl.Plain(bias, Dnnl.TagA);
         var strides = Dims12(g.StrideH, g.StrideW);
         var dilates = Dims12(g.DilationH - 1, g.DilationW - 1);
         var padL = Dims12(g.PadTop, g.PadLeft);
         var padR = Dims12(g.PadBottom, g.PadRight);
         var biasPtr = hasBias ? &biasMd : null;
-        int algorithm = UsesWinograd(pass, g) ? Dnnl.ConvolutionWinograd : Dnnl.ConvolutionDirect;
+        // oneDNN 2.6 has no bfloat16 Winograd.
+        int algorithm = !bf16 && UsesWinograd(pass, g) ? Dnnl.ConvolutionWinograd : Dnnl.ConvolutionDirect;
 
         Dnnl.OpDesc forward;
         fixed (long* s = strides) fixed (long* d = dilates) fixed (long* l = padL) fixed (long* r = padR)
             Dnnl.Check(Dnnl.dnnl_dilated_convolution_forward_desc_init(&forward, Dnnl.ForwardTraining, algorithm,
-                &srcAny, &wtsAny, biasPtr, &dstAny, s, d, l, r), $"convolution forward desc ({g})");
+                &srcFwd, &wtsFwd, biasPtr, &dstFwd, s, d, l, r), $"convolution forward desc ({g})");
         Dnnl.Check(Dnnl.dnnl_primitive_desc_create(out var forwardPd, &forward, IntPtr.Zero, _dnnl.Engine, IntPtr.Zero), $"convolution forward ({g})");
         if (pass == ConvPass.Forward)
         {

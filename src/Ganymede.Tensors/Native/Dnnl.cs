@@ -30,6 +30,7 @@ internal static unsafe partial class Dnnl
 
     public const int Success = 0;
     public const int F32 = 3;
+    public const int Bf16 = 2;
     public const int EngineCpu = 1;
     public const int StreamDefaultFlags = 1;
 
@@ -87,6 +88,12 @@ internal static unsafe partial class Dnnl
 
     /// <summary>DNNL_MEMORY_NONE: a memory object whose buffer is attached later, per call.</summary>
     public static readonly IntPtr MemoryNone = IntPtr.Zero;
+
+    /// <summary>dnnl_cpu_isa_avx512_core_bf16: the bits every ISA with AVX-512 bfloat16 instructions has (AMX included).</summary>
+    public const int IsaAvx512Bf16 = 0xe7;
+
+    [LibraryImport(NativeLibraries.Dnnl)]
+    public static partial int dnnl_get_effective_cpu_isa();
 
     [LibraryImport(NativeLibraries.Dnnl)]
     public static partial int dnnl_engine_create(out IntPtr engine, int kind, nuint index);
@@ -187,10 +194,10 @@ internal static unsafe partial class Dnnl
         throw new InvalidOperationException($"oneDNN {what} failed: status {status} ({meaning})");
     }
 
-    public static MemoryDesc Plain(ReadOnlySpan<long> dims, int tag)
+    public static MemoryDesc Plain(ReadOnlySpan<long> dims, int tag, int dataType = F32)
     {
         MemoryDesc md;
-        fixed (long* d = dims) Check(dnnl_memory_desc_init_by_tag(&md, dims.Length, d, F32, tag), "memory_desc_init_by_tag");
+        fixed (long* d = dims) Check(dnnl_memory_desc_init_by_tag(&md, dims.Length, d, dataType, tag), "memory_desc_init_by_tag");
         return md;
     }
 

@@ -58,7 +58,7 @@ internal sealed unsafe class DnnlPrimitive : IDisposable
         if (chosen is null || Dnnl.dnnl_memory_desc_equal(chosen, &user) != 0) return binding;
 
         Dnnl.Check(Dnnl.dnnl_memory_create(out binding.PrimitiveMemory, chosen, _ctx.Engine, Dnnl.MemoryNone), "memory_create");
-        binding.ScratchFloats = (int)((long)Dnnl.dnnl_memory_desc_get_size(chosen) / sizeof(float));
+        binding.ScratchFloats = (int)(((long)Dnnl.dnnl_memory_desc_get_size(chosen) + sizeof(float) - 1) / sizeof(float));
         Dnnl.MemoryDesc* from = spec.IsOutput ? chosen : &user;
         Dnnl.MemoryDesc* to = spec.IsOutput ? &user : chosen;
         Dnnl.Check(Dnnl.dnnl_reorder_primitive_desc_create(out var reorderPd, from, _ctx.Engine, to, _ctx.Engine, IntPtr.Zero), "reorder_primitive_desc_create");
