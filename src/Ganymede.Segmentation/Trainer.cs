@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Ganymede.IO;
 using Ganymede.NN;
 using Ganymede.NN.Optim;
 
@@ -201,10 +202,22 @@ public sealed class Trainer(TrainOptions options, string runDirectory)
         return (float)(options.LearningRate * (0.01 + 0.99 * (1 + Math.Cos(Math.PI * progress)) / 2));
     }
 
+    private const string CsvHeader = "epoch,train_loss,valid_loss,dice,pooled_dice,precision,recall,lr,seconds,size";
+
     private void Log(EpochMetrics m)
     {
         var csv = Path.Combine(runDirectory, "metrics.csv");
-        if (!File.Exists(csv)) File.WriteAllText(csv, "epoch,train_loss,valid_loss,dice,pooled_dice,precision,recall,lr,seconds,size\n");
+        if (!File.Exists(csv)) File.WriteAllText(csv, CsvHeader + "\n");
+        else if (File.ReadLines(csv).First() == CsvHeader[..CsvHeader.LastIndexOf(',')])
+        {
+            // A run resumed from before the size column: its rows get an empty size, so every row has the header's columns.
+            var lines = File.ReadAllLines(csv);
+            AtomicFile.Write(csv, stream =>
+            {
+                using var writer = new StreamWriter(stream);
+                writer.Write(string.Join("\n", lines.Skip(1).Select(line => line + ",").Prepend(CsvHeader)) + "\n");
+            });
+        }
         File.AppendAllText(csv, string.Join(",", new object[] { m.Epoch, m.TrainLoss, m.ValidLoss, m.Dice, m.PooledDice, m.Precision, m.Recall, m.LearningRate, m.Seconds, m.Size }
             .Select(v => Convert.ToString(v, CultureInfo.InvariantCulture))) + "\n");
         File.AppendAllText(Path.Combine(runDirectory, "metrics.jsonl"), JsonSerializer.Serialize(m, new JsonSerializerOptions { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }) + "\n");

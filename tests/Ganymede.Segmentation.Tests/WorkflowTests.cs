@@ -69,6 +69,25 @@ public class WorkflowTests : TempDirectoryTest
     }
 
     [Fact]
+    public void Resuming_a_run_logged_before_the_size_column_keeps_the_columns_aligned()
+    {
+        var data = Packed();
+        var (train, valid) = (SegmentationData.Load(data, "train"), SegmentationData.Load(data, "valid"));
+        var directory = Path.Combine(Dir, "old");
+        var options = Small with { Epochs = 2 };
+        var first = new Trainer(options with { Epochs = 1 }, directory).Run(train, valid, Config(options));
+        var csv = Path.Combine(directory, "metrics.csv");
+        File.WriteAllLines(csv, File.ReadAllLines(csv).Select(line => line[..line.LastIndexOf(',')]));
+        new Trainer(options, directory).Run(train, valid, Config(options), resumeFrom: first.LastCheckpoint);
+        var lines = File.ReadAllLines(csv);
+        Assert.Equal("epoch,train_loss,valid_loss,dice,pooled_dice,precision,recall,lr,seconds,size", lines[0]);
+        Assert.Equal(3, lines.Length);
+        Assert.EndsWith(",", lines[1]);
+        Assert.EndsWith(",32", lines[2]);
+        Assert.All(lines, line => Assert.Equal(9, line.Count(c => c == ',')));
+    }
+
+    [Fact]
     public void Predict_writes_masks_with_the_input_geometry()
     {
         var data = Packed();

@@ -30,16 +30,22 @@ internal static class BenchCommand
         var compare = new Option<bool>("--compare") { Description = "also run ../shared/reference/unet_pytorch.py with the same settings and report the ratio" };
         var reference = new Option<string?>("--reference") { Description = "path of unet_pytorch.py (default: found in ../shared/reference)" };
         var profile = new Option<bool>("--profile") { Description = "print time per operation over the timed steps (to standard error)" };
+        var precision = new Option<string>("--precision")
+        {
+            Description = "float32 precision of the convolutions: highest (float32) or medium (bfloat16 products); PyTorch's run stays float32",
+            DefaultValueFactory = _ => "highest",
+        };
+        precision.AcceptOnlyFromAmong(Float32Precision.Names);
 
         var command = new Command("bench", "Time UNet training or inference steps; the last line is a JSON object.")
         {
-            mode, size, batch, baseWidth, depth, dropout, steps, warmup, seed, compare, reference, profile,
+            mode, size, batch, baseWidth, depth, dropout, steps, warmup, seed, precision, compare, reference, profile,
         };
         command.SetAction(result =>
         {
             GlobalOptions.Apply(result);
             var settings = new Settings(result.GetValue(mode)!, result.GetValue(size), result.GetValue(batch), result.GetValue(baseWidth),
-                result.GetValue(depth), result.GetValue(dropout), result.GetValue(steps), result.GetValue(warmup), result.GetValue(seed));
+                result.GetValue(depth), result.GetValue(dropout), result.GetValue(steps), result.GetValue(warmup), result.GetValue(seed), result.GetValue(precision)!);
             if (settings.Size <= 0 || settings.Size % (1 << settings.Depth) != 0)
             {
                 Console.Error.WriteLine($"error: --size {settings.Size} must be a positive multiple of {1 << settings.Depth} (2^depth)");
@@ -71,10 +77,11 @@ internal static class BenchCommand
         return command;
     }
 
-    private sealed record Settings(string Mode, int Size, int Batch, int Base, int Depth, float Dropout, int Steps, int Warmup, ulong Seed);
+    private sealed record Settings(string Mode, int Size, int Batch, int Base, int Depth, float Dropout, int Steps, int Warmup, ulong Seed, string Precision);
 
     private static JsonObject Run(Settings s, bool profile)
     {
+        using var precision = Float32Precision.With(s.Precision);
         torch.manual_seed(s.Seed);
         using var model = new UNet(1, 1, s.Base, s.Depth, s.Dropout);
         var x = torch.randn(s.Batch, 1, s.Size, s.Size).DetachFromDisposeScope();
@@ -125,6 +132,7 @@ internal static class BenchCommand
             ["base"] = s.Base,
             ["depth"] = s.Depth,
             ["dropout"] = s.Dropout,
+            ["precision"] = s.Precision == "medium" && Backend.Current is NativeBackend && NativeBackend.HasBfloat16 ? "bfloat16" : "float32",
             ["threads"] = Environment.ProcessorCount,
             ["params"] = model.parameter_count(),
             ["forward_gflop_per_image"] = Math.Round(model.ConvFlops(s.Size, s.Size) / 1e9, 4),
