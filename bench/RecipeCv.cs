@@ -36,7 +36,7 @@ var recipes = new Dictionary<string, TrainOptions>
     ["tversky-0.7"] = new() { DiceFalsePositiveWeight = 0.7f },
     ["progressive-128"] = new() { PatchSize = 128, PatchResize = true },
     ["patch-128"] = new() { PatchSize = 128 },
-    ["bf16"] = new() { Precision = "medium" },
+    ["float32"] = new() { Precision = "highest" },
     ["prior-lr3e-3"] = new() { LearningRate = 3e-3f },
     ["prior-lr3e-3-batch4"] = new() { LearningRate = 3e-3f, Batch = 4 },
     ["prior-lr3e-3-noaug"] = new() { LearningRate = 3e-3f, Augment = Augmentation.None },

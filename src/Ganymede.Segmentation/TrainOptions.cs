@@ -6,7 +6,7 @@ namespace Ganymede.Segmentation;
 /// </summary>
 public sealed record TrainOptions
 {
-    public int Epochs { get; init; } = 240;
+    public int Epochs { get; init; } = 320;
 
     /// <summary>
     /// Train the first <see cref="PatchFraction"/> of the epochs on random square patches of this side cut from the
@@ -80,8 +80,10 @@ public sealed record TrainOptions
     /// <summary>
     /// Float32 precision of the convolutions while training and validating, in torch.set_float32_matmul_precision's
     /// names: "highest" (float32) or "medium" (bfloat16 inputs, float32 sums; see <see cref="Backends.Float32Precision"/>).
+    /// Medium by default: its faster step buys a third more epochs in the same time, which the README's
+    /// cross-validation found better on every fold.
     /// </summary>
-    public string Precision { get; init; } = "highest";
+    public string Precision { get; init; } = "medium";
 
     /// <summary>"cosine" (to 1% of the rate at the last epoch) or "constant".</summary>
     public string Schedule { get; init; } = "cosine";
@@ -90,6 +92,7 @@ public sealed record TrainOptions
     {
         Base = 64, Dropout = 0.2f, ConvBias = true, UpKernel = 3, Batch = 32, LearningRate = 1e-3f, DiceWeight = 0,
         TotalVariationWeight = 2.4e-7f, Augment = Augmentation.None, Schedule = "constant", Patience = 0, Epochs = 10, HeadBiasPrior = false,
+        Precision = "highest",
     };
 
     public static TrainOptions Preset(string name) => name switch

@@ -34,7 +34,11 @@ public sealed unsafe partial class NativeBackend : IBackend
     // Lazy: asked only after the constructor has checked that oneDNN is installed.
     private static readonly Lazy<bool> BfloatInstructions = new(() => (Dnnl.dnnl_get_effective_cpu_isa() & Dnnl.IsaAvx512Bf16) == Dnnl.IsaAvx512Bf16);
 
-    private static bool UsesBfloat16 => Float32Precision.AllowsBfloat16 && HasBfloat16;
+    /// <summary>
+    /// Bfloat16 only where both channel counts fill oneDNN's 16-channel blocks: on 4 and 8 channels, oneDNN 2.6's
+    /// bfloat16 kernels corrupted the heap in the training tests, and they would gain little there anyway.
+    /// </summary>
+    private static bool UsesBfloat16(in ConvGeometry g) => Float32Precision.AllowsBfloat16 && HasBfloat16 && g.C % 16 == 0 && g.K % 16 == 0;
 
     /// <summary>oneDNN's AVX-512 convolutions use 16-channel blocks; activations with such channel counts stay blocked.</summary>
     public bool PrefersBlocked(int channels) => channels % 16 == 0;
@@ -58,7 +62,7 @@ public sealed unsafe partial class NativeBackend : IBackend
     public void Conv2dForward(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y)
     {
         bool hasBias = !bias.IsEmpty;
-        var p = _convs.GetOrAdd((ConvPass.Forward, g, hasBias, UsesBfloat16), key => BuildConv(key.Pass, key.Geometry, key.HasBias, key.Bfloat16));
+        var p = _convs.GetOrAdd((ConvPass.Forward, g, hasBias, UsesBfloat16(g)), key => BuildConv(key.Pass, key.Geometry, key.HasBias, key.Bfloat16));
         fixed (float* px = x)
         fixed (float* pw = w)
         fixed (float* pb = bias)
@@ -71,7 +75,7 @@ public sealed unsafe partial class NativeBackend : IBackend
 
     public void Conv2dBackwardData(in ConvGeometry g, ReadOnlySpan<float> w, ReadOnlySpan<float> dy, Span<float> dx)
     {
-        var p = _convs.GetOrAdd((ConvPass.BackwardData, g, false, UsesBfloat16), key => BuildConv(key.Pass, key.Geometry, key.HasBias, key.Bfloat16));
+        var p = _convs.GetOrAdd((ConvPass.BackwardData, g, false, UsesBfloat16(g)), key => BuildConv(key.Pass, key.Geometry, key.HasBias, key.Bfloat16));
         fixed (float* pw = w)
         fixed (float* pdy = dy)
         fixed (float* pdx = dx)
@@ -83,7 +87,7 @@ public sealed unsafe partial class NativeBackend : IBackend
     public void Conv2dBackwardWeights(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, Span<float> dbias)
     {
         bool hasBias = !dbias.IsEmpty;
-        var p = _convs.GetOrAdd((ConvPass.BackwardWeights, g, hasBias, UsesBfloat16), key => BuildConv(key.Pass, key.Geometry, key.HasBias, key.Bfloat16));
+        var p = _convs.GetOrAdd((ConvPass.BackwardWeights, g, hasBias, UsesBfloat16(g)), key => BuildConv(key.Pass, key.Geometry, key.HasBias, key.Bfloat16));
         fixed (float* px = x)
         fixed (float* pdy = dy)
         fixed (float* pdw = dw)

@@ -5,8 +5,8 @@ namespace Ganymede.Native;
 /// <summary>
 /// One oneDNN primitive bound to plain (row-major) user buffers. The primitive picks its own memory
 /// layout (format "any", usually blocked nChw16c, which runs about twice as fast as plain NCHW); where
-/// that differs from the user's layout, a reorder runs into a pooled scratch buffer before (inputs) or
-/// after (outputs) the primitive. Built once per shape and reused.
+/// that differs from the user's layout or data type (a bfloat16 convolution's inputs), a reorder converts
+/// into a pooled scratch buffer before (inputs) or after (outputs) the primitive. Built once per shape and reused.
 /// </summary>
 internal sealed unsafe class DnnlPrimitive : IDisposable
 {
