@@ -208,7 +208,7 @@ public sealed class Trainer(TrainOptions options, string runDirectory)
     {
         var csv = Path.Combine(runDirectory, "metrics.csv");
         if (!File.Exists(csv)) File.WriteAllText(csv, CsvHeader + "\n");
-        else if (File.ReadLines(csv).First() == CsvHeader[..CsvHeader.LastIndexOf(',')])
+        else if (File.ReadLines(csv).FirstOrDefault() == CsvHeader[..CsvHeader.LastIndexOf(',')])
         {
             // A run resumed from before the size column: its rows get an empty size, so every row has the header's columns.
             var lines = File.ReadAllLines(csv);
