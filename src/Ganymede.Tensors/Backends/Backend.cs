@@ -26,12 +26,7 @@ public static class Backend
     {
         var previous = Scoped.Value;
         Scoped.Value = backend;
-        return new Restore(() => Scoped.Value = previous);
-    }
-
-    private sealed class Restore(Action undo) : IDisposable
-    {
-        public void Dispose() => undo();
+        return new OnDispose(() => Scoped.Value = previous);
     }
 
     /// <summary>Selects a backend by name ("native" or "reference").</summary>

@@ -29,16 +29,11 @@ public static class Float32Precision
     {
         var previous = Scoped.Value;
         Scoped.Value = Checked(precision);
-        return new Restore(() => Scoped.Value = previous);
+        return new OnDispose(() => Scoped.Value = previous);
     }
 
-    public static string Checked(string precision) =>
+    private static string Checked(string precision) =>
         Names.Contains(precision)
             ? precision
             : throw new ArgumentException($"unknown float32 precision '{precision}': expected {string.Join(", ", Names)}");
-
-    private sealed class Restore(Action undo) : IDisposable
-    {
-        public void Dispose() => undo();
-    }
 }

@@ -20,7 +20,7 @@ public static class OpTrace
     {
         if (_recorder is not null) throw new InvalidOperationException("a trace is already running on this thread");
         _recorder = recorder;
-        return new Scope(() => _recorder = null);
+        return new OnDispose(() => _recorder = null);
     }
 
     internal static Tensor Record(string op, Tensor[] inputs, Tensor output, params (string Name, object Value)[] attributes)
@@ -44,10 +44,5 @@ public static class OpTrace
             _hidden--;
         }
         return Record(op, inputs, output, attributes);
-    }
-
-    private sealed class Scope(Action end) : IDisposable
-    {
-        public void Dispose() => end();
     }
 }
