@@ -2,7 +2,7 @@
 #:property PublishAot=false
 #:property TieredCompilationQuickJitForLoops=false
 // Cross-validates training recipes on a packed H5 file and prints one line per recipe (the README's evidence table).
-//   ganymede data pack --images IM.nii.gz --masks MASK.nii.gz --out /tmp/c256.h5 --size 256 --valid 0 [--crop body]
+//   ganymede data pack --images IM.nii.gz --masks MASK.nii.gz --out /tmp/c256.h5 --size 256 --valid 0 [--crop none]
 //   env -u OPENBLAS_CORETYPE dotnet run -c Release bench/RecipeCv.cs -- /tmp/c256.h5 60 prior [more recipes] [--volume IM.nii.gz MASK.nii.gz]
 // With --volume (the volumes the file was packed from), each fold's best model is also scored as `predict` would
 // score it: the held-out slices at their own resolution, with and without test-time augmentation (flips and transposes).
@@ -37,6 +37,7 @@ var recipes = new Dictionary<string, TrainOptions>
     ["progressive-128"] = new() { PatchSize = 128, PatchResize = true },
     ["patch-128"] = new() { PatchSize = 128 },
     ["float32"] = new() { Precision = "highest" },
+    ["lr2e-3"] = new() { LearningRate = 2e-3f },
     ["prior-lr3e-3"] = new() { LearningRate = 3e-3f },
     ["prior-lr3e-3-batch4"] = new() { LearningRate = 3e-3f, Batch = 4 },
     ["prior-lr3e-3-noaug"] = new() { LearningRate = 3e-3f, Augment = Augmentation.None },

@@ -32,6 +32,7 @@ public class CommandTests : TempDirectoryTest
         string data = Path.Combine(Dir, "data.h5"), model = Path.Combine(Dir, "model.onnx"), pred = Path.Combine(Dir, "pred.nii.gz");
         string images = SharedData.CovidSemiSeg("train_im.nii.gz"), masks = SharedData.CovidSemiSeg("train_mask.nii.gz");
         Assert.Equal(0, Run("data", "pack", "--images", images, "--masks", masks, "--out", data, "--size", "32", "--valid", "0.2").Code);
+        using (var packed = Formats.Hdf5.H5File.Open(data)) Assert.Equal("body", packed.GetAttribute("crop")); // the default
         var train = Run("train", "--data", data, "--out", model, "--epochs", "2", "--base", "4", "--patch-size", "16", "--patch-fraction", "0.5",
             "--precision", "medium", "--run-dir", Path.Combine(Dir, "run"));
         Assert.True(train.Code == 0, train.Err);

@@ -11,14 +11,14 @@ internal static class SmallRuns
 
     public static ModelConfig Config(TrainOptions o) => new("unet", 1, 1, o.Base, o.Depth, o.Dropout, o.ConvBias, o.UpKernel, 32, 0, 255, "test");
 
-    /// <summary>The 50 COVID-SemiSeg slices at <paramref name="size"/>², 20% held out for validation, packed into <paramref name="directory"/> once.</summary>
+    /// <summary>The 50 COVID-SemiSeg slices, whole, at <paramref name="size"/>², 20% held out for validation, packed into <paramref name="directory"/> once.</summary>
     public static string Packed(string directory, int size = 32)
     {
         var path = Path.Combine(directory, $"data{size}.h5");
         if (File.Exists(path)) return path;
         var images = NiftiImage.Load(SharedData.CovidSemiSeg("train_im.nii.gz")).Data;
         var masks = NiftiImage.Load(SharedData.CovidSemiSeg("train_mask.nii.gz")).Data;
-        SegmentationPacker.Pack(images, masks, path, new PackOptions(Size: size, Valid: 0.2, Seed: 1), "covid-semiseg");
+        SegmentationPacker.Pack(images, masks, path, new PackOptions(Size: size, Valid: 0.2, Seed: 1, Crop: "none"), "covid-semiseg");
         return path;
     }
 }

@@ -27,8 +27,8 @@ internal static class DataCommand
         classes.AcceptOnlyFromAmong("infection", "multiclass");
         var window = new Option<string>("--window") { Description = "intensity window: auto (lung window for Hounsfield volumes), lung, or none (the volume's own range)", DefaultValueFactory = _ => "auto" };
         window.AcceptOnlyFromAmong("auto", "lung", "none");
-        var crop = new Option<string>("--crop") { Description = "none, or body: cut each slice to the square around the body before resizing (models trained on such data crop the same way when predicting)", DefaultValueFactory = _ => "none" };
-        crop.AcceptOnlyFromAmong("none", "body");
+        var crop = new Option<string>("--crop") { Description = "body: cut each slice to the square around the body before resizing, so every body fills the network's input (models trained on such data crop the same way when predicting); none: whole slices", DefaultValueFactory = _ => "body" };
+        crop.AcceptOnlyFromAmong("body", "none");
         var command = new Command("pack", "Turn a volume of slices and its masks into the H5 layout of the original system.")
         {
             images, masks, output, size, valid, test, seed, classes, window, crop,
