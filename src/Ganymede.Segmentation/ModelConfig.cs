@@ -7,12 +7,11 @@ namespace Ganymede.Segmentation;
 /// <summary>
 /// Everything needed to rebuild a trained model and feed it as in training: the architecture, the input size,
 /// the intensity range that maps raw slice values to [0, 1], and whether slices were cut to the body first
-/// ("body", see BodyCrop; "none" or absent in older files: whole slices). BottleneckDilation is absent, so 1, in
-/// files from before it existed. Stored in every checkpoint's metadata.
+/// ("body", see BodyCrop; "none" or absent in older files: whole slices). Stored in every checkpoint's metadata.
 /// </summary>
 public sealed record ModelConfig(
     string Architecture, int InChannels, int OutChannels, int Base, int Depth, float Dropout, bool ConvBias, int UpKernel,
-    int InputSize, float IntensityLow, float IntensityHigh, string Description, string? Crop = "none", int BottleneckDilation = 1)
+    int InputSize, float IntensityLow, float IntensityHigh, string Description, string? Crop = "none")
 {
     /// <summary>Whether slices are cut to the square around the body before resizing.</summary>
     public bool CropsToBody => Crop == "body";
@@ -24,7 +23,7 @@ public sealed record ModelConfig(
     public UNet Build(Generator? generator = null)
     {
         if (Architecture != "unet") throw new ArgumentException($"unknown architecture '{Architecture}' (this version builds 'unet')");
-        return new UNet(InChannels, OutChannels, Base, Depth, Dropout, generator, ConvBias, UpKernel, BottleneckDilation);
+        return new UNet(InChannels, OutChannels, Base, Depth, Dropout, generator, ConvBias, UpKernel);
     }
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
@@ -51,7 +50,7 @@ public sealed record ModelConfig(
         if (size % (1 << o.Depth) != 0 || train.Images.size(3) != size)
             throw new ArgumentException($"{path}: slices of {train.Images.size(2)}x{train.Images.size(3)} must be square with a side divisible by {1 << o.Depth}");
         return new ModelConfig("unet", train.Images.size(1), train.Masks.size(1), o.Base, o.Depth, o.Dropout, o.ConvBias, o.UpKernel, size,
-            (float)range[0], (float)range[1], $"trained on {Path.GetFileName(path)}", crop, o.BottleneckDilation);
+            (float)range[0], (float)range[1], $"trained on {Path.GetFileName(path)}", crop);
     }
 
     /// <summary>Raw intensities to [0, 1] as the training data was packed.</summary>

@@ -32,9 +32,6 @@ public sealed record TrainOptions
     public float Dropout { get; init; }
     public bool ConvBias { get; init; }
     public int UpKernel { get; init; } = 2;
-
-    /// <summary>Dilation of the UNet bottleneck's convolutions (1 = the reference UNet).</summary>
-    public int BottleneckDilation { get; init; } = 1;
     public ulong Seed { get; init; }
 
     /// <summary>Weight of the soft Dice term added to BCE (0 = BCE alone).</summary>

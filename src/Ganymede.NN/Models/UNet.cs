@@ -18,15 +18,13 @@ public sealed class UNet : Module
 
     /// <param name="convBias">Whether the 3x3 convolutions have biases (the original Keras model's do; the reference's do not).</param>
     /// <param name="upKernel">Kernel of the upsampling transposed convolutions: 2 (the reference) or 3 (the original, padding "same").</param>
-    /// <param name="bottleneckDilation">Dilation of the bottleneck's two convolutions: above 1 they see farther across the
-    /// slice (a wider receptive field) at the same cost; 1 is the reference.</param>
     public UNet(int inChannels = 1, int outChannels = 1, int baseWidth = 16, int depth = 4, float dropout = 0f, Generator? generator = null,
-        bool convBias = false, int upKernel = 2, int bottleneckDilation = 1)
+        bool convBias = false, int upKernel = 2)
     {
         if (upKernel is not (2 or 3)) throw new ArgumentException($"UNet: upKernel must be 2 or 3, got {upKernel}");
-        if (inChannels <= 0 || outChannels <= 0 || baseWidth <= 0 || depth <= 0 || bottleneckDilation <= 0)
-            throw new ArgumentException($"UNet: channels, base width, depth and dilation must be positive (in={inChannels}, out={outChannels}, base={baseWidth}, depth={depth}, bottleneck dilation={bottleneckDilation})");
-        (InChannels, OutChannels, BaseWidth, Depth, DropoutP, UpKernel, BottleneckDilation) = (inChannels, outChannels, baseWidth, depth, dropout, upKernel, bottleneckDilation);
+        if (inChannels <= 0 || outChannels <= 0 || baseWidth <= 0 || depth <= 0)
+            throw new ArgumentException($"UNet: channels, base width and depth must be positive (in={inChannels}, out={outChannels}, base={baseWidth}, depth={depth})");
+        (InChannels, OutChannels, BaseWidth, Depth, DropoutP, UpKernel) = (inChannels, outChannels, baseWidth, depth, dropout, upKernel);
         var widths = Enumerable.Range(0, depth + 1).Select(i => baseWidth << i).ToArray();
         _down = register_module("down", new ModuleList());
         int cin = inChannels;
@@ -35,7 +33,7 @@ public sealed class UNet : Module
             _down.append(Block(cin, w, generator, convBias));
             cin = w;
         }
-        _bottleneck = register_module("bottleneck", Block(widths[^2], widths[^1], generator, convBias, bottleneckDilation));
+        _bottleneck = register_module("bottleneck", Block(widths[^2], widths[^1], generator, convBias));
         _up = register_module("up", new ModuleList());
         _dec = register_module("dec", new ModuleList());
         foreach (var w in widths[..^1].Reverse())
@@ -56,14 +54,13 @@ public sealed class UNet : Module
     public int Depth { get; }
     public float DropoutP { get; }
     public int UpKernel { get; }
-    public int BottleneckDilation { get; }
 
     /// <summary>The final 1x1 convolution (one logit per pixel and class).</summary>
     public Conv2d Head => _head;
 
-    private static Sequential Block(int cin, int cout, Generator? generator, bool bias, int dilation = 1) => new(
-        new Conv2d(cin, cout, 3, padding: dilation, dilation: dilation, bias: bias, generator: generator), new BatchNorm2d(cout), new ReLU(),
-        new Conv2d(cout, cout, 3, padding: dilation, dilation: dilation, bias: bias, generator: generator), new BatchNorm2d(cout), new ReLU());
+    private static Sequential Block(int cin, int cout, Generator? generator, bool bias) => new(
+        new Conv2d(cin, cout, 3, padding: 1, bias: bias, generator: generator), new BatchNorm2d(cout), new ReLU(),
+        new Conv2d(cout, cout, 3, padding: 1, bias: bias, generator: generator), new BatchNorm2d(cout), new ReLU());
 
     /// <summary>Logits [N, outChannels, H, W] for input [N, inChannels, H, W]; H and W must be multiples of 2^depth.</summary>
     public override Tensor forward(Tensor input) => forward_with_decoder(input).Logits;
