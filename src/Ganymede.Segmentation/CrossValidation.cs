@@ -1,6 +1,10 @@
 namespace Ganymede.Segmentation;
 
-/// <summary>k-fold cross-validation: slices dealt into folds by a seeded shuffle; each fold trains on the rest and reports its best Dice.</summary>
+/// <summary>
+/// k-fold cross-validation: slices dealt into folds by a seeded shuffle; each fold trains on the rest and reports its
+/// best Dice. The shuffle uses the training seed unless <c>splitSeed</c> is given, which keeps the folds fixed while
+/// the training seed varies (to measure how much one training run's luck moves a fold).
+/// </summary>
 public static class CrossValidation
 {
     public sealed record Result(double[] FoldDice, int[] BestEpochs)
@@ -11,14 +15,15 @@ public static class CrossValidation
     }
 
     public static Result Run(SegmentationSplit all, ModelConfig config, TrainOptions options, int folds, string directory,
-        Func<int, IProgress<TrainProgress>?>? progress = null, Action<int, EpochMetrics>? onEpoch = null, Action<int, TrainResult>? onFold = null)
+        Func<int, IProgress<TrainProgress>?>? progress = null, Action<int, EpochMetrics>? onEpoch = null, Action<int, TrainResult>? onFold = null,
+        ulong? splitSeed = null)
     {
         if (folds < 2 || folds > all.Count) throw new ArgumentException($"cross-validation needs 2 to {all.Count} folds, got {folds}");
         var dice = new double[folds];
         var epochs = new int[folds];
         for (int k = 0; k < folds; k++)
         {
-            var (rest, held) = Fold(all.Count, folds, options.Seed, k);
+            var (rest, held) = Fold(all.Count, folds, splitSeed ?? options.Seed, k);
             int fold = k;
             var run = new Trainer(options, Path.Combine(directory, $"fold{k + 1}"))
                 .Run(all.Subset(rest), all.Subset(held), config, null, progress?.Invoke(k), m => onEpoch?.Invoke(fold, m));
