@@ -51,7 +51,7 @@ var recipes = new Dictionary<string, TrainOptions>
 
 if (positional[0] == "--evaluate")
 {
-    Console.WriteLine(FullResolution(positional[1], new TrainOptions()));
+    Console.WriteLine(FullResolution(positional[1]));
     return;
 }
 int epochs = int.Parse(positional[0]);
@@ -67,11 +67,11 @@ foreach (var name in positional[1..])
     var last = Enumerable.Range(1, Folds).Select(k => double.Parse(File.ReadLines(Path.Combine(directory, $"fold{k}", "metrics.csv")).Last().Split(',')[3],
         System.Globalization.CultureInfo.InvariantCulture)).ToArray();
     Console.WriteLine($"  last epoch: mean Dice {last.Average():F4} folds [{string.Join(", ", last.Select(d => d.ToString("F3")))}]");
-    Console.WriteLine(FullResolution(directory, options));
+    Console.WriteLine(FullResolution(directory));
 }
 
 // Each fold's best checkpoint on its held-out slices from the original volume, as `ganymede predict` sees them.
-string FullResolution(string directory, TrainOptions options)
+string FullResolution(string directory)
 {
     if (volume is null) return "(no --volume: full-resolution scores skipped)";
     var plain = new List<double>();
