@@ -3,7 +3,8 @@ namespace Ganymede.Segmentation;
 /// <summary>
 /// On-the-fly augmentation of a batch, reproducible from a generator: flips, 90-degree rotations (square
 /// images), small affine transforms (rotation, scale, shift; bilinear for images, nearest for masks) and
-/// intensity jitter (contrast and brightness on images only).
+/// intensity jitter (contrast and brightness on images only). <c>AffineProbability</c> is the share of images that get
+/// the affine step; the others keep their pixels exactly (flips and turns do not interpolate), as unseen slices have them.
 /// </summary>
 /// <remarks>
 /// The flips, turns and affine transform of one image compose into a single affine map from output to input
@@ -12,7 +13,7 @@ namespace Ganymede.Segmentation;
 /// first, in image order, and the resampling then runs on both cores.
 /// </remarks>
 public sealed record Augmentation(bool Flips = true, bool Rotate90 = true, float MaxDegrees = 10, float MaxScale = 0.1f, float MaxShift = 0.05f,
-    float Brightness = 0.1f, float Contrast = 0.1f)
+    float Brightness = 0.1f, float Contrast = 0.1f, float AffineProbability = 1)
 {
     public static Augmentation None { get; } = new(false, false, 0, 0, 0, 0, 0);
 
@@ -58,7 +59,9 @@ public sealed record Augmentation(bool Flips = true, bool Rotate90 = true, float
         bool flipRows = Flips && g.NextFloat() < 0.5f;
         int turns = Rotate90 && h == w ? g.NextInt(4) : 0;
         var map = SourceMap.Identity;
-        if (MaxDegrees > 0 || MaxScale > 0 || MaxShift > 0)
+        // Drawn only when it can say no, so the default's random stream stays as it was before the option.
+        bool affine = AffineProbability >= 1 || g.NextFloat() < AffineProbability;
+        if (affine && (MaxDegrees > 0 || MaxScale > 0 || MaxShift > 0))
         {
             // Each output pixel samples the inversely rotated, scaled and shifted position.
             float angle = (g.NextFloat() * 2 - 1) * MaxDegrees * MathF.PI / 180, scale = 1 + (g.NextFloat() * 2 - 1) * MaxScale;

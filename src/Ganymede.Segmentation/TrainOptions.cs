@@ -27,6 +27,14 @@ public sealed record TrainOptions
     public bool PatchResize { get; init; }
     public int Batch { get; init; } = 8;
     public float LearningRate { get; init; } = 1e-3f;
+
+    /// <summary>
+    /// "adam" (<see cref="WeightDecay"/> as L2), "adamw" (decoupled weight decay), or "sgd": SGD with Nesterov momentum <see cref="Momentum"/> and L2 <see cref="WeightDecay"/>, as
+    /// nnU-Net trains (there with learning rate 0.01, momentum 0.99, weight decay 3e-5).
+    /// </summary>
+    public string Optimizer { get; init; } = "adam";
+    public float Momentum { get; init; } = 0.99f;
+    public float WeightDecay { get; init; }
     public int Base { get; init; } = 16;
     public int Depth { get; init; } = 4;
     public float Dropout { get; init; }

@@ -39,6 +39,8 @@ public sealed class Trainer(TrainOptions options, string runDirectory)
             throw new ArgumentException($"the data has {train.Images.size(1)} image and {train.Masks.size(1)} mask channels, the model {config.InChannels} and {config.OutChannels}");
         if (options.PatchSize < 0 || options.PatchFraction is < 0 or > 1)
             throw new ArgumentException($"PatchSize {options.PatchSize} must be 0 (off) or positive, PatchFraction {options.PatchFraction} between 0 and 1");
+        if (options.Optimizer is not ("adam" or "adamw" or "sgd"))
+            throw new ArgumentException($"unknown optimizer '{options.Optimizer}' (expected adam, adamw or sgd)");
         using var precision = Backends.Float32Precision.With(options.Precision);
         if (resumeFrom is null && File.Exists(LastCheckpoint))
             throw new ArgumentException($"{runDirectory} already holds a training run; continue it with --resume {runDirectory}, or choose another --run-dir");
@@ -46,7 +48,7 @@ public sealed class Trainer(TrainOptions options, string runDirectory)
         torch.manual_seed(options.Seed);
         using var model = config.Build(new Generator(options.Seed));
         using var supervision = options.DeepSupervision ? new DeepSupervision(model, new Generator(options.Seed + 1)) : null;
-        var optimizer = new Adam(model.parameters().Concat(supervision?.parameters() ?? []), lr: options.LearningRate);
+        var optimizer = NewOptimizer(model.parameters().Concat(supervision?.parameters() ?? []));
         if (resumeFrom is null && options.HeadBiasPrior && model.Head.bias is not null)
             using (torch.no_grad())
                 foreach (var bias in supervision?.Biases.Prepend(model.Head.bias) ?? [model.Head.bias])
@@ -129,6 +131,14 @@ public sealed class Trainer(TrainOptions options, string runDirectory)
         }
         return new TrainResult(false, state.Epoch, state.BestDice, state.BestEpoch, BestCheckpoint, LastCheckpoint);
     }
+
+    private Optimizer NewOptimizer(IEnumerable<Tensor> parameters) => options.Optimizer switch
+    {
+        "adam" => new Adam(parameters, lr: options.LearningRate, weight_decay: options.WeightDecay),
+        "adamw" => new AdamW(parameters, lr: options.LearningRate, weight_decay: options.WeightDecay),
+        "sgd" => new SGD(parameters, options.LearningRate, options.Momentum, options.WeightDecay, nesterov: true),
+        _ => throw new UnreachableException(), // Run checks the name before it starts
+    };
 
     private float Step(UNet model, Optimizer optimizer, ExponentialMovingAverage? average, DeepSupervision? supervision,
         SegmentationSplit train, int[] indices, int crop, ulong seed)

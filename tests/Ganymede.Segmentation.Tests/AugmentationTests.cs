@@ -89,4 +89,24 @@ public class AugmentationTests
         Assert.All(x1.ToArray(), v => Assert.InRange(v, 0f, 1f));
         Assert.All(y1.ToArray(), v => Assert.True(v is 0 or 1));
     }
+
+    [Fact]
+    public void Images_left_out_of_the_affine_step_keep_their_exact_pixels()
+    {
+        // With AffineProbability 0.5 some images are only flipped or turned, so their pixels are the input's, moved;
+        // the others are resampled, which creates values the input never had.
+        const int n = 16, s = 8;
+        var images = Labelled(n, s, s);
+        var (x, _) = new Augmentation(MaxDegrees: 20, Brightness: 0, Contrast: 0, AffineProbability: 0.5f).Apply(images, images, new Generator(2));
+        int exact = 0;
+        for (int i = 0; i < n; i++)
+        {
+            var input = images.select(0, i).ToArray().Order().ToArray();
+            if (x.select(0, i).ToArray().Order().SequenceEqual(input)) exact++;
+        }
+        Assert.InRange(exact, 3, n - 3);
+        var (all, _) = new Augmentation(MaxDegrees: 20, Brightness: 0, Contrast: 0, AffineProbability: 0).Apply(images, images, new Generator(2));
+        for (int i = 0; i < n; i++)
+            Assert.Equal(images.select(0, i).ToArray().Order(), all.select(0, i).ToArray().Order());
+    }
 }

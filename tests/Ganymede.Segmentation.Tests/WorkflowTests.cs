@@ -30,6 +30,9 @@ public class WorkflowTests : TempDirectoryTest
         Assert.Equal(6, File.ReadAllLines(Path.Combine(Dir, "run", "metrics.jsonl")).Length);
         var again = Assert.Throws<ArgumentException>(() => new Trainer(Small, Path.Combine(Dir, "run")).Run(train, valid, Config(Small)));
         Assert.Contains("--resume", again.Message);
+        var unknown = Assert.Throws<ArgumentException>(() => new Trainer(Small with { Optimizer = "lbfgs" }, Path.Combine(Dir, "other")).Run(train, valid, Config(Small)));
+        Assert.Contains("'lbfgs'", unknown.Message);
+        Assert.False(Directory.Exists(Path.Combine(Dir, "other")));
     }
 
     [Theory]
@@ -38,8 +41,9 @@ public class WorkflowTests : TempDirectoryTest
     [InlineData(0f, true, 0)]
     [InlineData(0f, false, 16)] // stopped in the second epoch of two on 16x16 patches, resumed through the switch to whole slices
     [InlineData(0f, false, 0, "medium")] // bfloat16 convolutions
+    [InlineData(0f, false, 0, "highest", "sgd")] // momentum buffers
     public void A_run_stopped_mid_epoch_and_resumed_ends_bit_for_bit_where_an_uninterrupted_run_ends(float weightAverageDecay, bool deepSupervision, int patchSize,
-        string precision = "highest")
+        string precision = "highest", string optimizer = "adam")
     {
         var data = Packed();
         var train = SegmentationData.Load(data, "train");
@@ -47,6 +51,7 @@ public class WorkflowTests : TempDirectoryTest
         var options = Small with
         {
             WeightAverageDecay = weightAverageDecay, DeepSupervision = deepSupervision, PatchSize = patchSize, PatchFraction = 0.5f, Precision = precision,
+            Optimizer = optimizer, LearningRate = optimizer == "sgd" ? 1e-2f : Small.LearningRate, WeightDecay = optimizer == "sgd" ? 3e-5f : 0,
         };
         var straight = new Trainer(options, Path.Combine(Dir, "straight")).Run(train, valid, Config(options));
 
