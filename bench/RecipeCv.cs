@@ -43,7 +43,6 @@ var recipes = new Dictionary<string, TrainOptions>
     ["float32"] = new() { Precision = "highest" },
     ["seed1"] = new() { Seed = 1 },
     ["sgd-nnunet"] = new() { Optimizer = "sgd", LearningRate = 1e-2f, Momentum = 0.99f, WeightDecay = 3e-5f },
-    ["adamw-0.05"] = new() { Optimizer = "adamw", WeightDecay = 0.05f },
     ["lr5e-4"] = new() { LearningRate = 5e-4f },
     ["lr2e-3"] = new() { LearningRate = 2e-3f },
     ["prior-lr3e-3"] = new() { LearningRate = 3e-3f },

@@ -29,12 +29,15 @@ public sealed record TrainOptions
     public float LearningRate { get; init; } = 1e-3f;
 
     /// <summary>
-    /// "adam" (<see cref="WeightDecay"/> as L2), "adamw" (decoupled weight decay), or "sgd": SGD with Nesterov momentum <see cref="Momentum"/> and L2 <see cref="WeightDecay"/>, as
+    /// "adam", or "sgd": SGD with Nesterov momentum <see cref="Momentum"/> and L2 <see cref="WeightDecay"/>, as
     /// nnU-Net trains (there with learning rate 0.01, momentum 0.99, weight decay 3e-5).
     /// </summary>
     public string Optimizer { get; init; } = "adam";
     public float Momentum { get; init; } = 0.99f;
+
+    /// <summary>L2 weight decay, added to the gradient by either optimizer.</summary>
     public float WeightDecay { get; init; }
+
     public int Base { get; init; } = 16;
     public int Depth { get; init; } = 4;
     public float Dropout { get; init; }

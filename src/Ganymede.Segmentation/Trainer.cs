@@ -39,8 +39,8 @@ public sealed class Trainer(TrainOptions options, string runDirectory)
             throw new ArgumentException($"the data has {train.Images.size(1)} image and {train.Masks.size(1)} mask channels, the model {config.InChannels} and {config.OutChannels}");
         if (options.PatchSize < 0 || options.PatchFraction is < 0 or > 1)
             throw new ArgumentException($"PatchSize {options.PatchSize} must be 0 (off) or positive, PatchFraction {options.PatchFraction} between 0 and 1");
-        if (options.Optimizer is not ("adam" or "adamw" or "sgd"))
-            throw new ArgumentException($"unknown optimizer '{options.Optimizer}' (expected adam, adamw or sgd)");
+        if (options.Optimizer is not ("adam" or "sgd"))
+            throw new ArgumentException($"unknown optimizer '{options.Optimizer}' (expected adam or sgd)");
         using var precision = Backends.Float32Precision.With(options.Precision);
         if (resumeFrom is null && File.Exists(LastCheckpoint))
             throw new ArgumentException($"{runDirectory} already holds a training run; continue it with --resume {runDirectory}, or choose another --run-dir");
@@ -135,7 +135,6 @@ public sealed class Trainer(TrainOptions options, string runDirectory)
     private Optimizer NewOptimizer(IEnumerable<Tensor> parameters) => options.Optimizer switch
     {
         "adam" => new Adam(parameters, lr: options.LearningRate, weight_decay: options.WeightDecay),
-        "adamw" => new AdamW(parameters, lr: options.LearningRate, weight_decay: options.WeightDecay),
         "sgd" => new SGD(parameters, options.LearningRate, options.Momentum, options.WeightDecay, nesterov: true),
         _ => throw new UnreachableException(), // Run checks the name before it starts
     };
