@@ -4,9 +4,11 @@
 // Cross-validates training recipes on a packed H5 file and prints one line per recipe (the README's evidence table).
 //   ganymede data pack --images IM.nii.gz --masks MASK.nii.gz --out /tmp/c256.h5 --size 256 --valid 0 [--crop none]
 //   env -u OPENBLAS_CORETYPE dotnet run -c Release bench/RecipeCv.cs -- /tmp/c256.h5 60 prior [more recipes] [--volume IM.nii.gz MASK.nii.gz]
-// With --volume (the volumes the file was packed from), each fold's best model is also scored as `predict` would
+// With --volume (the volumes the file was packed from), each fold's best and last models are also scored as `predict` would
 // score it: the held-out slices at their own resolution, with and without test-time augmentation (flips and transposes).
-//   ... bench/RecipeCv.cs -- /tmp/c256.h5 --evaluate /tmp/recipe-cv-prior-XXXX --volume IM.nii.gz MASK.nii.gz   (scores a finished run again)
+//   ... bench/RecipeCv.cs -- /tmp/c256.h5 --evaluate /tmp/recipe-cv-prior-XXXX [last] --volume IM.nii.gz MASK.nii.gz
+// scores a finished run again; `last` scores each fold's last checkpoint instead of its best, which involves no
+// choice on the held-out slices.
 using Ganymede;
 using Ganymede.Formats.Nifti;
 using Ganymede.Segmentation;
@@ -43,7 +45,8 @@ var recipes = new Dictionary<string, TrainOptions>
     ["float32"] = new() { Precision = "highest" },
     ["seed1"] = new() { Seed = 1 },
     ["sgd-nnunet"] = new() { Optimizer = "sgd", LearningRate = 1e-2f, Momentum = 0.99f, WeightDecay = 3e-5f },
-    ["lr5e-4"] = new() { LearningRate = 5e-4f },
+    ["lr1e-3"] = new() { LearningRate = 1e-3f },
+    ["lr2.5e-4"] = new() { LearningRate = 2.5e-4f },
     ["lr2e-3"] = new() { LearningRate = 2e-3f },
     ["prior-lr3e-3"] = new() { LearningRate = 3e-3f },
     ["prior-lr3e-3-batch4"] = new() { LearningRate = 3e-3f, Batch = 4 },
@@ -54,7 +57,7 @@ var recipes = new Dictionary<string, TrainOptions>
 
 if (positional[0] == "--evaluate")
 {
-    Console.WriteLine(FullResolution(positional[1]));
+    Console.WriteLine(FullResolution(positional[1], positional.Length > 2 ? positional[2] : "best"));
     return;
 }
 int epochs = int.Parse(positional[0]);
@@ -70,11 +73,12 @@ foreach (var name in positional[1..])
     var last = Enumerable.Range(1, Folds).Select(k => double.Parse(File.ReadLines(Path.Combine(directory, $"fold{k}", "metrics.csv")).Last().Split(',')[3],
         System.Globalization.CultureInfo.InvariantCulture)).ToArray();
     Console.WriteLine($"  last epoch: mean Dice {last.Average():F4} folds [{string.Join(", ", last.Select(d => d.ToString("F3")))}]");
-    Console.WriteLine(FullResolution(directory));
+    Console.WriteLine(FullResolution(directory, "best"));
+    Console.WriteLine(FullResolution(directory, "last"));
 }
 
-// Each fold's best checkpoint on its held-out slices from the original volume, as `ganymede predict` sees them.
-string FullResolution(string directory)
+// Each fold's best (or last) checkpoint on its held-out slices from the original volume, as `ganymede predict` sees them.
+string FullResolution(string directory, string checkpoint)
 {
     if (volume is null) return "(no --volume: full-resolution scores skipped)";
     var plain = new List<double>();
@@ -84,10 +88,10 @@ string FullResolution(string directory)
         var held = CrossValidation.Fold(train.Count, Folds, SplitSeed, k).Held.Select(i => (int)train.Slices[i]).ToArray();
         var images = torch.stack(held.Select(i => volume.Value.Images.select(0, i)).ToList()).unsqueeze(1);
         var truth = torch.stack(held.Select(i => volume.Value.Masks.select(0, i)).ToList()).unsqueeze(1).gt(0).@float();
-        using var model = SegmentationModel.Load(Path.Combine(directory, $"fold{k + 1}", "best.safetensors"));
+        using var model = SegmentationModel.Load(Path.Combine(directory, $"fold{k + 1}", checkpoint + ".safetensors"));
         plain.Add(SegmentationMetrics.Compute(new Predictor(model).Probabilities(images).gt(0.5f).@float(), truth).MeanDice);
         augmented.Add(SegmentationMetrics.Compute(new Predictor(model, testTimeAugmentation: true).Probabilities(images).gt(0.5f).@float(), truth).MeanDice);
     }
     string Line(List<double> d) => $"{d.Average():F4} ± {Math.Sqrt(d.Sum(x => (x - d.Average()) * (x - d.Average())) / (d.Count - 1)):F4} [{string.Join(", ", d.Select(x => x.ToString("F3")))}]";
-    return $"  at full resolution: mean Dice {Line(plain)}; averaging flips and transposes {Line(augmented)}";
+    return $"  {checkpoint} checkpoints at full resolution: mean Dice {Line(plain)}; averaging flips and transposes {Line(augmented)}";
 }

@@ -26,7 +26,12 @@ public sealed record TrainOptions
     /// </summary>
     public bool PatchResize { get; init; }
     public int Batch { get; init; } = 8;
-    public float LearningRate { get; init; } = 1e-3f;
+
+    /// <summary>
+    /// Adam's peak rate under the cosine schedule. 5e-4 beat 1e-3 in the README's cross-validation, most on the
+    /// weakest fold, and more at full resolution with test-time augmentation.
+    /// </summary>
+    public float LearningRate { get; init; } = 5e-4f;
 
     /// <summary>
     /// "adam", or "sgd": SGD with Nesterov momentum <see cref="Momentum"/> and L2 <see cref="WeightDecay"/>, as
