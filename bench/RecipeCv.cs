@@ -46,7 +46,6 @@ var recipes = new Dictionary<string, TrainOptions>
     ["seed1"] = new() { Seed = 1 },
     ["sgd-nnunet"] = new() { Optimizer = "sgd", LearningRate = 1e-2f, Momentum = 0.99f, WeightDecay = 3e-5f },
     ["lr1e-3"] = new() { LearningRate = 1e-3f },
-    ["lr2.5e-4"] = new() { LearningRate = 2.5e-4f },
     ["lr2e-3"] = new() { LearningRate = 2e-3f },
     ["prior-lr3e-3"] = new() { LearningRate = 3e-3f },
     ["prior-lr3e-3-batch4"] = new() { LearningRate = 3e-3f, Batch = 4 },
