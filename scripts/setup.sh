@@ -4,12 +4,12 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
-packages=(libdnnl2 libopenblas0-pthread libhdf5-103-1 libzmq5)
+packages=(libdnnl2 libopenblas0-pthread libhdf5-103-1 libzmq5 fonts-dejavu-core)
 if [ "${1:-}" = "--test" ]; then
   packages+=(python3-numpy python3-nibabel python3-h5py python3-pil python3-onnx python3-opencv python3-torch libonnx-testdata
              python3-pytest python3-requests python3-bioblend
              jupyter-client jupyter-nbconvert python3-jupyter-client python3-nbclient python3-nbformat python3-ipykernel
-             python3-zmq python3-jupyter-kernel-test slurm-wlm munge)
+             python3-zmq python3-jupyter-kernel-test python3-pydicom slurm-wlm munge)
 fi
 
 missing=()

@@ -1,3 +1,6 @@
 using Ganymede.Cli;
 
-return GanymedeCommands.Root().Parse(args).Invoke();
+var parsed = GanymedeCommands.Root().Parse(args);
+// A wrong command line gets one line of error and one of usage, not the whole help.
+if (parsed.Errors.Count > 0) return Cli.Usage(parsed);
+return parsed.Invoke();

@@ -25,8 +25,9 @@ public static class CrossValidation
         {
             var (rest, held) = Fold(all.Count, folds, splitSeed ?? options.Seed, k);
             int fold = k;
+            var (trainFold, heldFold) = (all.Subset(rest), all.Subset(held));
             var run = new Trainer(options, Path.Combine(directory, $"fold{k + 1}"))
-                .Run(all.Subset(rest), all.Subset(held), config, null, progress?.Invoke(k), m => onEpoch?.Invoke(fold, m));
+                .Run(trainFold, heldFold, config with { TrainedOn = trainFold.SliceIds, ValidatedOn = heldFold.SliceIds }, null, progress?.Invoke(k), m => onEpoch?.Invoke(fold, m));
             dice[k] = run.BestDice;
             epochs[k] = run.BestEpoch;
             onFold?.Invoke(k, run);

@@ -45,5 +45,9 @@ public sealed record SegmentationMetrics(double MeanDice, double PooledDice, dou
             n);
     }
 
+    /// <summary>Dice of each slice of 0/1 masks [N, ...] (1 where both are empty), as in <see cref="MeanDice"/>.</summary>
+    public static double[] DicePerSlice(Tensor predicted, Tensor truth) =>
+        Enumerable.Range(0, predicted.size(0)).Select(k => Compute(predicted.narrow(0, k, 1), truth.narrow(0, k, 1)).MeanDice).ToArray();
+
     private static double Ratio(long a, long b) => b == 0 ? 1 : (double)a / b;
 }

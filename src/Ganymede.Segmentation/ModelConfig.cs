@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Ganymede.Formats.Hdf5;
+using Ganymede.Formats.Datasets;
 using Ganymede.NN;
 
 namespace Ganymede.Segmentation;
@@ -7,12 +7,22 @@ namespace Ganymede.Segmentation;
 /// <summary>
 /// Everything needed to rebuild a trained model and feed it as in training: the architecture, the input size,
 /// the intensity range that maps raw slice values to [0, 1], and whether slices were cut to the body first
-/// ("body", see BodyCrop; "none" or absent in older files: whole slices). Stored in every checkpoint's metadata.
+/// ("body", see BodyCrop; "none" or absent in older files: whole slices), and the slices it was trained and validated on
+/// (ids "volume:slice", see SliceId; absent in older files), so that scoring them again can be flagged. Stored in every
+/// checkpoint's and ONNX export's metadata.
 /// </summary>
 public sealed record ModelConfig(
     string Architecture, int InChannels, int OutChannels, int Base, int Depth, float Dropout, bool ConvBias, int UpKernel,
-    int InputSize, float IntensityLow, float IntensityHigh, string Description, string? Crop = "none")
+    int InputSize, float IntensityLow, float IntensityHigh, string Description, string? Crop = "none",
+    string[]? TrainedOn = null, string[]? ValidatedOn = null)
 {
+    /// <summary>The ids among <paramref name="ids"/> that this model saw in training or validation.</summary>
+    public string[] Seen(IEnumerable<string> ids)
+    {
+        var seen = new HashSet<string>((TrainedOn ?? []).Concat(ValidatedOn ?? []));
+        return ids.Where(seen.Contains).ToArray();
+    }
+
     /// <summary>Whether slices are cut to the square around the body before resizing.</summary>
     public bool CropsToBody => Crop == "body";
 
@@ -40,17 +50,19 @@ public sealed record ModelConfig(
         }
     }
 
-    /// <summary>The model configuration for training on an H5 file of `data pack`: channels from the file, input size from its slices, intensity range from its attributes.</summary>
-    public static ModelConfig ForData(string path, SegmentationSplit train, TrainOptions o)
+    /// <summary>
+    /// The model configuration for training on an H5 file of `data pack`: channels from the file, input size from its
+    /// slices, intensity range and crop from its <see cref="PackInfo"/>, and the ids of the training and validation slices.
+    /// </summary>
+    public static ModelConfig ForData(string path, SegmentationSplit train, TrainOptions o, SegmentationSplit? valid = null)
     {
-        using var file = H5File.Open(path);
-        var range = file.HasAttribute("intensity_range") && file.GetAttribute("intensity_range") is double[] { Length: 2 } r ? r : [0, 1];
-        var crop = file.HasAttribute("crop") && file.GetAttribute("crop") is string c ? c : "none";
-        int size = train.Images.size(2);
-        if (size % (1 << o.Depth) != 0 || train.Images.size(3) != size)
-            throw new ArgumentException($"{path}: slices of {train.Images.size(2)}x{train.Images.size(3)} must be square with a side divisible by {1 << o.Depth}");
+        var packing = train.Packing ?? new PackInfo(0, 1, "none", 0, []);
+        int size = train.Images.size(2), multiple = 1 << o.Depth;
+        if (size % multiple != 0 || train.Images.size(3) != size)
+            throw new ArgumentException($"{path} holds {train.Images.size(2)}x{train.Images.size(3)} slices, but the UNet halves them {o.Depth} times, so they must be square " +
+                $"with a side that is a multiple of {multiple}: pack again with --size {Math.Max(multiple, size / multiple * multiple)}, or train with --size {Math.Max(multiple, size / multiple * multiple)}");
         return new ModelConfig("unet", train.Images.size(1), train.Masks.size(1), o.Base, o.Depth, o.Dropout, o.ConvBias, o.UpKernel, size,
-            (float)range[0], (float)range[1], $"trained on {Path.GetFileName(path)}", crop);
+            packing.Low, packing.High, $"trained on {Path.GetFileName(path)}", packing.Crop, train.SliceIds, valid?.SliceIds);
     }
 
     /// <summary>Raw intensities to [0, 1] as the training data was packed.</summary>

@@ -3,36 +3,42 @@ using Ganymede.Formats.Datasets;
 namespace Ganymede.Segmentation;
 
 /// <summary>
-/// Predicts masks for raw slices of any size: normalised as in training, resized to the model's input size,
-/// (or, for models trained on body crops, cut to the body's square and resized), run in batches, and the
-/// probabilities resized back to each slice's own size and place. Optional test-time augmentation averages over the
-/// eight flips and transposes.
+/// Predicts masks for slices of any size and either kind (raw intensities, or pixels packed by `data pack`): mapped
+/// to the model's scale by <see cref="ModelInput"/>, resized to the model's input size (or, for models trained on body
+/// crops, cut to the body's square and resized), run in batches, and the probabilities resized back to each slice's
+/// own size and place. Optional test-time augmentation averages over the eight flips and transposes.
 /// </summary>
 public sealed class Predictor(SegmentationModel model, int batch = 8, bool testTimeAugmentation = false)
 {
     private readonly ModelConfig config = model.Config;
 
-    /// <param name="slices">Raw slices [N, C, H, W] (intensities as in the source files).</param>
+    /// <summary>Probabilities for a packed split (X_test, X_valid, ...): the split's own <see cref="PackInfo"/> says how its pixels were scaled.</summary>
+    public Tensor Probabilities(SegmentationSplit split) => Probabilities(split.Images, split.Packing, split.Name);
+
+    /// <param name="slices">Slices [N, C, H, W]: raw intensities as in the source files, or packed pixels when <paramref name="packing"/> is given.</param>
+    /// <param name="packing">How the slices were packed, or null for raw intensities.</param>
+    /// <param name="source">Names the input in errors.</param>
     /// <returns>Probabilities [N, K, H, W] in [0, 1].</returns>
-    public Tensor Probabilities(Tensor slices)
+    public Tensor Probabilities(Tensor slices, PackInfo? packing = null, string source = "the slices")
     {
         if (slices.dim() != 4 || slices.size(1) != config.InChannels)
             throw new ShapeException($"predict: the model takes {config.InChannels}-channel slices [N, {config.InChannels}, H, W], got [{string.Join(", ", slices.shape)}]");
         int h = slices.size(2), w = slices.size(3), size = config.InputSize > 0 ? config.InputSize : h;
         using var noGrad = torch.no_grad();
-        // Foreign models carry no intensity range: the whole volume's range maps to [0, 1].
-        float low = model.NormalisesByVolume ? slices.min().item() : config.IntensityLow;
-        float high = model.NormalisesByVolume ? slices.max().item() : config.IntensityHigh;
+        var scaled = ModelInput.Scale(model, slices, packing, source);
+        bool crop = ModelInput.NeedsBodyCrop(model, packing);
+        // Raw slices are cut where their own intensities say the body is, packed ones where their pixels do.
+        var cropBasis = packing is null ? slices : scaled;
         var outputs = new List<Tensor>();
         for (int start = 0; start < slices.size(0); start += batch)
         {
             using var scope = torch.NewDisposeScope();
-            var raw = slices.narrow(0, start, Math.Min(batch, slices.size(0) - start));
-            var x = raw.sub(low).div(Math.Max(high - low, 1e-12f)).clamp(0, 1);
-            var crops = config.CropsToBody ? Enumerable.Range(0, raw.size(0)).Select(i => BodyCrop.Find(raw.select(0, i).select(0, 0).contiguous().ToArray(), h, w)).ToArray() : null;
+            int count = Math.Min(batch, slices.size(0) - start);
+            var x = scaled.narrow(0, start, count);
+            var crops = crop ? Enumerable.Range(start, count).Select(i => BodyCrop.Find(cropBasis.select(0, i).select(0, 0).contiguous().ToArray(), h, w)).ToArray() : null;
             if (crops is not null) x = Cut(x, crops, size);
             else if (h != size || w != size) x = F.interpolate(x, (size, size), "bilinear");
-            var p = testTimeAugmentation ? SymmetryAveraged(x) : model.Logits(x).sigmoid();
+            var p = testTimeAugmentation ? SymmetryAveraged(x) : model.Logits(x.contiguous()).sigmoid();
             if (crops is not null) p = Paste(p, crops, h, w);
             else if (h != size || w != size) p = F.interpolate(p, (h, w), "bilinear");
             outputs.Add(p.contiguous().MoveToOuterDisposeScope());

@@ -86,6 +86,7 @@ public sealed class Trainer(TrainOptions options, string runDirectory)
                 TrainResult Interrupted()
                 {
                     Checkpoint.Save(LastCheckpoint, model, config, optimizer, state with { Epoch = epoch, Step = step }, average, supervision);
+                    SaveCurves();
                     return new TrainResult(true, epoch, state.BestDice, state.BestEpoch, BestCheckpoint, LastCheckpoint);
                 }
                 if (cancel.IsCancellationRequested || Interruption.Token.IsCancellationRequested) return Interrupted();
@@ -129,6 +130,7 @@ public sealed class Trainer(TrainOptions options, string runDirectory)
             Checkpoint.Save(LastCheckpoint, model, config, optimizer, state, average, supervision);
             if (options.Patience > 0 && !validatedSmall && epoch + 1 - state.BestEpoch >= options.Patience) break;
         }
+        SaveCurves();
         return new TrainResult(false, state.Epoch, state.BestDice, state.BestEpoch, BestCheckpoint, LastCheckpoint);
     }
 
@@ -230,6 +232,19 @@ public sealed class Trainer(TrainOptions options, string runDirectory)
         File.AppendAllText(csv, string.Join(",", new object[] { m.Epoch, m.TrainLoss, m.ValidLoss, m.Dice, m.PooledDice, m.Precision, m.Recall, m.LearningRate, m.Seconds, m.Size }
             .Select(v => Convert.ToString(v, CultureInfo.InvariantCulture))) + "\n");
         File.AppendAllText(Path.Combine(runDirectory, "metrics.jsonl"), JsonSerializer.Serialize(m, new JsonSerializerOptions { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }) + "\n");
+    }
+
+    /// <summary>The file <see cref="SaveCurves"/> writes into the run directory.</summary>
+    public string CurvesFigure => Path.Combine(runDirectory, "curves.png");
+
+    /// <summary>Draws the run's losses and validation Dice per epoch, as metrics.jsonl has them (resumed runs included).</summary>
+    private void SaveCurves()
+    {
+        var log = Path.Combine(runDirectory, "metrics.jsonl");
+        if (!File.Exists(log)) return;
+        var json = new JsonSerializerOptions { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+        var epochs = File.ReadLines(log).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<EpochMetrics>(l, json)!).ToList();
+        if (epochs.Count > 0) Figures.TrainingCurves(epochs).Save(CurvesFigure);
     }
 
     /// <summary>A seed for (run seed, epoch, step): distinct streams, independent of how the run was split into sessions.</summary>

@@ -1,15 +1,23 @@
+using Ganymede.Formats.Dicom;
 using Ganymede.Formats.Nifti;
 using Ganymede.Formats.Png;
 
 namespace Ganymede.Formats.Datasets;
 
-/// <summary>Loads slices for packing: a NIfTI volume (slice k = volume[:, :, k].T), or a folder of PNG files in name order.</summary>
+/// <summary>
+/// Loads slices: a NIfTI volume (slice k = volume[:, :, k].T), a folder holding a DICOM series (in Hounsfield units,
+/// <see cref="DicomSeries"/>), or a folder of PNG files in name order.
+/// </summary>
 public static class SliceSource
 {
     /// <summary>Slices [N, rows, columns] and, for folders, the file names in order.</summary>
     public static (Tensor Slices, string[] Names) Load(string path)
     {
-        if (Directory.Exists(path)) return LoadFolder(path);
+        if (Directory.Exists(path))
+        {
+            var (folderSlices, names, _) = LoadFolder(path);
+            return (folderSlices, names);
+        }
         var image = NiftiImage.Load(path);
         var slices = image.Data.dim() switch
         {
@@ -33,10 +41,16 @@ public static class SliceSource
         return (x, y);
     }
 
-    private static (Tensor, string[]) LoadFolder(string folder)
+    /// <summary>Slices [N, rows, columns] of a DICOM series or PNG folder, the names of its slices, and which of the two it was.</summary>
+    public static (Tensor Slices, string[] Names, string Kind) LoadFolder(string folder)
     {
+        if (DicomSeries.IsSeries(folder))
+        {
+            var series = DicomSeries.Load(folder);
+            return (series, Enumerable.Range(0, series.size(0)).Select(k => k.ToString()).ToArray(), "DICOM series");
+        }
         var files = Directory.GetFiles(folder, "*.png").Order(StringComparer.Ordinal).ToArray();
-        if (files.Length == 0) throw new ArgumentException($"{folder}: no .png files");
+        if (files.Length == 0) throw new ArgumentException($"{folder}: no DICOM series and no .png files");
         var slices = new List<Tensor>();
         foreach (var file in files)
         {
@@ -50,6 +64,6 @@ public static class SliceSource
                 throw new ArgumentException($"{file}: size {png.Width}x{png.Height} differs from {Path.GetFileName(files[0])} ({slices[0].size(1)}x{slices[0].size(0)})");
             slices.Add(grey);
         }
-        return (torch.stack(slices), files.Select(f => Path.GetFileName(f)).ToArray());
+        return (torch.stack(slices), files.Select(f => Path.GetFileName(f)).ToArray(), "PNG slices");
     }
 }

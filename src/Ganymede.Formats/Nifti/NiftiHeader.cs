@@ -54,8 +54,11 @@ public sealed class NiftiHeader
     /// <summary>Parses and validates a header; <paramref name="file"/> names the source in errors.</summary>
     public static NiftiHeader Parse(ReadOnlySpan<byte> b, string file)
     {
+        if (b.Length < Size && FileSignature.Describe(b) is { } small) throw new InvalidDataException($"{file}: this file is {small}, not NIfTI (.nii or .nii.gz)");
         if (b.Length < Size) throw new InvalidDataException($"{file}: not a NIfTI-1 file: {b.Length} bytes, shorter than the 348-byte header");
         bool little = BinaryPrimitives.ReadInt32LittleEndian(b) == Size;
+        if (!little && BinaryPrimitives.ReadInt32BigEndian(b) != Size && FileSignature.Describe(b) is { } kind)
+            throw new InvalidDataException($"{file}: this file is {kind}, not NIfTI (.nii or .nii.gz)");
         if (!little && BinaryPrimitives.ReadInt32BigEndian(b) != Size)
             throw new InvalidDataException($"{file}: not a NIfTI-1 file: header size field is {BinaryPrimitives.ReadInt32LittleEndian(b)}, expected 348");
         var magic = Encoding.ASCII.GetString(b.Slice(344, 3));

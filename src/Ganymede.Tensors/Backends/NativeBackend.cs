@@ -167,10 +167,11 @@ public sealed unsafe partial class NativeBackend : IBackend
     /// Winograd F(4x4, 3x3) does a 3x3 convolution with about half the multiplications. oneDNN's AVX-512 version
     /// measured here (UNet, batch 8) ran forward and backward-data about twice as fast as direct convolution once
     /// both channel counts reach 32, but slower at 16 channels (its tile transforms are then bound by memory); its
-    /// backward-weights was slower everywhere, so the forward pass's weights gradient stays direct.
+    /// backward-weights was slower everywhere, so the forward pass's weights gradient stays direct. oneDNN has
+    /// Winograd only for AVX-512: elsewhere (AVX2 CPUs) it answers "unimplemented", so direct convolution is used.
     /// </summary>
     private static bool UsesWinograd(ConvPass pass, in ConvGeometry g) =>
-        pass != ConvPass.BackwardWeights && g.R == 3 && g.S == 3 && g.StrideH == 1 && g.StrideW == 1
+        System.Runtime.Intrinsics.X86.Avx512F.IsSupported && pass != ConvPass.BackwardWeights && g.R == 3 && g.S == 3 && g.StrideH == 1 && g.StrideW == 1
         && g.DilationH == 1 && g.DilationW == 1 && g.Groups == 1 && g.C % 16 == 0 && g.K % 16 == 0 && g.C >= 32 && g.K >= 32;
 
     private static long[] Dims12(long a, long b)
