@@ -2,14 +2,18 @@ using Ganymede.Segmentation;
 
 namespace Ganymede.Cli;
 
-/// <summary>A progress bar on a terminal (redrawn in place on standard error); plain lines when output is redirected.</summary>
-internal sealed class ProgressDisplay(string prefix = "") : IProgress<TrainProgress>
+/// <summary>
+/// A progress bar on a terminal (redrawn in place on standard error); plain lines when output is redirected. With a
+/// <paramref name="job"/> report (when the server runs the command), the same progress also goes to the server.
+/// </summary>
+internal sealed class ProgressDisplay(string prefix = "", ITrainingObserver? job = null) : ITrainingObserver
 {
     private readonly bool _terminal = !Console.IsErrorRedirected;
     private DateTime _lastLine = DateTime.MinValue;
 
     public void Report(TrainProgress p)
     {
+        job?.Report(p);
         string text = $"{prefix}epoch {p.Epoch}/{p.Epochs} step {p.Step}/{p.Steps} loss {p.Loss:F4} {p.ImagesPerSecond:F1} img/s ETA {p.Remaining:hh\\:mm\\:ss}";
         if (_terminal)
         {
@@ -25,6 +29,7 @@ internal sealed class ProgressDisplay(string prefix = "") : IProgress<TrainProgr
 
     public void Epoch(EpochMetrics m)
     {
+        job?.Epoch(m);
         if (_terminal) Console.Error.WriteLine();
         string validation = double.IsNaN(m.ValidLoss) ? "no validation slices"
             : $"valid loss {m.ValidLoss:F4}, Dice {m.Dice:F4} (pooled {m.PooledDice:F4}), precision {m.Precision:F4}, recall {m.Recall:F4}";

@@ -19,13 +19,26 @@ public sealed partial class GanymedeClient
     public Task<Job> GetJobAsync(string id, bool full = false, CancellationToken cancel = default) =>
         GetAsync<Job>($"api/jobs/{id}" + (full ? "?full=True" : ""), cancel);
 
-    /// <summary>Polls a job until it ends; returns it with stdout and stderr. A job that ends in error or is cancelled throws <see cref="JobFailedException"/>.</summary>
-    public async Task<Job> WaitForJobAsync(string id, TimeSpan timeout, bool throwOnFailure = true, CancellationToken cancel = default)
+    /// <summary>Galaxy's metrics of a job: start and end time, runtime_seconds, cores allocated.</summary>
+    public Task<List<JobMetric>> GetJobMetricsAsync(string id, CancellationToken cancel = default) => GetAsync<List<JobMetric>>($"api/jobs/{id}/metrics", cancel);
+
+    /// <summary>
+    /// Polls a job until it ends; returns it with stdout and stderr. A job that ends in error or is cancelled throws
+    /// <see cref="JobFailedException"/>. <paramref name="progress"/> hears the job each time it changed (its state, or the
+    /// progress a training reports).
+    /// </summary>
+    public async Task<Job> WaitForJobAsync(string id, TimeSpan timeout, bool throwOnFailure = true, IProgress<Job>? progress = null, CancellationToken cancel = default)
     {
         var deadline = DateTime.UtcNow + timeout;
+        string? seen = null;
         for (var interval = TimeSpan.FromMilliseconds(200); ; interval = Min(interval * 1.5, TimeSpan.FromSeconds(3)))
         {
             var job = await GetJobAsync(id, cancel: cancel);
+            if (job.State + job.UpdateTime != seen)
+            {
+                seen = job.State + job.UpdateTime;
+                progress?.Report(job);
+            }
             if (job.IsTerminal)
             {
                 job = await GetJobAsync(id, full: true, cancel);
@@ -45,9 +58,11 @@ public sealed partial class GanymedeClient
     /// and the script or notebook, runs ganymede_run_script with the datasets at the paths the script uses (the
     /// paths as given here, matched by position), waits for the job, and returns the history's contents.
     /// </summary>
+    /// <param name="parameters">Values the script reads with Parameter(name, fallback), e.g. {"epochs": 2}.</param>
+    /// <param name="progress">Hears the job whenever it changes, with the progress a training reports (Job.Progress).</param>
     /// <exception cref="JobFailedException">the script failed (its stderr is in the exception's Job).</exception>
     public async Task<ScriptJobResult> RunScriptJobAsync(string scriptOrNotebook, IReadOnlyList<string> datasets, string historyName = "ml_analysis",
-        TimeSpan? timeout = null, IProgress<string>? log = null, CancellationToken cancel = default)
+        TimeSpan? timeout = null, IProgress<string>? log = null, JsonObject? parameters = null, IProgress<Job>? progress = null, CancellationToken cancel = default)
     {
         var history = await CreateHistoryAsync(historyName, cancel);
         log?.Report($"history {history.Name} ({history.Id}) created");
@@ -67,9 +82,10 @@ public sealed partial class GanymedeClient
             inputs["ml_h5_datasets"] = uploaded;
             inputs["ml_h5_dataset_paths"] = string.Join(",", datasets);
         }
+        if (parameters is not null) inputs["parameters"] = parameters.ToJsonString();
         var run = await RunToolAsync(history.Id, "ganymede_run_script", inputs, cancel);
         log?.Report($"job {run.Jobs[0].Id} started");
-        var job = await WaitForJobAsync(run.Jobs[0].Id, timeout ?? TimeSpan.FromDays(7), cancel: cancel);
+        var job = await WaitForJobAsync(run.Jobs[0].Id, timeout ?? TimeSpan.FromDays(7), cancel: cancel, progress: progress);
         log?.Report("executed code");
         return new ScriptJobResult(await GetHistoryAsync(history.Id, cancel), job, await ListContentsAsync(history.Id, cancel));
     }

@@ -18,11 +18,25 @@ public sealed record Dataset(string Id, string HistoryId, long Hid, string Name,
 public sealed record DatasetReference(string Id, string Src);
 
 public sealed record Job(string Id, string ToolId, string HistoryId, string State, int? ExitCode, string? Stdout, string? Stderr, string? Info,
-    Dictionary<string, DatasetReference>? Outputs, Dictionary<string, DatasetReference>? Inputs)
+    Dictionary<string, DatasetReference>? Outputs, Dictionary<string, DatasetReference>? Inputs, string? UpdateTime = null, JobProgress? Progress = null)
 {
     /// <summary>Finished: ok, error or deleted (cancelled), the states Galaxy clients stop polling at.</summary>
     [JsonIgnore] public bool IsTerminal => State is "ok" or "error" or "deleted";
 }
+
+/// <summary>What a running training reports: epoch and step of N, percent done, seconds left, and the last epoch's metrics.</summary>
+public sealed record JobProgress(int Epoch, int Epochs, int Step, int Steps, double Percent, double EtaSeconds, double? Loss, EpochFigures? LastMetrics)
+{
+    public override string ToString() =>
+        $"epoch {Epoch}/{Epochs}, step {Step}/{Steps}, {Percent:F1}% done, about {TimeSpan.FromSeconds(EtaSeconds):hh\\:mm\\:ss} left" +
+        (LastMetrics is { } m ? $"; epoch {m.Epoch}: loss {m.TrainLoss:F4}, validation Dice {m.Dice:F3}" : "");
+}
+
+/// <summary>The metrics of one finished epoch, as a job reports them.</summary>
+public sealed record EpochFigures(int Epoch, double? TrainLoss, double? ValidLoss, double? Dice, double? Precision, double? Recall);
+
+/// <summary>Galaxy's job metric (GET /api/jobs/{id}/metrics): name (runtime_seconds, ...), title, shown value and raw value.</summary>
+public sealed record JobMetric(string Name, string Title, string Value, string RawValue);
 
 public sealed record Tool(string Id, string Name, string Version, string? Description);
 

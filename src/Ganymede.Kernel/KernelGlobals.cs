@@ -22,7 +22,7 @@ public sealed class KernelGlobals(IDisplaySink sink) : ScriptGlobals
     public void ClearOutput(bool wait = false) => sink.Clear(wait);
 
     /// <summary>Cancelled when the user interrupts the cell: pass it to long-running calls (Trainer.Run).</summary>
-    public CancellationToken Cancellation => Execution.Interrupts.Token;
+    public override CancellationToken Cancellation => Execution.Interrupts.Token;
 
     /// <summary>
     /// The client of the Ganymede server named by GANYMEDE_URL and GANYMEDE_API_KEY (or the original's GALAXY_URL
@@ -34,7 +34,7 @@ public sealed class KernelGlobals(IDisplaySink sink) : ScriptGlobals
     public Formats.Png.PngImage Overlay(Tensor slice, Tensor mask, Tensor? truth = null) => Figures.SideBySide(slice, truth, mask);
 
     /// <summary>A live view of a training run: a progress line and loss/Dice curves, updated in place.</summary>
-    public TrainingView TrainingView() => new(this);
+    public override TrainingView TrainingView() => new(this);
 }
 
 /// <summary>Where displays go (the kernel's iopub channel, or a test's list).</summary>
@@ -53,7 +53,7 @@ public sealed class DisplayHandle(IDisplaySink sink, string id)
 }
 
 /// <summary>Progress and curves of a training run, updating two displays in place; give it to Trainer.Run.</summary>
-public sealed class TrainingView : IProgress<TrainProgress>
+public sealed class TrainingView : ITrainingObserver
 {
     private readonly DisplayHandle _status, _curves;
     private readonly List<EpochMetrics> _epochs = [];
@@ -80,6 +80,6 @@ public sealed class TrainingView : IProgress<TrainProgress>
     public void Epoch(EpochMetrics m)
     {
         _epochs.Add(m);
-        _curves.Update(Plot.Line("training", ("train loss", _epochs.Select(e => e.TrainLoss).ToList()), ("valid loss", _epochs.Select(e => e.ValidLoss).ToList()), ("valid Dice", _epochs.Select(e => e.Dice).ToList())));
+        _curves.Update(Figures.TrainingCurves(_epochs));
     }
 }

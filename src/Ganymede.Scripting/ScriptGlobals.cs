@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Ganymede.NN;
 using Ganymede.Onnx;
+using Ganymede.Segmentation;
 
 namespace Ganymede.Scripting;
 
@@ -18,6 +19,15 @@ public class ScriptGlobals
 
     /// <summary>A parameter's value, or <paramref name="fallback"/> when the job did not set it.</summary>
     public T Parameter<T>(string name, T fallback) => Parameters[name] is { } value ? value.GetValue<T>() : fallback;
+
+    /// <summary>Cancelled when the run should stop (the kernel's interrupt); never for a script run as a job.</summary>
+    public virtual CancellationToken Cancellation => CancellationToken.None;
+
+    /// <summary>
+    /// What watches a training run (give it to Trainer.Run as progress, and its Epoch as onEpoch): in a job, a line per
+    /// epoch in the log and the progress the server shows; in a notebook, a live progress line and curves.
+    /// </summary>
+    public virtual ITrainingObserver TrainingView() => TrainingReport.FromEnvironment();
 
     /// <summary>The path of an input dataset by its name; the error lists the names there are.</summary>
     public string Input(string name) => Inputs.TryGetValue(name, out var path) ? path

@@ -15,8 +15,8 @@ public sealed class ScriptSession(ScriptGlobals globals)
 {
     public static readonly string[] Imports =
     [
-        "System", "System.IO", "System.Linq", "System.Collections.Generic", "System.Threading.Tasks",
-        "Ganymede", "Ganymede.NN", "Ganymede.NN.Optim", "Ganymede.Formats.Hdf5", "Ganymede.Formats.Nifti", "Ganymede.Formats.Png",
+        "System", "System.IO", "System.Linq", "System.Collections.Generic", "System.Threading.Tasks", "System.Text.Json.Nodes",
+        "Ganymede", "Ganymede.NN", "Ganymede.NN.Optim", "Ganymede.Formats.Hdf5", "Ganymede.Formats.Nifti", "Ganymede.Formats.Png", "Ganymede.Formats.Datasets",
         "Ganymede.Formats.SafeTensors", "Ganymede.Onnx", "Ganymede.Onnx.Runtime", "Ganymede.Segmentation", "Ganymede.Client",
     ];
 

@@ -83,14 +83,26 @@ public class CommandTests : TempDirectoryTest
         var config = new Segmentation.ModelConfig("unet", 1, 1, 4, 2, 0, false, 2, 16, 0, 255, "untrained");
         var checkpoint = Path.Combine(Dir, "untrained.safetensors");
         using (var unet = config.Build(new Generator(1))) Segmentation.Checkpoint.Save(checkpoint, unet, config);
+        // An H5 file that `data pack` did not write holds raw intensities: these are on the model's 0-255 scale...
         var data = Path.Combine(Dir, "data.h5");
         using (var file = Formats.Hdf5.H5File.Create(data))
         {
-            file.CreateDataset("X_valid", torch.rand(3, 20, 20, 1)).Dispose();
+            file.CreateDataset("X_valid", torch.rand(3, 20, 20, 1).mul(255f)).Dispose();
             file.Commit();
         }
         var h5 = Run("predict", "--model", checkpoint, "--images", data, "--out", Path.Combine(Dir, "pred.h5"), "--probabilities");
         Assert.True(h5.Code == 0, h5.Err);
+        // ...these are not, and predicting them would give nothing: refused, naming both scales.
+        var scaled = Path.Combine(Dir, "scaled.h5");
+        using (var file = Formats.Hdf5.H5File.Create(scaled))
+        {
+            file.CreateDataset("X_valid", torch.rand(3, 20, 20, 1)).Dispose();
+            file.Commit();
+        }
+        var refused = Run("predict", "--model", checkpoint, "--images", scaled, "--out", Path.Combine(Dir, "never.h5"));
+        Assert.Equal(1, refused.Code);
+        Assert.Contains("the model expects raw intensities in 0..255", refused.Err);
+        Assert.False(File.Exists(Path.Combine(Dir, "never.h5")));
         using (var file = Formats.Hdf5.H5File.Open(Path.Combine(Dir, "pred.h5")))
         using (var y = file.Dataset("y_pred")) Assert.Equal([3L, 20, 20, 1], y.Shape);
 

@@ -57,7 +57,12 @@ public sealed class EngineTests
     {
         Assert.Equal("GANYMEDE", Formatters.Format("GANYMEDE").Data["text/plain"]);
         Assert.Contains("<td>2</td>", Formatters.Format(new[] { new { epoch = 2 } }).Data["text/html"]);
-        Assert.StartsWith("<svg", Formatters.Format(Plot.Line("loss", ("train", [1.0, 0.5]))).Data["image/svg+xml"]);
+        // A chart comes as SVG and as PNG, so a notebook reopened untrusted still shows it.
+        var chart = Formatters.Format(Plot.Line("loss", ("train", [1.0, 0.5]))).Data;
+        Assert.Contains("<svg", chart["image/svg+xml"]);
+        var png = Ganymede.Formats.Png.PngImage.Decode(Convert.FromBase64String(chart["image/png"]), "chart");
+        Assert.Equal((560, 320), (png.Width, png.Height));
+        Assert.Contains(png.Samples, v => v < 128); // something was drawn on the white background
         Assert.Contains("tensor [2, 2]", Formatters.Format(torch.ones(2, 2)).Data["text/plain"]);
         Formatters.Register<Version>(v => new MimeBundle().Add("text/markdown", $"**{v}**"));
         Assert.Equal("**1.2**", Formatters.Format(new Version(1, 2)).Data["text/markdown"]);

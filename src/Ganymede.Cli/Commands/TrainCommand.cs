@@ -67,13 +67,13 @@ internal static class TrainCommand
             }
             var valid = SegmentationData.Load(path, "valid", required: false);
             if (side is { } sv) valid = valid.Resized(sv);
-            var config = ModelConfig.ForData(path, train, options);
+            var config = ModelConfig.ForData(path, train, options, valid);
             var outPath = result.GetValue(output) ?? Path.Combine(directory, "model.onnx");
             bool onnx = outPath.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase);
             if (!onnx && !outPath.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
                 throw new ArgumentException($"--out {outPath}: expected a .onnx or .safetensors path");
             using var cancel = CtrlC.Token();
-            var display = new ProgressDisplay();
+            var display = new ProgressDisplay(job: Environment.GetEnvironmentVariable(TrainingReport.EnvironmentVariable) is { } file ? new TrainingReport(file, TextWriter.Null) : null);
             var run = new Trainer(options, directory).Run(train, valid, config, resumeDir is null ? null : Path.Combine(resumeDir, "last.safetensors"),
                 display, m => display.Epoch(m), cancel.Token);
             display.Finish();
@@ -85,7 +85,7 @@ internal static class TrainCommand
             if (onnx) ModelExport.ToOnnx(run.BestCheckpoint, outPath);
             else AtomicFile.Write(outPath, stream => { using var best = File.OpenRead(run.BestCheckpoint); best.CopyTo(stream); });
             Console.WriteLine(valid.Count > 0
-                ? $"best validation Dice {run.BestDice:F4} at epoch {run.BestEpoch}; model {outPath}; run directory {directory}"
+                ? $"best validation Dice {run.BestDice:F4} at epoch {run.BestEpoch}; model {outPath}; run directory {directory} (curves in curves.png)"
                 : $"no validation slices: the model is the last epoch's ({run.BestEpoch}); model {outPath}; run directory {directory}");
         }));
         return command;

@@ -22,7 +22,7 @@ public static class Formatters
         Register<IDictionary>(Dictionary);
         Register<Tensor>(Tensor);
         Register<PngImage>(Png);
-        Register<Svg>(s => new MimeBundle().Add("image/svg+xml", s.Markup).Add("text/plain", s.Description));
+        Register<Chart>(c => new MimeBundle().Add("image/svg+xml", c.Svg).Add("image/png", Convert.ToBase64String(c.Png)).Add("text/plain", c.Description));
         Register<Html>(h => new MimeBundle().Add("text/html", h.Markup).Add("text/plain", "HTML"));
         Register<string>(s => new MimeBundle().Add("text/plain", s));
     }

@@ -20,5 +20,5 @@ public sealed class MimeBundle
 /// <summary>HTML to show as it is (Display(new Html("&lt;b&gt;hi&lt;/b&gt;"))).</summary>
 public sealed record Html(string Markup);
 
-/// <summary>An SVG drawing (what <see cref="Plot"/> makes).</summary>
-public sealed record Svg(string Markup, string Description);
+/// <summary>A chart as SVG (sharp in a live notebook) and as PNG (shown where SVG is not, as in an untrusted notebook).</summary>
+public sealed record Chart(string Svg, byte[] Png, string Description);

@@ -118,6 +118,7 @@ public sealed class GalaxyViews(IdCodec ids, HistoryStore histories)
         view["outputs"] = JobOutputs(j).ToDictionary(o => o.Key, o => Reference(o.Value, datasetUuid));
         view["output_collections"] = new Dictionary<string, object>();
         view["info"] = j.Info;
+        view["progress"] = j.Progress is null ? null : JsonNode.Parse(j.Progress);
         return view;
     }
 

@@ -40,7 +40,7 @@ public static class JobEndpoints
                 view["job_stderr"] = "";
                 view["job_messages"] = job.Info is null ? Array.Empty<object>() : new object[] { new Dictionary<string, object?> { ["desc"] = job.Info } };
                 view["command_line"] = user.IsAdmin ? job.CommandLine : null;
-                view["job_metrics"] = Array.Empty<object>();
+                view["job_metrics"] = manager.Metrics(job);
             }
             return Results.Json(view);
         });
@@ -49,11 +49,8 @@ public static class JobEndpoints
             Results.Json(GalaxyViews.JobInputs(access.Job(c.CurrentUser(), id)).Select(i => Entry(i.Name, i.Id, views)).ToList()));
         app.MapGet("/api/jobs/{id}/outputs", (HttpContext c, string id, Access access, GalaxyViews views) =>
             Results.Json(GalaxyViews.JobOutputs(access.Job(c.CurrentUser(), id)).Select(o => Entry(o.Key, o.Value, views)).ToList()));
-        app.MapGet("/api/jobs/{id}/metrics", (HttpContext c, string id, Access access) =>
-        {
-            access.Job(c.CurrentUser(), id);
-            return Results.Json(Array.Empty<object>());
-        });
+        app.MapGet("/api/jobs/{id}/metrics", (HttpContext c, string id, Access access, JobManager manager) =>
+            Results.Json(manager.Metrics(access.Job(c.CurrentUser(), id))));
 
         // BioBlend's cancel_job reads a JSON boolean: true when the job was stopped, false when it had already ended.
         app.MapDelete("/api/jobs/{id}", (HttpContext c, string id, Access access, JobManager manager) =>

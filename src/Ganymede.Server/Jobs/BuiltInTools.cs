@@ -95,9 +95,9 @@ public sealed class TrainUnetTool : Tool
     public override IReadOnlyList<ToolInput> Inputs { get; } =
     [
         new("data", "data", "Training data", Formats: ["h5"], Help: "as written by 'ganymede data pack'"),
-        new("epochs", "integer", "Epochs", Optional: true, Help: "default: the recipe's own (240 for default, 10 for paper)"),
+        new("epochs", "integer", "Epochs", Optional: true, Help: "default: the recipe's own"),
         new("size", "integer", "Input size", Optional: true, Help: "slices are resized to this size (default: the data's own)"),
-        new("base", "integer", "UNet base width", Optional: true, Help: "default: the recipe's own (16 for default, 64 for paper)"),
+        new("base", "integer", "UNet base width", Optional: true, Help: "default: the recipe's own"),
         new("seed", "integer", "Seed", Optional: true, Default: 0),
         new("preset", "select", "Recipe", Optional: true, Default: "default", Options: ["default", "paper"]),
     ];
@@ -107,7 +107,8 @@ public sealed class TrainUnetTool : Tool
         new("model", "onnx", "Trained model (ONNX)", "model.onnx"),
         new("checkpoint", "safetensors", "Best checkpoint", "run/best.safetensors"),
         new("metrics", "csv", "Metrics per epoch", "run/metrics.csv"),
-        new("figure", "png", "Predictions on validation slices", "validation.png"),
+        new("curves", "png", "Training curves", "run/curves.png"),
+        new("figure", "png", "Predictions on held-out slices", "validation.png"),
         new("log", "txt", "Log", "$stdout"),
     ];
 

@@ -19,6 +19,7 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, FileStore f
 {
     private readonly SemaphoreSlim _wake = new(0);
     private readonly Lock _tick = new();
+    private readonly Dictionary<long, DateTime> _progressSeen = [];
 
     /// <summary>Asks the loop to look at the queue now (after a submission) instead of at its next poll.</summary>
     public void Wake()
@@ -61,7 +62,7 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, FileStore f
                 var dir = files.JobDirectory(job.Id);
                 switch (runner.Poll(job.ExternalId ?? "", dir, out int exitCode))
                 {
-                    case RunnerState.Running: busy++; break;
+                    case RunnerState.Running: busy++; RefreshProgress(job, dir); break;
                     case RunnerState.Exited: Finish(job, exitCode); break;
                     case RunnerState.Lost: Fail(job, JobStates.Running, "the job's process ended without recording an exit code (it was killed, or the machine restarted while it ran)"); break;
                 }
@@ -72,6 +73,15 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, FileStore f
                 if (TryStart(job)) busy++;
             }
         }
+    }
+
+    /// <summary>When the job has written new progress, stores it (which also moves the job's update_time).</summary>
+    private void RefreshProgress(JobRecord job, string dir)
+    {
+        var seen = _progressSeen.GetValueOrDefault(job.Id, DateTime.MinValue);
+        if (JobProgress.ReadIfNewer(dir, seen) is not { } progress) return;
+        _progressSeen[job.Id] = progress.Written;
+        jobs.SetProgress(job.Id, progress.Json);
     }
 
     private bool TryStart(JobRecord job)
@@ -93,6 +103,8 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, FileStore f
             {
                 ["GANYMEDE_JOB_ID"] = job.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["GANYMEDE_SLOTS"] = options.SlotsPerJob.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                // Trainings report their progress there (Ganymede.Segmentation.TrainingReport); the loop stores it.
+                ["GANYMEDE_PROGRESS_FILE"] = Path.Combine(context.Directory, JobScript.Progress),
                 // The engine's oneDNN (OpenMP) and OpenBLAS threads stay within the job's cores.
                 ["OMP_NUM_THREADS"] = options.SlotsPerJob.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["OPENBLAS_NUM_THREADS"] = options.SlotsPerJob.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -181,6 +193,8 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, FileStore f
                 Store(d.Id, found.Path, null, move: true);
             }
         bool ok = failure is null;
+        RefreshProgress(job, dir);
+        _progressSeen.Remove(job.Id);
         jobs.Transition(job.Id, JobStates.Running, ok ? JobStates.Ok : JobStates.Error, exitCode: exitCode, info: failure);
         log.LogInformation("job {Job} ({Tool}) finished: {State}", job.Id, job.ToolId, ok ? "ok" : failure);
     }
@@ -265,6 +279,9 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, FileStore f
         using var reader = new StreamReader(s);
         return reader.ReadToEnd();
     }
+
+    /// <summary>Galaxy's job metrics for GET /api/jobs/{id}/metrics.</summary>
+    public List<Dictionary<string, object?>> Metrics(JobRecord job) => JobProgress.Metrics(job, files.JobDirectory(job.Id), options.SlotsPerJob);
 
     private static string LastLines(string path, int count) =>
         File.Exists(path) ? string.Join(" | ", File.ReadLines(path).Where(l => l.Trim().Length > 0).TakeLast(count)) : "";

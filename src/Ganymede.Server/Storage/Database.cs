@@ -19,9 +19,16 @@ public abstract class Database
     {
         using var connection = Open();
         connection.Execute(Schema);
+        foreach (var (table, column, type) in AddedColumns)
+            if (!HasColumn(connection, table, column)) connection.Execute($"ALTER TABLE {table} ADD COLUMN {column} {type}");
     }
 
     protected abstract string Schema { get; }
+
+    /// <summary>Columns added after a table was first created: databases made before them get them on start.</summary>
+    private static readonly (string Table, string Column, string Type)[] AddedColumns = [("jobs", "progress", "TEXT")];
+
+    protected abstract bool HasColumn(DbConnection connection, string table, string column);
 
     /// <summary>Timestamps are stored as ISO-8601 text in UTC without a zone, the form Galaxy returns.</summary>
     public static string Now() => DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.ffffff", System.Globalization.CultureInfo.InvariantCulture);
@@ -48,6 +55,9 @@ public sealed class SqliteDatabase : Database
         pragma.ExecuteNonQuery();
         return connection;
     }
+
+    protected override bool HasColumn(DbConnection connection, string table, string column) =>
+        connection.Query<string>($"SELECT name FROM pragma_table_info('{table}')").Contains(column);
 
     protected override string Schema => """
         CREATE TABLE IF NOT EXISTS users (
@@ -105,6 +115,7 @@ public sealed class SqliteDatabase : Database
             external_id TEXT,
             info TEXT,
             command_line TEXT,
+            progress TEXT,
             create_time TEXT NOT NULL,
             update_time TEXT NOT NULL);
         CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);

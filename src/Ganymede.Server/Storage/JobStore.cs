@@ -40,6 +40,13 @@ public sealed class JobStore(Database db)
             """, new { id, from, to, exitCode, externalId, info, commandLine, now = Database.Now() }) == 1;
     }
 
+    /// <summary>Stores the progress a running job reported (JSON) and moves its update_time, as Galaxy does while a job works.</summary>
+    public void SetProgress(long id, string progress)
+    {
+        using var c = db.Open();
+        c.Execute("UPDATE jobs SET progress = @progress, update_time = @now WHERE id = @id", new { id, progress, now = Database.Now() });
+    }
+
     public IReadOnlyList<JobRecord> InState(string state, int limit = int.MaxValue)
     {
         using var c = db.Open();

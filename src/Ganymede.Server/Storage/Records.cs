@@ -69,6 +69,8 @@ public sealed class JobRecord
     public string? ExternalId { get; set; }
     public string? Info { get; set; }
     public string? CommandLine { get; set; }
+    /// <summary>JSON: the progress the job last reported (epoch and step of N, percent, ETA, last metrics), or null.</summary>
+    public string? Progress { get; set; }
     public string CreateTime { get; set; } = "";
     public string UpdateTime { get; set; } = "";
 }

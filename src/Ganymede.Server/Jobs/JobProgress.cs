@@ -1,0 +1,62 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Ganymede.Server.Storage;
+
+namespace Ganymede.Server.Jobs;
+
+/// <summary>
+/// What a running job tells about itself: the structured progress it writes to <see cref="JobScript.Progress"/> (epoch
+/// and step of N, percent, ETA, last metrics; see Ganymede.Segmentation.TrainingReport), and Galaxy's job metrics
+/// (start, end, wall-clock runtime, cores) from the job folder. A job's output is untrusted: a file too large, or not
+/// a JSON object, is ignored.
+/// </summary>
+public static class JobProgress
+{
+    private const int MaxBytes = 64 * 1024;
+
+    /// <summary>The progress the job last wrote, if it is newer than <paramref name="since"/>; null otherwise.</summary>
+    public static (string Json, DateTime Written)? ReadIfNewer(string jobDirectory, DateTime since)
+    {
+        var file = new FileInfo(Path.Combine(jobDirectory, JobScript.Progress));
+        if (!file.Exists || file.LastWriteTimeUtc <= since || file.Length > MaxBytes || file.Attributes.HasFlag(FileAttributes.ReparsePoint)) return null;
+        try
+        {
+            var text = File.ReadAllText(file.FullName);
+            return JsonNode.Parse(text) is JsonObject progress ? (progress.ToJsonString(), file.LastWriteTimeUtc) : null;
+        }
+        catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
+        {
+            return null; // rewritten while read, or not JSON: the next poll tries again
+        }
+    }
+
+    /// <summary>Galaxy's job metrics (GET /api/jobs/{id}/metrics): start and end time, runtime in seconds, cores allocated.</summary>
+    public static List<Dictionary<string, object?>> Metrics(JobRecord job, string jobDirectory, int slots)
+    {
+        var metrics = new List<Dictionary<string, object?>>();
+        var started = Path.Combine(jobDirectory, JobScript.Started);
+        if (!File.Exists(started) || !double.TryParse(File.ReadAllText(started).Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out double start)) return metrics;
+        var exit = new FileInfo(Path.Combine(jobDirectory, JobScript.ExitCode));
+        double end = exit.Exists ? (exit.LastWriteTimeUtc - DateTime.UnixEpoch).TotalSeconds
+            : JobStates.IsTerminal(job.State) ? start : (DateTime.UtcNow - DateTime.UnixEpoch).TotalSeconds;
+        double runtime = Math.Max(0, end - start);
+        metrics.Add(Metric("start_epoch", "Job Start Time", start, DateTime.UnixEpoch.AddSeconds(start).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)));
+        if (exit.Exists) metrics.Add(Metric("end_epoch", "Job End Time", end, DateTime.UnixEpoch.AddSeconds(end).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)));
+        metrics.Add(Metric("runtime_seconds", "Job Runtime (Wall Clock)", runtime, Duration(runtime)));
+        metrics.Add(Metric("galaxy_slots", "Cores Allocated", slots, slots.ToString(CultureInfo.InvariantCulture)));
+        return metrics;
+    }
+
+    private static Dictionary<string, object?> Metric(string name, string title, double raw, string value) => new()
+    {
+        ["title"] = title, ["value"] = value, ["plugin"] = "core", ["name"] = name, ["raw_value"] = raw.ToString("F7", CultureInfo.InvariantCulture),
+    };
+
+    private static string Duration(double seconds) => seconds switch
+    {
+        < 60 => $"{seconds:F0} seconds",
+        < 3600 => $"{(int)(seconds / 60)} minutes and {seconds % 60:F0} seconds",
+        _ => $"{(int)(seconds / 3600)} hours and {(int)(seconds % 3600 / 60)} minutes",
+    };
+}
