@@ -117,7 +117,7 @@ def test_train_unet_tool_writes_valid_onnx(server, covid_h5, tmp_path):
     job = gi.jobs.wait_for_job(run["jobs"][0]["id"], interval=1, maxwait=600)
     assert job["state"] == "ok"
     outputs = {o["output_name"]: o for o in run["outputs"]}
-    assert set(outputs) == {"model", "checkpoint", "metrics", "figure", "log"}
+    assert set(outputs) == {"model", "checkpoint", "metrics", "curves", "figure", "log"}
     model = gi.datasets.download_dataset(outputs["model"]["id"], file_path=str(tmp_path))
     proto = onnx.load(model)
     onnx.checker.check_model(proto, full_check=True)
