@@ -8,6 +8,8 @@ namespace Ganymede.Formats;
 /// </summary>
 public static class FileSignature
 {
+    public const string Zip = "a ZIP archive";
+
     /// <summary>"a PNG image", "an HDF5 file", ...; null when the bytes match no kind known here.</summary>
     public static string? Describe(ReadOnlySpan<byte> head)
     {
@@ -15,7 +17,7 @@ public static class FileSignature
         if (Starts(head, [0x89, (byte)'P', (byte)'N', (byte)'G'])) return "a PNG image";
         if (Starts(head, [0x89, (byte)'H', (byte)'D', (byte)'F'])) return "an HDF5 file";
         if (Starts(head, [0xFF, 0xD8, 0xFF])) return "a JPEG image";
-        if (Starts(head, [(byte)'P', (byte)'K', 3, 4])) return "a ZIP archive";
+        if (Starts(head, [(byte)'P', (byte)'K', 3, 4])) return Zip;
         if (Starts(head, [0x1f, 0x8b])) return "a gzip archive";
         if (head.Length >= 132 && Encoding.ASCII.GetString(head.Slice(128, 4)) == "DICM") return "a DICOM file";
         if (head.Length >= 348 && Encoding.ASCII.GetString(head.Slice(344, 3)) is "n+2" or "ni2") return "a NIfTI-2 file";

@@ -1,3 +1,4 @@
+using Ganymede.Formats;
 using Ganymede.Formats.Datasets;
 using Ganymede.Formats.Hdf5;
 using Ganymede.Formats.Nifti;
@@ -7,7 +8,7 @@ namespace Ganymede.Segmentation;
 
 /// <summary>
 /// Slices read from a file for prediction or evaluation, with what is known about them: a NIfTI volume (raw
-/// intensities), a DICOM series folder (raw, in Hounsfield units), a folder of PNG slices (raw 0-255), or one split of
+/// intensities), a DICOM series in a folder or zip archive (raw, in Hounsfield units), a folder of PNG slices (raw 0-255), or one split of
 /// an H5 file (packed pixels when `data pack` wrote it, with the masks stored beside it). Each slice carries its
 /// identity (<see cref="SliceId"/>) so that scoring a model's own training slices can be flagged.
 /// </summary>
@@ -36,6 +37,11 @@ public sealed record SliceFile(string Path, string Description, Tensor Images, P
             return new SliceFile(path, kind, slices.unsqueeze(1), null, Enumerable.Range(0, slices.size(0)).Select(k => SliceId.Of(path, k)).ToArray(), null, names);
         }
         if (IsH5Path(path)) return LoadH5(path, split);
+        if (FileSignature.Describe(path) == FileSignature.Zip)
+        {
+            var (series, _) = SliceSource.Load(path);
+            return new SliceFile(path, "DICOM series", series.unsqueeze(1), null, Enumerable.Range(0, series.size(0)).Select(k => SliceId.Of(path, k)).ToArray(), null);
+        }
         var volume = NiftiImage.Load(path);
         var data = volume.Data.dim() switch
         {

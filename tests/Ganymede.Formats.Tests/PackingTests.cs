@@ -96,4 +96,46 @@ public class PackingTests : TempDirectoryTest
         File.Move(Path.Combine(masks, "slice3.png"), Path.Combine(masks, "other.png"));
         Assert.Contains("do not match", Assert.Throws<ArgumentException>(() => SliceSource.LoadPair(images, masks)).Message);
     }
+
+    [Fact]
+    public void Listed_test_slices_are_held_out_and_the_rest_splits_as_before()
+    {
+        var images = torch.rand(12, 16, 16);
+        var path = Path.Combine(Dir, "listed.h5");
+        var summary = SegmentationPacker.Pack(images, torch.zeros(12, 16, 16), path, new PackOptions(Size: 16, Valid: 0.2, TestSlices: [3, 7]), "ct.nii.gz");
+        Assert.Equal(2, summary.Splits["test"]);
+        using var file = H5File.Open(path);
+        using var test = file.Dataset("X_test");
+        Assert.Equal(new long[] { 3, 7 }, test.GetAttribute("slices"));
+        Assert.Equal(["ct.nii.gz:3", "ct.nii.gz:7"], PackInfo.Read(file)!.SliceIds(test));
+        using var train = file.Dataset("X_train");
+        Assert.DoesNotContain(3L, (long[])train.GetAttribute("slices"));
+    }
+
+    [Fact]
+    public void Several_volumes_split_by_whole_volume()
+    {
+        var volumes = Enumerable.Range(0, 4).Select(i => new PackVolume($"patient{i}.nii.gz", torch.rand(5, 16, 16), torch.zeros(5, 16, 16))).ToList();
+        var path = Path.Combine(Dir, "patients.h5");
+        var summary = SegmentationPacker.Pack(volumes, path, new PackOptions(Size: 16, Valid: 0.25, Test: 0.25));
+        Assert.Equal((10, 5, 5), (summary.Splits["train"], summary.Splits["valid"], summary.Splits["test"]));
+        using var file = H5File.Open(path);
+        var owners = new[] { "train", "valid", "test" }.Select(s =>
+        {
+            using var d = file.Dataset("X_" + s);
+            return ((long[])d.GetAttribute("volumes")).Distinct().ToArray();
+        }).ToArray();
+        Assert.Equal(2, owners[0].Length);
+        Assert.Single(owners[1]);
+        Assert.Single(owners[2]);
+        Assert.Empty(owners[0].Intersect(owners[1]).Concat(owners[0].Intersect(owners[2])).Concat(owners[1].Intersect(owners[2])));
+    }
+
+    [Fact]
+    public void A_mask_volume_with_many_values_is_taken_for_an_image()
+    {
+        var ct = torch.rand(3, 16, 16).mul(255).ToArray().Select(MathF.Floor).ToArray();
+        var ex = Assert.Throws<ArgumentException>(() => SegmentationPacker.Pack(torch.rand(3, 16, 16), torch.tensor(ct, 3, 16, 16), Path.Combine(Dir, "x.h5"), new PackOptions(Size: 16), "ct.nii.gz"));
+        Assert.Contains("is this the image volume given as masks?", ex.Message);
+    }
 }

@@ -2,6 +2,7 @@
 in, errors in the user's words, and a training job whose progress the server shows while it runs."""
 import json
 import os
+import shutil
 import subprocess
 import time
 
@@ -126,6 +127,17 @@ def test_every_prediction_path_gives_the_same_probabilities(model, galaxy, tmp_p
     masks = {o["output_name"]: o for o in run_["outputs"]}["masks"]
     served = numpy.asarray(nibabel.load(gi.datasets.download_dataset(masks["id"], file_path=str(tmp_path))).dataobj).transpose(2, 1, 0)
     assert numpy.array_equal(served > 0, p > 0.5)
+
+    # A DICOM series uploaded as a zip archive: recognised as such, and predicted as the volume is.
+    archive = shutil.make_archive(str(tmp_path / "series"), "zip", series)
+    uploaded = gi.tools.upload_file(archive, history["id"])["outputs"][0]
+    gi.datasets.wait_for_dataset(uploaded["id"])
+    assert gi.datasets.show_dataset(uploaded["id"])["misc_blurb"] == "DICOM series in a zip archive, 50 files"
+    run_ = gi.tools.run_tool(history["id"], "ganymede_predict", {"model": {"src": "hda", "id": onnx_model["id"]}, "images": {"src": "hda", "id": uploaded["id"]}})
+    assert gi.jobs.wait_for_job(run_["jobs"][0]["id"], interval=1, maxwait=600)["state"] == "ok"
+    masks = {o["output_name"]: o for o in run_["outputs"]}["masks"]
+    with h5py.File(gi.datasets.download_dataset(masks["id"], file_path=str(tmp_path / "zip-masks.h5"), use_default_filename=False), "r") as f:
+        assert numpy.array_equal(f["y_pred"][:, :, :, 0] > 0, p > 0.5)
 
 
 def test_dicom_series_packs_as_the_nifti_volume_does(built, tmp_path):

@@ -19,7 +19,7 @@ internal static class PredictCommand
         var slices = new Option<string?>("--slices") { Description = "only these slices, e.g. 0,3,10-12 (counted from 0 within the input)" };
         var output = new Option<string>("--out") { Description = "NIfTI file, H5 file (dataset y_pred) or folder of PNG masks, matching the input", Required = true };
         var threshold = new Option<float>("--threshold") { Description = "probability above which a pixel is infection", DefaultValueFactory = _ => 0.5f };
-        var probabilities = new Option<bool>("--probabilities") { Description = "write float32 probabilities instead of 0/1 masks (NIfTI and H5)" };
+        var probabilities = new Option<bool>("--probabilities") { Description = "write float32 probabilities instead of 0/1 masks (NIfTI and H5); figures then show the probability map" };
         var png = new Option<string?>("--png") { Description = "folder for one figure per slice: CT, truth (when known) and prediction, with the slice's Dice" };
         var truth = new Option<string?>("--truth") { Description = "ground-truth masks (NIfTI, PNG folder, or H5 split): the metrics are printed and shown in the figures" };
         var figure = new Option<string?>("--figure") { Description = "one PNG with a row per slice (CT, truth, prediction) for up to 6 slices, those with infection first" };
@@ -52,13 +52,16 @@ internal static class PredictCommand
             {
                 var shown = ModelInput.Scale(loaded, input.Images, input.Packing, input.Path).select(1, 0);
                 var labels = input.Ids;
+                // With --probabilities the figures show the probability map too, with its colour bar.
+                var map = writeProbabilities ? p.select(1, p.size(1) - 1) : null;
                 if (result.GetValue(png) is { } folder)
                 {
                     Directory.CreateDirectory(folder);
                     for (int k = 0; k < input.Count; k++)
-                        Figures.Slices(shown.narrow(0, k, 1), truthMasks?.narrow(0, k, 1), lesion.narrow(0, k, 1), [labels[k]]).Save(Path.Combine(folder, $"slice_{k:D4}.png"));
+                        Figures.Slices(shown.narrow(0, k, 1), truthMasks?.narrow(0, k, 1), lesion.narrow(0, k, 1), [labels[k]], probabilities: map?.narrow(0, k, 1))
+                            .Save(Path.Combine(folder, $"slice_{k:D4}.png"));
                 }
-                if (result.GetValue(figure) is { } figurePath) Figures.Slices(shown, truthMasks, lesion, labels, maxRows: 6).Save(figurePath);
+                if (result.GetValue(figure) is { } figurePath) Figures.Slices(shown, truthMasks, lesion, labels, maxRows: 6, probabilities: map).Save(figurePath);
             }
         }));
         return command;

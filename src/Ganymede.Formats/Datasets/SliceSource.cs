@@ -5,8 +5,8 @@ using Ganymede.Formats.Png;
 namespace Ganymede.Formats.Datasets;
 
 /// <summary>
-/// Loads slices: a NIfTI volume (slice k = volume[:, :, k].T), a folder holding a DICOM series (in Hounsfield units,
-/// <see cref="DicomSeries"/>), or a folder of PNG files in name order.
+/// Loads slices: a NIfTI volume (slice k = volume[:, :, k].T), a DICOM series in a folder or a zip archive (in
+/// Hounsfield units, <see cref="DicomSeries"/>), or a folder of PNG files in name order.
 /// </summary>
 public static class SliceSource
 {
@@ -17,6 +17,11 @@ public static class SliceSource
         {
             var (folderSlices, names, _) = LoadFolder(path);
             return (folderSlices, names);
+        }
+        if (FileSignature.Describe(path) == FileSignature.Zip)
+        {
+            var series = DicomSeries.LoadZip(path);
+            return (series, Enumerable.Range(0, series.size(0)).Select(k => k.ToString()).ToArray());
         }
         var image = NiftiImage.Load(path);
         var slices = image.Data.dim() switch

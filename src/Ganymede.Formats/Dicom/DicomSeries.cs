@@ -41,10 +41,30 @@ public static class DicomSeries
         return torch.tensor(values, ordered.Count, first.Rows, first.Columns);
     }
 
+    /// <summary>A series uploaded as one zip archive of its files (folders inside are fine): extracted to a temporary folder and read.</summary>
+    public static Tensor LoadZip(string zipPath)
+    {
+        var folder = Directory.CreateTempSubdirectory("ganymede-dicom-");
+        try
+        {
+            // ExtractToDirectory refuses entries that would land outside the folder.
+            System.IO.Compression.ZipFile.ExtractToDirectory(zipPath, folder.FullName);
+            var files = Directory.EnumerateFiles(folder.FullName, "*", SearchOption.AllDirectories).Where(IsDicomFile).ToList();
+            if (files.Count == 0) throw new ArgumentException($"{zipPath}: the zip archive holds no DICOM files");
+            var flat = folder.CreateSubdirectory(".series");
+            for (int i = 0; i < files.Count; i++) File.Move(files[i], Path.Combine(flat.FullName, $"{i:D6}.dcm"));
+            return Load(flat.FullName);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
     private static IEnumerable<string> Files(string folder) =>
         Directory.EnumerateFiles(folder).Where(IsDicomFile).Order(StringComparer.Ordinal);
 
-    private static bool IsDicomFile(string path)
+    public static bool IsDicomFile(string path)
     {
         using var file = File.OpenRead(path);
         Span<byte> head = stackalloc byte[132];

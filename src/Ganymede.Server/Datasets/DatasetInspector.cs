@@ -109,7 +109,12 @@ public static class DatasetInspector
             case "zip":
             {
                 using var zip = ZipFile.OpenRead(path);
-                return (string.Join("\n", zip.Entries.Take(20).Select(e => e.FullName)), new JsonObject { ["entries"] = zip.Entries.Count }, $"zip archive, {zip.Entries.Count} entries");
+                var files = zip.Entries.Where(e => !e.FullName.EndsWith('/')).ToList();
+                int dicom = files.Count(IsDicomEntry);
+                var listing = string.Join("\n", zip.Entries.Take(20).Select(e => e.FullName));
+                return dicom > 0 && dicom == files.Count
+                    ? (listing, new JsonObject { ["entries"] = zip.Entries.Count, ["dicom_files"] = dicom }, $"DICOM series in a zip archive, {dicom} files")
+                    : (listing, new JsonObject { ["entries"] = zip.Entries.Count }, $"zip archive, {zip.Entries.Count} entries");
             }
             case "csv" or "tabular" or "txt" or "csx" or "json" or "ipynb":
             {
@@ -123,6 +128,15 @@ public static class DatasetInspector
             default:
                 return (null, null, Size(size));
         }
+    }
+
+    /// <summary>Whether a zip entry starts as a DICOM file does (the DICM marker after the 128-byte preamble); reads 132 bytes of it.</summary>
+    private static bool IsDicomEntry(ZipArchiveEntry entry)
+    {
+        if (entry.Length < 132) return false;
+        using var s = entry.Open();
+        var head = new byte[132];
+        return s.ReadAtLeast(head, 132, throwOnEndOfStream: false) == 132 && head.AsSpan(128).SequenceEqual("DICM"u8);
     }
 
     private static void Walk(H5Group group, string prefix, JsonArray items, StringBuilder peek)

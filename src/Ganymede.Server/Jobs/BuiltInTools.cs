@@ -135,11 +135,11 @@ public sealed class PredictTool : Tool
 {
     public override string Id => "ganymede_predict";
     public override string Name => "Predict segmentation masks";
-    public override string Description => "with an ONNX model, on a NIfTI volume or H5 dataset";
+    public override string Description => "with an ONNX model, on a NIfTI volume, H5 dataset or DICOM series";
     public override IReadOnlyList<ToolInput> Inputs { get; } =
     [
         new("model", "data", "Model", Formats: ["onnx"]),
-        new("images", "data", "Images", Formats: ["nii", "nii.gz", "h5"], Help: "a NIfTI volume of slices, or an H5 file with X_test or X_valid"),
+        new("images", "data", "Images", Formats: ["nii", "nii.gz", "h5", "zip"], Help: "a NIfTI volume of slices, an H5 file with X_test or X_valid, or a DICOM series as a zip archive"),
         new("threshold", "float", "Threshold", Optional: true, Default: 0.5),
         new("tta", "boolean", "Test-time augmentation", Optional: true, Default: false),
     ];
@@ -159,7 +159,8 @@ public sealed class PredictTool : Tool
     public override IReadOnlyList<string[]> Commands(JobContext job)
     {
         var images = job.Input("images");
-        string masks = images.Extension == "h5" ? "outputs/masks.h5" : "outputs/masks.nii.gz";
+        // A DICOM series has no NIfTI geometry to write masks with: its masks go to H5, as an H5 input's do.
+        string masks = images.Extension is "h5" or "zip" ? "outputs/masks.h5" : "outputs/masks.nii.gz";
         var args = new List<string> { "predict", "--model", job.Input("model").Path, "--images", images.Path, "--out", masks, "--threshold", job.Parameter("threshold", "0.5"), "--png", "outputs/figures" };
         if (job.Parameter("tta", "false").Equals("true", StringComparison.OrdinalIgnoreCase)) args.Add("--tta");
         return [job.Run([.. args])];
