@@ -93,6 +93,8 @@ public static class SegmentationPacker
         int[] RowsOf(IEnumerable<int> vs) => vs.SelectMany(v => Enumerable.Range(starts[v], starts[v + 1] - starts[v])).ToArray();
         bool explicitTest = o.TestSlices is not null || o.TestVolumes is not null;
         if (explicitTest && o.Test > 0) throw new ArgumentException("give either a test fraction or a list of test slices or volumes, not both");
+        if (o.TestVolumes is not null && volumes.Count == 1)
+            throw new ArgumentException("test volumes need several volumes; with one volume name the test slices (--test-slices)");
 
         int[] test, valid, train;
         if (o.TestSlices is { } listed)
@@ -101,7 +103,8 @@ public static class SegmentationPacker
             if (listed.FirstOrDefault(k => k < 0 || k >= starts[1], -1) is int bad and >= 0)
                 throw new ArgumentException($"test slice {bad} does not exist: {volumes[0].Name} has slices 0 to {starts[1] - 1}");
             test = listed.Distinct().Order().ToArray();
-            var rest = new Generator(o.Seed).Permutation(starts[1]).Where(k => !test.Contains(k)).ToArray();
+            var held = test.ToHashSet();
+            var rest = new Generator(o.Seed).Permutation(starts[1]).Where(k => !held.Contains(k)).ToArray();
             int validCount = (int)Math.Round(rest.Length * o.Valid);
             (valid, train) = (rest[..validCount].Order().ToArray(), rest[validCount..].Order().ToArray());
         }
@@ -124,7 +127,7 @@ public static class SegmentationPacker
             (test, valid, train) = (RowsOf(testVolumes.Order()), RowsOf(rest[..validVolumes].Order()), RowsOf(rest[validVolumes..].Order()));
         }
         if (train.Length == 0)
-            throw new ArgumentException($"no slices are left for training ({starts[^1]} slices, valid {o.Valid}, test {(explicitTest ? test.Length + " listed" : o.Test.ToString())})");
+            throw new ArgumentException($"no slices are left for training ({starts[^1]} slices, valid {o.Valid}, test {(explicitTest ? $"{test.Length} listed" : o.Test.ToString(System.Globalization.CultureInfo.InvariantCulture))})");
         var splits = new List<(string, int[])> { ("train", train), ("valid", valid) };
         if (test.Length > 0 || o.Test > 0) splits.Add(("test", test));
         return splits;

@@ -40,8 +40,14 @@ public sealed unsafe partial class NativeBackend : IBackend
     /// </summary>
     private static bool UsesBfloat16(in ConvGeometry g) => Float32Precision.AllowsBfloat16 && HasBfloat16 && g.C % 16 == 0 && g.K % 16 == 0;
 
-    /// <summary>oneDNN's AVX-512 convolutions use 16-channel blocks; activations with such channel counts stay blocked.</summary>
-    public bool PrefersBlocked(int channels) => channels % 16 == 0;
+    /// <summary>
+    /// oneDNN's AVX-512 kernels use 16-channel blocks; activations with such channel counts stay blocked there. Without
+    /// AVX-512 (AVX2 CPUs, whose kernels block by 8) oneDNN has no fast batch norm or pooling on 16-channel blocks, so
+    /// activations stay plain and each primitive picks its own layout.
+    /// </summary>
+    public bool PrefersBlocked(int channels) => HasAvx512 && channels % 16 == 0;
+
+    private static readonly bool HasAvx512 = System.Runtime.Intrinsics.X86.Avx512F.IsSupported;
 
     /// <summary>OpenBLAS's kernel family and threading, for start-up logs ("Cooperlake", 1 = pthreads).</summary>
     public static string Describe() =>
@@ -171,7 +177,7 @@ public sealed unsafe partial class NativeBackend : IBackend
     /// Winograd only for AVX-512: elsewhere (AVX2 CPUs) it answers "unimplemented", so direct convolution is used.
     /// </summary>
     private static bool UsesWinograd(ConvPass pass, in ConvGeometry g) =>
-        System.Runtime.Intrinsics.X86.Avx512F.IsSupported && pass != ConvPass.BackwardWeights && g.R == 3 && g.S == 3 && g.StrideH == 1 && g.StrideW == 1
+        HasAvx512 && pass != ConvPass.BackwardWeights && g.R == 3 && g.S == 3 && g.StrideH == 1 && g.StrideW == 1
         && g.DilationH == 1 && g.DilationW == 1 && g.Groups == 1 && g.C % 16 == 0 && g.K % 16 == 0 && g.C >= 32 && g.K >= 32;
 
     private static long[] Dims12(long a, long b)
