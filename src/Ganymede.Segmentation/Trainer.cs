@@ -213,6 +213,9 @@ public sealed class Trainer(TrainOptions options, string runDirectory)
         return (float)(options.LearningRate * (0.01 + 0.99 * (1 + Math.Cos(Math.PI * progress)) / 2));
     }
 
+    /// <summary>metrics.jsonl's rows: NaN (no validation slices) is written as a name.</summary>
+    private static readonly JsonSerializerOptions MetricsJson = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
     private const string CsvHeader = "epoch,train_loss,valid_loss,dice,pooled_dice,precision,recall,lr,seconds,size";
 
     private void Log(EpochMetrics m)
@@ -231,7 +234,7 @@ public sealed class Trainer(TrainOptions options, string runDirectory)
         }
         File.AppendAllText(csv, string.Join(",", new object[] { m.Epoch, m.TrainLoss, m.ValidLoss, m.Dice, m.PooledDice, m.Precision, m.Recall, m.LearningRate, m.Seconds, m.Size }
             .Select(v => Convert.ToString(v, CultureInfo.InvariantCulture))) + "\n");
-        File.AppendAllText(Path.Combine(runDirectory, "metrics.jsonl"), JsonSerializer.Serialize(m, new JsonSerializerOptions { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }) + "\n");
+        File.AppendAllText(Path.Combine(runDirectory, "metrics.jsonl"), JsonSerializer.Serialize(m, MetricsJson) + "\n");
     }
 
     /// <summary>The file <see cref="SaveCurves"/> writes into the run directory.</summary>
@@ -242,8 +245,7 @@ public sealed class Trainer(TrainOptions options, string runDirectory)
     {
         var log = Path.Combine(runDirectory, "metrics.jsonl");
         if (!File.Exists(log)) return;
-        var json = new JsonSerializerOptions { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
-        var epochs = File.ReadLines(log).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<EpochMetrics>(l, json)!).ToList();
+        var epochs = File.ReadLines(log).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<EpochMetrics>(l, MetricsJson)!).ToList();
         if (epochs.Count > 0) Figures.TrainingCurves(epochs).Save(CurvesFigure);
     }
 

@@ -201,6 +201,7 @@ def test_several_volumes_split_by_patient(built, tmp_path):
     (["data", "pack", "--images", "{images}", "--masks", "{masks}", "--out", "{out}", "--size", "100"], "--size 100: the UNet halves slices four times"),
     (["data", "pack", "--images", "{images}", "--masks", "{masks}", "--out", "{out}", "--test", "0.2", "--test-slices", "3"], "either a test fraction or a list"),
     (["data", "pack", "--images", "{images}", "--masks", "{masks}", "--out", "{out}", "--test-slices", "60"], "test slice 60 does not exist"),
+    (["data", "pack", "--images", "{images}", "--masks", "{masks}", "--out", "{out}", "--test-volumes", "other.nii.gz"], "test volumes need several volumes"),
     (["evaluate", "--pred", "{images}"], "--pred needs --truth"),
 ])
 def test_errors_say_what_is_wrong(built, tmp_path, args, message):

@@ -74,7 +74,8 @@ internal static class TrainCommand
                 throw new ArgumentException($"--out {outPath}: expected a .onnx or .safetensors path");
             using var cancel = CtrlC.Token();
             var display = new ProgressDisplay(job: Environment.GetEnvironmentVariable(TrainingReport.EnvironmentVariable) is { } file ? new TrainingReport(file, TextWriter.Null) : null);
-            var run = new Trainer(options, directory).Run(train, valid, config, resumeDir is null ? null : Path.Combine(resumeDir, "last.safetensors"),
+            var trainer = new Trainer(options, directory);
+            var run = trainer.Run(train, valid, config, resumeDir is null ? null : Path.Combine(resumeDir, "last.safetensors"),
                 display, m => display.Epoch(m), cancel.Token);
             display.Finish();
             if (run.Interrupted)
@@ -85,7 +86,7 @@ internal static class TrainCommand
             if (onnx) ModelExport.ToOnnx(run.BestCheckpoint, outPath);
             else AtomicFile.Write(outPath, stream => { using var best = File.OpenRead(run.BestCheckpoint); best.CopyTo(stream); });
             Console.WriteLine(valid.Count > 0
-                ? $"best validation Dice {run.BestDice:F4} at epoch {run.BestEpoch}; model {outPath}; run directory {directory} (curves in curves.png)"
+                ? $"best validation Dice {run.BestDice:F4} at epoch {run.BestEpoch}; model {outPath}; run directory {directory}; curves {trainer.CurvesFigure}"
                 : $"no validation slices: the model is the last epoch's ({run.BestEpoch}); model {outPath}; run directory {directory}");
         }));
         return command;
