@@ -57,7 +57,8 @@ public static class Figures
         if (epochs.Any(e => !double.IsNaN(e.ValidLoss))) loss.Add.ScatterLine(x, epochs.Select(e => e.ValidLoss).ToArray(), Colors.Orange).LegendText = "validation loss";
         var dice = new Plot();
         dice.Add.ScatterLine(x, epochs.Select(e => e.Dice).ToArray(), Colors.Green).LegendText = "validation Dice (mean per slice)";
-        foreach (var (plot, title, axis) in new[] { (loss, "Loss", "loss"), (dice, "Validation Dice", "Dice") })
+        // Loss falls and Dice rises, so each legend sits where its curves are not.
+        foreach (var (plot, title, axis, legend) in new[] { (loss, "Loss", "loss", Alignment.UpperRight), (dice, "Validation Dice", "Dice", Alignment.LowerRight) })
         {
             plot.Title(title);
             plot.XLabel("epoch");
@@ -67,7 +68,7 @@ public static class Figures
                 var line = plot.Add.VerticalLine(best.Epoch, 1, Colors.Gray, LinePattern.Dashed);
                 line.LegendText = $"best epoch {best.Epoch} (Dice {best.Dice:F3})";
             }
-            plot.ShowLegend(Alignment.UpperRight);
+            plot.ShowLegend(legend);
         }
         return Compose([[loss, dice]], 2, 560, 400);
     }
