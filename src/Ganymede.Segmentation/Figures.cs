@@ -44,8 +44,8 @@ public static class Figures
     }
 
     /// <summary>The CT slice and the masks over it, side by side (notebooks' <c>Overlay</c>).</summary>
-    public static PngImage SideBySide(Tensor slice, Tensor? truth, Tensor predicted, string label = "") =>
-        Slices(slice.unsqueeze(0), truth?.unsqueeze(0), predicted.unsqueeze(0), [label.Length > 0 ? label : "0"]);
+    public static PngImage SideBySide(Tensor slice, Tensor? truth, Tensor predicted) =>
+        Slices(slice.unsqueeze(0), truth?.unsqueeze(0), predicted.unsqueeze(0), ["0"]);
 
     /// <summary>Training curves: losses on the left, validation Dice on the right, the best epoch marked on both.</summary>
     public static PngImage TrainingCurves(IReadOnlyList<EpochMetrics> epochs)

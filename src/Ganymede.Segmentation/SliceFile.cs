@@ -22,8 +22,6 @@ public sealed record SliceFile(string Path, string Description, Tensor Images, P
 {
     public int Count => Images.size(0);
 
-    public bool IsH5 => IsH5Path(Path);
-
     public static bool IsH5Path(string path) => path.EndsWith(".h5", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".hdf5", StringComparison.OrdinalIgnoreCase);
 
     /// <param name="split">For H5 files: the split ("test", "valid", "train") or dataset ("X_test"); default test, else valid.</param>

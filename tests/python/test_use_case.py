@@ -1,7 +1,6 @@
 """The COVID-19 use case made correct: one intensity contract on every prediction path, held-out evaluation, DICOM
 in, errors in the user's words, and a training job whose progress the server shows while it runs."""
 import json
-import os
 import shutil
 import subprocess
 import time
@@ -9,19 +8,17 @@ import time
 import h5py
 import nibabel
 import numpy
-import pydicom
 import pytest
 from PIL import Image
 from pydicom.dataset import FileDataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
-from conftest import ROOT, SHARED, Server, ganymede
+from conftest import ROOT, SHARED, Server, clean_env, ganymede
 
 
 def run(*args):
     """Runs ./ganymede and returns (exit code, stdout, stderr)."""
-    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
-    done = subprocess.run([str(ROOT / "ganymede"), *map(str, args)], capture_output=True, text=True, env=env)
+    done = subprocess.run([str(ROOT / "ganymede"), *map(str, args)], capture_output=True, text=True, env=clean_env())
     return done.returncode, done.stdout, done.stderr
 
 

@@ -87,13 +87,20 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, FileStore f
     private bool TryStart(JobRecord job)
     {
         var tool = tools.Find(job.ToolId);
-        if (tool is null) return Fail(job, JobStates.Queued, $"tool {job.ToolId} is no longer installed") && false;
+        if (tool is null)
+        {
+            Fail(job, JobStates.Queued, $"tool {job.ToolId} is no longer installed");
+            return false;
+        }
         var inputIds = JsonSerializer.Deserialize<Dictionary<string, List<long>>>(job.Inputs)!;
         foreach (var id in inputIds.Values.SelectMany(v => v))
         {
             var d = datasets.Get(id);
             if (d is null || d.Deleted || d.State is DatasetStates.Error or DatasetStates.Discarded or DatasetStates.FailedMetadata)
-                return Fail(job, JobStates.Queued, $"input dataset {d?.Name ?? id.ToString(System.Globalization.CultureInfo.InvariantCulture)} is {(d is null ? "gone" : d.Deleted ? "deleted" : d.State)}") && false;
+            {
+                Fail(job, JobStates.Queued, $"input dataset {d?.Name ?? id.ToString(System.Globalization.CultureInfo.InvariantCulture)} is {(d is null ? "gone" : d.Deleted ? "deleted" : d.State)}");
+                return false;
+            }
             if (d.State != DatasetStates.Ok) return false; // an earlier job is still making it
         }
         try
@@ -121,7 +128,8 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, FileStore f
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ApiException or InvalidOperationException or System.ComponentModel.Win32Exception)
         {
-            return Fail(job, JobStates.Queued, "could not start the job: " + e.Message) && false;
+            Fail(job, JobStates.Queued, "could not start the job: " + e.Message);
+            return false;
         }
     }
 
