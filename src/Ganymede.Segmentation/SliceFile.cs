@@ -32,13 +32,13 @@ public sealed record SliceFile(string Path, string Description, Tensor Images, P
             var (slices, names, kind) = SliceSource.LoadFolder(path);
             // A DICOM series' masks are written as PNG files named by slice number.
             if (kind == "DICOM series") names = names.Select(k => $"slice_{int.Parse(k):D4}.png").ToArray();
-            return new SliceFile(path, kind, slices.unsqueeze(1), null, Enumerable.Range(0, slices.size(0)).Select(k => SliceId.Of(path, k)).ToArray(), null, names);
+            return new SliceFile(path, kind, slices.unsqueeze(1), null, SliceId.Range(path, slices.size(0)), null, names);
         }
         if (IsH5Path(path)) return LoadH5(path, split);
         if (FileSignature.Describe(path) == FileSignature.Zip)
         {
             var (series, _) = SliceSource.Load(path);
-            return new SliceFile(path, "DICOM series", series.unsqueeze(1), null, Enumerable.Range(0, series.size(0)).Select(k => SliceId.Of(path, k)).ToArray(), null);
+            return new SliceFile(path, "DICOM series", series.unsqueeze(1), null, SliceId.Range(path, series.size(0)), null);
         }
         var volume = NiftiImage.Load(path);
         var data = volume.Data.dim() switch
@@ -47,7 +47,7 @@ public sealed record SliceFile(string Path, string Description, Tensor Images, P
             3 => volume.Data,
             _ => throw new ArgumentException($"{path}: expected a 2-D image or 3-D volume of slices, got dimensions [{string.Join(", ", volume.Header.Dims)}]"),
         };
-        return new SliceFile(path, "NIfTI volume", data.unsqueeze(1), null, Enumerable.Range(0, data.size(0)).Select(k => SliceId.Of(path, k)).ToArray(), null, Volume: volume);
+        return new SliceFile(path, "NIfTI volume", data.unsqueeze(1), null, SliceId.Range(path, data.size(0)), null, Volume: volume);
     }
 
     /// <summary>Masks [N, H, W] (1 where label > 0) from a NIfTI volume, a PNG folder, or an H5 file's y_ split (or y_pred).</summary>
@@ -61,7 +61,7 @@ public sealed record SliceFile(string Path, string Description, Tensor Images, P
             using var d = file.Dataset(name);
             if (d.Shape.Length != 4) throw new ArgumentException($"{path}:{name}: expected masks (N, H, W, C), got [{string.Join(", ", d.Shape)}]");
             var ids = d.HasAttribute("slice_ids") && d.GetAttribute("slice_ids") is string stored ? stored.Split(',')
-                : PackInfo.Read(file)?.SliceIds(d) ?? Enumerable.Range(0, (int)d.Shape[0]).Select(k => SliceId.Of(path, k)).ToArray();
+                : PackInfo.Read(file)?.SliceIds(d) ?? SliceId.Range(path, (int)d.Shape[0]);
             return (d.ReadTensor().select(3, (int)d.Shape[3] - 1).gt(0.5f).@float(), ids);
         }
         var loaded = Load(path);
@@ -71,10 +71,16 @@ public sealed record SliceFile(string Path, string Description, Tensor Images, P
     /// <summary>The rows at <paramref name="rows"/> (for --slices), in that order.</summary>
     public SliceFile Take(int[] rows)
     {
-        if (rows.FirstOrDefault(r => r >= Count, -1) is int bad and >= 0)
-            throw new ArgumentException($"--slices: slice {bad} does not exist; {Path} has slices 0 to {Count - 1}");
-        Tensor Rows(Tensor t) => torch.cat(rows.Select(r => t.narrow(0, r, 1)).ToList(), 0);
-        return this with { Images = Rows(Images), Truth = Truth is null ? null : Rows(Truth), Ids = rows.Select(r => Ids[r]).ToArray(), Names = Names is null ? null : rows.Select(r => Names[r]).ToArray() };
+        Tensor Take(Tensor t) => Rows(t, rows, Path);
+        return this with { Images = Take(Images), Truth = Truth is null ? null : Take(Truth), Ids = rows.Select(r => Ids[r]).ToArray(), Names = Names is null ? null : rows.Select(r => Names[r]).ToArray() };
+    }
+
+    /// <summary>The rows of <paramref name="t"/> at <paramref name="rows"/>, in that order; a row past the end is an error naming <paramref name="path"/>.</summary>
+    public static Tensor Rows(Tensor t, int[] rows, string path)
+    {
+        if (rows.FirstOrDefault(r => r >= t.size(0), -1) is int bad and >= 0)
+            throw new ArgumentException($"--slices: slice {bad} does not exist; {path} has slices 0 to {t.size(0) - 1}");
+        return torch.cat(rows.Select(r => t.narrow(0, r, 1)).ToList(), 0);
     }
 
     /// <summary>
@@ -117,7 +123,7 @@ public sealed record SliceFile(string Path, string Description, Tensor Images, P
         if (d.Shape.Length != 4) throw new ArgumentException($"{path}:{name}: expected slices (N, H, W, C), got [{string.Join(", ", d.Shape)}]");
         var x = d.ReadTensor().permute(0, 3, 1, 2).contiguous();
         var packing = PackInfo.Read(file);
-        var ids = packing?.SliceIds(d) ?? Enumerable.Range(0, (int)d.Shape[0]).Select(k => SliceId.Of(path, k)).ToArray();
+        var ids = packing?.SliceIds(d) ?? SliceId.Range(path, (int)d.Shape[0]);
         Tensor? truth = null;
         string truthName = "y_" + name[2..];
         if (file.IsDataset(truthName))

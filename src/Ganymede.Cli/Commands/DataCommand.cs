@@ -16,7 +16,7 @@ internal static class DataCommand
 
     private static Command Pack()
     {
-        var images = new Option<string[]>("--images") { Description = "NIfTI volume of slices (.nii, .nii.gz), folder holding a DICOM series, or folder of PNG slices; repeat for several volumes (patients)", Required = true, AllowMultipleArgumentsPerToken = false };
+        var images = new Option<string[]>("--images") { Description = "NIfTI volume of slices (.nii, .nii.gz), folder holding a DICOM series, or folder of PNG slices; repeat for several volumes (patients)", Required = true };
         var masks = new Option<string[]>("--masks") { Description = "NIfTI volume of integer masks with the same geometry, or a folder of PNG masks with the same names; one per --images, in the same order", Required = true };
         var output = new Option<string>("--out") { Description = "H5 file to write (X_train, y_train, X_valid, y_valid, ...)", Required = true };
         var size = new Option<int>("--size") { Description = "slice size after resizing (a multiple of 16: the UNet halves slices four times)", DefaultValueFactory = _ => 256 };

@@ -18,14 +18,8 @@ internal static class Scoring
     }
 
     /// <summary>The rows of <paramref name="t"/> that `--slices` lists (all without it).</summary>
-    public static Tensor TakeSlices(Tensor t, string? list, string path)
-    {
-        if (list is null) return t;
-        var rows = SliceId.ParseList(list, "--slices");
-        if (rows.FirstOrDefault(r => r >= t.size(0), -1) is int bad and >= 0)
-            throw new ArgumentException($"--slices: slice {bad} does not exist; {path} has slices 0 to {t.size(0) - 1}");
-        return torch.cat(rows.Select(r => t.narrow(0, r, 1)).ToList(), 0);
-    }
+    public static Tensor TakeSlices(Tensor t, string? list, string path) =>
+        list is null ? t : SliceFile.Rows(t, SliceId.ParseList(list, "--slices"), path);
 
     /// <summary>Warns on stderr when some of the slices were the model's own training or validation slices.</summary>
     public static void WarnIfSeen(ModelConfig config, IReadOnlyList<string> ids)

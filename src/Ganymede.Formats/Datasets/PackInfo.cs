@@ -51,6 +51,9 @@ public static class SliceId
 {
     public static string Of(string volume, int index) => $"{Path.GetFileName(volume.TrimEnd('/', '\\'))}:{index}";
 
+    /// <summary>The ids of slices 0..count-1 of one volume.</summary>
+    public static string[] Range(string volume, int count) => Enumerable.Range(0, count).Select(k => Of(volume, k)).ToArray();
+
     /// <summary>"0,3,7-9" as indices; an error names the option and the piece it could not read.</summary>
     public static int[] ParseList(string text, string option)
     {

@@ -64,11 +64,11 @@ public static class DicomSeries
     private static IEnumerable<string> Files(string folder) =>
         Directory.EnumerateFiles(folder).Where(IsDicomFile).Order(StringComparer.Ordinal);
 
-    public static bool IsDicomFile(string path)
+    private static bool IsDicomFile(string path)
     {
         using var file = File.OpenRead(path);
         Span<byte> head = stackalloc byte[132];
-        return file.ReadAtLeast(head, 132, throwOnEndOfStream: false) == 132 && head[128..].SequenceEqual("DICM"u8);
+        return FileSignature.IsDicom(head[..file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false)]);
     }
 
     private static double Dot(double[] a, double[] b) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];

@@ -2,6 +2,7 @@ using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Ganymede.Formats;
 using Ganymede.Formats.Hdf5;
 using Ganymede.Formats.Nifti;
 using Ganymede.Onnx.Proto;
@@ -133,13 +134,13 @@ public static class DatasetInspector
 
     private const int MaxSeriesFiles = 10_000;
 
-    /// <summary>Whether a zip entry starts as a DICOM file does (the DICM marker after the 128-byte preamble); reads 132 bytes of it.</summary>
+    /// <summary>Whether a zip entry starts as a DICOM file does (<see cref="FileSignature.IsDicom"/>); reads 132 bytes of it.</summary>
     private static bool IsDicomEntry(ZipArchiveEntry entry)
     {
         if (entry.Length < 132) return false;
         using var s = entry.Open();
         var head = new byte[132];
-        return s.ReadAtLeast(head, 132, throwOnEndOfStream: false) == 132 && head.AsSpan(128).SequenceEqual("DICM"u8);
+        return FileSignature.IsDicom(head.AsSpan(0, s.ReadAtLeast(head, head.Length, throwOnEndOfStream: false)));
     }
 
     private static void Walk(H5Group group, string prefix, JsonArray items, StringBuilder peek)

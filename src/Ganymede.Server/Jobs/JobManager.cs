@@ -67,6 +67,8 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, FileStore f
                     case RunnerState.Lost: Fail(job, JobStates.Running, "the job's process ended without recording an exit code (it was killed, or the machine restarted while it ran)"); break;
                 }
             }
+            // Jobs that ended (finished, cancelled, lost) no longer need their progress watched.
+            _progressSeen.Keys.Except(running.Select(j => j.Id)).ToList().ForEach(id => _progressSeen.Remove(id));
             foreach (var job in jobs.InState(JobStates.Queued))
             {
                 if (busy >= options.MaxConcurrentJobs) break;
@@ -202,7 +204,6 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, FileStore f
             }
         bool ok = failure is null;
         RefreshProgress(job, dir);
-        _progressSeen.Remove(job.Id);
         jobs.Transition(job.Id, JobStates.Running, ok ? JobStates.Ok : JobStates.Error, exitCode: exitCode, info: failure);
         log.LogInformation("job {Job} ({Tool}) finished: {State}", job.Id, job.ToolId, ok ? "ok" : failure);
     }
