@@ -22,7 +22,7 @@ public sealed class KernelGlobals(IDisplaySink sink) : ScriptGlobals
     public void ClearOutput(bool wait = false) => sink.Clear(wait);
 
     /// <summary>Cancelled when the user interrupts the cell: pass it to long-running calls (Trainer.Run).</summary>
-    public override CancellationToken Cancellation => Execution.Interrupts.Token;
+    public override CancellationToken Cancellation => Execution.Interrupts.Token; // the running cell's own
 
     /// <summary>
     /// The client of the Ganymede server named by GANYMEDE_URL and GANYMEDE_API_KEY (or the original's GALAXY_URL

@@ -14,15 +14,19 @@ internal sealed class KernelShell(KernelHost host, CSharpEngine engine)
     private static readonly TimeSpan InterruptGrace = TimeSpan.FromSeconds(3);
     private readonly List<(int Line, string Code, string? Output)> _history = [];
     private int _executionCount;
-    private volatile bool _interrupted;
+    private readonly Lock _interruptGate = new();
+    private CancellationTokenSource? _running; // the interrupt of the cell that runs now, if one does
 
     /// <summary>Loads the compiler in the background while the front end connects, so the first cell does not wait for it.</summary>
     public void WarmUp() => Task.Run(() => Microsoft.CodeAnalysis.CSharp.Scripting.CSharpScript.Create("1").Compile());
 
+    /// <summary>Interrupts the running cell, if any (called from the control channel and the SIGINT handler).</summary>
     public void Interrupt()
     {
-        _interrupted = true;
-        Interrupts.Raise();
+        lock (_interruptGate)
+        {
+            _running?.Cancel();
+        }
     }
 
     public void HandleControl(JupyterMessage request, Action<string, JsonObject> reply)
@@ -97,20 +101,20 @@ internal sealed class KernelShell(KernelHost host, CSharpEngine engine)
         host.CurrentParent = request;
         host.Stdout.Reset();
         host.Stderr.Reset();
-        _interrupted = false;
-        Interrupts.Reset();
-
+        using var interrupt = new CancellationTokenSource();
+        lock (_interruptGate) _running = interrupt;
         using var abandon = new CancellationTokenSource();
-        var cell = Task.Run(() => engine.ExecuteAsync(code, abandon.Token));
-        while (!cell.Wait(100) && !(_interrupted && !cell.Wait(InterruptGrace))) { }
+        var cell = Task.Run(() => engine.ExecuteAsync(code, interrupt.Token, abandon.Token));
+        while (!cell.Wait(100) && !(interrupt.IsCancellationRequested && !cell.Wait(InterruptGrace))) { }
         if (!cell.IsCompleted) abandon.Cancel(); // it would not stop: leave it, keep the kernel's state as before it
+        lock (_interruptGate) _running = null;
         host.Stdout.Flush();
         host.Stderr.Flush();
 
         CellResult? result = cell.IsCompletedSuccessfully ? cell.Result : null;
         string? ename = null, evalue = null;
         var traceback = new JsonArray();
-        if (result is null || _interrupted && result.Exception is OperationCanceledException)
+        if (result is null || interrupt.IsCancellationRequested && result.Exception is OperationCanceledException)
         {
             ename = "KeyboardInterrupt";
             evalue = result is null ? "the cell did not stop within 3 s of the interrupt and was abandoned; variables are as before it" : "the cell was interrupted";

@@ -93,9 +93,12 @@ public abstract class Module : IDisposable
 
     public Module eval() => train(false);
 
-    public void zero_grad()
+    public void zero_grad() => ClearGradients(parameters());
+
+    /// <summary>Drops the gradients of <paramref name="parameters"/> (set_to_none, PyTorch's default); modules and optimizers both clear this way.</summary>
+    internal static void ClearGradients(IEnumerable<Tensor> parameters)
     {
-        foreach (var p in parameters())
+        foreach (var p in parameters)
         {
             p.grad?.Dispose();
             p.grad = null;

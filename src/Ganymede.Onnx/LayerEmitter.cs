@@ -8,7 +8,8 @@ internal sealed class LayerEmitter(GraphBuilder g, OnnxExportOptions options)
 {
     public string Emit(Module module, string x, string name) => module switch
     {
-        Sequential s => EmitSequence(s, x, name),
+        Sequential s => EmitSequence(s.Layers, x, name),
+        DoubleConv d => EmitSequence(d.Layers, x, name),
         UNet u => EmitUNet(u, x, name),
         Conv2d c => Conv(c, x, name, null),
         ConvTranspose2d t => ConvTranspose(t, x, name),
@@ -28,7 +29,7 @@ internal sealed class LayerEmitter(GraphBuilder g, OnnxExportOptions options)
         _ => throw new NotSupportedException($"ONNX export: module '{name}' of type {module.GetType().Name} has no ONNX equivalent here"),
     };
 
-    private string EmitSequence(Sequential s, string x, string name)
+    private string EmitSequence(IReadOnlyList<Module> s, string x, string name)
     {
         for (int i = 0; i < s.Count; i++)
         {

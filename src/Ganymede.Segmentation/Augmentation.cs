@@ -99,20 +99,6 @@ public sealed record Augmentation(bool Flips = true, bool Rotate90 = true, float
             }
     }
 
-    /// <summary>A square patch of side <paramref name="size"/> from each image and its mask, at a random place of its own.</summary>
-    public static (Tensor Images, Tensor Masks) RandomCrop(Tensor images, Tensor masks, int size, Generator g)
-    {
-        var xs = new List<Tensor>();
-        var ys = new List<Tensor>();
-        for (int i = 0; i < images.size(0); i++)
-        {
-            int top = g.NextInt(images.size(2) - size + 1), left = g.NextInt(images.size(3) - size + 1);
-            xs.Add(images.select(0, i).narrow(1, top, size).narrow(2, left, size));
-            ys.Add(masks.select(0, i).narrow(1, top, size).narrow(2, left, size));
-        }
-        return (torch.stack(xs).contiguous(), torch.stack(ys).contiguous());
-    }
-
     /// <summary><paramref name="t"/> reversed along <paramref name="dim"/>.</summary>
     internal static Tensor Flip(Tensor t, int dim)
     {

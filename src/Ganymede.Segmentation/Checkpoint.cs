@@ -5,31 +5,27 @@ using Ganymede.NN.Optim;
 
 namespace Ganymede.Segmentation;
 
-/// <summary>Where a training run stands: the next epoch and step to run, and the early-stopping record.</summary>
+/// <summary>
+/// Where a training run stands: the next epoch and step to run, the early-stopping record, and the options it trains
+/// with (<see cref="OptionsRecord"/>).
+/// </summary>
 public sealed record TrainerState(int Epoch, int Step, double BestDice, int BestEpoch, string OptionsJson);
 
 /// <summary>
 /// Model weights (safetensors, PyTorch's names), the model configuration and, for resumable checkpoints, the
-/// optimizer state, the weight average and deep-supervision heads (when training has them) and trainer position.
+/// optimizer state and trainer position.
 /// Written atomically (a temporary name, then a rename).
 /// </summary>
 public static class Checkpoint
 {
     private const string OptimizerPrefix = "optimizer.";
-    private const string AveragePrefix = "average.";
-    private const string SupervisionPrefix = "deep_supervision.";
     private const string StateKey = "ganymede_trainer_state";
 
-    public static void Save(string path, Module model, ModelConfig config, Optimizer? optimizer = null, TrainerState? state = null,
-        ExponentialMovingAverage? average = null, DeepSupervision? supervision = null)
+    public static void Save(string path, Module model, ModelConfig config, Optimizer? optimizer = null, TrainerState? state = null)
     {
         var tensors = new Dictionary<string, Tensor>(model.state_dict());
         if (optimizer is not null)
             foreach (var (name, value) in optimizer.state_dict()) tensors[OptimizerPrefix + name] = value;
-        if (average is not null)
-            foreach (var (name, value) in average.state_dict()) tensors[AveragePrefix + name] = value;
-        if (supervision is not null)
-            foreach (var (name, value) in supervision.state_dict()) tensors[SupervisionPrefix + name] = value;
         var metadata = new Dictionary<string, string> { [ModelConfig.MetadataKey] = config.ToJson(), ["format"] = "pt" };
         if (state is not null) metadata[StateKey] = JsonSerializer.Serialize(state);
         SafeTensorsFile.Save(path, tensors, metadata);
@@ -47,21 +43,18 @@ public static class Checkpoint
     }
 
     /// <summary>Restores model, optimizer and trainer position from a resumable checkpoint.</summary>
-    public static TrainerState Resume(string path, Module model, Optimizer optimizer, ExponentialMovingAverage? average = null,
-        DeepSupervision? supervision = null)
+    public static TrainerState Resume(string path, Module model, Optimizer optimizer)
     {
         var (tensors, metadata) = Read(path);
         if (!metadata.TryGetValue(StateKey, out var stateJson))
             throw new InvalidDataException($"{path}: not a resumable checkpoint (no trainer state); use a run directory's last.safetensors");
         model.load_state_dict(ModelTensors(tensors));
         optimizer.load_state_dict(WithPrefix(tensors, OptimizerPrefix));
-        average?.load_state_dict(WithPrefix(tensors, AveragePrefix));
-        supervision?.load_state_dict(WithPrefix(tensors, SupervisionPrefix));
         return JsonSerializer.Deserialize<TrainerState>(stateJson) ?? throw new InvalidDataException($"{path}: empty trainer state");
     }
 
     private static Dictionary<string, Tensor> ModelTensors(Dictionary<string, Tensor> tensors) =>
-        tensors.Where(kv => !new[] { OptimizerPrefix, AveragePrefix, SupervisionPrefix }.Any(p => kv.Key.StartsWith(p, StringComparison.Ordinal))).ToDictionary();
+        tensors.Where(kv => !kv.Key.StartsWith(OptimizerPrefix, StringComparison.Ordinal)).ToDictionary();
 
     private static Dictionary<string, Tensor> WithPrefix(Dictionary<string, Tensor> tensors, string prefix) =>
         tensors.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value);

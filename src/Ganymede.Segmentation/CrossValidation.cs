@@ -15,8 +15,7 @@ public static class CrossValidation
     }
 
     public static Result Run(SegmentationSplit all, ModelConfig config, TrainOptions options, int folds, string directory,
-        Func<int, IProgress<TrainProgress>?>? progress = null, Action<int, EpochMetrics>? onEpoch = null, Action<int, TrainResult>? onFold = null,
-        ulong? splitSeed = null)
+        Func<int, ITrainingObserver?>? observer = null, Action<int, TrainResult>? onFold = null, ulong? splitSeed = null)
     {
         if (folds < 2 || folds > all.Count) throw new ArgumentException($"cross-validation needs 2 to {all.Count} folds, got {folds}");
         var dice = new double[folds];
@@ -24,10 +23,9 @@ public static class CrossValidation
         for (int k = 0; k < folds; k++)
         {
             var (rest, held) = Fold(all.Count, folds, splitSeed ?? options.Seed, k);
-            int fold = k;
             var (trainFold, heldFold) = (all.Subset(rest), all.Subset(held));
             var run = new Trainer(options, Path.Combine(directory, $"fold{k + 1}"))
-                .Run(trainFold, heldFold, config with { TrainedOn = trainFold.SliceIds, ValidatedOn = heldFold.SliceIds }, null, progress?.Invoke(k), m => onEpoch?.Invoke(fold, m));
+                .Run(trainFold, heldFold, config with { TrainedOn = trainFold.SliceIds, ValidatedOn = heldFold.SliceIds }, observer?.Invoke(k));
             dice[k] = run.BestDice;
             epochs[k] = run.BestEpoch;
             onFold?.Invoke(k, run);

@@ -1,47 +1,34 @@
+using Ganymede.Backends;
+
 namespace Ganymede.Segmentation;
 
+/// <summary>How the learning rate moves over a run.</summary>
+public enum LearningRateSchedule
+{
+    /// <summary>Cosine annealing from <see cref="TrainOptions.LearningRate"/> to <see cref="TrainOptions.MinLearningRate"/>, step by step.</summary>
+    Cosine,
+
+    /// <summary>The same rate throughout (the original system's).</summary>
+    Constant,
+}
+
 /// <summary>
-/// A training recipe. The defaults are the recipe chosen by cross-validation on the 50 COVID-SemiSeg slices
-/// (README); <see cref="Paper"/> is the original system's model and settings.
+/// A training recipe. The defaults are the recipe chosen by cross-validation on the COVID-SemiSeg slices
+/// (docs/recipe-evidence.md, which also keeps the evidence for the options that did not help and were removed);
+/// <see cref="Paper"/> is the original system's model and settings.
 /// </summary>
 public sealed record TrainOptions
 {
     public int Epochs { get; init; } = 320;
-
-    /// <summary>
-    /// Train the first <see cref="PatchFraction"/> of the epochs on random square patches of this side cut from the
-    /// slices (0 = off), then the rest on whole slices. The UNet is fully convolutional, so the weights carry over; an
-    /// epoch on patches of half the side takes about a third of the time. Slices not larger than this train whole
-    /// throughout.
-    /// </summary>
-    public int PatchSize { get; init; }
-
-    /// <summary>Share of <see cref="Epochs"/>, from the start, trained on patches.</summary>
-    public float PatchFraction { get; init; } = 0.75f;
-
-    /// <summary>
-    /// Progressive resizing instead of patches: the whole slice resized to <see cref="PatchSize"/> (square slices
-    /// only), so lesions look smaller than they will at full size. Validation is then at that size too, so the best
-    /// model and early stopping wait for whole slices.
-    /// </summary>
-    public bool PatchResize { get; init; }
     public int Batch { get; init; } = 8;
 
-    /// <summary>
-    /// Adam's peak rate under the cosine schedule. 5e-4 beat 1e-3 in the README's cross-validation at two training
-    /// seeds, at the best and the last epoch, with and without test-time augmentation.
-    /// </summary>
+    /// <summary>Adam's rate (the peak of the cosine schedule): the best of the rates cross-validated.</summary>
     public float LearningRate { get; init; } = 5e-4f;
 
-    /// <summary>
-    /// "adam", or "sgd": SGD with Nesterov momentum <see cref="Momentum"/> and L2 <see cref="WeightDecay"/>, as
-    /// nnU-Net trains (there with learning rate 0.01, momentum 0.99, weight decay 3e-5).
-    /// </summary>
-    public string Optimizer { get; init; } = "adam";
-    public float Momentum { get; init; } = 0.99f;
+    /// <summary>Where the cosine schedule ends, at the last step of the last epoch.</summary>
+    public float MinLearningRate { get; init; } = 5e-6f;
 
-    /// <summary>L2 weight decay, added to the gradient by either optimizer.</summary>
-    public float WeightDecay { get; init; }
+    public LearningRateSchedule Schedule { get; init; } = LearningRateSchedule.Cosine;
 
     public int Base { get; init; } = 16;
     public int Depth { get; init; } = 4;
@@ -50,23 +37,11 @@ public sealed record TrainOptions
     public int UpKernel { get; init; } = 2;
     public ulong Seed { get; init; }
 
-    /// <summary>Weight of the soft Dice term added to BCE (0 = BCE alone).</summary>
+    /// <summary>
+    /// Weight of the soft Dice term added to BCE (0 = BCE alone). The Dice is computed per slice and averaged, as the
+    /// metric weighs slices, so a small lesion counts as much as a large one.
+    /// </summary>
     public float DiceWeight { get; init; } = 1;
-
-    /// <summary>
-    /// Soft Dice per slice, averaged (the metric's own weighting), instead of pooled over the batch: better on every
-    /// fold of the README's cross-validation.
-    /// </summary>
-    public bool DicePerSlice { get; init; } = true;
-
-    /// <summary>
-    /// Weight of extra (false-positive) pixels in the Dice term, generalised to Tversky's index; missed pixels weigh
-    /// 1 − this. 0.5 is soft Dice.
-    /// </summary>
-    public float DiceFalsePositiveWeight { get; init; } = 0.5f;
-
-    /// <summary>Also train on predictions from the decoder's coarser levels (see <see cref="Segmentation.DeepSupervision"/>).</summary>
-    public bool DeepSupervision { get; init; }
 
     /// <summary>Weight of the original's anisotropic total-variation term on the last output channel.</summary>
     public float TotalVariationWeight { get; init; }
@@ -81,34 +56,23 @@ public sealed record TrainOptions
 
     /// <summary>
     /// Epochs without a better validation Dice before training stops (0 = never). Under the cosine schedule the
-    /// validation Dice rises until late and plateaus for long stretches on the way: in the README's cross-validation
-    /// (240 epochs) a patience of 20 would have stopped folds at epochs 32-113 (mean best Dice 0.695 instead of
-    /// 0.728), 40 or 60 still stopped some; 80 stopped none.
+    /// validation Dice rises until late and plateaus for long stretches on the way, so a patience that is a small share
+    /// of the epochs stops runs well before their best epoch (docs/recipe-evidence.md).
     /// </summary>
     public int Patience { get; init; } = 80;
 
     /// <summary>
-    /// Decay of an exponential moving average of the weights, updated every step; when above 0 the average is
-    /// what is validated and saved as the best model (0 = the trained weights themselves).
+    /// Float32 precision of the convolutions while training and validating (<see cref="Float32Precision"/>). Medium by
+    /// default: on CPUs with bfloat16 instructions its faster step buys more epochs in the same time, which
+    /// cross-validated better; elsewhere it computes in float32.
     /// </summary>
-    public float WeightAverageDecay { get; init; }
-
-    /// <summary>
-    /// Float32 precision of the convolutions while training and validating, in torch.set_float32_matmul_precision's
-    /// names: "highest" (float32) or "medium" (bfloat16 inputs, float32 sums; see <see cref="Backends.Float32Precision"/>).
-    /// Medium by default: its faster step buys a third more epochs in the same time, which the README's
-    /// cross-validation found better on every fold.
-    /// </summary>
-    public string Precision { get; init; } = "medium";
-
-    /// <summary>"cosine" (to 1% of the rate at the last epoch) or "constant".</summary>
-    public string Schedule { get; init; } = "cosine";
+    public MatmulPrecision Precision { get; init; } = MatmulPrecision.Medium;
 
     public static TrainOptions Paper { get; } = new()
     {
         Base = 64, Dropout = 0.2f, ConvBias = true, UpKernel = 3, Batch = 32, LearningRate = 1e-3f, DiceWeight = 0,
-        TotalVariationWeight = 2.4e-7f, Augment = Augmentation.None, Schedule = "constant", Patience = 0, Epochs = 10, HeadBiasPrior = false,
-        Precision = "highest",
+        TotalVariationWeight = 2.4e-7f, Augment = Augmentation.None, Schedule = LearningRateSchedule.Constant, Patience = 0, Epochs = 10,
+        HeadBiasPrior = false, Precision = MatmulPrecision.Highest,
     };
 
     public static TrainOptions Preset(string name) => name switch
@@ -117,4 +81,19 @@ public sealed record TrainOptions
         "paper" => Paper,
         _ => throw new ArgumentException($"unknown preset '{name}' (expected default or paper)"),
     };
+
+    /// <summary>Refuses options no run can use, naming each.</summary>
+    public void Check()
+    {
+        var wrong = new List<string>();
+        if (Epochs <= 0) wrong.Add($"epochs {Epochs} must be positive");
+        if (Batch <= 0) wrong.Add($"batch {Batch} must be positive");
+        if (!(LearningRate > 0)) wrong.Add($"learning rate {LearningRate} must be positive");
+        if (MinLearningRate < 0 || MinLearningRate > LearningRate) wrong.Add($"minimum learning rate {MinLearningRate} must be between 0 and the learning rate {LearningRate}");
+        if (Base <= 0 || Depth <= 0) wrong.Add($"base {Base} and depth {Depth} must be positive");
+        if (Dropout is < 0 or >= 1) wrong.Add($"dropout {Dropout} must be in [0, 1)");
+        if (DiceWeight < 0 || TotalVariationWeight < 0) wrong.Add("loss weights must not be negative");
+        if (Patience < 0) wrong.Add($"patience {Patience} must be 0 (never stop early) or positive");
+        if (wrong.Count > 0) throw new ArgumentException("training options: " + string.Join("; ", wrong));
+    }
 }

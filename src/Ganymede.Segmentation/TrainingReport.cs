@@ -10,6 +10,14 @@ public interface ITrainingObserver : IProgress<TrainProgress>
     void Epoch(EpochMetrics metrics);
 }
 
+/// <summary>An observer made of two functions, for scripts and tests that want one or both.</summary>
+public sealed class TrainingCallbacks(Action<TrainProgress>? progress = null, Action<EpochMetrics>? epoch = null) : ITrainingObserver
+{
+    public void Report(TrainProgress value) => progress?.Invoke(value);
+
+    public void Epoch(EpochMetrics metrics) => epoch?.Invoke(metrics);
+}
+
 /// <summary>
 /// Reports a training run that runs as a server job: a line per epoch on stdout (the job's log), and the structured
 /// progress (epoch and step of N, percent, ETA, last metrics) written atomically to the file the server names in

@@ -43,6 +43,13 @@ public class OptimizerTests
         schedule.step();
         schedule.step();
         Assert.Equal(0.5f, cos.lr, 5);
+        // Resumed after two steps, it continues from there.
+        var resumed = new SGD([torch.zeros(1)], lr: 1f);
+        var again = new CosineAnnealingLR(resumed, T_max: 4, last_epoch: 2);
+        Assert.Equal(0.5f, resumed.lr, 5);
+        schedule.step();
+        again.step();
+        Assert.Equal(cos.lr, resumed.lr, 6);
 
         var plateau = new SGD([torch.zeros(1)], lr: 1f);
         var reduce = new ReduceLROnPlateau(plateau, patience: 1, factor: 0.1f);

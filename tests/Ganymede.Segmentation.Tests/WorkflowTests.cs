@@ -1,3 +1,4 @@
+using Ganymede.Backends;
 using Ganymede.Tests;
 using Ganymede.Formats.Datasets;
 using Ganymede.Formats.Nifti;
@@ -20,7 +21,7 @@ public class WorkflowTests : TempDirectoryTest
         var train = SegmentationData.Load(data, "train");
         var valid = SegmentationData.Load(data, "valid");
         var losses = new List<double>();
-        var run = new Trainer(Small with { Epochs = 6 }, Path.Combine(Dir, "run")).Run(train, valid, Config(Small), onEpoch: m => losses.Add(m.TrainLoss));
+        var run = new Trainer(Small with { Epochs = 6 }, Path.Combine(Dir, "run")).Run(train, valid, Config(Small), new TrainingCallbacks(epoch: m => losses.Add(m.TrainLoss)));
         Assert.False(run.Interrupted);
         Assert.True(losses[^1] < losses[0], $"loss went from {losses[0]} to {losses[^1]}");
         Assert.True(File.Exists(run.BestCheckpoint) && File.Exists(run.LastCheckpoint));
@@ -30,40 +31,30 @@ public class WorkflowTests : TempDirectoryTest
         Assert.Equal(6, File.ReadAllLines(Path.Combine(Dir, "run", "metrics.jsonl")).Length);
         var again = Assert.Throws<ArgumentException>(() => new Trainer(Small, Path.Combine(Dir, "run")).Run(train, valid, Config(Small)));
         Assert.Contains("--resume", again.Message);
-        var unknown = Assert.Throws<ArgumentException>(() => new Trainer(Small with { Optimizer = "lbfgs" }, Path.Combine(Dir, "other")).Run(train, valid, Config(Small)));
-        Assert.Contains("'lbfgs'", unknown.Message);
+        var wrong = Assert.Throws<ArgumentException>(() => new Trainer(Small with { Batch = 0, Dropout = 1 }, Path.Combine(Dir, "other")).Run(train, valid, Config(Small)));
+        Assert.Equal("training options: batch 0 must be positive; dropout 1 must be in [0, 1)", wrong.Message);
         Assert.False(Directory.Exists(Path.Combine(Dir, "other")));
     }
 
     [Theory]
-    [InlineData(0f, false, 0)]
-    [InlineData(0.9f, false, 0)]
-    [InlineData(0f, true, 0)]
-    [InlineData(0f, false, 16)] // stopped in the second epoch of two on 16x16 patches, resumed through the switch to whole slices
-    [InlineData(0f, false, 0, "medium")] // bfloat16 convolutions
-    [InlineData(0f, false, 0, "highest", "sgd")] // momentum buffers
-    public void A_run_stopped_mid_epoch_and_resumed_ends_bit_for_bit_where_an_uninterrupted_run_ends(float weightAverageDecay, bool deepSupervision, int patchSize,
-        string precision = "highest", string optimizer = "adam")
+    [InlineData(MatmulPrecision.Highest)]
+    [InlineData(MatmulPrecision.Medium)] // bfloat16 convolutions where the CPU has them
+    public void A_run_stopped_mid_epoch_and_resumed_ends_bit_for_bit_where_an_uninterrupted_run_ends(MatmulPrecision precision)
     {
         var data = Packed();
         var train = SegmentationData.Load(data, "train");
         var valid = SegmentationData.Load(data, "valid");
-        var options = Small with
-        {
-            WeightAverageDecay = weightAverageDecay, DeepSupervision = deepSupervision, PatchSize = patchSize, PatchFraction = 0.5f, Precision = precision,
-            Optimizer = optimizer, LearningRate = optimizer == "sgd" ? 1e-2f : Small.LearningRate, WeightDecay = optimizer == "sgd" ? 3e-5f : 0,
-        };
+        var options = Small with { Precision = precision };
         var straight = new Trainer(options, Path.Combine(Dir, "straight")).Run(train, valid, Config(options));
 
         using var cancel = new CancellationTokenSource();
         int reports = 0;
-        var progress = new Progress(() => { if (++reports == 7) cancel.Cancel(); });
-        var first = new Trainer(options, Path.Combine(Dir, "split")).Run(train, valid, Config(options), progress: progress, cancel: cancel.Token);
+        var stopAtSeventhStep = new TrainingCallbacks(progress: _ => { if (++reports == 7) cancel.Cancel(); });
+        var first = new Trainer(options, Path.Combine(Dir, "split")).Run(train, valid, Config(options), stopAtSeventhStep, cancel.Token);
         Assert.True(first.Interrupted);
-        var resumed = new Trainer(options, Path.Combine(Dir, "split")).Run(train, valid, Config(options), resumeFrom: first.LastCheckpoint);
+        var resumed = new Trainer(options, Path.Combine(Dir, "split")).Resume(train, valid, Config(options));
         Assert.False(resumed.Interrupted);
 
-        // The last checkpoint holds the trained weights; the best one, with a weight average, the average.
         foreach (var (x, y) in new[] { (straight.LastCheckpoint, resumed.LastCheckpoint), (straight.BestCheckpoint, resumed.BestCheckpoint) })
         {
             var (_, a) = Checkpoint.LoadModel(x);
@@ -71,25 +62,25 @@ public class WorkflowTests : TempDirectoryTest
             foreach (var (name, value) in a.state_dict())
                 Assert.True(value.ToArray().SequenceEqual(b.state_dict()[name].ToArray()), $"{name} differs in {Path.GetFileName(y)} after resuming");
         }
+        var lr = File.ReadLines(Path.Combine(Dir, "split", "metrics.csv")).Skip(1).Select(l => double.Parse(l.Split(',')[7], System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        Assert.Equal(File.ReadLines(Path.Combine(Dir, "straight", "metrics.csv")).Skip(1).Select(l => double.Parse(l.Split(',')[7], System.Globalization.CultureInfo.InvariantCulture)), lr);
     }
 
     [Fact]
-    public void Resuming_a_run_logged_before_the_size_column_keeps_the_columns_aligned()
+    public void Resuming_with_other_options_is_refused_naming_each_difference_unless_allowed()
     {
         var data = Packed();
         var (train, valid) = (SegmentationData.Load(data, "train"), SegmentationData.Load(data, "valid"));
-        var directory = Path.Combine(Dir, "old");
-        var options = Small with { Epochs = 2 };
-        var first = new Trainer(options with { Epochs = 1 }, directory).Run(train, valid, Config(options));
-        var csv = Path.Combine(directory, "metrics.csv");
-        File.WriteAllLines(csv, File.ReadAllLines(csv).Select(line => line[..line.LastIndexOf(',')]));
-        new Trainer(options, directory).Run(train, valid, Config(options), resumeFrom: first.LastCheckpoint);
-        var lines = File.ReadAllLines(csv);
-        Assert.Equal("epoch,train_loss,valid_loss,dice,pooled_dice,precision,recall,lr,seconds,size", lines[0]);
-        Assert.Equal(3, lines.Length);
-        Assert.EndsWith(",", lines[1]);
-        Assert.EndsWith(",32", lines[2]);
-        Assert.All(lines, line => Assert.Equal(9, line.Count(c => c == ',')));
+        var directory = Path.Combine(Dir, "run");
+        new Trainer(Small with { Epochs = 1 }, directory).Run(train, valid, Config(Small));
+        var changed = Small with { Epochs = 2, LearningRate = 1e-3f };
+        var refused = Assert.Throws<ArgumentException>(() => new Trainer(changed, directory).Resume(train, valid, Config(changed)));
+        Assert.Contains("(Epochs: 1 → 2; LearningRate: 0.003 → 0.001)", refused.Message);
+        Assert.Single(File.ReadLines(Path.Combine(directory, "metrics.jsonl")));
+        var resumed = new Trainer(changed, directory).Resume(train, valid, Config(changed), allowChangedOptions: true);
+        Assert.Equal(2, resumed.Epochs);
+        // The run now records the new options: resuming with them needs no permission.
+        Assert.Equal(2, new Trainer(changed, directory).Resume(train, valid, Config(changed)).Epochs);
     }
 
     [Fact]
@@ -172,10 +163,4 @@ public class WorkflowTests : TempDirectoryTest
         public bool Equals(double a, double b) => Math.Abs(a - b) < 1e-9;
         public int GetHashCode(double v) => 0;
     }
-
-    private sealed class Progress(Action onReport) : IProgress<TrainProgress>
-    {
-        public void Report(TrainProgress value) => onReport();
-    }
-
 }

@@ -39,6 +39,17 @@ def run(kc, code, timeout=60):
             outputs.append(msg)
 
 
+def wait_for_output(kc, msg_id, text, timeout=60):
+    """Reads the request's iopub messages until its stdout shows text: the cell has reached that point."""
+    deadline = time.monotonic() + timeout
+    seen = ""
+    while text not in seen:
+        assert time.monotonic() < deadline, f"the cell did not print {text!r} within {timeout} s"
+        msg = kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
+        if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "stream":
+            seen += msg["content"]["text"]
+
+
 def value(kc, expression):
     content, outputs = run(kc, expression)
     assert content["status"] == "ok", content
@@ -75,8 +86,8 @@ def test_a_flood_of_output_is_cut_off_and_the_kernel_stays_responsive(kernel):
 def test_an_endless_loop_is_interrupted_and_the_kernel_keeps_its_state(kernel):
     km, kc = kernel
     run(kc, "var before = 7;")
-    msg_id = kc.execute("long spins = 0;\nwhile (true) { spins++; }")
-    time.sleep(2)
+    msg_id = kc.execute('long spins = 0;\nConsole.WriteLine("looping"); Console.Out.Flush();\nwhile (true) { spins++; }')
+    wait_for_output(kc, msg_id, "looping")
     km.interrupt_kernel()  # what Jupyter's interrupt button does: an interrupt_request (the kernelspec asks for messages)
     reply = kc.get_shell_msg(timeout=30)
     assert reply["parent_header"]["msg_id"] == msg_id
@@ -86,8 +97,8 @@ def test_an_endless_loop_is_interrupted_and_the_kernel_keeps_its_state(kernel):
 
 def test_a_blocking_call_is_abandoned_after_an_interrupt(kernel):
     km, kc = kernel
-    msg_id = kc.execute("System.Threading.Thread.Sleep(600_000);")
-    time.sleep(1)
+    msg_id = kc.execute('Console.WriteLine("blocking"); Console.Out.Flush();\nSystem.Threading.Thread.Sleep(600_000);')
+    wait_for_output(kc, msg_id, "blocking")
     km.interrupt_kernel()
     reply = kc.get_shell_msg(timeout=30)
     assert reply["content"]["ename"] == "KeyboardInterrupt" and "abandoned" in reply["content"]["evalue"]
@@ -100,10 +111,10 @@ def test_training_in_library_code_stops_between_steps(kernel):
 var config = new ModelConfig("unet", 1, 1, 4, 2, 0, false, 2, 32, 0, 1, "test");
 var options = TrainOptions.Preset("default") with { Epochs = 100_000, Batch = 2, Patience = 1_000_000 };
 var folder = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "interrupted-" + Guid.NewGuid());
-var result = new Trainer(options, folder).Run(data, data, config);
+var result = new Trainer(options, folder).Run(data, data, config, new TrainingCallbacks(p => { if (p.Step == 1) { Console.WriteLine("training"); Console.Out.Flush(); } }), Cancellation);
 result.Interrupted"""
     msg_id = kc.execute(code)
-    time.sleep(6)
+    wait_for_output(kc, msg_id, "training")
     km.interrupt_kernel()
     reply = kc.get_shell_msg(timeout=30)
     assert reply["parent_header"]["msg_id"] == msg_id
@@ -123,10 +134,9 @@ def test_forged_and_malformed_messages_are_dropped(kernel):
     socket.send_multipart([b"<IDS|MSG>", b"0" * 64, header, b"{}", b"{}", content])  # wrong signature
     socket.send_multipart([b"garbage"])
     socket.send_multipart([b"<IDS|MSG>", b"", b"not json", b"{}", b"{}", b"{}"])
-    time.sleep(1)
-    socket.close()
-    assert km.is_alive()
+    socket.close(linger=5000)  # returns once the three messages are handed over
     assert value(kc, '"still here"') == "still here"
+    assert value(kc, "1 + 2") == "3" and km.is_alive()
 
 
 def test_rich_outputs(kernel):

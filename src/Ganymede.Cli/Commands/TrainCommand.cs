@@ -20,11 +20,9 @@ internal static class TrainCommand
         var preset = new Option<string>("--preset") { Description = "default (the cross-validated recipe) or paper (the original system's UNet and settings)", DefaultValueFactory = _ => "default" };
         preset.AcceptOnlyFromAmong("default", "paper");
         var runDir = new Option<string?>("--run-dir") { Description = "directory for checkpoints and metrics (default: a new runs/<time> folder)" };
-        var resume = new Option<string?>("--resume") { Description = "continue exactly where the run in this directory stopped" };
+        var resume = new Option<string?>("--resume") { Description = "continue exactly where the run in this directory stopped, with the options it was started with" };
+        var allowChanged = new Option<bool>("--allow-changed-options") { Description = "with --resume: continue with options other than the run's (each difference is named when refused)" };
         var size = new Option<int?>("--size") { Description = "resize slices to this square size before training (default: the data's own size)" };
-        var patchSize = new Option<int?>("--patch-size") { Description = "train the first epochs on random square patches of this side, the rest on whole slices (0 = off; default: the preset's)" };
-        var patchFraction = new Option<float?>("--patch-fraction") { Description = "share of the epochs trained on patches (default: the preset's)" };
-        var patchResize = new Option<bool>("--patch-resize") { Description = "progressive resizing: resize whole slices to --patch-size instead of cutting patches" };
         var precision = new Option<string?>("--precision")
         {
             Description = "float32 precision of the convolutions: highest (float32) or medium (bfloat16 products, float32 sums; faster on CPUs with AVX512-BF16) (default: the preset's)",
@@ -33,7 +31,7 @@ internal static class TrainCommand
         var cv = new Option<int>("--cv") { Description = "k-fold cross-validation on the training set instead of one training run", DefaultValueFactory = _ => 0 };
         var command = new Command("train", "Train a segmentation UNet; writes checkpoints, metrics and the model.")
         {
-            data, output, epochs, batch, lr, baseWidth, seed, preset, size, patchSize, patchFraction, patchResize, precision, runDir, resume, cv,
+            data, output, epochs, batch, lr, baseWidth, seed, preset, size, precision, runDir, resume, allowChanged, cv,
         };
         command.SetAction(result => Cli.Run(() =>
         {
@@ -46,13 +44,11 @@ internal static class TrainCommand
                 LearningRate = result.GetValue(lr) ?? p.LearningRate,
                 Base = result.GetValue(baseWidth) ?? p.Base,
                 Seed = result.GetValue(seed),
-                PatchSize = result.GetValue(patchSize) ?? p.PatchSize,
-                PatchFraction = result.GetValue(patchFraction) ?? p.PatchFraction,
-                PatchResize = result.GetValue(patchResize) || p.PatchResize,
-                Precision = result.GetValue(precision) ?? p.Precision,
+                Precision = result.GetValue(precision) is { } named ? Backends.Float32Precision.Parse(named) : p.Precision,
             };
             if (options.Epochs <= 0 || options.Batch <= 0 || options.LearningRate <= 0 || options.Base <= 0)
                 throw new ArgumentException("--epochs, --batch, --lr and --base must be positive");
+            options.Check();
             string path = result.GetValue(data)!;
             string? resumeDir = result.GetValue(resume);
             string directory = resumeDir ?? result.GetValue(runDir) ?? Path.Combine("runs", DateTime.Now.ToString("yyyyMMdd-HHmmss"));
@@ -75,8 +71,9 @@ internal static class TrainCommand
             using var cancel = CtrlC.Token();
             var display = new ProgressDisplay(job: Environment.GetEnvironmentVariable(TrainingReport.EnvironmentVariable) is { } file ? new TrainingReport(file, TextWriter.Null) : null);
             var trainer = new Trainer(options, directory);
-            var run = trainer.Run(train, valid, config, resumeDir is null ? null : Path.Combine(resumeDir, "last.safetensors"),
-                display, m => display.Epoch(m), cancel.Token);
+            var run = resumeDir is null
+                ? trainer.Run(train, valid, config, display, cancel.Token)
+                : trainer.Resume(train, valid, config, result.GetValue(allowChanged), display, cancel.Token);
             display.Finish();
             if (run.Interrupted)
             {
@@ -96,7 +93,7 @@ internal static class TrainCommand
     {
         var displays = new Dictionary<int, ProgressDisplay>();
         ProgressDisplay Display(int k) => displays.TryGetValue(k, out var d) ? d : displays[k] = new ProgressDisplay($"fold {k + 1}/{folds} ");
-        var result = CrossValidation.Run(all, config, options, folds, directory, k => Display(k), (k, m) => Display(k).Epoch(m), (k, run) =>
+        var result = CrossValidation.Run(all, config, options, folds, directory, k => Display(k), (k, run) =>
         {
             Display(k).Finish();
             Console.WriteLine($"fold {k + 1}: best mean Dice {run.BestDice:F4} (epoch {run.BestEpoch})");

@@ -21,9 +21,15 @@ public sealed class CSharpEngine
         _session.Options = _session.Options.AddReferences(typeof(CSharpEngine).Assembly).AddImports("Ganymede.Kernel", "Ganymede.Kernel.Display");
     }
 
-    /// <summary>Runs a cell, with an interrupt check in every loop; <paramref name="abandoned"/> set means a later cell has taken over.</summary>
-    public Task<CellResult> ExecuteAsync(string code, CancellationToken abandoned) =>
-        _session.RunCellAsync(InterruptRewriter.Rewrite(code), abandoned);
+    /// <summary>
+    /// Runs a cell, with a check of <paramref name="interrupt"/> in every loop; <paramref name="abandoned"/> set means a
+    /// later cell has taken over.
+    /// </summary>
+    public async Task<CellResult> ExecuteAsync(string code, CancellationToken interrupt, CancellationToken abandoned)
+    {
+        Interrupts.Enter(interrupt); // an async method: the token flows into the cell, and the caller's flow never sees it
+        return await _session.RunCellAsync(InterruptRewriter.Rewrite(code), abandoned);
+    }
 
     public static string IsComplete(string code)
     {

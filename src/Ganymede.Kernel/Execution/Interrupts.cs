@@ -5,27 +5,23 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 namespace Ganymede.Kernel.Execution;
 
 /// <summary>
-/// How a running cell is stopped: the kernel raises the flag (SIGINT or interrupt_request), and every loop of
-/// the cell checks it at each iteration, because the rewriter below put a check there. Library code that takes
-/// a CancellationToken (training) gets <see cref="Token"/>.
+/// How a running cell is stopped. Each execution has its own token (the shell cancels it on SIGINT or
+/// interrupt_request); it flows with the cell's code as an <see cref="AsyncLocal{T}"/>, so every loop of the cell checks
+/// it at each iteration (the rewriter below put a check there), and the cell hands it to library code that takes
+/// a CancellationToken (training) as <c>Cancellation</c>.
 /// </summary>
 public static class Interrupts
 {
-    private static CancellationTokenSource _source = new();
+    private static readonly AsyncLocal<CancellationToken> Current = new();
 
-    public static CancellationToken Token => _source.Token;
+    /// <summary>The token of the execution this code runs in (none outside one).</summary>
+    public static CancellationToken Token => Current.Value;
 
     /// <summary>Called by rewritten cell code inside every loop.</summary>
-    public static void Check() => _source.Token.ThrowIfCancellationRequested();
+    public static void Check() => Current.Value.ThrowIfCancellationRequested();
 
-    public static void Raise() => _source.Cancel();
-
-    /// <summary>A fresh flag for the next cell, also handed to the engine (backward and training stop at it).</summary>
-    public static void Reset()
-    {
-        if (_source.IsCancellationRequested) _source = new CancellationTokenSource();
-        Interruption.Token = _source.Token;
-    }
+    /// <summary>Makes <paramref name="token"/> the interrupt of the code that runs in this flow from here on.</summary>
+    internal static void Enter(CancellationToken token) => Current.Value = token;
 }
 
 /// <summary>Adds Interrupts.Check() at the start of every loop body of a cell, so that even while (true) { } can be interrupted.</summary>

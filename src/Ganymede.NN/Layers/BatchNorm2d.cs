@@ -33,7 +33,7 @@ public sealed class BatchNorm2d : Module
         return F.batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps);
     }
 
-    /// <summary>relu(forward(input)) in one fused operation, while training (<see cref="Sequential"/> uses it for a BatchNorm2d followed by a ReLU).</summary>
+    /// <summary>relu(forward(input)) in one fused operation, while training (<see cref="DoubleConv"/> uses it).</summary>
     internal Tensor ForwardWithRelu(Tensor input)
     {
         if (!training) throw new InvalidOperationException("BatchNorm2d: the fused ReLU is for training only");

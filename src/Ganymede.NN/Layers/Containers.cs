@@ -20,23 +20,9 @@ public sealed class Sequential : Module
 
     public Module this[int index] => _layers[index];
 
-    public override Tensor forward(Tensor input)
-    {
-        var x = input;
-        for (int i = 0; i < _layers.Count; i++)
-        {
-            // While training, batch norm and the ReLU after it run as one fused operation: the same values and
-            // gradients, with one pass over the activation less each way (evaluation keeps two traced operations).
-            if (_layers[i] is BatchNorm2d { training: true } norm && i + 1 < _layers.Count && _layers[i + 1] is ReLU)
-            {
-                x = norm.ForwardWithRelu(x);
-                i++;
-                continue;
-            }
-            x = _layers[i].forward(x);
-        }
-        return x;
-    }
+    public IReadOnlyList<Module> Layers => _layers;
+
+    public override Tensor forward(Tensor input) => _layers.Aggregate(input, (x, layer) => layer.forward(x));
 }
 
 /// <summary>Holds modules by index for models that call them in their own order; it has no forward of its own.</summary>

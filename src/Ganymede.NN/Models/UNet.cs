@@ -10,7 +10,7 @@ namespace Ganymede.NN;
 public sealed class UNet : Module
 {
     private readonly ModuleList _down;
-    private readonly Sequential _bottleneck;
+    private readonly DoubleConv _bottleneck;
     private readonly ModuleList _up;
     private readonly ModuleList _dec;
     private readonly Conv2d _head;
@@ -58,18 +58,10 @@ public sealed class UNet : Module
     /// <summary>The final 1x1 convolution (one logit per pixel and class).</summary>
     public Conv2d Head => _head;
 
-    private static Sequential Block(int cin, int cout, Generator? generator, bool bias) => new(
-        new Conv2d(cin, cout, 3, padding: 1, bias: bias, generator: generator), new BatchNorm2d(cout), new ReLU(),
-        new Conv2d(cout, cout, 3, padding: 1, bias: bias, generator: generator), new BatchNorm2d(cout), new ReLU());
+    private static DoubleConv Block(int cin, int cout, Generator? generator, bool bias) => new(cin, cout, bias, generator);
 
     /// <summary>Logits [N, outChannels, H, W] for input [N, inChannels, H, W]; H and W must be multiples of 2^depth.</summary>
-    public override Tensor forward(Tensor input) => forward_with_decoder(input).Logits;
-
-    /// <summary>
-    /// The logits and what each decoder level gave, coarsest first (level i has width base·2^(depth−1−i) at
-    /// 1/2^(depth−1−i) of the input size; the last is what the head reads). Deep supervision trains on them.
-    /// </summary>
-    public (Tensor Logits, IReadOnlyList<Tensor> Decoder) forward_with_decoder(Tensor input)
+    public override Tensor forward(Tensor input)
     {
         int multiple = 1 << Depth;
         if (input.dim() != 4 || input.size(1) != InChannels || input.size(2) % multiple != 0 || input.size(3) % multiple != 0)
@@ -83,14 +75,12 @@ public sealed class UNet : Module
             x = _drop.forward(F.max_pool2d(x, 2));
         }
         x = _bottleneck.forward(x);
-        var decoder = new List<Tensor>();
         for (int i = 0; i < _up.Count; i++)
         {
             x = _drop.forward(torch.cat([_up[i].forward(x), skips[^(i + 1)]], 1));
             x = _dec[i].forward(x);
-            decoder.Add(x);
         }
-        return (_head.forward(x), decoder);
+        return _head.forward(x);
     }
 
     /// <summary>Forward FLOPs (2 × multiply-adds of every convolution) for one image of the given size, as the reference counts them.</summary>

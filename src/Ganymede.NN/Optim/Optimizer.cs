@@ -39,14 +39,7 @@ public abstract class Optimizer
         }
     }
 
-    public void zero_grad()
-    {
-        foreach (var p in Parameters)
-        {
-            p.grad?.Dispose();
-            p.grad = null;
-        }
-    }
+    public void zero_grad() => Module.ClearGradients(Parameters);
 
     protected static Tensor State(Dictionary<Tensor, Tensor> states, Tensor parameter)
     {

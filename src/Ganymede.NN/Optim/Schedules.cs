@@ -9,17 +9,31 @@ public sealed class StepLR(Optimizer optimizer, int step_size, float gamma = 0.1
     public void step() => optimizer.lr = _baseLr * MathF.Pow(gamma, ++_epoch / step_size);
 }
 
-/// <summary>Cosine annealing from the initial rate to eta_min over T_max epochs (CosineAnnealingLR without restarts).</summary>
-public sealed class CosineAnnealingLR(Optimizer optimizer, int T_max, float eta_min = 0f)
+/// <summary>
+/// Cosine annealing from the optimizer's rate to eta_min over T_max steps of the schedule (CosineAnnealingLR without
+/// restarts), stepped per epoch or per batch. A run resumed after <c>last_epoch</c> steps starts at that point's rate.
+/// </summary>
+public sealed class CosineAnnealingLR
 {
-    private readonly float _baseLr = optimizer.lr;
+    private readonly Optimizer _optimizer;
+    private readonly float _baseLr, _etaMin;
+    private readonly int _tMax;
     private int _epoch;
+
+    public CosineAnnealingLR(Optimizer optimizer, int T_max, float eta_min = 0f, int last_epoch = 0)
+    {
+        if (T_max <= 0) throw new ArgumentException($"CosineAnnealingLR: T_max {T_max} must be positive");
+        (_optimizer, _baseLr, _etaMin, _tMax, _epoch) = (optimizer, optimizer.lr, eta_min, T_max, Math.Clamp(last_epoch, 0, T_max));
+        Apply();
+    }
 
     public void step()
     {
-        _epoch = Math.Min(_epoch + 1, T_max);
-        optimizer.lr = eta_min + (_baseLr - eta_min) * (1 + MathF.Cos(MathF.PI * _epoch / T_max)) / 2;
+        _epoch = Math.Min(_epoch + 1, _tMax);
+        Apply();
     }
+
+    private void Apply() => _optimizer.lr = (float)(_etaMin + (_baseLr - _etaMin) * (1 + Math.Cos(Math.PI * _epoch / _tMax)) / 2);
 }
 
 /// <summary>Cuts the rate by factor when the watched metric has not improved for patience epochs (ReduceLROnPlateau).</summary>

@@ -20,7 +20,6 @@ internal static class AutogradEngine
 
     public static void Backward(Tensor root, Tensor? gradient)
     {
-        Interruption.ThrowIfRequested();
         if (!root.RequiresGradFlag)
             throw new InvalidOperationException("backward: the tensor does not require grad and has no grad_fn");
         if (gradient is null && root.numel() != 1)

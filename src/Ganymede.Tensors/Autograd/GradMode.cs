@@ -1,16 +1,20 @@
 namespace Ganymede.Autograd;
 
-/// <summary>Whether operations record themselves for backward. Per thread, like PyTorch's grad mode.</summary>
+/// <summary>
+/// Whether operations record themselves for backward, like PyTorch's grad mode. The mode belongs to the flow of
+/// execution that set it (an <see cref="AsyncLocal{T}"/>): a <c>using (torch.no_grad()) { await ... }</c> turns
+/// recording off for the code it awaits, wherever that resumes, and for nobody else.
+/// </summary>
 public static class GradMode
 {
-    [ThreadStatic] private static int _disabledDepth;
+    private static readonly AsyncLocal<int> DisabledDepth = new();
 
-    public static bool IsEnabled => _disabledDepth == 0;
+    public static bool IsEnabled => DisabledDepth.Value == 0;
 
     /// <summary>Turns recording off until the returned scope is disposed (torch.no_grad()).</summary>
     public static IDisposable NoGrad()
     {
-        _disabledDepth++;
+        DisabledDepth.Value++;
         return new Restore();
     }
 
@@ -22,7 +26,7 @@ public static class GradMode
         {
             if (_done) return;
             _done = true;
-            _disabledDepth--;
+            DisabledDepth.Value--;
         }
     }
 }

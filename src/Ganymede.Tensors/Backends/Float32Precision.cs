@@ -9,6 +9,14 @@ namespace Ganymede.Backends;
 /// has no TensorFloat-32. The reference backend always computes in float32, and so does the native one on
 /// CPUs without AVX512-BF16 and on convolutions whose channel counts are not multiples of 16.
 /// </summary>
+/// <summary>The values of torch.set_float32_matmul_precision, for code that holds one (training recipes).</summary>
+public enum MatmulPrecision
+{
+    Highest,
+    High,
+    Medium,
+}
+
 public static class Float32Precision
 {
     public static readonly string[] Names = ["highest", "high", "medium"];
@@ -16,7 +24,7 @@ public static class Float32Precision
     private static string _global = "highest";
     private static readonly AsyncLocal<string?> Scoped = new();
 
-    /// <summary>The precision in force: the scoped one (<see cref="With"/>) if any, else the process-wide one.</summary>
+    /// <summary>The precision in force: the scoped one (<see cref="With(string)"/>) if any, else the process-wide one.</summary>
     public static string Current => Scoped.Value ?? _global;
 
     /// <summary>Whether convolutions may run on bfloat16 inputs now.</summary>
@@ -31,6 +39,12 @@ public static class Float32Precision
         Scoped.Value = Checked(precision);
         return new OnDispose(() => Scoped.Value = previous);
     }
+
+    /// <inheritdoc cref="With(string)"/>
+    public static IDisposable With(MatmulPrecision precision) => With(precision.ToString().ToLowerInvariant());
+
+    /// <summary>Parses a name ("highest", "high", "medium"), as command lines and tool forms give it.</summary>
+    public static MatmulPrecision Parse(string precision) => Enum.Parse<MatmulPrecision>(Checked(precision), ignoreCase: true);
 
     private static string Checked(string precision) =>
         Names.Contains(precision)

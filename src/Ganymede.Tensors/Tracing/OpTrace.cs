@@ -8,32 +8,32 @@ public interface IOpRecorder
 }
 
 /// <summary>
-/// Records operations while a recorder is installed on this thread. Composite operations (softmax, linear)
+/// Records operations while a recorder is installed in this flow of execution (an <see cref="AsyncLocal{T}"/>). Composite operations (softmax, linear)
 /// record themselves once and hide the primitives they are made of. Costs one check when nothing records.
 /// </summary>
 public static class OpTrace
 {
-    [ThreadStatic] private static IOpRecorder? _recorder;
-    [ThreadStatic] private static int _hidden;
+    private static readonly AsyncLocal<IOpRecorder?> Recorder = new();
+    private static readonly AsyncLocal<int> Hidden = new();
 
     public static IDisposable Begin(IOpRecorder recorder)
     {
-        if (_recorder is not null) throw new InvalidOperationException("a trace is already running on this thread");
-        _recorder = recorder;
-        return new OnDispose(() => _recorder = null);
+        if (Recorder.Value is not null) throw new InvalidOperationException("a trace is already running in this flow of execution");
+        Recorder.Value = recorder;
+        return new OnDispose(() => Recorder.Value = null);
     }
 
     internal static Tensor Record(string op, Tensor[] inputs, Tensor output, params (string Name, object Value)[] attributes)
     {
-        if (_recorder is not null && _hidden == 0) _recorder.Record(op, inputs, output, attributes.ToDictionary(a => a.Name, a => a.Value));
+        if (Recorder.Value is { } recorder && Hidden.Value == 0) recorder.Record(op, inputs, output, attributes.ToDictionary(a => a.Name, a => a.Value));
         return output;
     }
 
     /// <summary>Runs <paramref name="compute"/> with recording hidden, then records its result as one operation.</summary>
     internal static Tensor Composite(string op, Tensor[] inputs, Func<Tensor> compute, params (string Name, object Value)[] attributes)
     {
-        if (_recorder is null || _hidden > 0) return compute();
-        _hidden++;
+        if (Recorder.Value is null || Hidden.Value > 0) return compute();
+        Hidden.Value++;
         Tensor output;
         try
         {
@@ -41,7 +41,7 @@ public static class OpTrace
         }
         finally
         {
-            _hidden--;
+            Hidden.Value--;
         }
         return Record(op, inputs, output, attributes);
     }
