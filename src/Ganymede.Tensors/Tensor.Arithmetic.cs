@@ -59,32 +59,36 @@ public sealed partial class Tensor
     public Tensor add_(Tensor other, float alpha = 1f)
     {
         Binary.CheckFloat("add_", this, other);
-        if (RequiresGradFlag && IsLeaf && Autograd.GradMode.IsEnabled)
-            throw new InvalidOperationException("add_: a leaf that requires grad cannot be changed in place outside no_grad()");
+        BeginInPlace("add_");
         Shape.Broadcast("add_", _shape, other._shape);
         var src = other.expand(_shape).contiguous();
         if (!is_contiguous()) throw new InvalidOperationException("add_: destination must be contiguous");
         var d = Span;
         var s = src.Span;
         for (int i = 0; i < d.Length; i++) d[i] += alpha * s[i];
-        InvalidateBlocked();
+        MarkWritten();
         return this;
     }
 
     /// <summary>In place: this *= value.</summary>
     public Tensor mul_(float value)
     {
+        BeginInPlace("mul_");
+        if (!is_contiguous())
+            using (Autograd.GradMode.NoGrad()) return copy_(mul(value));
         var d = Span;
         for (int i = 0; i < d.Length; i++) d[i] *= value;
-        InvalidateBlocked();
+        MarkWritten();
         return this;
     }
 
     /// <summary>In place: every element set to <paramref name="value"/>.</summary>
     public Tensor fill_(float value)
     {
+        BeginInPlace("fill_");
+        if (!is_contiguous()) return copy_(torch.scalar_tensor(value).to(dtype));
         Span.Fill(value);
-        InvalidateBlocked();
+        MarkWritten();
         return this;
     }
 

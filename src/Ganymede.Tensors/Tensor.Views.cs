@@ -157,8 +157,9 @@ public sealed partial class Tensor
     {
         if (src.dtype != dtype) throw new DTypeException($"copy_: source is {src.dtype.Name()}, destination {dtype.Name()}");
         Shape.Broadcast("copy_", _shape, src._shape);
+        BeginInPlace("copy_");
         StridedLoops.Copy(src, this);
-        InvalidateBlocked();
+        MarkWritten();
         return this;
     }
 

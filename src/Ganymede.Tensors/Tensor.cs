@@ -18,6 +18,7 @@ public sealed partial class Tensor : IDisposable
 
     private TensorStorage? _storage;
     private float[]? _blocked;
+    private int _blockedVersion; // the storage's version the blocked copy was made from
     private readonly DType _dtype;
 
     internal Tensor(TensorStorage storage, int[] shape, int[] strides, long offset)
@@ -55,11 +56,27 @@ public sealed partial class Tensor : IDisposable
     /// </summary>
     internal TensorStorage Storage => _storage ?? MaterializePlain();
 
-    /// <summary>The nChw16c memory of a float32 [N, C, H, W] tensor with C a multiple of 16, made by a reorder on first use.</summary>
-    internal float[] Blocked => _blocked ?? MaterializeBlocked();
+    /// <summary>
+    /// The nChw16c memory of a float32 [N, C, H, W] tensor with C a multiple of 16, made by a reorder on first use. A
+    /// copy made from the plain memory is kept only while that memory's storage is at the version it was made from: a
+    /// write through any view of the storage makes it stale, and the next use reorders again.
+    /// </summary>
+    internal float[] Blocked => HasBlocked ? _blocked! : MaterializeBlocked();
 
     /// <summary>Whether this tensor's memory is (also) in the blocked layout, so blocked-aware operations can skip a reorder.</summary>
-    internal bool HasBlocked => _blocked is not null;
+    internal bool HasBlocked
+    {
+        get
+        {
+            if (_blocked is null || _storage is null || _storage.Version == _blockedVersion) return _blocked is not null;
+            BufferPool.Return(_blocked);
+            _blocked = null;
+            return false;
+        }
+    }
+
+    /// <summary>This tensor's memory's version counter (see <see cref="TensorStorage.Version"/>); 0 until it is written in place.</summary>
+    public int _version => _storage?.Version ?? 0;
 
     internal long Offset { get; }
 
@@ -135,9 +152,10 @@ public sealed partial class Tensor : IDisposable
     {
         if (dtype != DType.Float32) throw new DTypeException($"AsSpan: the tensor is {dtype.Name()}, not float32");
         if (!is_contiguous()) throw new InvalidOperationException($"AsSpan: the tensor of shape {Shape.Format(_shape)} is not contiguous; call contiguous() first");
-        // The caller may write: a blocked copy would go stale.
+        // The caller may write: autograd's version check and the blocked copy must know.
+        CheckAlive();
         var span = Span;
-        InvalidateBlocked();
+        MarkWritten();
         return span;
     }
 
@@ -191,6 +209,7 @@ public sealed partial class Tensor : IDisposable
         var storage = TensorStorage.Allocate(DType.Float32, numel(), clear: false);
         BlockedLayout.ToPlain(_blocked!, _shape, storage.Floats);
         storage.AddRef();
+        _blockedVersion = storage.Version;
         _storage = storage;
         return storage;
     }
@@ -202,14 +221,32 @@ public sealed partial class Tensor : IDisposable
         var plain = contiguous();
         var blocked = BufferPool.Rent<float>((int)numel(), clear: false);
         BlockedLayout.ToBlocked(plain.Floats, (int)plain.Offset, _shape, blocked);
+        _blockedVersion = Storage.Version;
         _blocked = blocked;
         return blocked;
     }
 
-    /// <summary>Drops the blocked copy after the plain memory was written in place, so the two never disagree.</summary>
-    internal void InvalidateBlocked()
+    /// <summary>
+    /// Refuses an in-place change that autograd would not see: to a leaf that requires grad (outside no_grad, as
+    /// PyTorch refuses), or to a tensor made by recorded operations (in-place operations are not recorded here).
+    /// </summary>
+    internal void BeginInPlace(string op)
     {
-        if (_blocked is null || _storage is null) return;
+        CheckAlive();
+        if (!RequiresGradFlag || !GradMode.IsEnabled) return;
+        throw new InvalidOperationException(IsLeaf
+            ? $"{op}: a leaf tensor that requires grad is being used in an in-place operation; do it under torch.no_grad()"
+            : $"{op}: this tensor is part of an autograd graph and in-place operations are not recorded; use the out-of-place operation instead");
+    }
+
+    /// <summary>
+    /// Records that the plain memory was written in place: the storage's version moves on (so autograd sees that
+    /// values it saved changed), and blocked copies made from the old values are dropped.
+    /// </summary>
+    internal void MarkWritten()
+    {
+        Storage.BumpVersion();
+        if (_blocked is null) return;
         BufferPool.Return(_blocked);
         _blocked = null;
     }

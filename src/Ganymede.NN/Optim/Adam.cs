@@ -50,6 +50,7 @@ public class Adam(IEnumerable<Tensor> parameters, float lr = 1e-3f, float beta1 
                 int start = (int)((long)length * chunk / chunks), end = (int)((long)length * (chunk + 1) / chunks);
                 Update(p.Span[start..end], grad.Span[start..end], m.Span[start..end], v.Span[start..end], k);
             });
+            p.MarkWritten();
         }
     }
 

@@ -28,6 +28,7 @@ public sealed class SGD(IEnumerable<Tensor> parameters, float lr, float momentum
                 }
                 w[i] -= lr * d;
             }
+            p.MarkWritten();
         }
     }
 }

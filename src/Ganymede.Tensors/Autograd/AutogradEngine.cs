@@ -14,7 +14,7 @@ internal static class AutogradEngine
         foreach (var input in inputs) any |= input.RequiresGradFlag;
         if (!any) return output;
         output.RequiresGradFlag = true;
-        output.GradFn = new GradNode(name, inputs, backward);
+        output.GradFn = new GradNode(name, inputs, backward, output);
         return output;
     }
 
@@ -40,6 +40,7 @@ internal static class AutogradEngine
                     AccumulateIntoLeaf(tensor, g);
                     continue;
                 }
+                node.CheckVersions(tensor);
                 Tensor?[] inputGrads;
                 using (Profiler.Scope(node.Name + " backward")) inputGrads = node.Backward(g);
                 for (int k = 0; k < node.Inputs.Length; k++)

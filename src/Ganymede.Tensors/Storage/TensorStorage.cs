@@ -22,6 +22,16 @@ public sealed class TensorStorage
 
     public int Length => Data.Length;
 
+    /// <summary>
+    /// How many times the memory was changed in place (PyTorch's version counter, shared by every view of it). Autograd
+    /// compares it with what it saw when it recorded an operation, and a tensor's blocked copy with what it was made from.
+    /// </summary>
+    public int Version => Volatile.Read(ref _version);
+
+    private int _version;
+
+    internal void BumpVersion() => Interlocked.Increment(ref _version);
+
     public static TensorStorage Allocate(DType dtype, long length, bool clear = true)
     {
         if (length > Array.MaxLength)
