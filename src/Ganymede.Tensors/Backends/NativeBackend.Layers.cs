@@ -22,7 +22,11 @@ public sealed unsafe partial class NativeBackend
         fixed (float* px = x) fixed (float* ps = scale) fixed (float* pb = shift) fixed (float* pm = mean) fixed (float* pv = variance) fixed (float* py = y)
         fixed (byte* pw = workspace)
         {
-            Span<IntPtr> buffers = [(IntPtr)px, (IntPtr)ps, (IntPtr)pb, (IntPtr)pm, (IntPtr)pv, (IntPtr)py, (IntPtr)pw];
+            Span<NativeBuffer> buffers =
+            [
+                NativeBuffer.Of(px, x.Length), NativeBuffer.Of(ps, scale.Length), NativeBuffer.Of(pb, shift.Length), NativeBuffer.Of(pm, mean.Length),
+                NativeBuffer.Of(pv, variance.Length), NativeBuffer.Of(py, y.Length), NativeBuffer.Of(pw, workspace.Length),
+            ];
             lock (_executeLock) p.Execute(RecordsReluMask(g) ? buffers : buffers[..^1]);
         }
     }
@@ -36,7 +40,12 @@ public sealed unsafe partial class NativeBackend
         fixed (float* px = x) fixed (float* pdy = dy) fixed (float* ps = scale) fixed (float* pb = unusedShift) fixed (float* pm = mean) fixed (float* pv = variance)
         fixed (byte* pw = workspace) fixed (float* pdx = dx) fixed (float* pds = dscale) fixed (float* pdb = dshift)
         {
-            Span<IntPtr> buffers = [(IntPtr)px, (IntPtr)pdy, (IntPtr)ps, (IntPtr)pb, (IntPtr)pm, (IntPtr)pv, (IntPtr)pdx, (IntPtr)pds, (IntPtr)pdb, (IntPtr)pw];
+            Span<NativeBuffer> buffers =
+            [
+                NativeBuffer.Of(px, x.Length), NativeBuffer.Of(pdy, dy.Length), NativeBuffer.Of(ps, scale.Length), NativeBuffer.Of(pb, unusedShift.Length),
+                NativeBuffer.Of(pm, mean.Length), NativeBuffer.Of(pv, variance.Length), NativeBuffer.Of(pdx, dx.Length), NativeBuffer.Of(pds, dscale.Length),
+                NativeBuffer.Of(pdb, dshift.Length), NativeBuffer.Of(pw, workspace.Length),
+            ];
             lock (_executeLock) p.Execute(RecordsReluMask(g) ? buffers : buffers[..^1]);
         }
     }
@@ -89,14 +98,14 @@ public sealed unsafe partial class NativeBackend
     {
         var p = _pools.GetOrAdd((g, false), key => BuildPool(key.Item1, key.Backward));
         fixed (float* px = x) fixed (float* py = y) fixed (byte* pw = workspace)
-            lock (_executeLock) p.Execute([(IntPtr)px, (IntPtr)py, (IntPtr)pw]);
+            lock (_executeLock) p.Execute([NativeBuffer.Of(px, x.Length), NativeBuffer.Of(py, y.Length), NativeBuffer.Of(pw, workspace.Length)]);
     }
 
     public void MaxPool2dBackward(in PoolGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<byte> workspace, Span<float> dx)
     {
         var p = _pools.GetOrAdd((g, true), key => BuildPool(key.Item1, key.Backward));
         fixed (float* pdy = dy) fixed (byte* pw = workspace) fixed (float* pdx = dx)
-            lock (_executeLock) p.Execute([(IntPtr)pdy, (IntPtr)pw, (IntPtr)pdx]);
+            lock (_executeLock) p.Execute([NativeBuffer.Of(pdy, dy.Length), NativeBuffer.Of(pw, workspace.Length), NativeBuffer.Of(pdx, dx.Length)]);
     }
 
     private DnnlPrimitive BuildPool(PoolGeometry g, bool backward)
@@ -138,7 +147,7 @@ public sealed unsafe partial class NativeBackend
         if (x.IsEmpty) return;
         var p = _relus.GetOrAdd((x.Length, slope, false), key => BuildRelu(key.Length, key.Slope, key.Backward));
         fixed (float* px = x) fixed (float* py = y)
-            lock (_executeLock) p.Execute([(IntPtr)px, (IntPtr)py]);
+            lock (_executeLock) p.Execute([NativeBuffer.Of(px, x.Length), NativeBuffer.Of(py, y.Length)]);
     }
 
     public void LeakyReluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, float slope)
@@ -146,7 +155,7 @@ public sealed unsafe partial class NativeBackend
         if (x.IsEmpty) return;
         var p = _relus.GetOrAdd((x.Length, slope, true), key => BuildRelu(key.Length, key.Slope, key.Backward));
         fixed (float* px = x) fixed (float* pdy = dy) fixed (float* pdx = dx)
-            lock (_executeLock) p.Execute([(IntPtr)px, (IntPtr)pdy, (IntPtr)pdx]);
+            lock (_executeLock) p.Execute([NativeBuffer.Of(px, x.Length), NativeBuffer.Of(pdy, dy.Length), NativeBuffer.Of(pdx, dx.Length)]);
     }
 
     /// <summary>Elementwise, so the buffers are seen as one flat vector whatever their layout.</summary>

@@ -56,6 +56,9 @@ public sealed unsafe partial class NativeBackend : IBackend
     public void Gemm(bool transA, bool transB, int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, float beta, Span<float> c)
     {
         if (m == 0 || n == 0) return;
+        NativeChecks.Require("gemm A", a.Length, (long)m * k);
+        NativeChecks.Require("gemm B", b.Length, (long)k * n);
+        NativeChecks.Require("gemm C", c.Length, (long)m * n);
         fixed (float* pa = a)
         fixed (float* pb = b)
         fixed (float* pc = c)
@@ -74,7 +77,9 @@ public sealed unsafe partial class NativeBackend : IBackend
         fixed (float* pb = bias)
         fixed (float* py = y)
         {
-            Span<IntPtr> buffers = hasBias ? [(IntPtr)px, (IntPtr)pw, (IntPtr)pb, (IntPtr)py] : [(IntPtr)px, (IntPtr)pw, (IntPtr)py];
+            Span<NativeBuffer> buffers = hasBias
+                ? [NativeBuffer.Of(px, x.Length), NativeBuffer.Of(pw, w.Length), NativeBuffer.Of(pb, bias.Length), NativeBuffer.Of(py, y.Length)]
+                : [NativeBuffer.Of(px, x.Length), NativeBuffer.Of(pw, w.Length), NativeBuffer.Of(py, y.Length)];
             lock (_executeLock) p.Execute(buffers);
         }
     }
@@ -86,7 +91,7 @@ public sealed unsafe partial class NativeBackend : IBackend
         fixed (float* pdy = dy)
         fixed (float* pdx = dx)
         {
-            lock (_executeLock) p.Execute([(IntPtr)pdy, (IntPtr)pw, (IntPtr)pdx]);
+            lock (_executeLock) p.Execute([NativeBuffer.Of(pdy, dy.Length), NativeBuffer.Of(pw, w.Length), NativeBuffer.Of(pdx, dx.Length)]);
         }
     }
 
@@ -99,7 +104,9 @@ public sealed unsafe partial class NativeBackend : IBackend
         fixed (float* pdw = dw)
         fixed (float* pdb = dbias)
         {
-            Span<IntPtr> buffers = hasBias ? [(IntPtr)px, (IntPtr)pdy, (IntPtr)pdw, (IntPtr)pdb] : [(IntPtr)px, (IntPtr)pdy, (IntPtr)pdw];
+            Span<NativeBuffer> buffers = hasBias
+                ? [NativeBuffer.Of(px, x.Length), NativeBuffer.Of(pdy, dy.Length), NativeBuffer.Of(pdw, dw.Length), NativeBuffer.Of(pdb, dbias.Length)]
+                : [NativeBuffer.Of(px, x.Length), NativeBuffer.Of(pdy, dy.Length), NativeBuffer.Of(pdw, dw.Length)];
             lock (_executeLock) p.Execute(buffers);
         }
     }

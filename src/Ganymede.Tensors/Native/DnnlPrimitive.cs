@@ -1,12 +1,23 @@
+using System.Runtime.InteropServices;
 using Ganymede.Storage;
 
 namespace Ganymede.Native;
+
+/// <summary>A buffer handed to native code: its address (pinned by the caller for the call) and how many bytes it holds.</summary>
+internal readonly unsafe record struct NativeBuffer(IntPtr Address, long Bytes)
+{
+    public static NativeBuffer Of(float* address, int length) => new((IntPtr)address, (long)length * sizeof(float));
+
+    public static NativeBuffer Of(byte* address, int length) => new((IntPtr)address, length);
+}
 
 /// <summary>
 /// One oneDNN primitive bound to plain (row-major) user buffers. The primitive picks its own memory
 /// layout (format "any", usually blocked nChw16c, which runs about twice as fast as plain NCHW); where
 /// that differs from the user's layout or data type (a bfloat16 convolution's inputs), a reorder converts
 /// into a pooled scratch buffer before (inputs) or after (outputs) the primitive. Built once per shape and reused.
+/// Every buffer is checked against the size its argument's memory descriptor (made from the geometry) needs before
+/// anything runs, so a wrong geometry is an exception, never a write past a buffer's end.
 /// </summary>
 internal sealed unsafe class DnnlPrimitive : IDisposable
 {
@@ -22,6 +33,7 @@ internal sealed unsafe class DnnlPrimitive : IDisposable
         public required int Arg;
         public required bool IsOutput;
         public required IntPtr UserMemory;
+        public required long UserBytes;
         public IntPtr PrimitiveMemory;
         public IntPtr Reorder;
         public int ScratchFloats;
@@ -48,12 +60,13 @@ internal sealed unsafe class DnnlPrimitive : IDisposable
     {
         if (spec.Dims is null)
         {
-            Dnnl.Check(Dnnl.dnnl_memory_create(out var opaque, Dnnl.dnnl_primitive_desc_query_md(_pd, spec.Query, 0), _ctx.Engine, Dnnl.MemoryNone), "memory_create");
-            return new Binding { Arg = spec.Arg, IsOutput = spec.IsOutput, UserMemory = opaque, PrimitiveMemory = opaque };
+            var md = Dnnl.dnnl_primitive_desc_query_md(_pd, spec.Query, 0);
+            Dnnl.Check(Dnnl.dnnl_memory_create(out var opaque, md, _ctx.Engine, Dnnl.MemoryNone), "memory_create");
+            return new Binding { Arg = spec.Arg, IsOutput = spec.IsOutput, UserMemory = opaque, PrimitiveMemory = opaque, UserBytes = (long)Dnnl.dnnl_memory_desc_get_size(md) };
         }
         var user = Dnnl.Plain(spec.Dims, spec.Blocked ? Dnnl.TagABcd16b : Dnnl.PlainTag(spec.Dims.Length));
         Dnnl.Check(Dnnl.dnnl_memory_create(out var userMem, &user, _ctx.Engine, Dnnl.MemoryNone), "memory_create");
-        var binding = new Binding { Arg = spec.Arg, IsOutput = spec.IsOutput, UserMemory = userMem, PrimitiveMemory = userMem };
+        var binding = new Binding { Arg = spec.Arg, IsOutput = spec.IsOutput, UserMemory = userMem, PrimitiveMemory = userMem, UserBytes = (long)Dnnl.dnnl_memory_desc_get_size(&user) };
         var chosen = spec.Query == Dnnl.QueryPlain ? null : Dnnl.dnnl_primitive_desc_query_md(_pd, spec.Query, 0);
         if (chosen is null || Dnnl.dnnl_memory_desc_equal(chosen, &user) != 0) return binding;
 
@@ -73,21 +86,30 @@ internal sealed unsafe class DnnlPrimitive : IDisposable
         return binding;
     }
 
-    /// <summary>Runs the primitive; <paramref name="buffers"/> holds one pinned user buffer per argument, in order.</summary>
-    public void Execute(ReadOnlySpan<IntPtr> buffers)
+    /// <summary>
+    /// Runs the primitive; <paramref name="buffers"/> holds one user buffer per argument, in order, each pinned by the
+    /// caller until this returns.
+    /// </summary>
+    public void Execute(ReadOnlySpan<NativeBuffer> buffers)
     {
+        if (buffers.Length != _bindings.Length)
+            throw new InvalidOperationException($"internal: a oneDNN primitive with {_bindings.Length} arguments was given {buffers.Length} buffers");
+        for (int i = 0; i < _bindings.Length; i++)
+            if (buffers[i].Bytes < _bindings[i].UserBytes)
+                throw new InvalidOperationException($"internal: oneDNN argument {_bindings[i].Arg} needs {_bindings[i].UserBytes} bytes, its buffer holds {buffers[i].Bytes}");
         Span<Dnnl.ExecArg> args = stackalloc Dnnl.ExecArg[_bindings.Length];
-        var scratch = new float[]?[_bindings.Length];
+        // Scratch buffers are pinned here, explicitly, for as long as the primitive and its reorders run.
+        var scratch = new GCHandle[_bindings.Length];
         try
         {
             for (int i = 0; i < _bindings.Length; i++)
             {
                 var b = _bindings[i];
-                Dnnl.Check(Dnnl.dnnl_memory_set_data_handle(b.UserMemory, buffers[i]), "memory_set_data_handle");
+                Dnnl.Check(Dnnl.dnnl_memory_set_data_handle(b.UserMemory, buffers[i].Address), "memory_set_data_handle");
                 if (b.Reorder != IntPtr.Zero)
                 {
-                    scratch[i] = BufferPool.Rent<float>(b.ScratchFloats, clear: false);
-                    fixed (float* s = scratch[i]) Dnnl.Check(Dnnl.dnnl_memory_set_data_handle(b.PrimitiveMemory, (IntPtr)s), "memory_set_data_handle");
+                    scratch[i] = GCHandle.Alloc(BufferPool.Rent<float>(b.ScratchFloats, clear: false), GCHandleType.Pinned);
+                    Dnnl.Check(Dnnl.dnnl_memory_set_data_handle(b.PrimitiveMemory, scratch[i].AddrOfPinnedObject()), "memory_set_data_handle");
                     if (!b.IsOutput) RunReorder(b.Reorder, b.UserMemory, b.PrimitiveMemory);
                 }
                 args[i] = new Dnnl.ExecArg { Arg = b.Arg, Memory = b.PrimitiveMemory };
@@ -100,8 +122,12 @@ internal sealed unsafe class DnnlPrimitive : IDisposable
         }
         finally
         {
-            foreach (var s in scratch)
-                if (s is not null) BufferPool.Return(s);
+            foreach (var handle in scratch)
+            {
+                if (!handle.IsAllocated) continue;
+                BufferPool.Return((float[])handle.Target!);
+                handle.Free();
+            }
         }
     }
 

@@ -1,3 +1,5 @@
+using Ganymede.Native;
+
 namespace Ganymede.Ops;
 
 /// <summary>
@@ -10,9 +12,11 @@ internal static unsafe class BatchNormKernels
     /// <summary>Σx per channel, or Σ(x − centre)² when <paramref name="centre"/> is given.</summary>
     public static double[] ChannelSums(ReadOnlySpan<float> x, int n, int c, int hw, ReadOnlySpan<float> centre = default)
     {
+        NativeChecks.Require("batch norm input", x.Length, (long)n * c * hw);
+        if (!centre.IsEmpty) NativeChecks.Require("batch norm centre", centre.Length, c);
         var sums = new double[c];
         var mu = centre.ToArray();
-        // Spans cannot enter the parallel lambda; the pinned address can.
+        // Spans cannot enter the parallel lambda; the address, pinned until the loop ends, can.
         fixed (float* px = x)
         {
             var data = px;
@@ -33,6 +37,9 @@ internal static unsafe class BatchNormKernels
     /// <summary>Σ dy·(x − mean) per channel.</summary>
     public static double[] ChannelDots(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> mean, int n, int c, int hw)
     {
+        NativeChecks.Require("batch norm gradient", dy.Length, (long)n * c * hw);
+        NativeChecks.Require("batch norm input", x.Length, (long)n * c * hw);
+        NativeChecks.Require("batch norm mean", mean.Length, c);
         var sums = new double[c];
         var mu = mean.ToArray();
         fixed (float* pg = dy)
