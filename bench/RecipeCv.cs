@@ -3,7 +3,7 @@
 #:property TieredCompilationQuickJitForLoops=false
 // Cross-validates training recipes on a packed H5 file and prints one line per recipe (the README's evidence table).
 //   ganymede data pack --images IM.nii.gz --masks MASK.nii.gz --out /tmp/c256.h5 --size 256 --valid 0 [--crop none]
-//   env -u OPENBLAS_CORETYPE dotnet run -c Release bench/RecipeCv.cs -- /tmp/c256.h5 60 prior [more recipes] [--volume IM.nii.gz MASK.nii.gz]
+//   dotnet run -c Release bench/RecipeCv.cs -- /tmp/c256.h5 60 prior [more recipes] [--volume IM.nii.gz MASK.nii.gz]
 // With --volume (the volumes the file was packed from), each fold's best and last models are also scored as `predict` would
 // score it: the held-out slices at their own resolution, with and without test-time augmentation (flips and transposes).
 //   ... bench/RecipeCv.cs -- /tmp/c256.h5 --evaluate /tmp/recipe-cv-prior-XXXX [last] --volume IM.nii.gz MASK.nii.gz

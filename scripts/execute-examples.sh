@@ -12,7 +12,7 @@ cp "$root"/examples/covid-ct/*.ipynb "$work/"
 "$root/ganymede" kernel install --prefix "$work/kernel" >/dev/null
 key=$("$root/ganymede" users create --email examples@localhost --data-dir "$work/server" | tail -1)
 port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-env -u OPENBLAS_CORETYPE "$root/ganymede" serve --urls "http://127.0.0.1:$port" --data-dir "$work/server" > "$work/server.log" 2>&1 &
+"$root/ganymede" serve --urls "http://127.0.0.1:$port" --data-dir "$work/server" > "$work/server.log" 2>&1 &
 server=$!
 for _ in $(seq 1 300); do
   /usr/bin/python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' "http://127.0.0.1:$port/api/version" 2>/dev/null && break
@@ -22,7 +22,7 @@ done
 cd "$work"
 for notebook in 1_data 2_train 3_predict 4_train_remote 5_run_remote 6_predict_remote; do
   echo "executing $notebook" >&2
-  env -u OPENBLAS_CORETYPE JUPYTER_PATH="$work/kernel/share/jupyter" GANYMEDE_EXAMPLE_DATA="$data" \
+  env JUPYTER_PATH="$work/kernel/share/jupyter" GANYMEDE_EXAMPLE_DATA="$data" \
     GANYMEDE_URL="http://127.0.0.1:$port" GANYMEDE_API_KEY="$key" \
     /usr/bin/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=1800 "$notebook.ipynb"
   cp "$notebook.ipynb" "$root/examples/covid-ct/$notebook.ipynb"

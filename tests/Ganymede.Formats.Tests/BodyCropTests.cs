@@ -76,3 +76,49 @@ public class BodyCropTests : TempDirectoryTest
         public int GetHashCode(float value) => 0;
     }
 }
+
+/// <summary>BodyCrop on CT in Hounsfield units: air with noise outside the body, the scanner's circle, and a table.</summary>
+public class BodyCropHounsfieldTests
+{
+    /// <summary>
+    /// A 128x128 slice: −3024 outside the scan circle, air at −1000 ± 30 inside it, an elliptical body (soft tissue
+    /// 40 ± 30 HU) at rows 30..89, columns 20..107 with two lungs (−850) inside, and a table (bone-like, 300 HU) at
+    /// rows 100..104 across columns 5..122, separated from the body by air.
+    /// </summary>
+    private static float[] Phantom()
+    {
+        var g = new Random(7);
+        var slice = new float[128 * 128];
+        for (int r = 0; r < 128; r++)
+            for (int c = 0; c < 128; c++)
+            {
+                float noise = (float)(g.NextDouble() * 60 - 30);
+                double dr = (r - 59.5) / 30, dc = (c - 63.5) / 44;
+                bool inCircle = (r - 63.5) * (r - 63.5) + (c - 63.5) * (c - 63.5) < 64 * 64;
+                bool inBody = dr * dr + dc * dc <= 1;
+                bool inLung = Math.Pow((r - 58) / 18.0, 2) + Math.Pow((Math.Abs(c - 63.5) - 20) / 12.0, 2) <= 1;
+                bool inTable = r is >= 100 and <= 104 && c is >= 5 and <= 122;
+                slice[r * 128 + c] = !inCircle ? -3024 : inTable ? 300 + noise : inBody ? (inLung ? -850 + noise : 40 + noise) : -1000 + noise;
+            }
+        return slice;
+    }
+
+    [Fact]
+    public void The_square_holds_the_body_and_leaves_out_air_noise_and_the_table()
+    {
+        var (crop, gaveUp) = BodyCrop.Locate(Phantom(), 128, 128);
+        Assert.Null(gaveUp);
+        // The body spans rows 30..89 (60) and columns 20..107 (88): the square is 88 + 3% each side = 94 (93.3 rounded
+        // up), centred on row 59.5 and column 63.5. With the table it would reach row 104; with the air, the circle.
+        Assert.Equal(new BodyCrop(60 - 47, 64 - 47, 94), crop);
+    }
+
+    [Fact]
+    public void A_slice_of_air_alone_is_kept_whole_and_says_why()
+    {
+        var air = Enumerable.Range(0, 64 * 64).Select(i => -1000f + i % 7).ToArray();
+        var (crop, gaveUp) = BodyCrop.Locate(air, 64, 64);
+        Assert.Equal(BodyCrop.Whole(64, 64), crop);
+        Assert.Equal("no tissue above -500 HU", gaveUp);
+    }
+}

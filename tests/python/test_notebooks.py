@@ -12,7 +12,7 @@ import tempfile
 import nbformat
 import pytest
 
-from conftest import ROOT, SHARED, Server, clean_env, ganymede
+from conftest import ROOT, SHARED, Server, ganymede
 
 NOTEBOOKS = ["1_data", "2_train", "3_predict", "4_train_remote", "5_run_remote", "6_predict_remote"]
 EPOCHS = 16
@@ -48,7 +48,7 @@ def executed(built, tmp_path_factory):
     ganymede("kernel", "install", "--prefix", prefix)
     small = {"GANYMEDE_EXAMPLE_DATA": str(SHARED), "GANYMEDE_EXAMPLE_SIZE": "64", "GANYMEDE_EXAMPLE_EPOCHS": str(EPOCHS), "GANYMEDE_EXAMPLE_BASE": "8"}
     server = Server(work / "server-data")
-    env = clean_env()
+    env = dict(os.environ)
     env.update(small)
     env.update({"JUPYTER_PATH": os.path.join(prefix, "share", "jupyter"), "GANYMEDE_URL": server.url, "GANYMEDE_API_KEY": server.key})
     results = {}

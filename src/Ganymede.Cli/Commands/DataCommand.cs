@@ -56,6 +56,7 @@ internal static class DataCommand
             var summary = SegmentationPacker.Pack(volumes, result.GetValue(output)!, options);
             Console.WriteLine($"wrote {result.GetValue(output)}: {string.Join(", ", summary.Splits.Select(s => $"{s.Key} {s.Value}"))} slices, " +
                 $"{options.Size}x{options.Size}{(options.Crop == "body" ? " cut to the body" : "")}, {summary.Classes} mask channel(s), window {summary.Window}");
+            foreach (var note in summary.Notes) Console.Error.WriteLine("warning: " + note);
         }));
         return command;
     }

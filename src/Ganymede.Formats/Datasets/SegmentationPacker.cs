@@ -57,7 +57,8 @@ public static class SegmentationPacker
         int classes = options.Classes == MaskClasses.Infection ? 1 : Math.Max(1, (int)masks.max().item());
 
         var splits = Split(volumes, options);
-        var crops = options.Crop == "body" ? BodyCrops(images) : null;
+        var located = options.Crop == "body" ? BodyCrops(images) : null;
+        var crops = located?.Select(l => l.Crop).ToArray();
         var x = Resize(images.sub(low).div(high - low).clamp(0, 1), crops, options.Size, "bilinear");
         var y = Targets(Resize(masks, crops, options.Size, "nearest"), classes, options.Classes);
         using var file = H5File.Create(output);
@@ -76,10 +77,12 @@ public static class SegmentationPacker
         file.SetAttribute("source", string.Join(" + ", volumes.Select(v => v.Name)));
         file.SetAttribute("seed", (long)options.Seed);
         file.SetAttribute("window", window);
-        new PackInfo(low, high, options.Crop, options.Size, volumes.Select(v => Path.GetFileName(v.Name.TrimEnd('/', '\\'))).ToArray()).Write(file);
+        new PackInfo(low, high, options.Crop, options.Size, volumes.Select(v => ShortName(v.Name)).ToArray()).Write(file);
         file.SetAttribute("classes", options.Classes == MaskClasses.Infection ? "infection (label > 0)" : string.Join(",", Enumerable.Range(1, classes)));
         file.Commit();
-        return new PackSummary(splits.ToDictionary(s => s.Name, s => s.Rows.Length), classes, window);
+        var notes = located?.Select((l, k) => l.GaveUp is null ? null : $"{SliceName(volumes, volumeOf[k], sliceOf[k])}: no body found ({l.GaveUp}); kept whole")
+            .OfType<string>().ToArray() ?? [];
+        return new PackSummary(splits.ToDictionary(s => s.Name, s => s.Rows.Length), classes, window, notes);
     }
 
     /// <summary>
@@ -139,7 +142,7 @@ public static class SegmentationPacker
     private static int VolumeIndex(IReadOnlyList<PackVolume> volumes, string name)
     {
         for (int i = 0; i < volumes.Count; i++)
-            if (Path.GetFileName(volumes[i].Name.TrimEnd('/', '\\')) == Path.GetFileName(name.TrimEnd('/', '\\')) || volumes[i].Name == name) return i;
+            if (ShortName(volumes[i].Name) == ShortName(name) || volumes[i].Name == name) return i;
         if (int.TryParse(name, out int index) && index >= 0 && index < volumes.Count) return index;
         throw new ArgumentException($"test volume '{name}' is not one of the volumes packed ({string.Join(", ", volumes.Select(v => Path.GetFileName(v.Name)))})");
     }
@@ -206,12 +209,18 @@ public static class SegmentationPacker
     private static Tensor Resize(Tensor planes, int size, string mode) =>
         F.interpolate(planes, (size, size), mode).permute(0, 2, 3, 1).contiguous();
 
-    private static BodyCrop[] BodyCrops(Tensor images) =>
-        Enumerable.Range(0, images.size(0)).Select(k => BodyCrop.Find(images.select(0, k).contiguous().ToArray(), images.size(1), images.size(2))).ToArray();
+    private static (BodyCrop Crop, string? GaveUp)[] BodyCrops(Tensor images) =>
+        Enumerable.Range(0, images.size(0)).Select(k => BodyCrop.Locate(images.select(0, k).contiguous().ToArray(), images.size(1), images.size(2))).ToArray();
+
+    private static string SliceName(IReadOnlyList<PackVolume> volumes, long volume, long slice) =>
+        volumes.Count == 1 ? $"slice {slice}" : $"{ShortName(volumes[(int)volume].Name)} slice {slice}";
+
+    /// <summary>A volume's file or folder name, as packs record it and --test-volumes names it.</summary>
+    private static string ShortName(string path) => Path.GetFileName(path.TrimEnd('/', '\\'));
 
     private static Tensor Take(Tensor t, int[] slices) =>
         slices.Length == 0 ? torch.zeros([0, .. t.shape[1..]]) : torch.cat(slices.Select(i => t.narrow(0, i, 1)).ToList(), 0);
 }
 
-/// <summary>What a pack wrote: slices per split, channels of the masks, the intensity window used.</summary>
-public sealed record PackSummary(Dictionary<string, int> Splits, int Classes, string Window);
+/// <summary>What a pack wrote: slices per split, channels of the masks, the intensity window used, and notes for the user (slices kept whole).</summary>
+public sealed record PackSummary(Dictionary<string, int> Splits, int Classes, string Window, string[] Notes);

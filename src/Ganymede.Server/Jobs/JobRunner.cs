@@ -32,7 +32,6 @@ public static class JobScript
     {
         var s = new StringBuilder("#!/bin/bash\n# Written by the Ganymede server; the runner executes it as it is.\n");
         foreach (var (name, value) in environment) s.Append("export ").Append(name).Append('=').Append(Quote(value)).Append('\n');
-        s.Append("unset OPENBLAS_CORETYPE\n");
         s.Append("cd ").Append(Quote(Path.Combine(jobDirectory, "work"))).Append(" || exit 1\n");
         s.Append("date +%s.%N > ../").Append(Started).Append('\n'); // when the process really began (queue latency, metrics)
         s.Append("run() {\n");

@@ -55,9 +55,11 @@ internal static partial class NativeLibraries
         "or select the managed backend with --backend reference or GANYMEDE_BACKEND=reference";
 
     /// <summary>
-    /// OpenBLAS reads OPENBLAS_CORETYPE once, when it loads. This machine exports Haswell (AVX2), which
+    /// OpenBLAS reads OPENBLAS_CORETYPE once, when it loads. This workplace exports Haswell (AVX2), which
     /// halves sgemm on AVX-512 hosts; Environment.SetEnvironmentVariable would not reach getenv(3), so
-    /// the variable is removed from the native environment through libc before the first BLAS call.
+    /// the variable is removed from the native environment through libc before the first BLAS call, and from the
+    /// environment child processes inherit. This is the one place that handles it: every process that computes
+    /// (command line, server jobs, kernel, tests) loads the engine, so scripts and launchers leave it alone.
     /// </summary>
     private static void PrepareOpenBlasEnvironment()
     {
