@@ -1,5 +1,5 @@
 using Ganymede.Server.Api;
-using Ganymede.Server.Datasets;
+using Ganymede.Server.Services;
 using Ganymede.Server.Jobs;
 using Ganymede.Server.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -45,7 +45,8 @@ public static class GanymedeServer
         services.AddSingleton(options).AddSingleton(files).AddSingleton<Database>(database)
             .AddSingleton(IdCodec.ForDataDirectory(files.Root))
             .AddSingleton<UserStore>().AddSingleton<HistoryStore>().AddSingleton<DatasetStore>().AddSingleton<JobStore>().AddSingleton<UploadStore>()
-            .AddSingleton<Access>().AddSingleton<GalaxyViews>().AddSingleton<UploadService>().AddSingleton<JobSubmission>()
+            .AddSingleton<Access>().AddSingleton<GalaxyViews>().AddSingleton<JobSubmission>()
+            .AddSingleton<HistoryService>().AddSingleton<DatasetService>().AddSingleton<UploadService>().AddSingleton<TusUploads>().AddSingleton<JobCompletion>()
             .AddSingleton(ToolBox.BuiltIn()).AddSingleton<IJobRunner>(options.Runner switch
             {
                 "local" => new LocalRunner(),

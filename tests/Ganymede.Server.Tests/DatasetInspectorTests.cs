@@ -1,7 +1,7 @@
 using System.IO.Compression;
 using Ganymede.Formats.Hdf5;
 using Ganymede.Formats.Png;
-using Ganymede.Server.Datasets;
+using Ganymede.Server.Services;
 using Ganymede.Tests;
 
 namespace Ganymede.Server.Tests;

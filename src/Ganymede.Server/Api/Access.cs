@@ -6,7 +6,7 @@ namespace Ganymede.Server.Api;
 /// Looks up what a request names and checks it belongs to the caller: a malformed id is 400, an unknown one 404,
 /// someone else's 403 (admins may read everything). Every endpoint goes through here, never to the stores directly.
 /// </summary>
-public sealed class Access(IdCodec ids, HistoryStore histories, DatasetStore datasets, JobStore jobs)
+public sealed class Access(IdCodec ids, HistoryStore histories, DatasetStore datasets, JobStore jobs, UploadStore uploads)
 {
     public long Decode(string what, string? id) => ids.TryDecode(id, out var value) ? value : throw ApiException.MalformedId(what, id);
 
@@ -46,6 +46,14 @@ public sealed class Access(IdCodec ids, HistoryStore histories, DatasetStore dat
         var j = jobs.Get(Decode("job", id)) ?? throw ApiException.NotFound($"job {id} not found");
         Check(user, j.UserId, "job", id);
         return j;
+    }
+
+    /// <summary>A resumable upload session: only its owner may use it (its id is not an encoded id but a random token).</summary>
+    public UploadRecord UploadSession(UserRecord user, string id)
+    {
+        var session = uploads.Get(id) ?? throw ApiException.NotFound($"upload session {id} not found");
+        if (session.UserId != user.Id) throw ApiException.Forbidden($"upload session {id} belongs to another user");
+        return session;
     }
 
     private static void Check(UserRecord user, long owner, string what, string? id)

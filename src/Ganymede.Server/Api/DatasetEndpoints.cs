@@ -1,3 +1,4 @@
+using Ganymede.Server.Services;
 using Ganymede.Server.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -39,25 +40,21 @@ public static class DatasetEndpoints
             return Results.Json(views.Dataset(access.Dataset(user, access.History(user, id), datasetId)));
         });
 
-        app.MapPut("/api/histories/{id}/contents/{datasetId}", async (HttpContext c, string id, string datasetId, Access access, DatasetStore datasets, GalaxyViews views, ServerOptions o) =>
+        app.MapPut("/api/histories/{id}/contents/{datasetId}", async (HttpContext c, string id, string datasetId, Access access, DatasetService datasets, GalaxyViews views, ServerOptions o) =>
         {
             var user = c.CurrentUser();
             var d = access.Dataset(user, access.History(user, id), datasetId);
             var body = await c.Request.ReadJsonObjectAsync(o.MaxJsonBytes);
-            var name = body.String("name");
-            if (name is { Length: 0 or > 255 }) throw ApiException.BadRequest("dataset name: 1 to 255 characters");
-            datasets.Update(d.Id, name, body.Bool("visible"), body.Bool("deleted"));
-            return Results.Json(views.Dataset(datasets.Get(d.Id)!));
+            return Results.Json(views.Dataset(datasets.Update(d, body.String("name"), body.Bool("visible"), body.Bool("deleted"))));
         });
 
-        app.MapDelete("/api/histories/{id}/contents/{datasetId}", async (HttpContext c, string id, string datasetId, Access access, DatasetStore datasets, FileStore files, GalaxyViews views, ServerOptions o) =>
+        app.MapDelete("/api/histories/{id}/contents/{datasetId}", async (HttpContext c, string id, string datasetId, Access access, DatasetService datasets, GalaxyViews views, ServerOptions o) =>
         {
             var user = c.CurrentUser();
             var d = access.Dataset(user, access.History(user, id), datasetId);
             var body = await c.Request.ReadJsonObjectAsync(o.MaxJsonBytes);
             bool purge = body.Bool("purge") ?? c.Request.QueryBool("purge") ?? false;
-            datasets.Delete(d.Id, purge);
-            if (purge) files.DeleteDatasetFile(d.Id);
+            datasets.Delete(d, purge);
             return Results.Json(new Dictionary<string, object?> { ["id"] = views.Id(d.Id), ["deleted"] = true, ["purged"] = purge });
         });
 

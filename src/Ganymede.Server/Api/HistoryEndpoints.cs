@@ -1,3 +1,4 @@
+using Ganymede.Server.Services;
 using Ganymede.Server.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -10,13 +11,11 @@ public static class HistoryEndpoints
 {
     public static IEndpointRouteBuilder MapHistoryEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/histories", async (HttpContext c, HistoryStore histories, GalaxyViews views, ServerOptions o) =>
+        app.MapPost("/api/histories", async (HttpContext c, HistoryService histories, GalaxyViews views, ServerOptions o) =>
         {
             var user = c.CurrentUser();
             var body = await c.Request.ReadJsonObjectAsync(o.MaxJsonBytes);
-            var name = body.String("name") ?? "Unnamed history";
-            if (name.Length > 255 || name.Contains('\0', StringComparison.Ordinal)) throw ApiException.BadRequest("history name: at most 255 characters, no NUL");
-            return Results.Json(views.History(histories.Create(user.Id, name), user));
+            return Results.Json(views.History(histories.Create(user, body.String("name")), user));
         });
 
         // BioBlend's filters arrive as q/qv pairs: deleted, published, slug, name; unknown ones are ignored.
@@ -39,29 +38,20 @@ public static class HistoryEndpoints
             return Results.Json(views.History(h, users.Get(h.UserId)!));
         });
 
-        app.MapPut("/api/histories/{id}", async (HttpContext c, string id, Access access, HistoryStore histories, UserStore users, GalaxyViews views, ServerOptions o) =>
+        app.MapPut("/api/histories/{id}", async (HttpContext c, string id, Access access, HistoryService histories, UserStore users, GalaxyViews views, ServerOptions o) =>
         {
             var h = access.History(c.CurrentUser(), id);
             var body = await c.Request.ReadJsonObjectAsync(o.MaxJsonBytes);
-            var name = body.String("name");
-            if (name is { Length: 0 or > 255 }) throw ApiException.BadRequest("history name: 1 to 255 characters");
-            histories.Update(h.Id, name, body.String("annotation"), body.Bool("deleted"), body.Bool("published"));
-            return Results.Json(views.History(histories.Get(h.Id)!, users.Get(h.UserId)!));
+            var updated = histories.Update(h, body.String("name"), body.String("annotation"), body.Bool("deleted"), body.Bool("published"));
+            return Results.Json(views.History(updated, users.Get(h.UserId)!));
         });
 
-        app.MapDelete("/api/histories/{id}", async (HttpContext c, string id, Access access, HistoryStore histories, DatasetStore datasets, FileStore files, UserStore users, GalaxyViews views, ServerOptions o) =>
+        app.MapDelete("/api/histories/{id}", async (HttpContext c, string id, Access access, HistoryService histories, UserStore users, GalaxyViews views, ServerOptions o) =>
         {
             var h = access.History(c.CurrentUser(), id);
             var body = await c.Request.ReadJsonObjectAsync(o.MaxJsonBytes);
             bool purge = body.Bool("purge") ?? c.Request.QueryBool("purge") ?? false;
-            histories.Delete(h.Id, purge);
-            if (purge)
-                foreach (var datasetId in datasets.IdsOfHistory(h.Id))
-                {
-                    datasets.Delete(datasetId, purge: true);
-                    files.DeleteDatasetFile(datasetId);
-                }
-            return Results.Json(views.History(histories.Get(h.Id)!, users.Get(h.UserId)!));
+            return Results.Json(views.History(histories.Delete(h, purge), users.Get(h.UserId)!));
         });
         return app;
     }

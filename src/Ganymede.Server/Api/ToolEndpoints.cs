@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Ganymede.Server.Datasets;
+using Ganymede.Server.Services;
 using Ganymede.Server.Jobs;
 using Ganymede.Server.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -43,7 +43,7 @@ public static class ToolEndpoints
                 var toolId = body.String("tool_id") ?? throw ApiException.MissingParameter("tool_id is required");
                 var history = access.WritableHistory(user, body.String("history_id"));
                 var tool = tools.Find(toolId) ?? throw ApiException.NotFound($"tool {toolId} not found");
-                if (tool is UploadTool) return Results.Json(Upload(user, history, inputs, fileParts, uploads, files, views));
+                if (tool is UploadTool) return Results.Json(Upload(user, history, inputs, fileParts, uploads, views));
                 if (tool is DataFetchTool) throw ApiException.BadRequest("__DATA_FETCH__ runs through POST /api/tools/fetch");
                 var (job, outputs) = submission.Submit(user, history, tool, inputs);
                 manager.Wake();
@@ -55,7 +55,7 @@ public static class ToolEndpoints
             }
         });
 
-        app.MapPost("/api/tools/fetch", async (HttpContext c, Access access, UploadStore sessions, UploadService uploads, FileStore files, GalaxyViews views, ServerOptions o) =>
+        app.MapPost("/api/tools/fetch", async (HttpContext c, Access access, TusUploads tus, UploadService uploads, GalaxyViews views, ServerOptions o) =>
         {
             var user = c.CurrentUser();
             var body = await c.Request.ReadJsonObjectAsync(o.MaxJsonBytes);
@@ -72,8 +72,8 @@ public static class ToolEndpoints
                     if (element is not JsonObject e) throw ApiException.BadRequest("targets[].elements[] must be objects");
                     var (path, sha, name) = e.String("src") switch
                     {
-                        "files" => TusFile(body, fileIndex++, user, sessions, files),
-                        "pasted" => Pasted(e.String("paste_content") ?? throw ApiException.MissingParameter("paste_content is required for src 'pasted'"), files),
+                        "files" => TusFile(body, fileIndex++, user, access, tus),
+                        "pasted" => uploads.Pasted(e.String("paste_content") ?? throw ApiException.MissingParameter("paste_content is required for src 'pasted'")),
                         var src => throw ApiException.BadRequest($"element source '{src}' is not supported (use files or pasted)"),
                     };
                     var (dataset, job) = uploads.Store(user, history, path, sha, e.String("name") ?? name, e.String("ext"), "__DATA_FETCH__",
@@ -121,7 +121,7 @@ public static class ToolEndpoints
         catch (System.Text.Json.JsonException e) { throw ApiException.BadRequest($"{what}: malformed JSON ({e.Message})"); }
     }
 
-    private static Dictionary<string, object?> Upload(UserRecord user, HistoryRecord history, JsonObject inputs, Dictionary<string, UploadedPart> fileParts, UploadService uploads, FileStore files, GalaxyViews views)
+    private static Dictionary<string, object?> Upload(UserRecord user, HistoryRecord history, JsonObject inputs, Dictionary<string, UploadedPart> fileParts, UploadService uploads, GalaxyViews views)
     {
         var outputs = new List<(string, DatasetRecord)>();
         var jobs = new List<JobRecord>();
@@ -135,9 +135,8 @@ public static class ToolEndpoints
                 if (i == 0) throw ApiException.MissingParameter("upload1 needs a file (files_0|file_data) or pasted text (files_0|url_paste)");
                 break;
             }
-            if (!hasFile && paste!.Split('\n', StringSplitOptions.RemoveEmptyEntries).All(l => Uri.TryCreate(l.Trim(), UriKind.Absolute, out var u) && (u.Scheme == "http" || u.Scheme == "https" || u.Scheme == "ftp")))
-                throw ApiException.BadRequest("this server does not fetch URLs; upload the file itself");
-            var (path, sha) = hasFile ? (part!.Path, part.Sha256) : (Pasted(paste!, files) is var p ? (p.Path, p.Sha256) : default);
+            if (!hasFile) UploadService.RefuseUrls(paste!);
+            var (path, sha) = hasFile ? (part!.Path, part.Sha256) : (uploads.Pasted(paste!) is var p ? (p.Path, p.Sha256) : default);
             var name = inputs.String(prefix + "NAME") ?? part?.FileName ?? "Pasted Entry";
             var type = inputs.String(prefix + "file_type") ?? inputs.String("file_type");
             bool toPosix = inputs.Bool(prefix + "to_posix_lines") ?? true;
@@ -149,25 +148,13 @@ public static class ToolEndpoints
         return views.ToolResponse(outputs, jobs);
     }
 
-    private static (string Path, string Sha256, string Name) Pasted(string content, FileStore files)
-    {
-        var path = files.NewTemporaryPath();
-        File.WriteAllText(path, content, new System.Text.UTF8Encoding(false));
-        return (path, FileStore.Sha256Of(path), "Pasted Entry");
-    }
-
     /// <summary>The i-th tus upload a fetch names: it must be the caller's and complete. Its file is handed over, not copied.</summary>
-    private static (string Path, string Sha256, string Name) TusFile(JsonObject body, int index, UserRecord user, UploadStore sessions, FileStore files)
+    private static (string Path, string Sha256, string Name) TusFile(JsonObject body, int index, UserRecord user, Access access, TusUploads tus)
     {
         var reference = body[$"files_{index}|file_data"] as JsonObject ?? throw ApiException.MissingParameter($"files_{index}|file_data (the tus session) is required");
         var sessionId = reference.String("session_id") ?? throw ApiException.MissingParameter($"files_{index}|file_data.session_id is required");
-        var session = sessions.Get(sessionId) ?? throw ApiException.NotFound($"upload session {sessionId} not found");
-        if (session.UserId != user.Id) throw ApiException.Forbidden($"upload session {sessionId} belongs to another user");
-        if (session.OffsetBytes != session.Length) throw ApiException.BadRequest($"upload session {sessionId} is incomplete: {session.OffsetBytes:N0} of {session.Length:N0} bytes arrived");
-        var path = files.NewTemporaryPath();
-        File.Move(files.UploadPath(sessionId), path);
-        sessions.Delete(sessionId);
-        return (path, FileStore.Sha256Of(path), reference.String("name") ?? "upload");
+        var (path, sha) = tus.TakeComplete(access.UploadSession(user, sessionId));
+        return (path, sha, reference.String("name") ?? "upload");
     }
 
     public sealed record UploadedPart(string Path, string Sha256, string FileName);

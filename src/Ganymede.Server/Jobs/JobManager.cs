@@ -1,7 +1,6 @@
-using System.IO.Compression;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Ganymede.Server.Datasets;
+using Ganymede.Server.Services;
 using Ganymede.Server.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -13,13 +12,15 @@ namespace Ganymede.Server.Jobs;
 /// finishes them (outputs into datasets, then the job's final state). Everything it needs is in the database
 /// and the job folders, so after a restart it picks up where it stopped: queued jobs still run, a job whose
 /// process survived is still watched, and one whose process is gone ends in error with the reason.
+/// One loop runs <see cref="Tick"/>; it holds no lock, so a job's outputs can take as long as they take to collect
+/// while cancellations answer at once: the loop and <see cref="Cancel"/> agree through the job's state transitions,
+/// which the store makes atomically (compare and set), so whichever comes second sees the first and backs off.
 /// </summary>
 public sealed class JobManager(JobStore jobs, DatasetStore datasets, FileStore files, ToolBox tools, IJobRunner runner,
-    ServerOptions options, ILogger<JobManager> log) : BackgroundService
+    JobCompletion completion, ServerOptions options, ILogger<JobManager> log) : BackgroundService
 {
     private readonly SemaphoreSlim _wake = new(0);
-    private readonly Lock _tick = new();
-    private readonly Dictionary<long, DateTime> _progressSeen = [];
+    private readonly Dictionary<long, DateTime> _progressSeen = []; // the loop's own
 
     /// <summary>Asks the loop to look at the queue now (after a submission) instead of at its next poll.</summary>
     public void Wake()
@@ -50,30 +51,35 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, FileStore f
     }
 
     /// <summary>One pass: finish what ended, then start what fits.</summary>
-    public void Tick()
+    private void Tick()
     {
-        lock (_tick)
+        var running = jobs.InState(JobStates.Running);
+        int busy = 0;
+        // Upload jobs run inside their request and have no process to watch.
+        foreach (var job in running.Where(j => j.ExternalId is not null))
         {
-            var running = jobs.InState(JobStates.Running);
-            int busy = 0;
-            // Upload jobs run inside their request and have no process to watch.
-            foreach (var job in running.Where(j => j.ExternalId is not null))
+            var dir = files.JobDirectory(job.Id);
+            switch (runner.Poll(job.ExternalId ?? "", dir, out int exitCode))
             {
-                var dir = files.JobDirectory(job.Id);
-                switch (runner.Poll(job.ExternalId ?? "", dir, out int exitCode))
-                {
-                    case RunnerState.Running: busy++; RefreshProgress(job, dir); break;
-                    case RunnerState.Exited: Finish(job, exitCode); break;
-                    case RunnerState.Lost: Fail(job, JobStates.Running, "the job's process ended without recording an exit code (it was killed, or the machine restarted while it ran)"); break;
-                }
+                case RunnerState.Running:
+                    busy++;
+                    RefreshProgress(job, dir);
+                    break;
+                case RunnerState.Exited:
+                    RefreshProgress(job, dir);
+                    completion.Complete(job, exitCode);
+                    break;
+                case RunnerState.Lost:
+                    Fail(job, JobStates.Running, "the job's process ended without recording an exit code (it was killed, or the machine restarted while it ran)");
+                    break;
             }
-            // Jobs that ended (finished, cancelled, lost) no longer need their progress watched.
-            _progressSeen.Keys.Except(running.Select(j => j.Id)).ToList().ForEach(id => _progressSeen.Remove(id));
-            foreach (var job in jobs.InState(JobStates.Queued))
-            {
-                if (busy >= options.MaxConcurrentJobs) break;
-                if (TryStart(job)) busy++;
-            }
+        }
+        // Jobs that ended (finished, cancelled, lost) no longer need their progress watched.
+        _progressSeen.Keys.Except(running.Select(j => j.Id)).ToList().ForEach(id => _progressSeen.Remove(id));
+        foreach (var job in jobs.InState(JobStates.Queued))
+        {
+            if (busy >= options.MaxConcurrentJobs) break;
+            if (TryStart(job)) busy++;
         }
     }
 
@@ -124,7 +130,7 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, FileStore f
                 runner.Kill(externalId, context.Directory); // cancelled while starting
                 return false;
             }
-            foreach (var id in OutputIds(job).Values) datasets.SetState(id, DatasetStates.Running);
+            foreach (var id in jobs.Outputs(job).Values) datasets.SetState(id, DatasetStates.Running);
             log.LogInformation("job {Job} ({Tool}) started as {External}", job.Id, job.ToolId, externalId);
             return true;
         }
@@ -174,109 +180,28 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, FileStore f
         return extension is "data" or "" || safe.EndsWith("." + extension, StringComparison.OrdinalIgnoreCase) ? safe : safe + "." + extension;
     }
 
-    private void Finish(JobRecord job, int exitCode)
-    {
-        var dir = files.JobDirectory(job.Id);
-        var tool = tools.Find(job.ToolId)!;
-        var outputs = OutputIds(job);
-        string? failure = exitCode == 0 ? null : $"the tool exited with code {exitCode}: {LastLines(Path.Combine(dir, JobScript.Stderr), 3)}";
-        var context = new JobContext { JobId = job.Id, Directory = dir, Ganymede = options.GanymedeCommand, Inputs = new Dictionary<string, IReadOnlyList<StagedInput>>(), Parameters = new Dictionary<string, JsonNode?>() };
-        foreach (var output in tool.Outputs)
-        {
-            if (!outputs.TryGetValue(output.Name, out var id)) continue;
-            if (datasets.Get(id) is { State: DatasetStates.Ok }) continue; // finished before a restart
-            var file = output.File == "$stdout" ? CombinedLog(dir) : exitCode == 0 ? Locate(context.OutputDirectory, output.File) : null;
-            if (file is null)
-            {
-                failure ??= $"the tool did not write its output {output.Name} ({output.File})";
-                datasets.SetState(id, DatasetStates.Error, failure);
-                continue;
-            }
-            Store(id, file, output.Format == "auto" ? null : output.Format);
-        }
-        if (exitCode == 0)
-            foreach (var found in tool.Discover(context))
-            {
-                var d = datasets.Create(job.HistoryId, job.UserId, found.DatasetName, "data", DatasetStates.Running, job.Id, found.DatasetName, found.Visible);
-                outputs[UniqueName(outputs, found.Name)] = d.Id;
-                jobs.SetOutputs(job.Id, JsonSerializer.Serialize(outputs));
-                Store(d.Id, found.Path, null, move: true);
-            }
-        bool ok = failure is null;
-        RefreshProgress(job, dir);
-        jobs.Transition(job.Id, JobStates.Running, ok ? JobStates.Ok : JobStates.Error, exitCode: exitCode, info: failure);
-        log.LogInformation("job {Job} ({Tool}) finished: {State}", job.Id, job.ToolId, ok ? "ok" : failure);
-    }
-
-    /// <summary>Moves (or copies) a finished file into a dataset and marks it ok; the rename makes it appear whole or not at all.</summary>
-    private void Store(long datasetId, string file, string? format, bool move = false)
-    {
-        var temporary = files.NewTemporaryPath();
-        if (Directory.Exists(file)) ZipFile.CreateFromDirectory(file, temporary);
-        else if (move && !new FileInfo(file).Attributes.HasFlag(FileAttributes.ReparsePoint)) File.Move(file, temporary);
-        else File.Copy(file, temporary);
-        var d = datasets.Get(datasetId)!;
-        var facts = DatasetInspector.Inspect(temporary, d.Name, format, new FileInfo(temporary).Length, FileStore.Sha256Of(temporary));
-        files.CommitDataset(temporary, datasetId);
-        datasets.Complete(datasetId, facts, facts.Size == 0 ? DatasetStates.Empty : DatasetStates.Ok);
-    }
-
-    private static string UniqueName(Dictionary<string, long> outputs, string name)
-    {
-        string unique = name;
-        for (int i = 2; outputs.ContainsKey(unique); i++) unique = $"{name}_{i}";
-        return unique;
-    }
-
-    /// <summary>A declared output's file: a path in outputs/, or the first match of a "name.*" pattern there.</summary>
-    private static string? Locate(string outputDirectory, string file)
-    {
-        if (!file.Contains('*', StringComparison.Ordinal))
-        {
-            var path = Path.Combine(outputDirectory, file);
-            return File.Exists(path) || Directory.Exists(path) ? path : null;
-        }
-        return Directory.EnumerateFiles(outputDirectory, file).Order(StringComparer.Ordinal).FirstOrDefault();
-    }
-
-    private string CombinedLog(string dir)
-    {
-        var path = Path.Combine(dir, "log.txt");
-        using var log = File.Create(path);
-        foreach (var name in new[] { JobScript.Stdout, JobScript.Stderr })
-        {
-            var part = Path.Combine(dir, name);
-            if (!File.Exists(part)) continue;
-            using var s = File.OpenRead(part);
-            s.CopyTo(log);
-        }
-        return path;
-    }
-
-    /// <summary>Cancels a job that has not finished (DELETE /api/jobs/{id}); its outputs become discarded.</summary>
+    /// <summary>
+    /// Cancels a job that has not finished (DELETE /api/jobs/{id}); its outputs become discarded. A job whose outputs
+    /// are being collected at that moment is cancelled too: the collection's own final transition then fails, and it
+    /// discards what it stored.
+    /// </summary>
     public bool Cancel(JobRecord job)
     {
-        lock (_tick)
-        {
-            var current = jobs.Get(job.Id)!;
-            if (JobStates.IsTerminal(current.State) || !jobs.Transition(job.Id, current.State, JobStates.Deleted, info: "cancelled")) return false;
-            if (current.State == JobStates.Running && current.ExternalId is { } external) runner.Kill(external, files.JobDirectory(job.Id));
-            foreach (var id in OutputIds(current).Values)
-                if (datasets.Get(id) is { } d && !DatasetStates.Terminal.Contains(d.State)) datasets.SetState(id, DatasetStates.Discarded, "the job was cancelled");
-            return true;
-        }
+        var current = jobs.Get(job.Id)!;
+        if (JobStates.IsTerminal(current.State) || !jobs.Transition(job.Id, current.State, JobStates.Deleted, info: "cancelled")) return false;
+        if (current.State == JobStates.Running && current.ExternalId is { } external) runner.Kill(external, files.JobDirectory(job.Id));
+        completion.Discard(current, "the job was cancelled");
+        return true;
     }
 
     private bool Fail(JobRecord job, string from, string reason)
     {
         if (!jobs.Transition(job.Id, from, JobStates.Error, info: reason)) return false;
-        foreach (var id in OutputIds(job).Values)
+        foreach (var id in jobs.Outputs(job).Values)
             if (datasets.Get(id) is { } d && !DatasetStates.Terminal.Contains(d.State)) datasets.SetState(id, DatasetStates.Error, reason);
         log.LogWarning("job {Job} ({Tool}) failed: {Reason}", job.Id, job.ToolId, reason);
         return true;
     }
-
-    private Dictionary<string, long> OutputIds(JobRecord job) => JsonSerializer.Deserialize<Dictionary<string, long>>(jobs.Get(job.Id)?.Outputs ?? job.Outputs)!;
 
     /// <summary>The end of a job's stdout or stderr, at most <paramref name="maxBytes"/> (GET /api/jobs/{id}?full=True).</summary>
     public string ReadLog(long jobId, string stream, int maxBytes = 1 << 20)
@@ -291,7 +216,4 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, FileStore f
 
     /// <summary>Galaxy's job metrics for GET /api/jobs/{id}/metrics.</summary>
     public List<Dictionary<string, object?>> Metrics(JobRecord job) => JobProgress.Metrics(job, files.JobDirectory(job.Id), options.SlotsPerJob);
-
-    private static string LastLines(string path, int count) =>
-        File.Exists(path) ? string.Join(" | ", File.ReadLines(path).Where(l => l.Trim().Length > 0).TakeLast(count)) : "";
 }

@@ -25,7 +25,7 @@ public sealed class UploadTool : Tool
     public override string Description => "from your computer";
     public override IReadOnlyList<ToolInput> Inputs { get; } =
     [
-        new("file_type", "select", "Type", Optional: true, Default: "auto", Options: ["auto", .. Datasets.DatasetInspector.Known]),
+        new("file_type", "select", "Type", Optional: true, Default: "auto", Options: ["auto", .. Services.DatasetInspector.Known]),
         new("files_0|file_data", "data", "File", Optional: true),
         new("files_0|url_paste", "text", "Pasted text", Optional: true),
         new("files_0|NAME", "text", "Name", Optional: true),

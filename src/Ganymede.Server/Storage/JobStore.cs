@@ -28,6 +28,10 @@ public sealed class JobStore(Database db)
         c.Execute("UPDATE jobs SET outputs = @outputs, update_time = @now WHERE id = @id", new { id, outputs, now = Database.Now() });
     }
 
+    /// <summary>The job's output datasets by output name, as stored now (outputs discovered after the job ended included).</summary>
+    public Dictionary<string, long> Outputs(JobRecord job) =>
+        System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, long>>(Get(job.Id)?.Outputs ?? job.Outputs)!;
+
     /// <summary>Moves a job to a new state only if it is still in <paramref name="from"/>; false when another actor (a cancel) got there first.</summary>
     public bool Transition(long id, string from, string to, int? exitCode = null, string? externalId = null, string? info = null, string? commandLine = null)
     {

@@ -1,7 +1,7 @@
 using System.Text;
 using Ganymede.Server.Storage;
 
-namespace Ganymede.Server.Datasets;
+namespace Ganymede.Server.Services;
 
 /// <summary>
 /// Turns a complete uploaded file into a dataset: the upload tools' jobs (upload1, __DATA_FETCH__) run here,
@@ -48,6 +48,21 @@ public sealed class UploadService(DatasetStore datasets, JobStore jobs, FileStor
             throw;
         }
         return (datasets.Get(dataset.Id)!, jobs.Get(job.Id)!);
+    }
+
+    /// <summary>Pasted text as a temporary file for <see cref="Store"/>.</summary>
+    public (string Path, string Sha256, string Name) Pasted(string content)
+    {
+        var path = files.NewTemporaryPath();
+        File.WriteAllText(path, content, new UTF8Encoding(false));
+        return (path, FileStore.Sha256Of(path), "Pasted Entry");
+    }
+
+    /// <summary>Galaxy's upload fetches pasted URLs; this server never fetches from the network, and says so.</summary>
+    public static void RefuseUrls(string paste)
+    {
+        if (paste.Split('\n', StringSplitOptions.RemoveEmptyEntries).All(l => Uri.TryCreate(l.Trim(), UriKind.Absolute, out var u) && (u.Scheme == "http" || u.Scheme == "https" || u.Scheme == "ftp")))
+            throw ApiException.BadRequest("this server does not fetch URLs; upload the file itself");
     }
 
     /// <summary>A dataset name from a client: a file name, never a path, without control characters.</summary>

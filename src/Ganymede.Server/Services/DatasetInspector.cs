@@ -8,7 +8,7 @@ using Ganymede.Formats.Nifti;
 using Ganymede.Onnx.Proto;
 using Ganymede.Server.Storage;
 
-namespace Ganymede.Server.Datasets;
+namespace Ganymede.Server.Services;
 
 /// <summary>
 /// Decides a stored file's type from its content (the name only breaks ties between text types) and describes it

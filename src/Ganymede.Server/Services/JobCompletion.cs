@@ -1,0 +1,110 @@
+using System.IO.Compression;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Ganymede.Server.Jobs;
+using Ganymede.Server.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Ganymede.Server.Services;
+
+/// <summary>What happens when a job's process has ended: its declared and discovered outputs become datasets.</summary>
+public sealed class JobCompletion(JobStore jobs, DatasetStore datasets, FileStore files, ToolBox tools, ServerOptions options, ILogger<JobCompletion> log)
+{
+    /// <summary>
+    /// Stores the outputs of a job whose process exited with <paramref name="exitCode"/>, then ends the job ok or in
+    /// error. Files are copied (or zipped, for folders), hashed and described under temporary names before they become
+    /// datasets by a rename, so a dataset is whole or absent. A job cancelled meanwhile keeps its cancellation, and
+    /// what was stored for it is discarded.
+    /// </summary>
+    public void Complete(JobRecord job, int exitCode)
+    {
+        var dir = files.JobDirectory(job.Id);
+        var tool = tools.Find(job.ToolId)!;
+        var outputs = jobs.Outputs(job);
+        string? failure = exitCode == 0 ? null : $"the tool exited with code {exitCode}: {LastLines(Path.Combine(dir, JobScript.Stderr), 3)}";
+        var context = new JobContext { JobId = job.Id, Directory = dir, Ganymede = options.GanymedeCommand, Inputs = new Dictionary<string, IReadOnlyList<StagedInput>>(), Parameters = new Dictionary<string, JsonNode?>() };
+        foreach (var output in tool.Outputs)
+        {
+            if (!outputs.TryGetValue(output.Name, out var id)) continue;
+            if (datasets.Get(id) is { State: DatasetStates.Ok }) continue; // finished before a restart
+            var file = output.File == "$stdout" ? CombinedLog(dir) : exitCode == 0 ? Locate(context.OutputDirectory, output.File) : null;
+            if (file is null)
+            {
+                failure ??= $"the tool did not write its output {output.Name} ({output.File})";
+                datasets.SetState(id, DatasetStates.Error, failure);
+                continue;
+            }
+            Store(id, file, output.Format == "auto" ? null : output.Format);
+        }
+        if (exitCode == 0)
+            foreach (var found in tool.Discover(context))
+            {
+                var d = datasets.Create(job.HistoryId, job.UserId, found.DatasetName, "data", DatasetStates.Running, job.Id, found.DatasetName, found.Visible);
+                outputs[UniqueName(outputs, found.Name)] = d.Id;
+                jobs.SetOutputs(job.Id, JsonSerializer.Serialize(outputs));
+                Store(d.Id, found.Path, null, move: true);
+            }
+        bool ok = failure is null;
+        if (!jobs.Transition(job.Id, JobStates.Running, ok ? JobStates.Ok : JobStates.Error, exitCode: exitCode, info: failure))
+        {
+            Discard(job, "the job was cancelled");
+            return;
+        }
+        log.LogInformation("job {Job} ({Tool}) finished: {State}", job.Id, job.ToolId, ok ? "ok" : failure);
+    }
+
+    /// <summary>Moves (or copies) a finished file into a dataset and marks it ok; the rename makes it appear whole or not at all.</summary>
+    private void Store(long datasetId, string file, string? format, bool move = false)
+    {
+        var temporary = files.NewTemporaryPath();
+        if (Directory.Exists(file)) ZipFile.CreateFromDirectory(file, temporary);
+        else if (move && !new FileInfo(file).Attributes.HasFlag(FileAttributes.ReparsePoint)) File.Move(file, temporary);
+        else File.Copy(file, temporary);
+        var d = datasets.Get(datasetId)!;
+        var facts = DatasetInspector.Inspect(temporary, d.Name, format, new FileInfo(temporary).Length, FileStore.Sha256Of(temporary));
+        files.CommitDataset(temporary, datasetId);
+        datasets.Complete(datasetId, facts, facts.Size == 0 ? DatasetStates.Empty : DatasetStates.Ok);
+    }
+
+    private static string UniqueName(Dictionary<string, long> outputs, string name)
+    {
+        string unique = name;
+        for (int i = 2; outputs.ContainsKey(unique); i++) unique = $"{name}_{i}";
+        return unique;
+    }
+
+    /// <summary>A declared output's file: a path in outputs/, or the first match of a "name.*" pattern there.</summary>
+    private static string? Locate(string outputDirectory, string file)
+    {
+        if (!file.Contains('*', StringComparison.Ordinal))
+        {
+            var path = Path.Combine(outputDirectory, file);
+            return File.Exists(path) || Directory.Exists(path) ? path : null;
+        }
+        return Directory.EnumerateFiles(outputDirectory, file).Order(StringComparer.Ordinal).FirstOrDefault();
+    }
+
+    private string CombinedLog(string dir)
+    {
+        var path = Path.Combine(dir, "log.txt");
+        using var log = File.Create(path);
+        foreach (var name in new[] { JobScript.Stdout, JobScript.Stderr })
+        {
+            var part = Path.Combine(dir, name);
+            if (!File.Exists(part)) continue;
+            using var s = File.OpenRead(part);
+            s.CopyTo(log);
+        }
+        return path;
+    }
+
+    /// <summary>Marks the job's outputs that are not finished as discarded, and those it finished too (a cancelled job's).</summary>
+    public void Discard(JobRecord job, string reason)
+    {
+        foreach (var id in jobs.Outputs(job).Values)
+            if (datasets.Get(id) is { } d && d.State != DatasetStates.Discarded) datasets.SetState(id, DatasetStates.Discarded, reason);
+    }
+
+    private static string LastLines(string path, int count) =>
+        File.Exists(path) ? string.Join(" | ", File.ReadLines(path).Where(l => l.Trim().Length > 0).TakeLast(count)) : "";
+}
