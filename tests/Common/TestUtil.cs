@@ -73,6 +73,9 @@ public static class TestUtil
     /// <summary>One case of tests/fixtures/golden.json (written by make_golden.py from PyTorch).</summary>
     public static JsonElement Golden(string name) => GoldenDocument.Value.RootElement.GetProperty(name);
 
+    /// <summary>Every case name tests/fixtures/golden.json holds.</summary>
+    public static string[] GoldenCaseNames() => [.. GoldenDocument.Value.RootElement.EnumerateObject().Select(p => p.Name)];
+
     public static Tensor ToTensor(JsonElement element)
     {
         var shape = element.GetProperty("shape").EnumerateArray().Select(e => e.GetInt32()).ToArray();

@@ -28,7 +28,10 @@ public sealed class LocalRunnerTests : IDisposable
             var id = runner.Launch(dir);
             RunnerState state;
             int code;
-            while ((state = runner.Poll(id, dir, out code)) == RunnerState.Running) { }
+            // Polled as fast as it goes, to land in every early moment; a job that never ends fails the test instead of hanging it.
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while ((state = runner.Poll(id, dir, out code)) == RunnerState.Running)
+                Assert.True(DateTime.UtcNow < deadline, $"job {i} still running after 30 s");
             Assert.Equal(RunnerState.Exited, state);
             Assert.Equal(3, code);
         }

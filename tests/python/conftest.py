@@ -20,6 +20,14 @@ def ganymede(*args, **kwargs):
     return done.stdout
 
 
+def wait_until(condition, timeout, what):
+    """Polls condition() until it is true; fails the test saying what did not happen within timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} did not happen within {timeout} s"
+        time.sleep(0.1)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

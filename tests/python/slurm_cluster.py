@@ -62,6 +62,10 @@ class SlurmCluster:
             time.sleep(0.2)
         raise RuntimeError("the Slurm node did not become idle")
 
+    def running_jobs(self):
+        """Slurm's ids of the jobs running now."""
+        return subprocess.run(["squeue", "-h", "-t", "R", "-o", "%i"], env=self.env, capture_output=True, text=True).stdout.split()
+
     def completed_jobs(self):
         log = self.base / "slurm" / "jobcomp.log"
         return log.read_text() if log.exists() else ""

@@ -9,7 +9,7 @@ import time
 import pytest
 import requests
 
-from conftest import Server
+from conftest import Server, wait_until
 
 SLOW_SCRIPT = 'System.Threading.Thread.Sleep({ms});\nConsole.WriteLine("slept");\n'
 
@@ -120,9 +120,10 @@ def test_multipart_upload_cut_off_leaves_nothing(server):
         s.sendall((f"POST /api/tools HTTP/1.1\r\nHost: localhost\r\nx-api-key: {server.key}\r\n"
                    f"Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {len(head) + 50_000_000}\r\n\r\n").encode() + head)
         s.sendall(os.urandom(5_000_000))
-    time.sleep(1)
+        wait_until(lambda: os.listdir(server.data_dir / "tmp") != [], 30, "the server receiving the upload")
+    # The connection is cut: the server notices and removes what it received; nothing becomes a dataset.
+    wait_until(lambda: os.listdir(server.data_dir / "tmp") == [], 30, "the partial upload being removed")
     assert api(server, "GET", f"/histories/{history}/contents").json() == []
-    assert os.listdir(server.data_dir / "tmp") == []
 
 
 def test_large_uploads_stream_with_constant_memory(server, tmp_path):
@@ -170,7 +171,8 @@ def test_restart_after_the_job_process_died_reports_error(fresh_server):
     wait_job(fresh_server, job, until=("running",))
     fresh_server.kill()
     subprocess.run(["pkill", "-9", "-f", f"{fresh_server.data_dir}/jobs/"])
-    time.sleep(0.5)
+    wait_until(lambda: subprocess.run(["pgrep", "-f", f"{fresh_server.data_dir}/jobs/"], capture_output=True).returncode == 1, 30,
+               "the job's processes ending")
     fresh_server.start()
     failed = wait_job(fresh_server, job)
     assert failed["state"] == "error" and "without recording an exit code" in failed["stderr"]

@@ -2,11 +2,10 @@
 import os
 import shutil
 import tempfile
-import time
 
 import pytest
 
-from conftest import Server
+from conftest import Server, wait_until
 from slurm_cluster import SlurmCluster
 from test_server_robustness import SLOW_SCRIPT, api, new_history, paste, run_script, wait_job
 
@@ -49,10 +48,7 @@ def test_cancelling_a_slurm_job_scancels_it(slurm_server):
     history = new_history(server)
     job = run_script(server, history, paste(server, history, SLOW_SCRIPT.format(ms=120000)))
     wait_job(server, job, until=("running",))
-    time.sleep(3)  # let Slurm start it
+    wait_until(lambda: len(cluster.running_jobs()) == 1, 30, "Slurm running the job")
     assert api(server, "DELETE", f"/jobs/{job}").json() is True
-    deadline = time.time() + 30
-    while "CANCELLED" not in cluster.completed_jobs() and time.time() < deadline:
-        time.sleep(0.5)
-    assert "CANCELLED" in cluster.completed_jobs()
+    wait_until(lambda: "CANCELLED" in cluster.completed_jobs(), 30, "Slurm recording the job as cancelled")
     assert wait_job(server, job)["state"] == "deleted"
