@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Ganymede.Backends;
 using static Ganymede.Tests.TestUtil;
 
