@@ -42,7 +42,7 @@ public sealed partial class GanymedeClient
             if (job.IsTerminal)
             {
                 job = await GetJobAsync(id, full: true, cancel);
-                if (throwOnFailure && job.State != "ok") throw new JobFailedException(job);
+                if (throwOnFailure && job.State != JobStates.Ok) throw new JobFailedException(job);
                 return job;
             }
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"job {id} is still {job.State} after {timeout}");
@@ -70,7 +70,7 @@ public sealed partial class GanymedeClient
         foreach (var path in datasets)
         {
             var d = await WaitForDatasetAsync((await UploadAsync(history.Id, path, cancel: cancel)).Id, TimeSpan.FromHours(1), cancel);
-            if (d.State != "ok") throw new InvalidOperationException($"upload of {path} ended in {d.State}: {d.MiscInfo}");
+            if (d.State != DatasetStates.Ok) throw new InvalidOperationException($"upload of {path} ended in {d.State}: {d.MiscInfo}");
             uploaded.Add(DatasetInput(d.Id));
             log?.Report($"data file {path} uploaded");
         }

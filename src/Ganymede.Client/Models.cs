@@ -12,7 +12,7 @@ public sealed record Dataset(string Id, string HistoryId, long Hid, string Name,
     /// <summary>The dataset's type (h5, onnx, csv, ...).</summary>
     [JsonIgnore] public string Type => FileExt ?? Extension ?? "data";
 
-    [JsonIgnore] public bool IsTerminal => State is "ok" or "empty" or "error" or "discarded" or "failed_metadata";
+    [JsonIgnore] public bool IsTerminal => State is DatasetStates.Ok or DatasetStates.Empty or DatasetStates.Error or DatasetStates.Discarded or DatasetStates.FailedMetadata;
 }
 
 public sealed record DatasetReference(string Id, string Src);
@@ -21,7 +21,7 @@ public sealed record Job(string Id, string ToolId, string HistoryId, string Stat
     Dictionary<string, DatasetReference>? Outputs, Dictionary<string, DatasetReference>? Inputs, string? UpdateTime = null, JobProgress? Progress = null)
 {
     /// <summary>Finished: ok, error or deleted (cancelled), the states Galaxy clients stop polling at.</summary>
-    [JsonIgnore] public bool IsTerminal => State is "ok" or "error" or "deleted";
+    [JsonIgnore] public bool IsTerminal => State is JobStates.Ok or JobStates.Error or JobStates.Deleted;
 }
 
 /// <summary>What a running training reports: epoch and step of N, percent done, seconds left, and the last epoch's metrics.</summary>
@@ -63,4 +63,17 @@ public sealed class JobFailedException(Job job) : Exception($"job {job.Id} ({job
     public Job Job { get; } = job;
 
     private static string LastLine(string? text) => text?.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "";
+}
+
+/// <summary>The states Galaxy gives a job (<see cref="Job.State"/>).</summary>
+public static class JobStates
+{
+    public const string New = "new", Queued = "queued", Running = "running", Ok = "ok", Error = "error", Deleted = "deleted";
+}
+
+/// <summary>The states Galaxy gives a dataset (<see cref="Dataset.State"/>).</summary>
+public static class DatasetStates
+{
+    public const string Upload = "upload", Queued = "queued", Running = "running", Ok = "ok", Empty = "empty", Error = "error",
+        Discarded = "discarded", FailedMetadata = "failed_metadata";
 }
