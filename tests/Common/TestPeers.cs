@@ -34,7 +34,9 @@ public static class SharedData
             var candidate = Path.Combine(dir.FullName, relative);
             if (File.Exists(candidate)) return candidate;
         }
-        throw new FileNotFoundException($"{relative} was not found above {AppContext.BaseDirectory}; the tests expect ../shared beside the repository");
+        throw new FileNotFoundException($"{relative} was not found above {AppContext.BaseDirectory}: the tests read the real CT slices from " +
+            "../shared/data/covid-semiseg beside the repository; get them with `./ganymede data fetch covid-semiseg --source MIRROR " +
+            "--out ../shared/data/covid-semiseg` (the files and their checksums: docs/use-case.md)", relative);
     }
 }
 

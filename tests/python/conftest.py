@@ -13,6 +13,12 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared" / "data" / "covid-semiseg"
 
 
+def pytest_sessionstart(session):
+    if not (SHARED / "train_im.nii.gz").exists():
+        raise pytest.UsageError(f"the tests read the real CT slices from {SHARED}; get them with "
+                                f"`./ganymede data fetch covid-semiseg --source MIRROR --out {SHARED}` (docs/use-case.md)")
+
+
 def ganymede(*args, **kwargs):
     """Runs ./ganymede and returns its stdout; fails the test with its stderr."""
     done = subprocess.run([str(ROOT / "ganymede"), *map(str, args)], capture_output=True, text=True, **kwargs)

@@ -9,9 +9,9 @@ using Ganymede.NN.Optim;
 namespace Ganymede.Cli.Commands;
 
 /// <summary>
-/// `ganymede bench`: times the reference UNet as ../shared/reference/README.md specifies (3 warm-up
+/// `ganymede bench`: times the reference UNet as the PyTorch reference (unet_pytorch.py) does (3 warm-up
 /// steps, median of the timed ones, batch 8, Adam, BCE with logits) and prints one JSON object last,
-/// with the same fields as unet_pytorch.py. --compare runs that script in the same invocation.
+/// with the same fields as that script. --compare PATH runs the script in the same invocation.
 /// </summary>
 internal static class BenchCommand
 {
@@ -27,8 +27,10 @@ internal static class BenchCommand
         var steps = new Option<int>("--steps") { Description = "timed steps", DefaultValueFactory = _ => 10 };
         var warmup = new Option<int>("--warmup") { Description = "untimed warm-up steps", DefaultValueFactory = _ => 3 };
         var seed = new Option<ulong>("--seed") { Description = "random seed", DefaultValueFactory = _ => 0UL };
-        var compare = new Option<bool>("--compare") { Description = "also run ../shared/reference/unet_pytorch.py with the same settings and report the ratio" };
-        var reference = new Option<string?>("--reference") { Description = "path of unet_pytorch.py (default: found in ../shared/reference)" };
+        var compare = new Option<string?>("--compare")
+        {
+            Description = "also run the PyTorch reference script at this path (unet_pytorch.py) with the same settings, with Debian's python3-torch, and report the ratio",
+        };
         var profile = new Option<bool>("--profile") { Description = "print time per operation over the timed steps (to standard error)" };
         var precision = new Option<string>("--precision")
         {
@@ -39,7 +41,7 @@ internal static class BenchCommand
 
         var command = new Command("bench", "Time UNet training or inference steps; the last line is a JSON object.")
         {
-            mode, size, batch, baseWidth, depth, dropout, steps, warmup, seed, precision, compare, reference, profile,
+            mode, size, batch, baseWidth, depth, dropout, steps, warmup, seed, precision, compare, profile,
         };
         command.SetAction(result =>
         {
@@ -56,15 +58,15 @@ internal static class BenchCommand
                 Console.Error.WriteLine("error: --batch and --steps must be positive and --warmup non-negative");
                 return 2;
             }
-            var ours = Run(settings, result.GetValue(profile));
-            if (result.GetValue(compare))
+            var script = result.GetValue(compare);
+            if (script is not null && !File.Exists(script))
             {
-                var script = result.GetValue(reference) ?? FindReference();
-                if (script is null)
-                {
-                    Console.Error.WriteLine("error: --compare needs ../shared/reference/unet_pytorch.py; pass --reference PATH");
-                    return 2;
-                }
+                Console.Error.WriteLine($"error: --compare {script}: no such file; give the path of the PyTorch reference script (unet_pytorch.py)");
+                return 2;
+            }
+            var ours = Run(settings, result.GetValue(profile));
+            if (script is not null)
+            {
                 var theirs = RunPyTorch(script, settings);
                 Console.WriteLine("pytorch: " + theirs.ToJsonString());
                 double theirRate = theirs["images_per_s"]!.GetValue<double>();
@@ -161,17 +163,5 @@ internal static class BenchCommand
         if (process.ExitCode != 0 || last is null)
             throw new InvalidOperationException($"the PyTorch reference exited with {process.ExitCode} (is python3-torch installed? apt-get install python3-torch)");
         return JsonNode.Parse(last)!.AsObject();
-    }
-
-    /// <summary>Looks for shared/reference/unet_pytorch.py beside the working directory or the repository.</summary>
-    private static string? FindReference()
-    {
-        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            {
-                var candidate = Path.Combine(dir.FullName, "shared", "reference", "unet_pytorch.py");
-                if (File.Exists(candidate)) return candidate;
-            }
-        return null;
     }
 }

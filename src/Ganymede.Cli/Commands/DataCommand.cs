@@ -3,7 +3,7 @@ using Ganymede.Formats.Datasets;
 
 namespace Ganymede.Cli.Commands;
 
-/// <summary>`ganymede data pack` and `ganymede data info`.</summary>
+/// <summary>`ganymede data pack`, `ganymede data info` and `ganymede data fetch`.</summary>
 internal static class DataCommand
 {
     public static Command Create()
@@ -11,6 +11,7 @@ internal static class DataCommand
         var data = new Command("data", "Pack images and masks into training sets; inspect data and model files.");
         data.Subcommands.Add(Pack());
         data.Subcommands.Add(Info());
+        data.Subcommands.Add(Fetch());
         return data;
     }
 
@@ -66,6 +67,23 @@ internal static class DataCommand
         var file = new Argument<string>("file") { Description = "an H5, NIfTI (.nii, .nii.gz), safetensors or ONNX file" };
         var command = new Command("info", "Print the structure of a data or model file: datasets or tensors with shapes, types, value ranges and attributes.") { file };
         command.SetAction(result => Cli.Run(() => FileInfoPrinter.Print(result.GetValue(file)!, Console.Out)));
+        return command;
+    }
+
+    private static Command Fetch()
+    {
+        var name = new Argument<string>("dataset") { Description = string.Join("; ", PublicDataset.Known.Select(d => $"{d.Name}: {d.Description}")) };
+        name.AcceptOnlyFromAmong([.. PublicDataset.Known.Select(d => d.Name)]);
+        var output = new Option<string>("--out") { Description = "folder to write the files into (with SHA256SUMS)", Required = true };
+        var source = new Option<string?>("--source") { Description = "a mirror: base URL or folder holding the files under their names, instead of their published addresses" };
+        var command = new Command("fetch", "Download a public dataset of the use case, checking every file before it is kept.") { name, output, source };
+        command.SetAction(result => Cli.Run(() =>
+        {
+            using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(30) };
+            using var cancel = CtrlC.Token();
+            new DatasetFetcher(http, Console.Out).FetchAsync(PublicDataset.Find(result.GetValue(name)!), result.GetValue(output)!, result.GetValue(source), cancel.Token)
+                .GetAwaiter().GetResult();
+        }));
         return command;
     }
 }

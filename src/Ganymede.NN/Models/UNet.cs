@@ -1,7 +1,7 @@
 namespace Ganymede.NN;
 
 /// <summary>
-/// The benchmark and segmentation UNet of ../shared/reference (unet_pytorch.py): encoder levels of two
+/// The benchmark and segmentation UNet of the PyTorch reference (unet_pytorch.py): encoder levels of two
 /// [Conv 3x3 no bias → BatchNorm → ReLU] blocks at width base·2^i, max-pooling between them; a bottleneck
 /// at base·2^depth; decoder levels of ConvTranspose 2x2 stride 2, concatenation [upsampled, skip], the
 /// same two-conv block; a 1x1 head giving one logit per pixel. Dropout (when p > 0) follows every pool
