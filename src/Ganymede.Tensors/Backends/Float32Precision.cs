@@ -3,11 +3,11 @@ namespace Ganymede.Backends;
 /// <summary>
 /// How exactly float32 convolutions are computed, as PyTorch's torch.set_float32_matmul_precision says it:
 /// "highest" (the default) computes in float32; "medium" lets the native backend round the inputs of each
-/// convolution (activations, weights, gradients) to bfloat16 and multiply them with this CPU's bfloat16
-/// dot-product instructions, accumulating and storing in float32. That runs a UNet training step at 256x256
-/// about a fifth faster here, at about three significant digits per product. "high" is float32 too: this CPU
-/// has no TensorFloat-32. The reference backend always computes in float32, and so does the native one on
-/// CPUs without AVX512-BF16 and on convolutions whose channel counts are not multiples of 16.
+/// convolution (activations, weights, gradients) to bfloat16 and multiply them with the CPU's AVX512-BF16
+/// dot-product instructions, accumulating and storing in float32: a faster step, at about three significant digits
+/// per product (docs/benchmarks.md has the figures). "high" is float32 too: CPUs have no TensorFloat-32. The
+/// reference backend always computes in float32, and so does the native one on CPUs without AVX512-BF16 and on
+/// convolutions whose channel counts are not multiples of 16.
 /// </summary>
 /// <summary>The values of torch.set_float32_matmul_precision, for code that holds one (training recipes).</summary>
 public enum MatmulPrecision

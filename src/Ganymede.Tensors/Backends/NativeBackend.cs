@@ -177,10 +177,10 @@ public sealed unsafe partial class NativeBackend : IBackend
     }
 
     /// <summary>
-    /// Winograd F(4x4, 3x3) does a 3x3 convolution with about half the multiplications. oneDNN's AVX-512 version
-    /// measured here (UNet, batch 8) ran forward and backward-data about twice as fast as direct convolution once
-    /// both channel counts reach 32, but slower at 16 channels (its tile transforms are then bound by memory); its
-    /// backward-weights was slower everywhere, so the forward pass's weights gradient stays direct. oneDNN has
+    /// Winograd F(4x4, 3x3) does a 3x3 convolution with about half the multiplications. oneDNN's AVX-512 version,
+    /// measured on the UNet, ran forward and backward-data faster than direct convolution once both channel counts
+    /// reach 32, but slower at 16 channels (its tile transforms are then bound by memory); its backward-weights was
+    /// slower everywhere, so the forward pass's weights gradient stays direct. oneDNN has
     /// Winograd only for AVX-512: elsewhere (AVX2 CPUs) it answers "unimplemented", so direct convolution is used.
     /// </summary>
     private static bool UsesWinograd(ConvPass pass, in ConvGeometry g) =>

@@ -13,7 +13,7 @@ internal readonly unsafe record struct NativeBuffer(IntPtr Address, long Bytes)
 
 /// <summary>
 /// One oneDNN primitive bound to plain (row-major) user buffers. The primitive picks its own memory
-/// layout (format "any", usually blocked nChw16c, which runs about twice as fast as plain NCHW); where
+/// layout (format "any": a blocked one, on which its kernels run faster than on plain NCHW); where
 /// that differs from the user's layout or data type (a bfloat16 convolution's inputs), a reorder converts
 /// into a pooled scratch buffer before (inputs) or after (outputs) the primitive. Built once per shape and reused.
 /// Every buffer is checked against the size its argument's memory descriptor (made from the geometry) needs before
