@@ -33,12 +33,18 @@ public class CommandTests : TempDirectoryTest
         string images = SharedData.CovidSemiSeg("train_im.nii.gz"), masks = SharedData.CovidSemiSeg("train_mask.nii.gz");
         Assert.Equal(0, Run("data", "pack", "--images", images, "--masks", masks, "--out", data, "--size", "32", "--valid", "0.2").Code);
         using (var packed = Formats.Hdf5.H5File.Open(data)) Assert.Equal("body", packed.GetAttribute("crop")); // the default
-        var train = Run("train", "--data", data, "--out", model, "--epochs", "2", "--base", "4", "--patch-size", "16", "--patch-fraction", "0.5",
-            "--precision", "medium", "--run-dir", Path.Combine(Dir, "run"));
+        string run = Path.Combine(Dir, "run");
+        var train = Run("train", "--data", data, "--out", model, "--epochs", "1", "--base", "4", "--precision", "medium", "--run-dir", run);
         Assert.True(train.Code == 0, train.Err);
+        // Resuming for more epochs changes the recipe (the schedule spans the epochs): refused unless allowed, naming the change.
+        var refused = Run("train", "--data", data, "--out", model, "--epochs", "2", "--base", "4", "--precision", "medium", "--resume", run);
+        Assert.Equal(1, refused.Code);
+        Assert.Contains("(Epochs: 1 → 2)", refused.Err);
+        var resumed = Run("train", "--data", data, "--out", model, "--epochs", "2", "--base", "4", "--precision", "medium", "--resume", run, "--allow-changed-options");
+        Assert.True(resumed.Code == 0, resumed.Err);
         Assert.True(File.Exists(model));
-        var metrics = File.ReadAllLines(Path.Combine(Dir, "run", "metrics.csv"));
-        Assert.EndsWith(",16", metrics[1]); // the first epoch on 16x16 patches, the second on whole 32x32 slices
+        var metrics = File.ReadAllLines(Path.Combine(run, "metrics.csv"));
+        Assert.Equal(3, metrics.Length);
         Assert.EndsWith(",32", metrics[2]);
         var predict = Run("predict", "--model", model, "--images", images, "--out", pred, "--threshold", "0.3", "--png", Path.Combine(Dir, "figures"), "--truth", masks);
         Assert.True(predict.Code == 0, predict.Err);

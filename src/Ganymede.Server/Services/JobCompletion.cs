@@ -98,7 +98,10 @@ public sealed class JobCompletion(JobStore jobs, DatasetStore datasets, FileStor
         return path;
     }
 
-    /// <summary>Marks the job's outputs that are not finished as discarded, and those it finished too (a cancelled job's).</summary>
+    /// <summary>
+    /// Marks every output of a cancelled job discarded: those still to come, and any stored while the cancellation
+    /// arrived (the job's result no longer counts).
+    /// </summary>
     public void Discard(JobRecord job, string reason)
     {
         foreach (var id in jobs.Outputs(job).Values)
