@@ -13,7 +13,7 @@ public class PackingTests : TempDirectoryTest
         var images = NiftiImage.Load(SharedData.CovidSemiSeg("train_im.nii.gz")).Data;
         var masks = NiftiImage.Load(SharedData.CovidSemiSeg("train_mask.nii.gz")).Data;
         var path = Path.Combine(Dir, "covid.h5");
-        var summary = SegmentationPacker.Pack(images, masks, path, new PackOptions(Size: 512, Valid: 0.2, Test: 0.1, Seed: 3, Crop: "none"), "test");
+        var summary = SegmentationPacker.Pack(images, masks, path, new PackOptions(Size: 512, Valid: 0.2, Test: 0.1, Seed: 3, Crop: SliceCrop.None), "test");
         Assert.Equal(35, summary.Splits["train"]);
         Assert.Equal(10, summary.Splits["valid"]);
         Assert.Equal(5, summary.Splits["test"]);

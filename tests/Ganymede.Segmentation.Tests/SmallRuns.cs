@@ -18,7 +18,7 @@ internal static class SmallRuns
         if (File.Exists(path)) return path;
         var images = NiftiImage.Load(SharedData.CovidSemiSeg("train_im.nii.gz")).Data;
         var masks = NiftiImage.Load(SharedData.CovidSemiSeg("train_mask.nii.gz")).Data;
-        SegmentationPacker.Pack(images, masks, path, new PackOptions(Size: size, Valid: 0.2, Seed: 1, Crop: "none"), "covid-semiseg");
+        SegmentationPacker.Pack(images, masks, path, new PackOptions(Size: size, Valid: 0.2, Seed: 1, Crop: SliceCrop.None), "covid-semiseg");
         return path;
     }
 }

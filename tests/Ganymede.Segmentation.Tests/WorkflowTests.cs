@@ -116,7 +116,7 @@ public class WorkflowTests : TempDirectoryTest
         var path = Path.Combine(Dir, "cut.h5");
         var images = NiftiImage.Load(SharedData.CovidSemiSeg("train_im.nii.gz")).Data;
         var masks = NiftiImage.Load(SharedData.CovidSemiSeg("train_mask.nii.gz")).Data;
-        SegmentationPacker.Pack(images, masks, path, new PackOptions(Size: 32, Valid: 0.2, Seed: 1, Crop: "body"), "covid-semiseg");
+        SegmentationPacker.Pack(images, masks, path, new PackOptions(Size: 32, Valid: 0.2, Seed: 1, Crop: SliceCrop.Body), "covid-semiseg");
         var train = SegmentationData.Load(path, "train");
         var config = ModelConfig.ForData(path, train, Small);
         Assert.True(config.CropsToBody);

@@ -51,12 +51,12 @@ internal static class DataCommand
                 return new PackVolume(i, x, y);
             }).ToList();
             var options = new PackOptions(side, result.GetValue(valid), result.GetValue(test), result.GetValue(seed),
-                result.GetValue(classes) == "multiclass" ? MaskClasses.Multiclass : MaskClasses.Infection, result.GetValue(window)!, result.GetValue(crop)!,
+                result.GetValue(classes) == "multiclass" ? MaskClasses.Multiclass : MaskClasses.Infection, Enum.Parse<IntensityWindow>(result.GetValue(window)!, ignoreCase: true), Enum.Parse<SliceCrop>(result.GetValue(crop)!, ignoreCase: true),
                 result.GetValue(testSlices) is { } list ? SliceId.ParseList(list, "--test-slices") : null,
                 result.GetValue(testVolumes)?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
             var summary = SegmentationPacker.Pack(volumes, result.GetValue(output)!, options);
             Console.WriteLine($"wrote {result.GetValue(output)}: {string.Join(", ", summary.Splits.Select(s => $"{s.Key} {s.Value}"))} slices, " +
-                $"{options.Size}x{options.Size}{(options.Crop == "body" ? " cut to the body" : "")}, {summary.Classes} mask channel(s), window {summary.Window}");
+                $"{options.Size}x{options.Size}{(options.Crop == SliceCrop.Body ? " cut to the body" : "")}, {summary.Classes} mask channel(s), window {summary.Window}");
             foreach (var note in summary.Notes) Console.Error.WriteLine("warning: " + note);
         }));
         return command;

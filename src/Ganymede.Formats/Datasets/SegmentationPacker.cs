@@ -9,14 +9,39 @@ public enum MaskClasses
     Multiclass,
 }
 
+/// <summary>What part of each slice is packed.</summary>
+public enum SliceCrop
+{
+    /// <summary>The square around the body (<see cref="BodyCrop"/>): as good as whole slices or slightly better in
+    /// cross-validation, and blind to how large a scanner framed the body.</summary>
+    Body,
+
+    /// <summary>The whole slice.</summary>
+    None,
+}
+
+/// <summary>Which intensities are mapped to [0, 1].</summary>
+public enum IntensityWindow
+{
+    /// <summary>The lung window for volumes in Hounsfield units (minimum below −500), else the volume's own range.</summary>
+    Auto,
+
+    /// <summary>The lung window, −1000 to 400 HU.</summary>
+    Lung,
+
+    /// <summary>The volume's own range.</summary>
+    None,
+}
+
 /// <summary>Settings of <see cref="SegmentationPacker"/>, with the command line's defaults.</summary>
-/// <param name="Crop">"body" (each slice cut to the square around the body first, <see cref="BodyCrop"/>; the default: as good as
-/// whole slices or slightly better in cross-validation, and blind to how large a scanner framed the body) or
-/// "none" (whole slices).</param>
 /// <param name="TestSlices">Slices kept for testing, by index (single volume) instead of <paramref name="Test"/>'s random share.</param>
 /// <param name="TestVolumes">Volumes kept for testing, by file name or index, instead of <paramref name="Test"/>'s random share.</param>
-public sealed record PackOptions(int Size = 256, double Valid = 0.1, double Test = 0, ulong Seed = 0, MaskClasses Classes = MaskClasses.Infection, string Window = "auto",
-    string Crop = "body", int[]? TestSlices = null, string[]? TestVolumes = null);
+public sealed record PackOptions(int Size = 256, double Valid = 0.1, double Test = 0, ulong Seed = 0, MaskClasses Classes = MaskClasses.Infection,
+    IntensityWindow Window = IntensityWindow.Auto, SliceCrop Crop = SliceCrop.Body, int[]? TestSlices = null, string[]? TestVolumes = null)
+{
+    /// <summary>The name packs record for <see cref="Crop"/> (the H5 attribute "crop", and models' configurations).</summary>
+    public string CropName => Crop == SliceCrop.Body ? "body" : "none";
+}
 
 /// <summary>One volume (a patient's scan, or a folder of PNG slices) with its masks; <paramref name="Name"/> is its file name.</summary>
 public sealed record PackVolume(string Name, Tensor Images, Tensor Masks);
@@ -57,7 +82,7 @@ public static class SegmentationPacker
         int classes = options.Classes == MaskClasses.Infection ? 1 : Math.Max(1, (int)masks.max().item());
 
         var splits = Split(volumes, options);
-        var located = options.Crop == "body" ? BodyCrops(images) : null;
+        var located = options.Crop == SliceCrop.Body ? BodyCrops(images) : null;
         var crops = located?.Select(l => l.Crop).ToArray();
         var x = Resize(images.sub(low).div(high - low).clamp(0, 1), crops, options.Size, "bilinear");
         var y = Targets(Resize(masks, crops, options.Size, "nearest"), classes, options.Classes);
@@ -77,7 +102,7 @@ public static class SegmentationPacker
         file.SetAttribute("source", string.Join(" + ", volumes.Select(v => v.Name)));
         file.SetAttribute("seed", (long)options.Seed);
         file.SetAttribute("window", window);
-        new PackInfo(low, high, options.Crop, options.Size, volumes.Select(v => ShortName(v.Name)).ToArray()).Write(file);
+        new PackInfo(low, high, options.CropName, options.Size, volumes.Select(v => ShortName(v.Name)).ToArray()).Write(file);
         file.SetAttribute("classes", options.Classes == MaskClasses.Infection ? "infection (label > 0)" : string.Join(",", Enumerable.Range(1, classes)));
         file.Commit();
         var notes = located?.Select((l, k) => l.GaveUp is null ? null : $"{SliceName(volumes, volumeOf[k], sliceOf[k])}: no body found ({l.GaveUp}); kept whole")
@@ -154,7 +179,6 @@ public static class SegmentationPacker
         if (!images.shape.SequenceEqual(masks.shape))
             throw new ArgumentException($"{source}: images [{string.Join(", ", images.shape)}] and masks [{string.Join(", ", masks.shape)}] differ: they need the same number of slices of the same size");
         if (o.Size <= 0) throw new ArgumentException($"size must be positive, got {o.Size}");
-        if (o.Crop is not ("none" or "body")) throw new ArgumentException($"unknown crop '{o.Crop}' (expected none or body)");
         if (o.Valid < 0 || o.Test < 0 || o.Valid + o.Test >= 1)
             throw new ArgumentException($"valid ({o.Valid}) and test ({o.Test}) fractions must be non-negative and leave slices for training");
         var labels = masks.ToArray();
@@ -168,17 +192,16 @@ public static class SegmentationPacker
     }
 
     /// <summary>The intensity range mapped to [0, 1]: the lung window for Hounsfield volumes (auto: minimum below −500), else the volume's own range.</summary>
-    private static (float Low, float High, string Window) Range(Tensor images, string window)
+    private static (float Low, float High, string Window) Range(Tensor images, IntensityWindow window)
     {
         var values = images.ToArray();
         float min = values.Min(), max = values.Max();
         return window switch
         {
-            "lung" => (LungLow, LungHigh, "lung"),
-            "none" => (min, max, "none"),
-            "auto" when min <= -500 => (LungLow, LungHigh, "lung"),
-            "auto" => (min, max, "none"),
-            _ => throw new ArgumentException($"unknown window '{window}' (expected auto, lung or none)"),
+            IntensityWindow.Lung => (LungLow, LungHigh, "lung"),
+            IntensityWindow.None => (min, max, "none"),
+            IntensityWindow.Auto when min <= -500 => (LungLow, LungHigh, "lung"),
+            _ => (min, max, "none"),
         };
     }
 
