@@ -56,16 +56,20 @@ public static class ScriptOutputs
         return log;
     }
 
-    /// <summary>The working folder, recursively, without the outputs folder and without the linked-in input datasets.</summary>
-    public static void ZipWorkingDirectory(string directory, string zipPath)
+    /// <summary>
+    /// The working folder, recursively, without the outputs folder, the files in <paramref name="inputs"/> (the script
+    /// and the datasets it was given), and anything not a regular file (links, pipes: reading a pipe would block).
+    /// </summary>
+    public static void ZipWorkingDirectory(string directory, string zipPath, IEnumerable<string> inputs)
     {
         var root = Path.GetFullPath(directory);
+        var skip = inputs.Select(Path.GetFullPath).ToHashSet();
         var outputs = Path.GetDirectoryName(Path.GetFullPath(zipPath))!;
         var temporary = Ganymede.IO.AtomicFile.TemporaryFor(zipPath);
         using (var zip = ZipFile.Open(temporary, ZipArchiveMode.Create))
             foreach (var file in Directory.EnumerateFiles(root, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint }))
             {
-                if (file.StartsWith(outputs + "/", StringComparison.Ordinal)) continue;
+                if (file.StartsWith(outputs + "/", StringComparison.Ordinal) || skip.Contains(file) || !Ganymede.Formats.UntrustedFiles.IsRegular(file)) continue;
                 zip.CreateEntryFromFile(file, Path.GetRelativePath(root, file), CompressionLevel.Fastest);
             }
         File.Move(temporary, zipPath, overwrite: true);

@@ -64,7 +64,7 @@ internal static class ScriptCommand
             {
                 Directory.CreateDirectory(folder);
                 foreach (var line in ScriptOutputs.Save(session.Variables, globals, Path.Combine(folder, "arrays.h5"))) Console.WriteLine(line);
-                ScriptOutputs.ZipWorkingDirectory(".", Path.Combine(folder, "workdir.zip"));
+                ScriptOutputs.ZipWorkingDirectory(".", Path.Combine(folder, "workdir.zip"), globals.Inputs.Values.Append(path));
             }
             return 0;
         });

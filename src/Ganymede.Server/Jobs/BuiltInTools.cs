@@ -49,7 +49,7 @@ public sealed class RunScriptTool : Tool
     {
         var parts = path.Replace('\\', '/').Split('/', StringSplitOptions.RemoveEmptyEntries);
         if (path.Length > 512 || path.StartsWith('/') || path.StartsWith('~') || parts.Length == 0
-            || parts.Any(p => p is "." or ".." || p.Any(char.IsControl)) || parts[0] is "outputs" or "model_outputs")
+            || parts.Any(p => p is "." or ".." || p.Any(char.IsControl)) || parts[0] is "outputs" or "model_outputs" || parts is ["parameters.json"])
             throw ApiException.BadRequest($"data path '{path.Replace("\0", "\\0", StringComparison.Ordinal)}' must be a relative path inside the job's folder, without '..'");
         return string.Join('/', parts);
     }
@@ -69,12 +69,14 @@ public sealed class RunScriptTool : Tool
 
     /// <summary>
     /// ONNX models the script saved (model_outputs/ holds those exported from its Module variables), and H5 files it
-    /// wrote into its folder. Linked-in inputs are links, never outputs.
+    /// wrote into its folder; the copies of its inputs are not outputs. Whatever else sits under such a name (a link,
+    /// a pipe) is offered too, and refused when collected.
     /// </summary>
     public override IEnumerable<DiscoveredOutput> Discover(JobContext job)
     {
-        static IEnumerable<string> Files(string directory, string pattern) => Directory.Exists(directory)
-            ? Directory.EnumerateFiles(directory, pattern).Where(f => !new FileInfo(f).Attributes.HasFlag(FileAttributes.ReparsePoint)).Order(StringComparer.Ordinal)
+        var inputs = job.StagedPaths.Select(p => Path.GetFullPath(Path.Combine(job.WorkDirectory, p))).ToHashSet();
+        IEnumerable<string> Files(string directory, string pattern) => Directory.Exists(directory)
+            ? Directory.EnumerateFileSystemEntries(directory, pattern).Where(f => !inputs.Contains(Path.GetFullPath(f))).Order(StringComparer.Ordinal)
             : [];
         foreach (var file in Files(job.WorkDirectory, "*.onnx").Concat(Files(Path.Combine(job.WorkDirectory, "model_outputs"), "*.onnx")))
         {

@@ -35,6 +35,10 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, FileStore f
             Fail(job, JobStates.New, "the server stopped while the job was being created");
         foreach (var job in jobs.InState(JobStates.Running).Where(j => j.ExternalId is null))
             Fail(job, JobStates.Running, "the server stopped while storing the upload");
+        int orphans = datasets.EndOrphans("the server stopped while this output was being collected");
+        if (orphans > 0) log.LogWarning("{Count} datasets were left unfinished by a stop and are now in error", orphans);
+        // No upload or collection runs yet: whatever sits in tmp/ was left by a stop.
+        files.ClearTemporary();
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -141,7 +145,11 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, FileStore f
         }
     }
 
-    /// <summary>A fresh job folder with every input linked in at the path the tool expects.</summary>
+    /// <summary>
+    /// A fresh job folder with a copy of every input at the path the tool expects: a copy, so that nothing the job does
+    /// to its inputs reaches the stored datasets. The staged inputs are listed beside the work folder (inputs.json) for
+    /// the job's completion.
+    /// </summary>
     private JobContext Prepare(JobRecord job, Tool tool, Dictionary<string, List<long>> inputIds)
     {
         var dir = files.JobDirectory(job.Id);
@@ -163,11 +171,12 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, FileStore f
                 var target = Path.GetFullPath(Path.Combine(work, relative));
                 if (!target.StartsWith(work + "/", StringComparison.Ordinal)) throw ApiException.BadRequest($"input path {relative} leaves the job folder");
                 Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                File.CreateSymbolicLink(target, files.DatasetPath(d.Id));
+                File.Copy(files.DatasetPath(d.Id), target);
                 inputs.Add(new StagedInput(relative, d.Name, d.Extension));
             }
             staged[name] = inputs;
         }
+        File.WriteAllText(Path.Combine(dir, JobScript.StagedInputs), JsonSerializer.Serialize(staged));
         return new JobContext { JobId = job.Id, Directory = dir, Ganymede = options.GanymedeCommand, Inputs = staged, Parameters = parameters };
     }
 

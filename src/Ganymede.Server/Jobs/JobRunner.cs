@@ -26,7 +26,8 @@ public interface IJobRunner
 /// <summary>The job script: each command quoted for bash, output into the job folder, the exit code written last (atomically).</summary>
 public static class JobScript
 {
-    public const string FileName = "job.sh", Stdout = "stdout.txt", Stderr = "stderr.txt", ExitCode = "exit_code", Started = "started", Progress = "progress.json";
+    public const string FileName = "job.sh", Stdout = "stdout.txt", Stderr = "stderr.txt", ExitCode = "exit_code", Started = "started", Progress = "progress.json",
+        StagedInputs = "inputs.json";
 
     public static string Write(string jobDirectory, IReadOnlyList<string[]> commands, IReadOnlyDictionary<string, string> environment)
     {

@@ -52,6 +52,9 @@ public sealed class JobContext
     public required IReadOnlyDictionary<string, IReadOnlyList<StagedInput>> Inputs { get; init; }
     public required IReadOnlyDictionary<string, JsonNode?> Parameters { get; init; }
 
+    /// <summary>The staged inputs' paths in the work folder (copies of the datasets: never outputs).</summary>
+    public IEnumerable<string> StagedPaths => Inputs.Values.SelectMany(list => list).Select(i => i.Path);
+
     public StagedInput Input(string name) => Inputs.TryGetValue(name, out var list) && list.Count > 0 ? list[0] : throw new InvalidOperationException($"input {name} is missing");
 
     public string Parameter(string name, string fallback) =>

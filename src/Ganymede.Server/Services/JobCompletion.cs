@@ -1,7 +1,7 @@
-using System.IO.Compression;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Ganymede.Server.Jobs;
+using Ganymede.Formats;
 using Ganymede.Server.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -12,9 +12,10 @@ public sealed class JobCompletion(JobStore jobs, DatasetStore datasets, FileStor
 {
     /// <summary>
     /// Stores the outputs of a job whose process exited with <paramref name="exitCode"/>, then ends the job ok or in
-    /// error. Files are copied (or zipped, for folders), hashed and described under temporary names before they become
-    /// datasets by a rename, so a dataset is whole or absent. A job cancelled meanwhile keeps its cancellation, and
-    /// what was stored for it is discarded.
+    /// error. What the job left is untrusted (<see cref="UntrustedFiles"/>): only regular files of its own are copied (or
+    /// zipped, for folders), hashed and described under temporary names before they become datasets by a rename, so a
+    /// dataset is whole or absent. An output that cannot be collected fails, with the reason, and so does the job, once.
+    /// A job cancelled meanwhile keeps its cancellation, and what was stored for it is discarded.
     /// </summary>
     public void Complete(JobRecord job, int exitCode)
     {
@@ -22,7 +23,7 @@ public sealed class JobCompletion(JobStore jobs, DatasetStore datasets, FileStor
         var tool = tools.Find(job.ToolId)!;
         var outputs = jobs.Outputs(job);
         string? failure = exitCode == 0 ? null : $"the tool exited with code {exitCode}: {LastLines(Path.Combine(dir, JobScript.Stderr), 3)}";
-        var context = new JobContext { JobId = job.Id, Directory = dir, Ganymede = options.GanymedeCommand, Inputs = new Dictionary<string, IReadOnlyList<StagedInput>>(), Parameters = new Dictionary<string, JsonNode?>() };
+        var context = new JobContext { JobId = job.Id, Directory = dir, Ganymede = options.GanymedeCommand, Inputs = StagedInputs(dir), Parameters = new Dictionary<string, JsonNode?>() };
         foreach (var output in tool.Outputs)
         {
             if (!outputs.TryGetValue(output.Name, out var id)) continue;
@@ -34,7 +35,7 @@ public sealed class JobCompletion(JobStore jobs, DatasetStore datasets, FileStor
                 datasets.SetState(id, DatasetStates.Error, failure);
                 continue;
             }
-            Store(id, file, output.Format == "auto" ? null : output.Format);
+            failure = Store(id, file, Path.GetRelativePath(dir, file), output.Format == "auto" ? null : output.Format) ?? failure;
         }
         if (exitCode == 0)
             foreach (var found in tool.Discover(context))
@@ -42,7 +43,7 @@ public sealed class JobCompletion(JobStore jobs, DatasetStore datasets, FileStor
                 var d = datasets.Create(job.HistoryId, job.UserId, found.DatasetName, "data", DatasetStates.Running, job.Id, found.DatasetName, found.Visible);
                 outputs[UniqueName(outputs, found.Name)] = d.Id;
                 jobs.SetOutputs(job.Id, JsonSerializer.Serialize(outputs));
-                Store(d.Id, found.Path, null, move: true);
+                failure = Store(d.Id, found.Path, Path.GetRelativePath(dir, found.Path), null) ?? failure;
             }
         bool ok = failure is null;
         if (!jobs.Transition(job.Id, JobStates.Running, ok ? JobStates.Ok : JobStates.Error, exitCode: exitCode, info: failure))
@@ -53,17 +54,43 @@ public sealed class JobCompletion(JobStore jobs, DatasetStore datasets, FileStor
         log.LogInformation("job {Job} ({Tool}) finished: {State}", job.Id, job.ToolId, ok ? "ok" : failure);
     }
 
-    /// <summary>Moves (or copies) a finished file into a dataset and marks it ok; the rename makes it appear whole or not at all.</summary>
-    private void Store(long datasetId, string file, string? format, bool move = false)
+    /// <summary>
+    /// Copies a file the job left (a folder is zipped) into a dataset and marks it ok; the rename makes it appear whole
+    /// or not at all. Returns why it could not, having marked the dataset in error, or null.
+    /// </summary>
+    private string? Store(long datasetId, string file, string shownName, string? format)
     {
         var temporary = files.NewTemporaryPath();
-        if (Directory.Exists(file)) ZipFile.CreateFromDirectory(file, temporary);
-        else if (move && !new FileInfo(file).Attributes.HasFlag(FileAttributes.ReparsePoint)) File.Move(file, temporary);
-        else File.Copy(file, temporary);
-        var d = datasets.Get(datasetId)!;
-        var facts = DatasetInspector.Inspect(temporary, d.Name, format, new FileInfo(temporary).Length, FileStore.Sha256Of(temporary));
-        files.CommitDataset(temporary, datasetId);
-        datasets.Complete(datasetId, facts, facts.Size == 0 ? DatasetStates.Empty : DatasetStates.Ok);
+        try
+        {
+            // A folder (not a link to one) is zipped; everything else must be a regular file.
+            if (new DirectoryInfo(file) is { Exists: true, LinkTarget: null }) UntrustedFiles.ZipFolder(file, shownName, temporary);
+            else UntrustedFiles.CopyRegular(file, shownName, temporary);
+            var d = datasets.Get(datasetId)!;
+            var facts = DatasetInspector.Inspect(temporary, d.Name, format, new FileInfo(temporary).Length, FileStore.Sha256Of(temporary));
+            files.CommitDataset(temporary, datasetId);
+            datasets.Complete(datasetId, facts, facts.Size == 0 ? DatasetStates.Empty : DatasetStates.Ok);
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            var reason = e is UntrustedFileException ? e.Message : $"{shownName} could not be collected: {e.Message}";
+            datasets.SetState(datasetId, DatasetStates.Error, reason);
+            return reason;
+        }
+        finally
+        {
+            File.Delete(temporary); // gone already when it became the dataset
+        }
+    }
+
+    /// <summary>The inputs the job folder was given (written by the server before the job started, outside its work folder).</summary>
+    private static Dictionary<string, IReadOnlyList<StagedInput>> StagedInputs(string dir)
+    {
+        var path = Path.Combine(dir, JobScript.StagedInputs);
+        return File.Exists(path)
+            ? JsonSerializer.Deserialize<Dictionary<string, List<StagedInput>>>(File.ReadAllText(path))!.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<StagedInput>)kv.Value)
+            : [];
     }
 
     private static string UniqueName(Dictionary<string, long> outputs, string name)
@@ -79,7 +106,8 @@ public sealed class JobCompletion(JobStore jobs, DatasetStore datasets, FileStor
         if (!file.Contains('*', StringComparison.Ordinal))
         {
             var path = Path.Combine(outputDirectory, file);
-            return File.Exists(path) || Directory.Exists(path) ? path : null;
+            // A link counts as written, dangling or not: collecting it then says what it is.
+            return File.Exists(path) || Directory.Exists(path) || new FileInfo(path).LinkTarget is not null ? path : null;
         }
         return Directory.EnumerateFiles(outputDirectory, file).Order(StringComparer.Ordinal).FirstOrDefault();
     }

@@ -65,6 +65,23 @@ public sealed class DatasetStore(Database db)
         return c.Query<DatasetRecord>(sql.ToString(), p).AsList();
     }
 
+    /// <summary>
+    /// Ends datasets still unfinished although the job making them has ended (the server stopped while collecting
+    /// them): in error, or discarded when the job was cancelled. Returns how many.
+    /// </summary>
+    public int EndOrphans(string reason)
+    {
+        using var c = db.Open();
+        return c.Execute(
+            """
+            UPDATE datasets SET
+              state = CASE (SELECT j.state FROM jobs j WHERE j.id = datasets.creating_job_id) WHEN 'deleted' THEN 'discarded' ELSE 'error' END,
+              info = @reason, update_time = @now
+            WHERE state IN ('new', 'upload', 'queued', 'running', 'setting_metadata')
+              AND creating_job_id IN (SELECT id FROM jobs WHERE state IN ('ok', 'error', 'deleted'))
+            """, new { reason, now = Database.Now() });
+    }
+
     public void SetState(long id, string state, string? info = null)
     {
         using var c = db.Open();

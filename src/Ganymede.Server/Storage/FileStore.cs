@@ -31,6 +31,14 @@ public sealed class FileStore
         return Path.Combine(Uploads, sessionId + ".part");
     }
 
+    /// <summary>Removes every temporary file (at start, when nothing can be using one).</summary>
+    public void ClearTemporary()
+    {
+        foreach (var entry in new DirectoryInfo(Temporary).EnumerateFileSystemInfos())
+            if (entry is DirectoryInfo folder) folder.Delete(recursive: true);
+            else entry.Delete();
+    }
+
     public string NewTemporaryPath() => Path.Combine(Temporary, Guid.NewGuid().ToString("N") + ".part");
 
     /// <summary>Moves a complete file into the dataset's place (same filesystem, so the rename is atomic).</summary>
