@@ -4,6 +4,7 @@ import hashlib
 import sqlite3
 
 import h5py
+import requests
 import pytest
 
 from conftest import Server, wait_until
@@ -122,3 +123,34 @@ def test_a_restart_removes_orphaned_temporary_files_and_ends_unfinished_outputs(
     assert list((server.data_dir / "tmp").iterdir()) == []
     shown = api(server, "GET", f"/datasets/{log_id[0]}", key=server.other_key).json()
     assert shown["state"] == "error" and "stopped while this output was being collected" in shown["misc_info"]
+
+
+def peak_memory_mib(pid):
+    status = open(f"/proc/{pid}/status").read()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))) / 1024
+
+
+def test_a_huge_multipart_text_field_is_refused_while_it_streams(victim):
+    server, _, _ = victim
+    history = history_of_b(server)
+    before = peak_memory_mib(server.process.pid)
+    boundary = "hostileboundary"
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"history_id\"\r\n\r\n{history}\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"tool_id\"\r\n\r\nupload1\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"files_0|url_paste\"\r\n\r\n").encode()
+
+    def body():
+        yield head
+        chunk = b"x" * (1 << 20)
+        for _ in range(200):  # a 200 MB one-line text field
+            yield chunk
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    try:
+        r = api(server, "POST", "/tools", key=server.other_key, data=body(), headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        assert r.status_code == 413 and "form field files_0|url_paste is larger than" in r.json()["err_msg"]
+    except requests.exceptions.ConnectionError:
+        pass  # the server answered 413 and closed the connection before the client finished sending
+    # The field was never read whole: the server's peak memory grew by far less than the field's size.
+    assert peak_memory_mib(server.process.pid) - before < 100
+    assert api(server, "GET", f"/histories/{history}/contents", key=server.other_key).json() == []

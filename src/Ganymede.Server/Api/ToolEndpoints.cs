@@ -185,9 +185,7 @@ public static class ToolEndpoints
                     received[name] = new UploadedPart(path, sha, fileName);
                     continue;
                 }
-                using var text = new StreamReader(section.Body);
-                var value = await text.ReadToEndAsync(request.HttpContext.RequestAborted);
-                if (value.Length > o.MaxJsonBytes) throw new ApiException(413, 413001, $"form field {name} is larger than {o.MaxJsonBytes:N0} bytes");
+                var value = await ReadFieldAsync(section.Body, name, o.MaxJsonBytes, request.HttpContext.RequestAborted);
                 body[name] = name is "inputs" ? value : TryJson(value);
             }
             return (body, received);
@@ -197,6 +195,20 @@ public static class ToolEndpoints
             foreach (var part in received.Values) File.Delete(part.Path);
             throw;
         }
+    }
+
+    /// <summary>A text field, refused as soon as it grows past <paramref name="maxBytes"/> (never read whole first).</summary>
+    private static async Task<string> ReadFieldAsync(Stream field, string name, long maxBytes, CancellationToken cancel)
+    {
+        using var bytes = new MemoryStream();
+        var buffer = new byte[1 << 16];
+        int n;
+        while ((n = await field.ReadAsync(buffer, cancel)) > 0)
+        {
+            if (bytes.Length + n > maxBytes) throw new ApiException(413, 413001, $"form field {name} is larger than {maxBytes:N0} bytes");
+            bytes.Write(buffer, 0, n);
+        }
+        return System.Text.Encoding.UTF8.GetString(bytes.GetBuffer(), 0, (int)bytes.Length);
     }
 
     private static JsonNode? TryJson(string value)
