@@ -1,5 +1,6 @@
-using System.Security.Cryptography;
 using Ganymede.Formats.Nifti;
+using Ganymede.IO;
+using Ganymede.Server.Storage;
 
 namespace Ganymede.Cli;
 
@@ -57,7 +58,7 @@ internal sealed class DatasetFetcher(HttpClient http, TextWriter log)
                     (dataset.Origin is null ? "" : $" (the files come from {dataset.Origin})"));
             var expected = file.Sha256 ?? recorded.GetValueOrDefault(file.Name);
             var target = Path.Combine(directory, file.Name);
-            if (expected is not null && File.Exists(target) && Sha256(target) == expected)
+            if (expected is not null && File.Exists(target) && FileStore.Sha256Of(target) == expected)
             {
                 log.WriteLine($"{file.Name}: already here, checksum matches");
                 continue;
@@ -68,7 +69,7 @@ internal sealed class DatasetFetcher(HttpClient http, TextWriter log)
                 await DownloadAsync(uri, temporary, cancel);
                 var size = new FileInfo(temporary).Length;
                 if (file.Size is { } want && size != want) throw new InvalidDataException($"{file.Name} from {url}: {size:N0} bytes, expected {want:N0}");
-                var actual = Sha256(temporary);
+                var actual = FileStore.Sha256Of(temporary);
                 if (expected is not null && actual != expected)
                     throw new InvalidDataException($"{file.Name} from {url}: SHA-256 {actual} differs from the expected {expected}; the file was not kept");
                 if (file.Name.EndsWith(".nii.gz", StringComparison.Ordinal)) NiftiImage.Load(temporary);
@@ -101,12 +102,6 @@ internal sealed class DatasetFetcher(HttpClient http, TextWriter log)
     private static string Combine(string source, string name) =>
         Uri.TryCreate(source, UriKind.Absolute, out var u) && !u.IsFile ? source.TrimEnd('/') + "/" + Uri.EscapeDataString(name) : new Uri(Path.GetFullPath(Path.Combine(source, name))).AbsoluteUri;
 
-    private static string Sha256(string path)
-    {
-        using var s = File.OpenRead(path);
-        return Convert.ToHexStringLower(SHA256.HashData(s));
-    }
-
     /// <summary>The folder's SHA256SUMS (sha256sum's format), so `sha256sum -c SHA256SUMS` checks the files too.</summary>
     private static Dictionary<string, string> ReadChecksums(string directory)
     {
@@ -115,10 +110,10 @@ internal sealed class DatasetFetcher(HttpClient http, TextWriter log)
         return File.ReadLines(path).Select(l => l.Split("  ", 2)).Where(p => p.Length == 2).ToDictionary(p => p[1], p => p[0]);
     }
 
-    private static void WriteChecksums(string directory, Dictionary<string, string> sums)
-    {
-        var path = Path.Combine(directory, ChecksumFile);
-        File.WriteAllLines(path + ".part", sums.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Value}  {kv.Key}"));
-        File.Move(path + ".part", path, overwrite: true);
-    }
+    private static void WriteChecksums(string directory, Dictionary<string, string> sums) =>
+        AtomicFile.Write(Path.Combine(directory, ChecksumFile), stream =>
+        {
+            using var writer = new StreamWriter(stream);
+            foreach (var (name, sum) in sums.OrderBy(kv => kv.Key, StringComparer.Ordinal)) writer.Write($"{sum}  {name}\n");
+        });
 }

@@ -19,7 +19,7 @@ public static partial class UntrustedFiles
     /// <summary>Opens a regular file for reading, or refuses it.</summary>
     public static FileStream OpenRegular(string path, string shownName)
     {
-        Check(Stat(path, follow: false, shownName), shownName);
+        Check(LStat(path, shownName), shownName);
         int fd = open(path, ORdOnly | ONoFollow | ONonBlock | OCloExec);
         if (fd < 0)
         {
@@ -40,7 +40,7 @@ public static partial class UntrustedFiles
     }
 
     /// <summary>Whether the path names a regular file itself (not a link, pipe, device, socket or folder).</summary>
-    public static bool IsRegular(string path) => Stat(path, follow: false, path).Type == FileType.Regular;
+    public static bool IsRegular(string path) => LStat(path, path).Type == FileType.Regular;
 
     /// <summary>Copies a regular file (refusing anything else) to <paramref name="destination"/>.</summary>
     public static void CopyRegular(string path, string shownName, string destination)
@@ -60,8 +60,7 @@ public static partial class UntrustedFiles
             {
                 var relative = Path.GetRelativePath(directory, entry);
                 var shown = $"{shownName}/{relative}";
-                var facts = Stat(entry, follow: false, shown);
-                if (facts.Type == FileType.Directory)
+                if (LStat(entry, shown).Type == FileType.Directory)
                 {
                     pending.Push(entry);
                     continue;
@@ -90,8 +89,8 @@ public static partial class UntrustedFiles
         if (refusal is not null) throw new UntrustedFileException(refusal);
     }
 
-    private static Facts Stat(string path, bool follow, string shownName) =>
-        StatX(AtFdCwd, path, follow ? 0 : AtSymlinkNoFollow, shownName);
+    /// <summary>What the path itself is, without following a link.</summary>
+    private static Facts LStat(string path, string shownName) => StatX(AtFdCwd, path, AtSymlinkNoFollow, shownName);
 
     private static Facts FStat(int fd, string shownName) => StatX(fd, "", AtEmptyPath, shownName);
 

@@ -46,8 +46,6 @@ internal static class TrainCommand
                 Seed = result.GetValue(seed),
                 Precision = result.GetValue(precision) is { } named ? Backends.Float32Precision.Parse(named) : p.Precision,
             };
-            if (options.Epochs <= 0 || options.Batch <= 0 || options.LearningRate <= 0 || options.Base <= 0)
-                throw new ArgumentException("--epochs, --batch, --lr and --base must be positive");
             options.Check();
             string path = result.GetValue(data)!;
             string? resumeDir = result.GetValue(resume);
