@@ -4,7 +4,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
-packages=(libdnnl2 libopenblas0-pthread libhdf5-103-1 libzmq5 fonts-dejavu-core)
+packages=(libdnnl2 libopenblas0-pthread libhdf5-103-1 libzmq5 fonts-dejavu-core bubblewrap)
 if [ "${1:-}" = "--test" ]; then
   packages+=(python3-numpy python3-nibabel python3-h5py python3-pil python3-onnx python3-opencv python3-torch libonnx-testdata
              python3-pytest python3-requests python3-bioblend

@@ -1,4 +1,5 @@
 using System.Reflection;
+using Ganymede.Server.Jobs;
 
 namespace Ganymede.Server;
 
@@ -23,6 +24,13 @@ public sealed class ServerOptions
     public string Runner { get; init; } = "local";
     /// <summary>The Slurm partition jobs go to (the cluster's default when empty).</summary>
     public string? SlurmPartition { get; init; }
+    /// <summary>What each job may use, unless <see cref="ToolLimits"/> says otherwise for its tool.</summary>
+    public JobLimits JobLimits { get; init; } = JobLimits.Default;
+    /// <summary>Limits for the jobs of one tool (its id), in place of <see cref="JobLimits"/>.</summary>
+    public IReadOnlyDictionary<string, JobLimits> ToolLimits { get; init; } = new Dictionary<string, JobLimits>();
+
+    public JobLimits LimitsFor(string toolId) => ToolLimits.GetValueOrDefault(toolId, JobLimits);
+
     /// <summary>How jobs start the ganymede program: by default the program this server runs in.</summary>
     public string[] GanymedeCommand { get; init; } = DefaultGanymedeCommand();
 

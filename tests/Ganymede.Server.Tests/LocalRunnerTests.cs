@@ -9,13 +9,7 @@ public sealed class LocalRunnerTests : IDisposable
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
-    private string NewJob(string name, string command)
-    {
-        var dir = Path.Combine(_root, name);
-        Directory.CreateDirectory(Path.Combine(dir, "work"));
-        JobScript.Write(dir, [["bash", "-c", command]], new Dictionary<string, string>());
-        return dir;
-    }
+    private string NewJob(string name, string command) => TestJobs.Create(Path.Combine(_root, name), command);
 
     [Fact]
     public void A_job_polled_from_its_first_moment_is_running_until_it_exits_with_its_code()
@@ -38,16 +32,20 @@ public sealed class LocalRunnerTests : IDisposable
     }
 
     [Fact]
-    public void A_killed_job_is_lost_and_its_id_does_not_match_a_later_process()
+    public void A_killed_job_ends_as_cancelled_and_its_id_does_not_match_a_later_process()
     {
         var runner = new LocalRunner();
         var dir = NewJob("killed", "sleep 60");
         var id = runner.Launch(dir);
         Assert.Equal(RunnerState.Running, runner.Poll(id, dir, out _));
+        // Cancelled once job.sh has begun (a process killed sooner is lost: it had no time to write an exit code).
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!File.Exists(Path.Combine(dir, JobScript.Started))) Assert.True(DateTime.UtcNow < deadline, "job.sh did not begin");
         runner.Kill(id, dir);
-        Assert.Equal(RunnerState.Lost, runner.Poll(id, dir, out _));
-        // Same process id, another start time: someone else's process.
+        Assert.Equal(RunnerState.Exited, runner.Poll(id, dir, out int code));
+        Assert.Equal(143, code);
+        // Same process id, another start time, no exit code: someone else's process, and this job is lost.
         var pid = id.Split('@')[0];
-        Assert.Equal(RunnerState.Lost, runner.Poll($"{pid}@1", dir, out _));
+        Assert.Equal(RunnerState.Lost, runner.Poll($"{pid}@1", NewJob("never-started", "true"), out _));
     }
 }

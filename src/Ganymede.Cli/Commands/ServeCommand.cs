@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Ganymede.Server;
+using Ganymede.Server.Jobs;
 using Ganymede.Server.Storage;
 
 namespace Ganymede.Cli.Commands;
@@ -18,15 +19,22 @@ internal static class ServeCommand
         var runner = new Option<string>("--runner") { Description = "where jobs run: local (processes here) or slurm (sbatch; the nodes must share the data directory's path)", DefaultValueFactory = _ => "local" };
         runner.AcceptOnlyFromAmong("local", "slurm");
         var partition = new Option<string?>("--slurm-partition") { Description = "the Slurm partition for jobs (default: the cluster's default)" };
-        var command = new Command("serve", "Run the server: Galaxy's API for histories, datasets, tools and jobs (BioBlend works unchanged).") { urls, dataDir, jobs, version, runner, partition };
+        var limits = new Option<string?>("--job-limits") { Description = "what each job may use, e.g. memory=8GiB,processes=1024,time=72h,disk=20GiB (these are the defaults; name only what you change)" };
+        var toolLimits = new Option<string[]>("--tool-limit") { Description = "limits for one tool's jobs, in place of --job-limits: TOOL_ID:memory=16GiB,time=7d (repeatable)" };
+        var command = new Command("serve", "Run the server: Galaxy's API for histories, datasets, tools and jobs (BioBlend works unchanged).")
+        {
+            urls, dataDir, jobs, version, runner, partition, limits, toolLimits,
+        };
         command.SetAction(result => Cli.Run(() =>
         {
             if (result.GetValue(jobs) < 1) throw new ArgumentException("--max-jobs must be at least 1");
+            var jobLimits = JobLimits.Default.With(result.GetValue(limits) ?? "");
             var options = new ServerOptions
             {
                 Urls = result.GetValue(urls)!, DataDirectory = result.GetValue(dataDir)!, MaxConcurrentJobs = result.GetValue(jobs),
                 SlotsPerJob = Math.Max(1, Environment.ProcessorCount / result.GetValue(jobs)), VersionMajor = result.GetValue(version)!,
                 Runner = result.GetValue(runner)!, SlurmPartition = result.GetValue(partition),
+                JobLimits = jobLimits, ToolLimits = PerTool(jobLimits, result.GetValue(toolLimits) ?? []),
             };
             var app = GanymedeServer.Build(options);
             Console.WriteLine($"ganymede server on {options.Urls}, data in {Path.GetFullPath(options.DataDirectory)}; create a user with: ./ganymede users create --email YOU@EXAMPLE --data-dir {options.DataDirectory}");
@@ -34,6 +42,12 @@ internal static class ServeCommand
         }));
         return command;
     }
+
+    /// <summary>--tool-limit TOOL:SETTINGS, each applied over the server's job limits.</summary>
+    private static Dictionary<string, JobLimits> PerTool(JobLimits defaults, IEnumerable<string> settings) =>
+        settings.Select(s => s.Split(':', 2) is [var tool, var text] && tool.Length > 0 ? (tool, defaults.With(text))
+                : throw new ArgumentException($"--tool-limit {s}: expected TOOL_ID:memory=16GiB,..."))
+            .ToDictionary(p => p.tool, p => p.Item2);
 
     public static Command Users()
     {

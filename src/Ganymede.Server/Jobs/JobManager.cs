@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Ganymede.Server.Services;
@@ -83,7 +84,7 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, FileStore f
         foreach (var job in jobs.InState(JobStates.Queued))
         {
             if (busy >= options.MaxConcurrentJobs) break;
-            if (TryStart(job)) busy++;
+            if (TryStart(job, running)) busy++;
         }
     }
 
@@ -96,7 +97,7 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, FileStore f
         jobs.SetProgress(job.Id, progress.Json);
     }
 
-    private bool TryStart(JobRecord job)
+    private bool TryStart(JobRecord job, IReadOnlyList<JobRecord> running)
     {
         var tool = tools.Find(job.ToolId);
         if (tool is null)
@@ -118,16 +119,7 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, FileStore f
         try
         {
             var context = Prepare(job, tool, inputIds);
-            var commandLine = JobScript.Write(context.Directory, tool.Commands(context), new Dictionary<string, string>
-            {
-                ["GANYMEDE_JOB_ID"] = job.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                ["GANYMEDE_SLOTS"] = options.SlotsPerJob.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                // Trainings report their progress there (Ganymede.Segmentation.TrainingReport); the loop stores it.
-                ["GANYMEDE_PROGRESS_FILE"] = Path.Combine(context.Directory, JobScript.Progress),
-                // The engine's oneDNN (OpenMP) and OpenBLAS threads stay within the job's cores.
-                ["OMP_NUM_THREADS"] = options.SlotsPerJob.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                ["OPENBLAS_NUM_THREADS"] = options.SlotsPerJob.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            });
+            var commandLine = JobScript.Write(context.Directory, tool.Commands(context), SandboxFor(job, running));
             var externalId = runner.Launch(context.Directory);
             if (!jobs.Transition(job.Id, JobStates.Queued, JobStates.Running, externalId: externalId, commandLine: commandLine))
             {
@@ -143,6 +135,34 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, FileStore f
             Fail(job, JobStates.Queued, "could not start the job: " + e.Message);
             return false;
         }
+    }
+
+    /// <summary>
+    /// The job's sandbox: its user, the limits for its tool, the cores it may use (chosen here unless the runner places
+    /// jobs itself, as Slurm does; recorded in the job folder so that later choices, after a restart too, see them),
+    /// and the environment its commands get.
+    /// </summary>
+    private Sandbox SandboxFor(JobRecord job, IReadOnlyList<JobRecord> running)
+    {
+        var dir = files.JobDirectory(job.Id);
+        string cores = "";
+        if (!runner.PlacesJobs)
+        {
+            var held = running.Select(r => Path.Combine(files.JobDirectory(r.Id), JobScript.Cores)).Where(File.Exists).Select(f => Cores.Parse(File.ReadAllText(f)));
+            cores = Cores.Format(Cores.Choose(Cores.Allowed(), held.ToList(), options.SlotsPerJob));
+            File.WriteAllText(Path.Combine(dir, JobScript.Cores), cores);
+        }
+        string slots = options.SlotsPerJob.ToString(CultureInfo.InvariantCulture);
+        var environment = Sandbox.BaseEnvironment();
+        environment["GANYMEDE_JOB_ID"] = job.Id.ToString(CultureInfo.InvariantCulture);
+        environment["GANYMEDE_SLOTS"] = slots;
+        // Trainings report their progress there (Ganymede.Segmentation.TrainingReport); the loop stores it.
+        environment["GANYMEDE_PROGRESS_FILE"] = Sandbox.WorkDirectory + "/" + JobScript.Progress;
+        // The engine's oneDNN (OpenMP) and OpenBLAS threads stay within the job's cores.
+        environment["OMP_NUM_THREADS"] = slots;
+        environment["OPENBLAS_NUM_THREADS"] = slots;
+        return new Sandbox(Sandbox.NameFor(files.Root, job.Id), Sandbox.UidFor(job.Id), options.LimitsFor(job.ToolId), cores,
+            Sandbox.ProgramDirectoriesOf(options.GanymedeCommand), environment);
     }
 
     /// <summary>

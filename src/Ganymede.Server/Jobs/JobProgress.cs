@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Ganymede.Formats;
 using Ganymede.Server.Storage;
 
 namespace Ganymede.Server.Jobs;
@@ -18,16 +19,18 @@ public static class JobProgress
     /// <summary>The progress the job last wrote, if it is newer than <paramref name="since"/>; null otherwise.</summary>
     public static (string Json, DateTime Written)? ReadIfNewer(string jobDirectory, DateTime since)
     {
-        var file = new FileInfo(Path.Combine(jobDirectory, JobScript.Progress));
-        if (!file.Exists || file.LastWriteTimeUtc <= since || file.Length > MaxBytes || file.Attributes.HasFlag(FileAttributes.ReparsePoint)) return null;
+        var path = Path.Combine(jobDirectory, "work", JobScript.Progress);
         try
         {
-            var text = File.ReadAllText(file.FullName);
-            return JsonNode.Parse(text) is JsonObject progress ? (progress.ToJsonString(), file.LastWriteTimeUtc) : null;
+            if (!File.Exists(path) || File.GetLastWriteTimeUtc(path) is var written && written <= since) return null;
+            // Opened as what it is, never followed or waited on: the job may have left a link or a pipe under that name.
+            using var stream = UntrustedFiles.OpenRegular(path, JobScript.Progress);
+            if (stream.Length > MaxBytes) return null;
+            return JsonNode.Parse(stream) is JsonObject progress ? (progress.ToJsonString(), written) : null;
         }
         catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
         {
-            return null; // rewritten while read, or not JSON: the next poll tries again
+            return null; // rewritten while read, or not a JSON object: the next poll tries again
         }
     }
 

@@ -21,30 +21,60 @@ public interface IJobRunner
     RunnerState Poll(string externalId, string jobDirectory, out int exitCode);
 
     void Kill(string externalId, string jobDirectory);
+
+    /// <summary>True where the runner decides which cores a job gets (Slurm); the server chooses them for the local runner.</summary>
+    bool PlacesJobs { get; }
 }
 
-/// <summary>The job script: each command quoted for bash, output into the job folder, the exit code written last (atomically).</summary>
+/// <summary>
+/// The job's two scripts. job.sh, run by the runner as root, holds this job's settings followed by the same supervisor
+/// for every job (job-template.sh): it applies the limits, starts the sandbox, writes stdout, stderr and the exit code
+/// into the job folder (the exit code last, atomically), and ends every process of the job. run.sh holds the tool's
+/// commands, each quoted for bash, and runs inside the sandbox in the work folder.
+/// </summary>
 public static class JobScript
 {
-    public const string FileName = "job.sh", Stdout = "stdout.txt", Stderr = "stderr.txt", ExitCode = "exit_code", Started = "started", Progress = "progress.json",
-        StagedInputs = "inputs.json";
+    public const string FileName = "job.sh", Commands = "run.sh", Stdout = "stdout.txt", Stderr = "stderr.txt", ExitCode = "exit_code", Started = "started",
+        StagedInputs = "inputs.json", Cores = "cores";
 
-    public static string Write(string jobDirectory, IReadOnlyList<string[]> commands, IReadOnlyDictionary<string, string> environment)
+    /// <summary>The progress file a training writes, in its work folder (so inside the sandbox, and untrusted).</summary>
+    public const string Progress = "progress.json";
+
+    private static readonly string Template = ReadTemplate();
+
+    /// <summary>Writes both scripts; returns the commands as one text (the job's command_line).</summary>
+    public static string Write(string jobDirectory, IReadOnlyList<string[]> commands, Sandbox sandbox)
     {
-        var s = new StringBuilder("#!/bin/bash\n# Written by the Ganymede server; the runner executes it as it is.\n");
-        foreach (var (name, value) in environment) s.Append("export ").Append(name).Append('=').Append(Quote(value)).Append('\n');
-        s.Append("cd ").Append(Quote(Path.Combine(jobDirectory, "work"))).Append(" || exit 1\n");
-        s.Append("date +%s.%N > ../").Append(Started).Append('\n'); // when the process really began (queue latency, metrics)
-        s.Append("run() {\n");
+        var run = new StringBuilder("#!/bin/bash\n# The job's commands, run inside its sandbox in its work folder; the first that fails ends the job.\n");
         for (int i = 0; i < commands.Count; i++)
-            s.Append("  ").AppendJoin(' ', commands[i].Select(Quote)).Append(i < commands.Count - 1 ? " || return $?\n" : "\n");
-        s.Append("}\n");
-        s.Append("run > ../").Append(Stdout).Append(" 2> ../").Append(Stderr).Append(" < /dev/null\n");
-        s.Append("echo $? > ../").Append(ExitCode).Append(".tmp && mv ../").Append(ExitCode).Append(".tmp ../").Append(ExitCode).Append('\n');
+            run.AppendJoin(' ', commands[i].Select(Quote)).Append(i < commands.Count - 1 ? " || exit $?\n" : "\n");
+        File.WriteAllText(Path.Combine(jobDirectory, Commands), run.ToString());
+
+        var limits = sandbox.Limits;
+        var settings = new (string Name, string Value)[]
+        {
+            ("JOB_DIR", jobDirectory), ("JOB_NAME", sandbox.Name), ("SANDBOX_UID", sandbox.Uid.ToString(CultureInfo.InvariantCulture)),
+            ("MEMORY_BYTES", limits.MemoryBytes.ToString(CultureInfo.InvariantCulture)), ("MEMORY_TEXT", JobLimits.FormatBytes(limits.MemoryBytes)),
+            ("MAX_PROCESSES", limits.MaxProcesses.ToString(CultureInfo.InvariantCulture)),
+            ("WALL_SECONDS", ((long)limits.WallTime.TotalSeconds).ToString(CultureInfo.InvariantCulture)), ("WALL_TEXT", JobLimits.FormatDuration(limits.WallTime)),
+            ("DISK_BYTES", limits.DiskBytes.ToString(CultureInfo.InvariantCulture)), ("DISK_TEXT", JobLimits.FormatBytes(limits.DiskBytes)),
+            ("CORES", sandbox.Cores),
+        };
+        var job = new StringBuilder("#!/bin/bash\n# Written by the Ganymede server; the runner executes it as it is.\n");
+        foreach (var (name, value) in settings) job.Append(name).Append('=').Append(Quote(value)).Append('\n');
+        job.Append("SANDBOX=(").AppendJoin(' ', sandbox.Command(Path.Combine(jobDirectory, "work"), Path.Combine(jobDirectory, Commands)).Select(Quote)).Append(")\n\n");
+        job.Append(Template);
         var path = Path.Combine(jobDirectory, FileName);
-        File.WriteAllText(path, s.ToString());
+        File.WriteAllText(path, job.ToString());
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         return string.Join("\n", commands.Select(c => string.Join(' ', c.Select(Quote))));
+    }
+
+    private static string ReadTemplate()
+    {
+        using var stream = typeof(JobScript).Assembly.GetManifestResourceStream("Ganymede.Server.Jobs.job-template.sh")
+            ?? throw new InvalidOperationException("job-template.sh is missing from the server's resources");
+        return new StreamReader(stream).ReadToEnd();
     }
 
     public static string Quote(string s) => "'" + s.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
@@ -60,6 +90,8 @@ public static class JobScript
 /// <summary>Runs job scripts as processes on this machine, each in its own session (so a cancel stops its whole process group).</summary>
 public sealed partial class LocalRunner : IJobRunner
 {
+    public bool PlacesJobs => false;
+
     public string Launch(string jobDirectory)
     {
         var start = new ProcessStartInfo("setsid") { UseShellExecute = false, WorkingDirectory = jobDirectory };

@@ -14,6 +14,8 @@ public sealed class SlurmRunner(string? partition, int cpusPerTask) : IJobRunner
     // squeue is a call to the controller: asked at most every two seconds per job; the exit code file is checked every time.
     private readonly Dictionary<string, long> _lastAsked = [];
 
+    public bool PlacesJobs => true;
+
     public string Launch(string jobDirectory)
     {
         var args = new List<string> { "--parsable", "--job-name", "ganymede-" + Path.GetFileName(jobDirectory), "--chdir", jobDirectory,

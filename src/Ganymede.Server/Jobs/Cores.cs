@@ -1,0 +1,47 @@
+using System.Globalization;
+
+namespace Ganymede.Server.Jobs;
+
+/// <summary>
+/// Which CPUs a local job gets (its GANYMEDE_SLOTS, as a cpuset): those of the server's own that the fewest running
+/// jobs hold, so that jobs that fit side by side never share a core, and ones that do not fit share evenly.
+/// </summary>
+public static class Cores
+{
+    /// <summary>The CPUs this process may run on (Cpus_allowed_list in /proc/self/status), or 0..N-1 where that is not readable.</summary>
+    public static IReadOnlyList<int> Allowed()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/self/status"))
+                if (line.StartsWith("Cpus_allowed_list:", StringComparison.Ordinal)) return Parse(line["Cpus_allowed_list:".Length..]);
+        }
+        catch (IOException) { }
+        return Enumerable.Range(0, Environment.ProcessorCount).ToList();
+    }
+
+    /// <summary><paramref name="count"/> CPUs from <paramref name="allowed"/>, the least held by <paramref name="held"/> first.</summary>
+    public static IReadOnlyList<int> Choose(IReadOnlyList<int> allowed, IEnumerable<IReadOnlyList<int>> held, int count)
+    {
+        var load = allowed.ToDictionary(c => c, _ => 0);
+        foreach (var cpu in held.SelectMany(h => h))
+            if (load.TryGetValue(cpu, out int n)) load[cpu] = n + 1;
+        return allowed.OrderBy(c => load[c]).ThenBy(c => c).Take(Math.Min(count, allowed.Count)).Order().ToList();
+    }
+
+    /// <summary>A kernel CPU list ("0-3,8,10-11") as numbers; an unreadable part is skipped.</summary>
+    public static IReadOnlyList<int> Parse(string list)
+    {
+        var cpus = new List<int>();
+        foreach (var part in list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            var ends = part.Split('-');
+            if (!int.TryParse(ends[0], NumberStyles.None, CultureInfo.InvariantCulture, out int first)) continue;
+            int last = ends.Length == 2 && int.TryParse(ends[1], NumberStyles.None, CultureInfo.InvariantCulture, out int l) ? l : first;
+            for (int c = first; c <= last; c++) cpus.Add(c);
+        }
+        return cpus;
+    }
+
+    public static string Format(IEnumerable<int> cpus) => string.Join(',', cpus.Select(c => c.ToString(CultureInfo.InvariantCulture)));
+}

@@ -1,0 +1,19 @@
+using Ganymede.Server.Jobs;
+
+namespace Ganymede.Server.Tests;
+
+/// <summary>Job folders for the runner and sandbox tests: one bash command, run as the server would run a tool's.</summary>
+internal static class TestJobs
+{
+    private static int _next;
+
+    /// <summary>A job folder whose job.sh runs <paramref name="command"/> in a sandbox with these limits and cores.</summary>
+    public static string Create(string directory, string command, JobLimits? limits = null, string cores = "")
+    {
+        Directory.CreateDirectory(Path.Combine(directory, "work"));
+        int id = Interlocked.Increment(ref _next);
+        var sandbox = new Sandbox(Sandbox.NameFor(directory, id), Sandbox.UidFor(900_000 + id), limits ?? JobLimits.Default, cores, [], Sandbox.BaseEnvironment());
+        JobScript.Write(directory, [["bash", "-c", command]], sandbox);
+        return directory;
+    }
+}
