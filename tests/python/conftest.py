@@ -34,6 +34,20 @@ def wait_until(condition, timeout, what):
         time.sleep(0.1)
 
 
+def processes_running(*argv):
+    """The ids of this machine's processes whose command line is exactly argv."""
+    wanted = b"\0".join(a.encode() for a in argv) + b"\0"
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if f.read() == wanted:
+                    found.append(int(pid))
+        except OSError:
+            pass  # it ended while we looked
+    return found
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

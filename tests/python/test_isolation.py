@@ -15,10 +15,10 @@ def history_of_b(server):
     return api(server, "POST", "/histories", key=server.other_key, json={"name": "B"}).json()["id"]
 
 
-def wait_job(server, job_id):
-    """B's job once it has ended."""
+def wait_job(server, job_id, key=None):
+    """The job (B's, unless another key is given) once it has ended."""
     def ended():
-        ended.job = api(server, "GET", f"/jobs/{job_id}", key=server.other_key, params={"full": "True"}).json()
+        ended.job = api(server, "GET", f"/jobs/{job_id}", key=key or server.other_key, params={"full": "True"}).json()
         return ended.job["state"] in ("ok", "error", "deleted")
     wait_until(ended, 240, f"job {job_id} ending")
     return ended.job
@@ -63,7 +63,8 @@ def victim(built, tmp_path):
 @pytest.mark.parametrize("make, refusal", [
     ('File.CreateSymbolicLink("leak.h5", TARGET);', "leak.h5 is a symbolic link"),
     ('System.Diagnostics.Process.Start("mkfifo", "pipe.h5")!.WaitForExit();', "pipe.h5 is a named pipe (FIFO)"),
-    ('System.Diagnostics.Process.Start("ln", new[] { TARGET, "hard.h5" })!.WaitForExit();', "hard.h5 is a hard link"),
+    # Inside its sandbox a job sees none of A's files: its hard link can only be a second name of one of its own.
+    ('File.WriteAllText("mine.txt", "x");\nSystem.Diagnostics.Process.Start("ln", new[] { "mine.txt", "hard.h5" })!.WaitForExit();', "hard.h5 is a hard link"),
 ], ids=["symlink", "fifo", "hardlink"])
 def test_a_hostile_output_is_refused_and_the_job_fails_with_the_reason(victim, make, refusal):
     server, target, before = victim

@@ -40,7 +40,8 @@ end_job() {
   [ -n "${memory_group:-}" ] && [ "$(sed -n 's/^oom_kill //p' "$memory_group/memory.oom_control")" != 0 ] && echo "memory limit $MEMORY_TEXT exceeded" > limit
   # A file that passes the disk limit stops its writer with SIGXFSZ (exit 128 + 25).
   [ "$code" = 153 ] && [ ! -s limit ] && echo "disk limit $DISK_TEXT exceeded" > limit
-  # The watch looks once a second; a job that wrote fast and ended sooner is measured here.
+  # The watch looks once a second; a job that wrote fast, or forked in vain, and ended sooner is judged here.
+  [ ! -s limit ] && [ -n "${pids_group:-}" ] && [ "$(awk '$1 == "max" { print $2 }' "$pids_group/pids.events")" != 0 ] && echo "process limit $MAX_PROCESSES reached" > limit
   [ ! -s limit ] && [ "$(disk_used)" -gt "$DISK_BYTES" ] && echo "disk limit $DISK_TEXT exceeded" > limit
   if [ -s limit ]; then
     echo "killed: $(cat limit)" >> stderr.txt
