@@ -21,6 +21,7 @@ public static class GanymedeCommands
         root.Subcommands.Add(KernelCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(ServeCommand.Users());
+        root.Subcommands.Add(InspectCommand.Create());
         return root;
     }
 }

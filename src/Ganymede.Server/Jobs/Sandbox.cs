@@ -27,8 +27,11 @@ public sealed record Sandbox(string Name, int Uid, JobLimits Limits, string Core
     public static int UidFor(long jobId) => FirstUid + (int)(jobId % 1_000_000);
 
     /// <summary>"ganymede-1a2b3c4d-job-42": the data directory's hash tells apart the jobs of servers sharing a machine.</summary>
-    public static string NameFor(string dataDirectory, long jobId) =>
-        $"ganymede-{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(dataDirectory)))[..8]}-job-{jobId}";
+    public static string NameFor(string dataDirectory, long jobId) => NameFor(dataDirectory, $"job-{jobId.ToString(CultureInfo.InvariantCulture)}");
+
+    /// <summary>"ganymede-1a2b3c4d-WHAT", for a server's other control groups (its inspections).</summary>
+    public static string NameFor(string dataDirectory, string what) =>
+        $"ganymede-{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(dataDirectory)))[..8]}-{what}";
 
     /// <summary>
     /// The folders a command line's absolute paths live in, outside /usr (which every sandbox sees): for
@@ -44,31 +47,47 @@ public sealed record Sandbox(string Name, int Uid, JobLimits Limits, string Core
     /// </summary>
     public IReadOnlyList<string> Command(string workDirectory, string commandsFile)
     {
+        var args = SystemView(ProgramDirectories, Limits.MemoryBytes);
+        args.AddRange(["--bind", workDirectory, WorkDirectory, "--perms", "0755", "--dir", Path.GetDirectoryName(Commands)!,
+            "--ro-bind", commandsFile, Commands, "--chdir", WorkDirectory, "--clearenv"]);
+        foreach (var (name, value) in Environment) args.AddRange(["--setenv", name, value]);
+        args.AddRange(BecomeUser(Uid));
+        args.AddRange(["/bin/bash", Commands]);
+        return args;
+    }
+
+    /// <summary>
+    /// bubblewrap's arguments for what every sandbox sees, before its own folders and command: fresh namespaces, the
+    /// system and the program read-only, private /proc, /dev and a /tmp of <paramref name="tmpBytes"/>.
+    /// </summary>
+    public static List<string> SystemView(IReadOnlyList<string> programDirectories, long tmpBytes)
+    {
         var args = new List<string>
         {
             "bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup", "--hostname", "ganymede-job",
-            // Kept only so setpriv can become the job's user and empty the bounding set; that change drops them all.
+            // Kept only so setpriv can become the sandbox's user and empty the bounding set; that change drops them all.
             "--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_SETPCAP",
-            // A new session (no terminal to push input into); when job.sh dies, the sandbox and all in it die with it.
+            // A new session (no terminal to push input into); when its parent dies, the sandbox and all in it die with it.
             "--new-session", "--die-with-parent",
             "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
             "--symlink", "usr/sbin", "/sbin",
             // The dynamic loader's cache and Debian's alternatives (libblas.so.3 and friends are links through them).
             "--perms", "0755", "--dir", "/etc", "--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache", "--ro-bind", "/etc/alternatives", "/etc/alternatives",
             "--proc", "/proc", "--dev", "/dev",
-            "--size", Limits.MemoryBytes.ToString(CultureInfo.InvariantCulture), "--perms", "1777", "--tmpfs", "/tmp",
+            "--size", tmpBytes.ToString(CultureInfo.InvariantCulture), "--perms", "1777", "--tmpfs", "/tmp",
         };
-        // bubblewrap makes missing parent folders readable by root alone: made here, the job's user can pass through them.
-        foreach (var parent in ProgramDirectories.SelectMany(Ancestors).Distinct().Order(StringComparer.Ordinal))
+        // bubblewrap makes missing parent folders readable by root alone: made here, the sandbox's user can pass through them.
+        foreach (var parent in programDirectories.SelectMany(Ancestors).Distinct().Order(StringComparer.Ordinal))
             args.AddRange(["--perms", "0755", "--dir", parent]);
-        foreach (var directory in ProgramDirectories) args.AddRange(["--ro-bind", directory, directory]);
-        args.AddRange(["--bind", workDirectory, WorkDirectory, "--perms", "0755", "--dir", Path.GetDirectoryName(Commands)!,
-            "--ro-bind", commandsFile, Commands, "--chdir", WorkDirectory, "--clearenv"]);
-        foreach (var (name, value) in Environment) args.AddRange(["--setenv", name, value]);
-        string uid = Uid.ToString(CultureInfo.InvariantCulture);
-        args.AddRange(["/usr/bin/setpriv", "--reuid", uid, "--regid", uid, "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--",
-            "/bin/bash", Commands]);
+        foreach (var directory in programDirectories) args.AddRange(["--ro-bind", directory, directory]);
         return args;
+    }
+
+    /// <summary>The command prefix that becomes <paramref name="uid"/> with no capabilities left, for good.</summary>
+    public static string[] BecomeUser(int uid)
+    {
+        string id = uid.ToString(CultureInfo.InvariantCulture);
+        return ["/usr/bin/setpriv", "--reuid", id, "--regid", id, "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--"];
     }
 
     /// <summary>"/a", "/a/b" for "/a/b/c".</summary>

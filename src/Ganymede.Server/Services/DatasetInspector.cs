@@ -69,10 +69,10 @@ public static class DatasetInspector
             case "h5":
             {
                 using var file = H5File.Open(path);
-                var items = new JsonArray();
-                var peek = new StringBuilder();
-                Walk(file, "", items, peek);
-                return (peek.ToString(), new JsonObject { ["datasets"] = items }, $"HDF5, {items.Count} datasets, {Size(size)}");
+                var walk = new H5Walk();
+                walk.Visit(file, "", 0);
+                string stopped = walk.Stopped is { } why ? $" (listing stopped: {why})" : "";
+                return (walk.Peek.ToString(), new JsonObject { ["datasets"] = walk.Items }, $"HDF5, {walk.Items.Count} datasets, {Size(size)}{stopped}");
             }
             case "png":
             {
@@ -120,12 +120,25 @@ public static class DatasetInspector
             }
             case "csv" or "tabular" or "txt" or "csx" or "json" or "ipynb":
             {
-                // One pass: the first lines for the peek, and the count.
-                var lines = new List<string>();
-                long count = 0;
-                foreach (var line in File.ReadLines(path))
-                    if (count++ < 6) lines.Add(line.Length > 200 ? line[..200] : line);
-                return (string.Join("\n", lines), new JsonObject { ["data_lines"] = count }, $"{count:N0} lines");
+                // Bounded whatever the file: the peek from its first 64 KiB, the lines counted as bytes stream past.
+                var head = new byte[64 * 1024];
+                long count = 0, last = '\n';
+                int read, headLength = 0;
+                using (var s = File.OpenRead(path))
+                {
+                    var buffer = new byte[1 << 20];
+                    while ((read = s.Read(buffer)) > 0)
+                    {
+                        int take = Math.Min(read, head.Length - headLength);
+                        buffer.AsSpan(0, take).CopyTo(head.AsSpan(headLength));
+                        headLength += take;
+                        count += buffer.AsSpan(0, read).Count((byte)'\n');
+                        last = buffer[read - 1];
+                    }
+                }
+                if (last != '\n') count++; // a last line without its newline
+                var lines = Encoding.UTF8.GetString(head, 0, headLength).Split('\n').Take(6).Select(l => l.Length > 200 ? l[..200] : l.TrimEnd('\r'));
+                return (string.Join("\n", lines).TrimEnd('\n'), new JsonObject { ["data_lines"] = count }, $"{count:N0} lines");
             }
             default:
                 return (null, null, Size(size));
@@ -133,6 +146,7 @@ public static class DatasetInspector
     }
 
     private const int MaxSeriesFiles = 10_000;
+    private const long MaxNotebookBytes = 64L << 20;
 
     /// <summary>Whether a zip entry starts as a DICOM file does (<see cref="FileSignature.IsDicom"/>); reads 132 bytes of it.</summary>
     private static bool IsDicomEntry(ZipArchiveEntry entry)
@@ -143,20 +157,44 @@ public static class DatasetInspector
         return FileSignature.IsDicom(head.AsSpan(0, s.ReadAtLeast(head, head.Length, throwOnEndOfStream: false)));
     }
 
-    private static void Walk(H5Group group, string prefix, JsonArray items, StringBuilder peek)
+    /// <summary>
+    /// Lists an HDF5 file's datasets, bounded: a branch deeper than <see cref="MaxDepth"/> levels (a soft or hard link
+    /// cycle) is cut there, and a file of more than <see cref="MaxObjects"/> objects stops the listing, each said in the
+    /// blurb; an entry that cannot be opened (an external link to a file the sandbox does not have) is listed as unreadable.
+    /// </summary>
+    private sealed class H5Walk
     {
-        foreach (var name in group.Keys)
+        private const int MaxDepth = 32, MaxObjects = 10_000, MaxPeekLines = 200;
+        private int _objects;
+        public JsonArray Items { get; } = [];
+        public StringBuilder Peek { get; } = new();
+        public string? Stopped { get; private set; }
+
+        public void Visit(H5Group group, string prefix, int depth)
         {
-            string full = prefix + name;
-            if (group.IsDataset(name))
+            if (depth > MaxDepth) { Stopped ??= $"cut at {MaxDepth} levels deep; the file may link a group into itself"; return; }
+            foreach (var name in group.Keys)
             {
-                using var dataset = group.Dataset(name);
-                items.Add(new JsonObject { ["name"] = full, ["dtype"] = dataset.Type.Name(), ["shape"] = new JsonArray(dataset.Shape.Select(d => (JsonNode)d).ToArray()) });
-                peek.Append(full).Append(": ").Append(dataset.Type.Name()).Append(" [").AppendJoin(", ", dataset.Shape).Append("]\n");
-                continue;
+                if (++_objects > MaxObjects) { Stopped ??= $"more than {MaxObjects:N0} objects"; return; }
+                string full = prefix + name;
+                try
+                {
+                    if (group.IsDataset(name))
+                    {
+                        using var dataset = group.Dataset(name);
+                        Items.Add(new JsonObject { ["name"] = full, ["dtype"] = dataset.Type.Name(), ["shape"] = new JsonArray(dataset.Shape.Select(d => (JsonNode)d).ToArray()) });
+                        if (Items.Count <= MaxPeekLines) Peek.Append(full).Append(": ").Append(dataset.Type.Name()).Append(" [").AppendJoin(", ", dataset.Shape).Append("]\n");
+                        continue;
+                    }
+                    using var child = group.Group(name);
+                    Visit(child, full + "/", depth + 1);
+                }
+                catch (Exception e) when (e is H5Exception or KeyNotFoundException) // a link to elsewhere, a name that is not UTF-8
+                {
+                    if (Items.Count <= MaxPeekLines) Peek.Append(full).Append(": unreadable (").Append(e.Message).Append(")\n");
+                }
+                if (_objects > MaxObjects) return;
             }
-            using var child = group.Group(name);
-            Walk(child, full + "/", items, peek);
         }
     }
 
@@ -211,7 +249,9 @@ public static class DatasetInspector
     {
         try
         {
+            // A notebook is small; a large JSON file is not parsed whole just to tell.
             using var s = File.OpenRead(path);
+            if (s.Length > MaxNotebookBytes) return false;
             using var doc = JsonDocument.Parse(s);
             return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("cells", out _) && doc.RootElement.TryGetProperty("nbformat", out _);
         }

@@ -8,7 +8,8 @@ using Microsoft.Extensions.Logging;
 namespace Ganymede.Server.Services;
 
 /// <summary>What happens when a job's process has ended: its declared and discovered outputs become datasets.</summary>
-public sealed class JobCompletion(JobStore jobs, DatasetStore datasets, FileStore files, ToolBox tools, ServerOptions options, ILogger<JobCompletion> log)
+public sealed class JobCompletion(JobStore jobs, DatasetStore datasets, FileStore files, ToolBox tools, FileInspector inspector, ServerOptions options,
+    ILogger<JobCompletion> log)
 {
     /// <summary>
     /// Stores the outputs of a job whose process exited with <paramref name="exitCode"/>, then ends the job ok or in
@@ -67,7 +68,7 @@ public sealed class JobCompletion(JobStore jobs, DatasetStore datasets, FileStor
             if (new DirectoryInfo(file) is { Exists: true, LinkTarget: null }) UntrustedFiles.ZipFolder(file, shownName, temporary);
             else UntrustedFiles.CopyRegular(file, shownName, temporary);
             var d = datasets.Get(datasetId)!;
-            var facts = DatasetInspector.Inspect(temporary, d.Name, format, new FileInfo(temporary).Length, FileStore.Sha256Of(temporary));
+            var facts = inspector.Inspect(temporary, d.Name, format, new FileInfo(temporary).Length, FileStore.Sha256Of(temporary));
             files.CommitDataset(temporary, datasetId);
             datasets.Complete(datasetId, facts, facts.Size == 0 ? DatasetStates.Empty : DatasetStates.Ok);
             return null;

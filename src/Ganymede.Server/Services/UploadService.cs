@@ -8,7 +8,7 @@ namespace Ganymede.Server.Services;
 /// inside the request, because the bytes are already on disk when it arrives. The dataset appears in state
 /// "upload" only once its file is whole, and is ok once the file is in place and described.
 /// </summary>
-public sealed class UploadService(DatasetStore datasets, JobStore jobs, FileStore files)
+public sealed class UploadService(DatasetStore datasets, JobStore jobs, FileStore files, FileInspector inspector)
 {
     private static readonly string[] LineTypes = ["txt", "csv", "tabular", "csx", "json"];
 
@@ -33,9 +33,9 @@ public sealed class UploadService(DatasetStore datasets, JobStore jobs, FileStor
         jobs.SetOutputs(job.Id, System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, long> { ["output0"] = dataset.Id }));
         try
         {
-            var facts = DatasetInspector.Inspect(completeFile, name, fileType, new FileInfo(completeFile).Length, sha256);
+            var facts = inspector.Inspect(completeFile, name, fileType, new FileInfo(completeFile).Length, sha256);
             if (LineTypes.Contains(facts.Extension) && (toPosixLines || spaceToTab) && Rewrite(completeFile, toPosixLines, spaceToTab) is { } rewritten)
-                facts = DatasetInspector.Inspect(rewritten, name, facts.Extension, new FileInfo(rewritten).Length, FileStore.Sha256Of(rewritten));
+                facts = inspector.Inspect(rewritten, name, facts.Extension, new FileInfo(rewritten).Length, FileStore.Sha256Of(rewritten));
             files.CommitDataset(completeFile, dataset.Id);
             datasets.Complete(dataset.Id, facts, facts.Size == 0 ? DatasetStates.Empty : DatasetStates.Ok);
             jobs.Transition(job.Id, JobStates.Running, JobStates.Ok, exitCode: 0);
