@@ -87,7 +87,10 @@ public static class JobScript
     }
 }
 
-/// <summary>Runs job scripts as processes on this machine, each in its own session (so a cancel stops its whole process group).</summary>
+/// <summary>
+/// Runs job scripts as processes on this machine, each in its own session. A cancel sends SIGTERM to job.sh's process
+/// group: job.sh then kills every process of the job (its sandbox and control groups) and records the cancel.
+/// </summary>
 public sealed partial class LocalRunner : IJobRunner
 {
     public bool PlacesJobs => false;

@@ -13,7 +13,7 @@ namespace Ganymede.Server.Services;
 /// limit (a control group of its own) and a time limit. A file that defeats inspection (it crashes the parser, loops,
 /// or takes too much memory) is stored as plain data with the reason in its description, and the server carries on.
 /// </summary>
-public sealed class FileInspector(ServerOptions options, FileStore files, ILogger<FileInspector> log)
+public sealed class FileInspector(ServerOptions options, FileStore files, ILogger<FileInspector> log) : IDisposable
 {
     public const long MemoryBytes = 1L << 30;
     public static readonly TimeSpan TimeLimit = TimeSpan.FromSeconds(60);
@@ -44,6 +44,17 @@ public sealed class FileInspector(ServerOptions options, FileStore files, ILogge
         }
         log.LogWarning("inspecting {Name} failed: {Reason}", name, failure);
         return new FileFacts(claimed, size, sha256, null, null, $"stored without a description: {failure}");
+    }
+
+    /// <summary>Removes the inspections' control groups when the server stops (the next start makes them again).</summary>
+    public void Dispose()
+    {
+        if (!_groups.IsValueCreated) return;
+        foreach (var group in _groups.Value)
+        {
+            try { Directory.Delete(group); }
+            catch (IOException) { } // an inspection still running keeps it; the next start reuses it
+        }
     }
 
     private (int Code, string Output, string Error) RunChild(string path, string name, string requestedType)
