@@ -47,7 +47,7 @@ double Time(string kind, string name, string[] command, bool untilBegan)
     double launchedAt = DateTime.UtcNow.Subtract(DateTime.UnixEpoch).TotalSeconds;
     if (kind == "sandbox")
     {
-        var sandbox = new Sandbox(Sandbox.NameFor(root, name.GetHashCode()), Sandbox.UidFor(999_000), JobLimits.Default, "",
+        var sandbox = new Sandbox(Sandbox.NameFor(root, name), Sandbox.UidFor(999_000), JobLimits.Default, "",
             Sandbox.ProgramDirectoriesOf(ganymede), Sandbox.BaseEnvironment());
         JobScript.Write(dir, [command], sandbox);
         runner.Launch(dir);

@@ -45,9 +45,9 @@ internal static class ServeCommand
 
     /// <summary>--tool-limit TOOL:SETTINGS, each applied over the server's job limits.</summary>
     private static Dictionary<string, JobLimits> PerTool(JobLimits defaults, IEnumerable<string> settings) =>
-        settings.Select(s => s.Split(':', 2) is [var tool, var text] && tool.Length > 0 ? (tool, defaults.With(text))
+        settings.Select(s => s.Split(':', 2) is [var tool, var text] && tool.Length > 0 ? (Tool: tool, Limits: defaults.With(text))
                 : throw new ArgumentException($"--tool-limit {s}: expected TOOL_ID:memory=16GiB,..."))
-            .ToDictionary(p => p.tool, p => p.Item2);
+            .ToDictionary(p => p.Tool, p => p.Limits);
 
     public static Command Users()
     {

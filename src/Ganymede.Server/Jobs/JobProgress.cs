@@ -19,14 +19,14 @@ public static class JobProgress
     /// <summary>The progress the job last wrote, if it is newer than <paramref name="since"/>; null otherwise.</summary>
     public static (string Json, DateTime Written)? ReadIfNewer(string jobDirectory, DateTime since)
     {
-        var path = Path.Combine(jobDirectory, "work", JobScript.Progress);
+        var file = new FileInfo(Path.Combine(jobDirectory, "work", JobScript.Progress));
         try
         {
-            if (!File.Exists(path) || File.GetLastWriteTimeUtc(path) is var written && written <= since) return null;
+            if (!file.Exists || file.LastWriteTimeUtc <= since) return null;
             // Opened as what it is, never followed or waited on: the job may have left a link or a pipe under that name.
-            using var stream = UntrustedFiles.OpenRegular(path, JobScript.Progress);
+            using var stream = UntrustedFiles.OpenRegular(file.FullName, JobScript.Progress);
             if (stream.Length > MaxBytes) return null;
-            return JsonNode.Parse(stream) is JsonObject progress ? (progress.ToJsonString(), written) : null;
+            return JsonNode.Parse(stream) is JsonObject progress ? (progress.ToJsonString(), file.LastWriteTimeUtc) : null;
         }
         catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
         {

@@ -15,6 +15,8 @@ make_group() {
 }
 
 disk_used() { du -s --block-size=1 work stdout.txt stderr.txt 2>/dev/null | awk '{ n += $1 } END { print n + 0 }'; }
+# True once the process limit has refused a fork (that limit makes fork fail rather than kill).
+forks_refused() { [ -n "${pids_group:-}" ] && [ "$(awk '$1 == "max" { print $2 }' "$pids_group/pids.events")" != 0 ]; }
 
 # Kills every process of the job, whatever signals they ignore: the sandbox (its processes share one pid namespace,
 # which ends with them) and whatever is left in its control groups.
@@ -41,7 +43,7 @@ end_job() {
   # A file that passes the disk limit stops its writer with SIGXFSZ (exit 128 + 25).
   [ "$code" = 153 ] && [ ! -s limit ] && echo "disk limit $DISK_TEXT exceeded" > limit
   # The watch looks once a second; a job that wrote fast, or forked in vain, and ended sooner is judged here.
-  [ ! -s limit ] && [ -n "${pids_group:-}" ] && [ "$(awk '$1 == "max" { print $2 }' "$pids_group/pids.events")" != 0 ] && echo "process limit $MAX_PROCESSES reached" > limit
+  [ ! -s limit ] && forks_refused && echo "process limit $MAX_PROCESSES reached" > limit
   [ ! -s limit ] && [ "$(disk_used)" -gt "$DISK_BYTES" ] && echo "disk limit $DISK_TEXT exceeded" > limit
   if [ -s limit ]; then
     echo "killed: $(cat limit)" >> stderr.txt
@@ -96,8 +98,7 @@ sandbox=$!
     reason=""
     if [ "$SECONDS" -ge "$deadline" ]; then reason="time limit $WALL_TEXT exceeded"
     elif [ "$(disk_used)" -gt "$DISK_BYTES" ]; then reason="disk limit $DISK_TEXT exceeded"
-    elif [ -n "$pids_group" ] && [ "$(awk '$1 == "max" { print $2 }' "$pids_group/pids.events")" != 0 ]; then
-      reason="process limit $MAX_PROCESSES reached"
+    elif forks_refused; then reason="process limit $MAX_PROCESSES reached"
     fi
     if [ -n "$reason" ]; then echo "$reason" > limit; kill -9 "$sandbox" 2>/dev/null; break; fi
   done
