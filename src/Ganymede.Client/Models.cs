@@ -4,7 +4,8 @@ namespace Ganymede.Client;
 
 // What the server returns, as records with Galaxy's field names (snake_case on the wire).
 
-public sealed record History(string Id, string Name, string? State, Dictionary<string, long>? StateDetails, bool Deleted, bool Purged);
+/// <summary>A history; Size is the bytes of every dataset in it not yet purged, its jobs' outputs included.</summary>
+public sealed record History(string Id, string Name, string? State, Dictionary<string, long>? StateDetails, bool Deleted, bool Purged, long Size = 0);
 
 public sealed record Dataset(string Id, string HistoryId, long Hid, string Name, string State, string? Extension, string? FileExt, long FileSize,
     string? DownloadUrl, string? Peek, string? MiscInfo, bool Deleted, bool Visible, string? OutputName)

@@ -1,5 +1,6 @@
 using System.Reflection;
 using Ganymede.Server.Jobs;
+using Ganymede.Server.Services;
 
 namespace Ganymede.Server;
 
@@ -28,6 +29,9 @@ public sealed class ServerOptions
     public JobLimits JobLimits { get; init; } = JobLimits.Default;
     /// <summary>Limits for the jobs of one tool (its id), in place of <see cref="JobLimits"/>.</summary>
     public IReadOnlyDictionary<string, JobLimits> ToolLimits { get; init; } = new Dictionary<string, JobLimits>();
+
+    /// <summary>What each user may store and run at once, unless an administrator set their own (`ganymede users quota`).</summary>
+    public UserQuota Quota { get; init; } = UserQuota.Unlimited;
 
     public JobLimits LimitsFor(string toolId) => ToolLimits.GetValueOrDefault(toolId, JobLimits);
 

@@ -1,4 +1,5 @@
 using Ganymede.Server;
+using Ganymede.Server.Services;
 using Ganymede.Server.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -8,7 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Ganymede.Server.Tests;
 
 /// <summary>A real server on a free loopback port, in this process, with two users; jobs run the ganymede program beside the tests.</summary>
-public sealed class ServerFixture : IAsyncLifetime
+public class ServerFixture : IAsyncLifetime
 {
     private WebApplication? _app;
 
@@ -17,12 +18,18 @@ public sealed class ServerFixture : IAsyncLifetime
     public string AliceKey { get; private set; } = "";
     public string BobKey { get; private set; } = "";
 
+    /// <summary>Every user's quota (the server's --quota); none unless a test's fixture says so.</summary>
+    protected virtual UserQuota Quota => UserQuota.Unlimited;
+
+    /// <summary>The server's services, for what a test sets up as an administrator would.</summary>
+    public IServiceProvider Services => _app!.Services;
+
     public async Task InitializeAsync()
     {
         var options = new ServerOptions
         {
             Urls = "http://127.0.0.1:0", DataDirectory = DataDirectory,
-            GanymedeCommand = ["dotnet", Path.Combine(AppContext.BaseDirectory, "ganymede.dll")],
+            GanymedeCommand = ["dotnet", Path.Combine(AppContext.BaseDirectory, "ganymede.dll")], Quota = Quota,
         };
         _app = GanymedeServer.Build(options);
         var users = _app.Services.GetRequiredService<UserStore>();

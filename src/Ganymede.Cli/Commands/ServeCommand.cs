@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Ganymede.Server;
 using Ganymede.Server.Jobs;
+using Ganymede.Server.Services;
 using Ganymede.Server.Storage;
 
 namespace Ganymede.Cli.Commands;
@@ -21,9 +22,10 @@ internal static class ServeCommand
         var partition = new Option<string?>("--slurm-partition") { Description = "the Slurm partition for jobs (default: the cluster's default)" };
         var limits = new Option<string?>("--job-limits") { Description = "what each job may use, e.g. memory=8GiB,processes=1024,time=72h,disk=20GiB (these are the defaults; name only what you change)" };
         var toolLimits = new Option<string[]>("--tool-limit") { Description = "limits for one tool's jobs, in place of --job-limits: TOOL_ID:memory=16GiB,time=7d (repeatable)" };
+        var quota = new Option<string?>("--quota") { Description = "what each user may store and run at once, e.g. storage=100GiB,jobs=4 (default: no quota); `users quota` sets one user's" };
         var command = new Command("serve", "Run the server: Galaxy's API for histories, datasets, tools and jobs (BioBlend works unchanged).")
         {
-            urls, dataDir, jobs, version, runner, partition, limits, toolLimits,
+            urls, dataDir, jobs, version, runner, partition, limits, toolLimits, quota,
         };
         command.SetAction(result => Cli.Run(() =>
         {
@@ -35,6 +37,7 @@ internal static class ServeCommand
                 SlotsPerJob = Math.Max(1, Environment.ProcessorCount / result.GetValue(jobs)), VersionMajor = result.GetValue(version)!,
                 Runner = result.GetValue(runner)!, SlurmPartition = result.GetValue(partition),
                 JobLimits = jobLimits, ToolLimits = PerTool(jobLimits, result.GetValue(toolLimits) ?? []),
+                Quota = UserQuota.Unlimited.With(result.GetValue(quota) ?? ""),
             };
             var app = GanymedeServer.Build(options);
             Console.WriteLine($"ganymede server on {options.Urls}, data in {Path.GetFullPath(options.DataDirectory)}; create a user with: ./ganymede users create --email YOU@EXAMPLE --data-dir {options.DataDirectory}");
@@ -62,6 +65,30 @@ internal static class ServeCommand
             Console.WriteLine($"created user {user.Email}{(user.IsAdmin ? " (admin)" : "")}; API key:");
             Console.WriteLine(key);
         }));
-        return new Command("users", "Manage the server's users.") { create };
+        return new Command("users", "Manage the server's users.") { create, Quota() };
+    }
+
+    /// <summary>`ganymede users quota`: an administrator's quota for one user, over the server's --quota.</summary>
+    private static Command Quota()
+    {
+        var email = new Option<string>("--email") { Description = "the user's e-mail address", Required = true };
+        var settings = new Option<string>("--set")
+        {
+            Description = "the user's quota, e.g. storage=500GiB,jobs=8 (none lifts one); 'default' returns the user to the server's --quota", Required = true,
+        };
+        var dataDir = DataDir();
+        var command = new Command("quota", "Set one user's storage and jobs quota.") { email, settings, dataDir };
+        command.SetAction(result => Cli.Run(() =>
+        {
+            var (_, database) = GanymedeServer.OpenDataDirectory(result.GetValue(dataDir)!);
+            var users = new UserStore(database);
+            var user = users.FindByEmail(result.GetValue(email)!) ?? throw new ArgumentException($"no user with e-mail {result.GetValue(email)}");
+            var text = result.GetValue(settings)!.Trim();
+            string? stored = text == "default" ? null : text;
+            _ = UserQuota.Unlimited.With(stored ?? ""); // refuses bad settings before they are stored
+            users.SetQuota(user.Id, stored);
+            Console.WriteLine(stored is null ? $"{user.Email} follows the server's --quota" : $"{user.Email}: {stored}; what this does not name follows the server's --quota");
+        }));
+        return command;
     }
 }

@@ -11,4 +11,6 @@ public sealed class ApiException(int status, int code, string message) : Excepti
     public static ApiException MalformedId(string what, string? id) => new(400, 400005, $"invalid {what} id '{id}'");
     public static ApiException NotFound(string message) => new(404, 404001, message);
     public static ApiException Forbidden(string message) => new(403, 403002, message);
+    /// <summary>Over a storage or jobs quota: refused, as Galaxy refuses a user over quota, with the amounts in the message.</summary>
+    public static ApiException OverQuota(string message) => new(403, 403007, message);
 }

@@ -1,3 +1,4 @@
+using Ganymede.Server.Services;
 using Ganymede.Server.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -22,16 +23,16 @@ public static class ConfigEndpoints
             ["ftp_upload_site"] = null, ["chunk_upload_size"] = 10_000_000, ["upload_max_bytes"] = o.MaxUploadBytes,
             ["tus_upload"] = true, ["max_concurrent_jobs"] = o.MaxConcurrentJobs,
         }));
-        app.MapGet("/api/whoami", (HttpContext c, IdCodec ids) => Results.Json(User(c.CurrentUser(), ids, null)));
-        app.MapGet("/api/users/current", (HttpContext c, IdCodec ids, UserStore users) => Results.Json(User(c.CurrentUser(), ids, users)));
-        app.MapGet("/api/users", (HttpContext c, IdCodec ids, UserStore users) => Results.Json(new[] { User(c.CurrentUser(), ids, users) }));
-        app.MapGet("/api/users/{id}", (HttpContext c, string id, IdCodec ids, UserStore users) =>
+        app.MapGet("/api/whoami", (HttpContext c, IdCodec ids) => Results.Json(User(c.CurrentUser(), ids, null, null)));
+        app.MapGet("/api/users/current", (HttpContext c, IdCodec ids, UserStore users, Quotas quotas) => Results.Json(User(c.CurrentUser(), ids, users, quotas)));
+        app.MapGet("/api/users", (HttpContext c, IdCodec ids, UserStore users, Quotas quotas) => Results.Json(new[] { User(c.CurrentUser(), ids, users, quotas) }));
+        app.MapGet("/api/users/{id}", (HttpContext c, string id, IdCodec ids, UserStore users, Quotas quotas) =>
         {
             var user = c.CurrentUser();
-            if (id == "current") return Results.Json(User(user, ids, users));
+            if (id == "current") return Results.Json(User(user, ids, users, quotas));
             if (!ids.TryDecode(id, out var value)) throw ApiException.MalformedId("user", id);
             if (value != user.Id && !user.IsAdmin) throw ApiException.Forbidden($"user {id} is not you");
-            return Results.Json(User(users.Get(value) ?? throw ApiException.NotFound($"user {id} not found"), ids, users));
+            return Results.Json(User(users.Get(value) ?? throw ApiException.NotFound($"user {id} not found"), ids, users, quotas));
         });
         // Ganymede has no passwords: keys come from `ganymede users create`.
         app.MapGet("/api/authenticate/baseauth", () =>
@@ -39,13 +40,17 @@ public static class ConfigEndpoints
         return app;
     }
 
-    private static Dictionary<string, object?> User(UserRecord u, IdCodec ids, UserStore? users)
+    /// <summary>Galaxy's user view; the quota fields as Galaxy shows them ("unlimited" and a null percentage without a storage quota).</summary>
+    private static Dictionary<string, object?> User(UserRecord u, IdCodec ids, UserStore? users, Quotas? quotas)
     {
         long usage = users?.DiskUsage(u.Id) ?? 0;
+        var quota = quotas?.For(u) ?? UserQuota.Unlimited;
         return new()
         {
             ["id"] = ids.Encode(u.Id), ["model_class"] = "User", ["email"] = u.Email, ["username"] = u.Username, ["is_admin"] = u.IsAdmin,
-            ["total_disk_usage"] = usage, ["nice_total_disk_usage"] = GalaxyViews.NiceSize(usage), ["quota_percent"] = null,
+            ["total_disk_usage"] = usage, ["nice_total_disk_usage"] = GalaxyViews.NiceSize(usage),
+            ["quota"] = quota.StorageBytes is { } bytes ? GalaxyViews.NiceSize(bytes) : "unlimited", ["quota_bytes"] = quota.StorageBytes,
+            ["quota_percent"] = quota.StorageBytes is { } b ? (int)Math.Min(100, usage * 100 / b) : null, ["job_quota"] = quota.Jobs,
             ["deleted"] = false, ["purged"] = false, ["active"] = true, ["preferences"] = new Dictionary<string, object?>(), ["tags_used"] = Array.Empty<string>(),
         };
     }

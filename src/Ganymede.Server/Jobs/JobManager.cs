@@ -216,11 +216,15 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, FileStore f
     /// </summary>
     public bool Cancel(JobRecord job)
     {
-        var current = jobs.Get(job.Id)!;
-        if (JobStates.IsTerminal(current.State) || !jobs.Transition(job.Id, current.State, JobStates.Deleted, info: "cancelled")) return false;
-        if (current.State == JobStates.Running && current.ExternalId is { } external) runner.Kill(external, files.JobDirectory(job.Id));
-        completion.Discard(current, "the job was cancelled");
-        return true;
+        // The job loop may move the job on (queued to running) between the read and the transition: then read it again.
+        while (jobs.Get(job.Id) is { } current && !JobStates.IsTerminal(current.State))
+        {
+            if (!jobs.Transition(job.Id, current.State, JobStates.Deleted, info: "cancelled")) continue;
+            if (current.State == JobStates.Running && current.ExternalId is { } external) runner.Kill(external, files.JobDirectory(job.Id));
+            completion.Discard(current, "the job was cancelled");
+            return true;
+        }
+        return false;
     }
 
     private bool Fail(JobRecord job, string from, string reason)

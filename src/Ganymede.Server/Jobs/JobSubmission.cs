@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Ganymede.Server.Services;
 using Ganymede.Server.Storage;
 
 namespace Ganymede.Server.Jobs;
@@ -10,7 +11,7 @@ namespace Ganymede.Server.Jobs;
 /// job and its output datasets and queues it. Accepts Galaxy's forms of dataset values: {"src": "hda", "id"},
 /// {"values": [...]}, lists of these, and the legacy "name|sub" keys.
 /// </summary>
-public sealed class JobSubmission(JobStore jobs, DatasetStore datasets, IdCodec ids)
+public sealed class JobSubmission(JobStore jobs, DatasetStore datasets, IdCodec ids, Quotas quotas)
 {
     public (JobRecord Job, IReadOnlyList<(string Name, DatasetRecord Dataset)> Outputs) Submit(UserRecord user, HistoryRecord history, Tool tool, JsonObject inputs)
     {
@@ -23,6 +24,7 @@ public sealed class JobSubmission(JobStore jobs, DatasetStore datasets, IdCodec 
             else parameters[input.Name] = Parameter(input, value);
         }
         tool.Validate(parameters);
+        quotas.CheckToolRun(user);
         if (tool is RunScriptTool)
         {
             int paths = RunScriptTool.DataPaths(parameters).Length, given = dataInputs["ml_h5_datasets"].Count;

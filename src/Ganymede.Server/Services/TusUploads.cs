@@ -9,7 +9,7 @@ namespace Ganymede.Server.Services;
 /// when a connection breaks, so the client resumes from there. A complete session is handed over to become a
 /// dataset (<see cref="TakeComplete"/>). Two requests for one session never write at once.
 /// </summary>
-public sealed class TusUploads(UploadStore sessions, FileStore files, ServerOptions options)
+public sealed class TusUploads(UploadStore sessions, FileStore files, ServerOptions options, Quotas quotas)
 {
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _gates = new();
 
@@ -17,6 +17,7 @@ public sealed class TusUploads(UploadStore sessions, FileStore files, ServerOpti
     public string Create(UserRecord user, long length)
     {
         if (length > options.MaxUploadBytes) throw new ApiException(413, 413001, $"upload of {length:N0} bytes is larger than the server's limit of {options.MaxUploadBytes:N0}");
+        quotas.CheckStorage(user, length);
         var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         File.Create(files.UploadPath(id)).Dispose();
         sessions.Create(id, user.Id, length);

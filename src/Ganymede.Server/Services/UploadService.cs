@@ -8,7 +8,7 @@ namespace Ganymede.Server.Services;
 /// inside the request, because the bytes are already on disk when it arrives. The dataset appears in state
 /// "upload" only once its file is whole, and is ok once the file is in place and described.
 /// </summary>
-public sealed class UploadService(DatasetStore datasets, JobStore jobs, FileStore files, FileInspector inspector)
+public sealed class UploadService(DatasetStore datasets, JobStore jobs, FileStore files, FileInspector inspector, Quotas quotas)
 {
     private static readonly string[] LineTypes = ["txt", "csv", "tabular", "csx", "json"];
 
@@ -18,6 +18,7 @@ public sealed class UploadService(DatasetStore datasets, JobStore jobs, FileStor
         try
         {
             name = CheckName(name);
+            quotas.CheckStorage(user, new FileInfo(completeFile).Length);
         }
         catch (ApiException)
         {

@@ -51,6 +51,17 @@ public sealed class JobStore(Database db)
         c.Execute("UPDATE jobs SET progress = @progress, update_time = @now WHERE id = @id", new { id, progress, now = Database.Now() });
     }
 
+    /// <summary>
+    /// The user's jobs waiting or running, for the jobs quota. Uploads, which run inside their request without a
+    /// process (no external id), are not counted.
+    /// </summary>
+    public int CountUnfinished(long userId)
+    {
+        using var c = db.Open();
+        return c.ExecuteScalar<int>(
+            "SELECT COUNT(*) FROM jobs WHERE user_id = @userId AND (state IN ('new', 'queued') OR (state = 'running' AND external_id IS NOT NULL))", new { userId });
+    }
+
     public IReadOnlyList<JobRecord> InState(string state, int limit = int.MaxValue)
     {
         using var c = db.Open();

@@ -9,6 +9,8 @@ public sealed class UserRecord
     public string Email { get; set; } = "";
     public string Username { get; set; } = "";
     public bool IsAdmin { get; set; }
+    /// <summary>An administrator's quota settings for this user over the server's default ("storage=10GiB,jobs=2"), or null.</summary>
+    public string? Quota { get; set; }
     public string CreateTime { get; set; } = "";
 }
 

@@ -34,6 +34,19 @@ public sealed class UserStore(Database db)
         return c.QuerySingleOrDefault<UserRecord>("SELECT * FROM users WHERE id = @id", new { id });
     }
 
+    public UserRecord? FindByEmail(string email)
+    {
+        using var c = db.Open();
+        return c.QuerySingleOrDefault<UserRecord>("SELECT * FROM users WHERE email = @email", new { email = email.Trim() });
+    }
+
+    /// <summary>Stores an administrator's quota settings for the user; null returns them to the server's default.</summary>
+    public void SetQuota(long id, string? quota)
+    {
+        using var c = db.Open();
+        c.Execute("UPDATE users SET quota = @quota WHERE id = @id", new { id, quota });
+    }
+
     public long DiskUsage(long userId)
     {
         using var c = db.Open();
