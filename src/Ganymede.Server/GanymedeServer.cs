@@ -89,12 +89,13 @@ public static class GanymedeServer
         }
         catch (Exception e) when (!c.Response.HasStarted && e is not OperationCanceledException)
         {
-            var (status, code, message) = e switch
+            var (status, code, message) = (DiskSpace.IsFull(e) ? DiskSpace.FullError() : e) switch
             {
                 ApiException a => (a.Status, a.Code, a.Message),
                 BadHttpRequestException b => (b.StatusCode, b.StatusCode * 1000 + 1, b.Message),
                 IOException when c.RequestAborted.IsCancellationRequested => (400, 400001, "the request was cut off"),
-                _ => (500, 500001, "internal server error: " + e.Message),
+                // The details (which may name the server's own files) go to the server's log, not to the client.
+                _ => (500, 500001, "internal server error; the server's log has the details"),
             };
             if (status >= 500) c.RequestServices.GetRequiredService<ILogger<WebApplication>>().LogError(e, "{Method} {Path}", c.Request.Method, c.Request.Path);
             c.Response.Clear();

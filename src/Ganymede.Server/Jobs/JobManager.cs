@@ -40,6 +40,7 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, FileStore f
         if (orphans > 0) log.LogWarning("{Count} datasets were left unfinished by a stop and are now in error", orphans);
         // No upload or collection runs yet: whatever sits in tmp/ was left by a stop.
         files.ClearTemporary();
+        files.KeepReserve();
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -132,7 +133,7 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, FileStore f
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ApiException or InvalidOperationException or System.ComponentModel.Win32Exception)
         {
-            Fail(job, JobStates.Queued, "could not start the job: " + e.Message);
+            Fail(job, JobStates.Queued, "could not start the job: " + (DiskSpace.IsFull(e) ? DiskSpace.FullError().Message : e.Message));
             return false;
         }
     }

@@ -11,7 +11,7 @@ namespace Ganymede.Server.Jobs;
 /// job and its output datasets and queues it. Accepts Galaxy's forms of dataset values: {"src": "hda", "id"},
 /// {"values": [...]}, lists of these, and the legacy "name|sub" keys.
 /// </summary>
-public sealed class JobSubmission(JobStore jobs, DatasetStore datasets, IdCodec ids, Quotas quotas)
+public sealed class JobSubmission(JobStore jobs, DatasetStore datasets, IdCodec ids, Quotas quotas, FileStore files)
 {
     public (JobRecord Job, IReadOnlyList<(string Name, DatasetRecord Dataset)> Outputs) Submit(UserRecord user, HistoryRecord history, Tool tool, JsonObject inputs)
     {
@@ -25,6 +25,7 @@ public sealed class JobSubmission(JobStore jobs, DatasetStore datasets, IdCodec 
         }
         tool.Validate(parameters);
         quotas.CheckToolRun(user);
+        DiskSpace.EnsureRoom(files.Jobs, 0);
         if (tool is RunScriptTool)
         {
             int paths = RunScriptTool.DataPaths(parameters).Length, given = dataInputs["ml_h5_datasets"].Count;

@@ -21,9 +21,12 @@ public sealed class DatasetService(DatasetStore datasets, FileStore files)
         foreach (var id in datasets.IdsOfHistory(historyId)) Delete(id, purge: true);
     }
 
+    /// <summary>Works on a full disk too (<see cref="DiskSpace"/>): deleting is how a user frees space.</summary>
     private void Delete(long id, bool purge)
     {
-        datasets.Delete(id, purge);
-        if (purge) files.DeleteDatasetFile(id);
+        DiskSpace.FreeingReserve(files, () => datasets.Delete(id, purge));
+        if (!purge) return;
+        files.DeleteDatasetFile(id);
+        files.KeepReserve();
     }
 }

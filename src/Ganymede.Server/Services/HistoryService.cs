@@ -3,7 +3,7 @@ using Ganymede.Server.Storage;
 namespace Ganymede.Server.Services;
 
 /// <summary>The rules for histories: valid names, and what deleting and purging do to their datasets.</summary>
-public sealed class HistoryService(HistoryStore histories, DatasetService datasets)
+public sealed class HistoryService(HistoryStore histories, DatasetService datasets, FileStore files)
 {
     public HistoryRecord Create(UserRecord user, string? name)
     {
@@ -20,11 +20,11 @@ public sealed class HistoryService(HistoryStore histories, DatasetService datase
         return histories.Get(history.Id)!;
     }
 
-    /// <summary>Deletes the history (it can be undeleted); purging also purges every dataset in it.</summary>
+    /// <summary>Deletes the history (it can be undeleted); purging also purges every dataset in it, first, which frees space on a full disk.</summary>
     public HistoryRecord Delete(HistoryRecord history, bool purge)
     {
-        histories.Delete(history.Id, purge);
         if (purge) datasets.PurgeHistory(history.Id);
+        DiskSpace.FreeingReserve(files, () => histories.Delete(history.Id, purge));
         return histories.Get(history.Id)!;
     }
 }

@@ -18,6 +18,7 @@ public sealed class TusUploads(UploadStore sessions, FileStore files, ServerOpti
     {
         if (length > options.MaxUploadBytes) throw new ApiException(413, 413001, $"upload of {length:N0} bytes is larger than the server's limit of {options.MaxUploadBytes:N0}");
         quotas.CheckStorage(user, length);
+        DiskSpace.EnsureRoom(files.Uploads, length);
         var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         File.Create(files.UploadPath(id)).Dispose();
         sessions.Create(id, user.Id, length);
@@ -36,7 +37,8 @@ public sealed class TusUploads(UploadStore sessions, FileStore files, ServerOpti
             long written = current.OffsetBytes;
             try
             {
-                await using var file = new FileStream(files.UploadPath(session.Id), FileMode.Open, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
+                // Unbuffered, so that the offset recorded below is what reached the disk when a write fails (a full disk).
+                await using var file = new FileStream(files.UploadPath(session.Id), FileMode.Open, FileAccess.Write, FileShare.None, bufferSize: 0, useAsync: true);
                 file.Seek(written, SeekOrigin.Begin);
                 var buffer = new byte[1 << 16];
                 int n;
@@ -61,10 +63,12 @@ public sealed class TusUploads(UploadStore sessions, FileStore files, ServerOpti
         }
     }
 
+    /// <summary>Ends a session and removes its bytes; works on a full disk too (<see cref="DiskSpace"/>).</summary>
     public void Delete(UploadRecord session)
     {
-        sessions.Delete(session.Id);
         File.Delete(files.UploadPath(session.Id));
+        DiskSpace.FreeingReserve(files, () => sessions.Delete(session.Id));
+        files.KeepReserve();
         _gates.TryRemove(session.Id, out _);
     }
 

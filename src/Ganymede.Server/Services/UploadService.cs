@@ -54,8 +54,17 @@ public sealed class UploadService(DatasetStore datasets, JobStore jobs, FileStor
     /// <summary>Pasted text as a temporary file for <see cref="Store"/>.</summary>
     public (string Path, string Sha256, string Name) Pasted(string content)
     {
+        DiskSpace.EnsureRoom(files.Temporary, Encoding.UTF8.GetByteCount(content));
         var path = files.NewTemporaryPath();
-        File.WriteAllText(path, content, new UTF8Encoding(false));
+        try
+        {
+            File.WriteAllText(path, content, new UTF8Encoding(false));
+        }
+        catch (IOException)
+        {
+            File.Delete(path);
+            throw;
+        }
         return (path, FileStore.Sha256Of(path), "Pasted Entry");
     }
 

@@ -39,6 +39,39 @@ public sealed class FileStore
             else entry.Delete();
     }
 
+    private string ReservePath => Path.Combine(Root, "reserve");
+
+    /// <summary>
+    /// Makes the reserve file (<see cref="DiskSpace"/>) when it is missing and the disk has room for it twice over.
+    /// Written with real bytes: a sparse file would reserve nothing.
+    /// </summary>
+    public void KeepReserve()
+    {
+        if (File.Exists(ReservePath) || new DriveInfo(Root).AvailableFreeSpace < 2 * DiskSpace.Headroom) return;
+        var path = NewTemporaryPath();
+        try
+        {
+            using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write))
+            {
+                var zeros = new byte[1 << 20];
+                for (long written = 0; written < DiskSpace.Headroom; written += zeros.Length) file.Write(zeros);
+            }
+            File.Move(path, ReservePath);
+        }
+        catch (IOException e) when (DiskSpace.IsFull(e))
+        {
+            File.Delete(path); // filled in the meantime: the next deletion tries again
+        }
+    }
+
+    /// <summary>Gives the reserve's space back to the disk; false when there was none to give.</summary>
+    public bool ReleaseReserve()
+    {
+        if (!File.Exists(ReservePath)) return false;
+        File.Delete(ReservePath);
+        return true;
+    }
+
     public string NewTemporaryPath() => Path.Combine(Temporary, Guid.NewGuid().ToString("N") + ".part");
 
     /// <summary>Moves a complete file into the dataset's place (same filesystem, so the rename is atomic).</summary>
