@@ -9,7 +9,7 @@ if [ "${1:-}" = "--test" ]; then
   packages+=(python3-numpy python3-nibabel python3-h5py python3-pil python3-onnx python3-opencv python3-torch libonnx-testdata
              python3-pytest python3-requests python3-bioblend
              jupyter-client jupyter-nbconvert python3-jupyter-client python3-nbclient python3-nbformat python3-ipykernel
-             python3-zmq python3-jupyter-kernel-test python3-pydicom slurm-wlm munge)
+             python3-zmq python3-jupyter-kernel-test python3-pydicom slurm-wlm munge afl++)
 fi
 
 missing=()
@@ -28,3 +28,5 @@ if ! command -v dotnet >/dev/null 2>&1; then
   exit 1
 fi
 dotnet restore "$root/Ganymede.sln" --nologo -v quiet
+# SharpFuzz's instrumenter, for bench/fuzz.sh (dotnet-tools.json)
+(cd "$root" && dotnet tool restore >/dev/null)

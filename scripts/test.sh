@@ -12,6 +12,10 @@ status=${PIPESTATUS[0]}
 /usr/bin/python3 -m pytest "$root/tests/python" -q -p no:cacheprovider 2>&1 | tee -a "$log"
 pystatus=${PIPESTATUS[0]}
 
+# Every parser of untrusted bytes: its corpus and past crashes replayed, then a few seconds of afl-fuzz each.
+bash "$root/bench/fuzz.sh" all 8 2>&1 | tee -a "$log"
+fuzzstatus=${PIPESTATUS[0]}
+
 passed=0 failed=0 skipped=0
 while read -r f p s; do
   failed=$((failed + f)); passed=$((passed + p)); skipped=$((skipped + s))
@@ -24,4 +28,4 @@ for kind in passed failed skipped error; do
 done
 rm -f "$log"
 echo "tests: $passed passed, $failed failed, $skipped skipped"
-if [ "$status" -ne 0 ] || [ "$pystatus" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then exit 1; fi
+if [ "$status" -ne 0 ] || [ "$pystatus" -ne 0 ] || [ "$fuzzstatus" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then exit 1; fi

@@ -68,6 +68,11 @@ def test_bad_requests_get_galaxy_errors(server):
         (requests.get(server.url + "/api/histories", timeout=10), 403),
         (api(server, "GET", "/no/such/endpoint"), 404),
         (api(server, "POST", "/tools", json={"history_id": history}), 400),
+        # Found by fuzzing: a string that is not UTF-8 inside valid JSON, a name given twice, a multipart body cut inside a section.
+        (api(server, "POST", "/histories", data=b'{"name": "\xff\xfe"}', headers={"Content-Type": "application/json"}), 400),
+        (api(server, "POST", "/histories", data=b'{"name": "a", "name": "b"}', headers={"Content-Type": "application/json"}), 400),
+        (api(server, "POST", "/tools", data=b"--b\r\nContent-Disposition: form-data; name=\"tool_id\"\r\n\r\nupl",
+             headers={"Content-Type": "multipart/form-data; boundary=b"}), 400),
     ]
     for response, status in cases:
         assert response.status_code == status, response.text

@@ -70,6 +70,9 @@ public sealed class NiftiHeader
         if (rank < 1 || rank > 7) throw new InvalidDataException($"{file}: impossible number of dimensions {rank} (expected 1..7)");
         h.Dims = Enumerable.Range(0, rank).Select(i => (int)r.I16(42 + 2 * i)).ToArray();
         if (h.Dims.Any(d => d <= 0)) throw new InvalidDataException($"{file}: impossible dimensions [{string.Join(", ", h.Dims)}]: every size must be positive");
+        // Counted in floating point: seven sizes up to 32767 overflow a long.
+        if (h.Dims.Aggregate(1.0, (a, d) => a * d) > Array.MaxLength)
+            throw new InvalidDataException($"{file}: a volume of [{string.Join(", ", h.Dims)}] voxels is too large");
         h.DataType = (NiftiDataType)r.I16(70);
         if (!Enum.IsDefined(h.DataType))
             throw new InvalidDataException($"{file}: unsupported NIfTI data type code {(short)h.DataType} (supported: uint8, int8, int16, uint16, int32, float32, float64)");

@@ -46,12 +46,13 @@ public sealed class NiftiImage
     public static NiftiImage Parse(byte[] bytes, string name)
     {
         var header = NiftiHeader.Parse(bytes, name);
-        long offset = header.VoxOffset >= 352 ? (long)header.VoxOffset : 352;
+        // The comparison is false for NaN too: a header whose offset is not a number within the file is refused.
+        if (!(header.VoxOffset <= bytes.Length))
+            throw new InvalidDataException($"{name}: the header puts the data at offset {header.VoxOffset}, past the end of a file of {bytes.Length} bytes");
+        long offset = Math.Max(352, (long)header.VoxOffset);
         long needed = header.VoxelCount * header.BytesPerVoxel;
         if (offset + needed > bytes.Length)
             throw new InvalidDataException($"{name}: data block is truncated: the header promises {needed} bytes of {header.DataType} from offset {offset}, the file has {Math.Max(0, bytes.Length - offset)}");
-        if (header.VoxelCount > Array.MaxLength)
-            throw new InvalidDataException($"{name}: volume of {header.VoxelCount} voxels is too large");
         var values = Decode(bytes.AsSpan((int)offset, (int)needed), header);
         return new NiftiImage(header, torch.tensor(values, header.Dims.Reverse().ToArray()));
     }

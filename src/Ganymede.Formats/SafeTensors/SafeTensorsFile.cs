@@ -77,10 +77,12 @@ public static class SafeTensorsFile
         ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
         if (headerLength > (ulong)Math.Min(MaxHeader, bytes.Length - 8))
             throw new InvalidDataException($"{path}: header length {headerLength} does not fit a file of {bytes.Length} bytes");
+        // JSON parsing checks strings' UTF-8 only when they are read: checked here, before.
+        if (!System.Text.Unicode.Utf8.IsValid(bytes.AsSpan(8, (int)headerLength))) throw new InvalidDataException($"{path}: the header is not UTF-8 text");
         JsonObject header;
         try
         {
-            header = JsonNode.Parse(bytes.AsSpan(8, (int)headerLength))?.AsObject() ?? throw new InvalidDataException($"{path}: empty header");
+            header = JsonNode.Parse(bytes.AsSpan(8, (int)headerLength), documentOptions: new() { AllowDuplicateProperties = false })?.AsObject() ?? throw new InvalidDataException($"{path}: empty header");
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {

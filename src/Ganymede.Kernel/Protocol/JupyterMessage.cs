@@ -8,8 +8,11 @@ namespace Ganymede.Kernel.Protocol;
 /// <summary>One Jupyter message (protocol 5.3): routing identities, the four JSON parts, and binary buffers.</summary>
 public sealed record JupyterMessage(IReadOnlyList<byte[]> Identities, JsonObject Header, JsonObject ParentHeader, JsonObject Metadata, JsonObject Content)
 {
-    public string Type => Header["msg_type"]?.GetValue<string>() ?? "";
-    public string Id => Header["msg_id"]?.GetValue<string>() ?? "";
+    /// <summary>The message type, or "" when the header has none (or not as text): such a message is answered as unknown.</summary>
+    public string Type => Text(Header, "msg_type");
+    public string Id => Text(Header, "msg_id");
+
+    private static string Text(JsonObject o, string name) => o[name] is JsonValue v && v.TryGetValue<string>(out var s) ? s : "";
 }
 
 /// <summary>
@@ -63,9 +66,15 @@ public sealed class MessageCodec(byte[] key, string session)
                 return null;
             }
         }
+        // JSON parsing checks strings' UTF-8 only when they are read: checked here, before.
+        if (!parts.All(p => System.Text.Unicode.Utf8.IsValid(p)))
+        {
+            problem = "a header, metadata or content frame is not UTF-8 text";
+            return null;
+        }
         try
         {
-            var json = parts.Select(p => JsonNode.Parse(p) as JsonObject ?? throw new JsonException("not an object")).ToArray();
+            var json = parts.Select(p => JsonNode.Parse(p, documentOptions: new() { AllowDuplicateProperties = false }) as JsonObject ?? throw new JsonException("not an object")).ToArray();
             return new JupyterMessage(frames.Take(delimiter).ToList(), json[0], json[1], json[2], json[3]);
         }
         catch (JsonException e)

@@ -35,9 +35,11 @@ public static class ApiRequest
         var type = request.ContentType ?? "";
         if (type.Length > 0 && !type.Contains("json", StringComparison.OrdinalIgnoreCase) && !type.StartsWith("text/plain", StringComparison.OrdinalIgnoreCase))
             throw new ApiException(415, 415001, $"expected a JSON body (Content-Type: application/json), got {type}");
+        // JSON parsing checks strings' UTF-8 and duplicate names only when they are read: both are checked here, before.
+        if (!System.Text.Unicode.Utf8.IsValid(buffer.GetBuffer().AsSpan(0, (int)buffer.Length))) throw ApiException.BadRequest("the request body is not UTF-8 text");
         try
         {
-            return JsonNode.Parse(buffer.ToArray()) as JsonObject ?? throw ApiException.BadRequest("the request body must be a JSON object");
+            return JsonNode.Parse(buffer.ToArray(), documentOptions: new() { AllowDuplicateProperties = false }) as JsonObject ?? throw ApiException.BadRequest("the request body must be a JSON object");
         }
         catch (JsonException e)
         {

@@ -36,7 +36,7 @@ public static class ToolEndpoints
         {
             var user = c.CurrentUser();
             var isMultipart = c.Request.ContentType?.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase) == true;
-            var (body, fileParts) = isMultipart ? await ReadMultipartAsync(c.Request, files, o) : (await c.Request.ReadJsonObjectAsync(o.MaxJsonBytes), []);
+            var (body, fileParts) = isMultipart ? await MultipartForm.ReadAsync(c.Request.ContentType, c.Request.Body, files, o, c.RequestAborted) : (await c.Request.ReadJsonObjectAsync(o.MaxJsonBytes), []);
             try
             {
                 var inputs = Inputs(body);
@@ -117,11 +117,11 @@ public static class ToolEndpoints
 
     private static JsonObject ParseObject(string text, string what)
     {
-        try { return JsonNode.Parse(text) as JsonObject ?? throw ApiException.BadRequest($"{what}: expected a JSON object"); }
+        try { return JsonNode.Parse(text, documentOptions: new() { AllowDuplicateProperties = false }) as JsonObject ?? throw ApiException.BadRequest($"{what}: expected a JSON object"); }
         catch (System.Text.Json.JsonException e) { throw ApiException.BadRequest($"{what}: malformed JSON ({e.Message})"); }
     }
 
-    private static Dictionary<string, object?> Upload(UserRecord user, HistoryRecord history, JsonObject inputs, Dictionary<string, UploadedPart> fileParts, UploadService uploads, GalaxyViews views)
+    private static Dictionary<string, object?> Upload(UserRecord user, HistoryRecord history, JsonObject inputs, Dictionary<string, MultipartForm.UploadedPart> fileParts, UploadService uploads, GalaxyViews views)
     {
         var outputs = new List<(string, DatasetRecord)>();
         var jobs = new List<JobRecord>();
@@ -155,65 +155,5 @@ public static class ToolEndpoints
         var sessionId = reference.String("session_id") ?? throw ApiException.MissingParameter($"files_{index}|file_data.session_id is required");
         var (path, sha) = tus.TakeComplete(access.UploadSession(user, sessionId));
         return (path, sha, reference.String("name") ?? "upload");
-    }
-
-    public sealed record UploadedPart(string Path, string Sha256, string FileName);
-
-    /// <summary>
-    /// Reads a multipart request section by section: text fields into a JSON object (values that parse as JSON
-    /// are decoded, as Galaxy does), file parts streamed to temporary files with constant memory.
-    /// </summary>
-    private static async Task<(JsonObject Body, Dictionary<string, UploadedPart> Files)> ReadMultipartAsync(HttpRequest request, FileStore files, ServerOptions o)
-    {
-        var boundary = HeaderUtilities.RemoveQuotes(MediaTypeHeaderValue.Parse(request.ContentType).Boundary).Value;
-        if (string.IsNullOrEmpty(boundary)) throw ApiException.BadRequest("multipart request without a boundary");
-        var reader = new MultipartReader(boundary, request.Body) { HeadersLengthLimit = 64 << 10 };
-        var body = new JsonObject();
-        var received = new Dictionary<string, UploadedPart>();
-        try
-        {
-            MultipartSection? section;
-            while ((section = await reader.ReadNextSectionAsync(request.HttpContext.RequestAborted)) is not null)
-            {
-                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition) || !disposition.DispositionType.Equals("form-data"))
-                    throw ApiException.BadRequest("multipart section without a form-data Content-Disposition");
-                var name = HeaderUtilities.RemoveQuotes(disposition.Name).Value ?? "";
-                if (disposition.IsFileDisposition())
-                {
-                    var fileName = HeaderUtilities.RemoveQuotes(disposition.FileName).Value ?? "upload";
-                    var (path, _, sha) = await files.ReceiveAsync(section.Body, o.MaxUploadBytes, request.HttpContext.RequestAborted);
-                    received[name] = new UploadedPart(path, sha, fileName);
-                    continue;
-                }
-                var value = await ReadFieldAsync(section.Body, name, o.MaxJsonBytes, request.HttpContext.RequestAborted);
-                body[name] = name is "inputs" ? value : TryJson(value);
-            }
-            return (body, received);
-        }
-        catch
-        {
-            foreach (var part in received.Values) File.Delete(part.Path);
-            throw;
-        }
-    }
-
-    /// <summary>A text field, refused as soon as it grows past <paramref name="maxBytes"/> (never read whole first).</summary>
-    private static async Task<string> ReadFieldAsync(Stream field, string name, long maxBytes, CancellationToken cancel)
-    {
-        using var bytes = new MemoryStream();
-        var buffer = new byte[1 << 16];
-        int n;
-        while ((n = await field.ReadAsync(buffer, cancel)) > 0)
-        {
-            if (bytes.Length + n > maxBytes) throw new ApiException(413, 413001, $"form field {name} is larger than {maxBytes:N0} bytes");
-            bytes.Write(buffer, 0, n);
-        }
-        return System.Text.Encoding.UTF8.GetString(bytes.GetBuffer(), 0, (int)bytes.Length);
-    }
-
-    private static JsonNode? TryJson(string value)
-    {
-        try { return JsonNode.Parse(value); }
-        catch (System.Text.Json.JsonException) { return value; }
     }
 }

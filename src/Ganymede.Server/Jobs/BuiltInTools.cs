@@ -33,7 +33,7 @@ public sealed class RunScriptTool : Tool
         foreach (var path in DataPaths(parameters)) SafeRelativePath(path);
         if (parameters.TryGetValue("parameters", out var p) && p?.ToString() is { Length: > 0 } text)
         {
-            try { if (JsonNode.Parse(text) is not JsonObject) throw ApiException.BadRequest("parameters: expected a JSON object"); }
+            try { if (JsonNode.Parse(text, documentOptions: new() { AllowDuplicateProperties = false }) is not JsonObject) throw ApiException.BadRequest("parameters: expected a JSON object"); }
             catch (System.Text.Json.JsonException e) { throw ApiException.BadRequest($"parameters: not valid JSON ({e.Message})"); }
         }
     }

@@ -26,7 +26,11 @@ public static class JobProgress
             // Opened as what it is, never followed or waited on: the job may have left a link or a pipe under that name.
             using var stream = UntrustedFiles.OpenRegular(file.FullName, JobScript.Progress);
             if (stream.Length > MaxBytes) return null;
-            return JsonNode.Parse(stream) is JsonObject progress ? (progress.ToJsonString(), file.LastWriteTimeUtc) : null;
+            var bytes = new byte[stream.Length];
+            stream.ReadExactly(bytes);
+            // JSON parsing checks strings' UTF-8 only when they are read: checked here, before.
+            if (!System.Text.Unicode.Utf8.IsValid(bytes)) return null;
+            return JsonNode.Parse(bytes, documentOptions: new() { AllowDuplicateProperties = false }) is JsonObject progress ? (progress.ToJsonString(), file.LastWriteTimeUtc) : null;
         }
         catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
         {
