@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net.Sockets;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -28,17 +29,39 @@ public sealed partial class GanymedeClient : IDisposable
     }
 
     /// <summary>
-    /// The client for the server named in the environment: GANYMEDE_URL and GANYMEDE_API_KEY, or the original
-    /// system's GALAXY_URL and API_KEY.
+    /// The client for the server named in the environment: inside a job that may call the server, its socket and key
+    /// (GANYMEDE_API_SOCKET and GANYMEDE_API_KEY, set by the server); elsewhere GANYMEDE_URL and GANYMEDE_API_KEY, or
+    /// the original system's GALAXY_URL and API_KEY.
     /// </summary>
     public static GanymedeClient FromEnvironment()
     {
+        var socket = Environment.GetEnvironmentVariable("GANYMEDE_API_SOCKET");
         var url = Environment.GetEnvironmentVariable("GANYMEDE_URL") ?? Environment.GetEnvironmentVariable("GALAXY_URL");
         var key = Environment.GetEnvironmentVariable("GANYMEDE_API_KEY") ?? Environment.GetEnvironmentVariable("API_KEY");
+        if (!string.IsNullOrEmpty(socket) && !string.IsNullOrEmpty(key)) return new GanymedeClient("http://localhost/", key, OverUnixSocket(socket));
         if (string.IsNullOrEmpty(url) || string.IsNullOrEmpty(key))
             throw new InvalidOperationException("set GANYMEDE_URL and GANYMEDE_API_KEY (or GALAXY_URL and API_KEY) to the server's address and your API key");
         return new GanymedeClient(url, key);
     }
+
+    /// <summary>HTTP to a server listening on a Unix socket (a job's channel to its server: jobs have no network).</summary>
+    private static SocketsHttpHandler OverUnixSocket(string path) => new()
+    {
+        ConnectCallback = async (_, cancel) =>
+        {
+            var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            try
+            {
+                await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancel);
+                return new NetworkStream(socket, ownsSocket: true);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        },
+    };
 
     public void Dispose() => _http.Dispose();
 

@@ -19,13 +19,17 @@ public static class GanymedeServer
     public static WebApplication Build(ServerOptions options)
     {
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls(options.Urls);
+        var socket = ApiChannel.SocketPath(options.DataDirectory);
+        ApiChannel.Prepare(socket);
+        builder.WebHost.UseUrls(options.Urls + ";http://unix:" + socket);
         // Upload endpoints stream bodies to disk and enforce their own limits (ServerOptions.MaxUploadBytes).
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = null);
         builder.Logging.SetMinimumLevel(LogLevel.Information).AddFilter("Microsoft", LogLevel.Warning);
         AddServices(builder.Services, options);
 
         var app = builder.Build();
+        app.Lifetime.ApplicationStarted.Register(() => ApiChannel.Open(socket));
+        app.Lifetime.ApplicationStopped.Register(() => File.Delete(socket));
         app.Use(GalaxyErrors);
         app.Use(Authenticate);
         app.UseRouting();

@@ -13,6 +13,8 @@ public sealed class RunScriptTool : Tool
     public override string Id => "ganymede_run_script";
     public override string Name => "Run a C# script or notebook";
     public override string Description => "with Ganymede's engine, on uploaded datasets";
+    /// <summary>A script may send datasets and jobs to the server as its owner (remote training from a script).</summary>
+    public override bool UsesApi => true;
     public override IReadOnlyList<ToolInput> Inputs { get; } =
     [
         new("select_file", "data", "Script or notebook", Formats: ["csx", "ipynb", "txt"], Help: "C# script (.csx) or notebook (.ipynb) whose C# code cells run in order"),

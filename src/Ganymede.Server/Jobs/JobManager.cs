@@ -17,7 +17,7 @@ namespace Ganymede.Server.Jobs;
 /// while cancellations answer at once: the loop and <see cref="Cancel"/> agree through the job's state transitions,
 /// which the store makes atomically (compare and set), so whichever comes second sees the first and backs off.
 /// </summary>
-public sealed class JobManager(JobStore jobs, DatasetStore datasets, FileStore files, ToolBox tools, IJobRunner runner,
+public sealed class JobManager(JobStore jobs, DatasetStore datasets, UserStore users, FileStore files, ToolBox tools, IJobRunner runner,
     JobCompletion completion, ServerOptions options, ILogger<JobManager> log) : BackgroundService
 {
     private readonly SemaphoreSlim _wake = new(0);
@@ -120,7 +120,7 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, FileStore f
         try
         {
             var context = Prepare(job, tool, inputIds);
-            var commandLine = JobScript.Write(context.Directory, tool.Commands(context), SandboxFor(job, running));
+            var commandLine = JobScript.Write(context.Directory, tool.Commands(context), SandboxFor(job, tool, running));
             var externalId = runner.Launch(context.Directory);
             if (!jobs.Transition(job.Id, JobStates.Queued, JobStates.Running, externalId: externalId, commandLine: commandLine))
             {
@@ -141,9 +141,9 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, FileStore f
     /// <summary>
     /// The job's sandbox: its user, the limits for its tool, the cores it may use (chosen here unless the runner places
     /// jobs itself, as Slurm does; recorded in the job folder so that later choices, after a restart too, see them),
-    /// and the environment its commands get.
+    /// the environment its commands get, and for a tool that calls the server, the API channel with a key of its own.
     /// </summary>
-    private Sandbox SandboxFor(JobRecord job, IReadOnlyList<JobRecord> running)
+    private Sandbox SandboxFor(JobRecord job, Tool tool, IReadOnlyList<JobRecord> running)
     {
         var dir = files.JobDirectory(job.Id);
         string cores = "";
@@ -162,8 +162,15 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, FileStore f
         // The engine's oneDNN (OpenMP) and OpenBLAS threads stay within the job's cores.
         environment["OMP_NUM_THREADS"] = slots;
         environment["OPENBLAS_NUM_THREADS"] = slots;
+        string? apiSocket = null;
+        if (tool.UsesApi)
+        {
+            environment[ApiChannel.KeyVariable] = users.CreateJobKey(job.Id, job.UserId);
+            environment[ApiChannel.SocketVariable] = ApiChannel.SocketInSandbox;
+            apiSocket = ApiChannel.SocketPath(files.Root);
+        }
         return new Sandbox(Sandbox.NameFor(files.Root, job.Id), Sandbox.UidFor(job.Id), options.LimitsFor(job.ToolId), cores,
-            Sandbox.ProgramDirectoriesOf(options.GanymedeCommand), environment);
+            Sandbox.ProgramDirectoriesOf(options.GanymedeCommand), environment, apiSocket);
     }
 
     /// <summary>

@@ -15,8 +15,9 @@ namespace Ganymede.Server.Jobs;
 /// <param name="Cores">the CPUs the job may use ("0,1"), or empty where the runner places the job (Slurm).</param>
 /// <param name="ProgramDirectories">folders of the Ganymede program, bound read-only at their own paths so that the
 /// job's command lines name them as the server does.</param>
+/// <param name="ApiSocket">the server's socket, for a job that may call it (<see cref="ApiChannel"/>); null for none.</param>
 public sealed record Sandbox(string Name, int Uid, JobLimits Limits, string Cores, IReadOnlyList<string> ProgramDirectories,
-    IReadOnlyDictionary<string, string> Environment)
+    IReadOnlyDictionary<string, string> Environment, string? ApiSocket = null)
 {
     /// <summary>Jobs run as users from here up (uid = this + job id modulo a million), far above people's and containers' ranges.</summary>
     public const int FirstUid = 2_000_000;
@@ -49,7 +50,10 @@ public sealed record Sandbox(string Name, int Uid, JobLimits Limits, string Core
     {
         var args = SystemView(ProgramDirectories, Limits.MemoryBytes);
         args.AddRange(["--bind", workDirectory, WorkDirectory, "--perms", "0755", "--dir", Path.GetDirectoryName(Commands)!,
-            "--ro-bind", commandsFile, Commands, "--chdir", WorkDirectory, "--clearenv"]);
+            "--ro-bind", commandsFile, Commands]);
+        // "-try": on a cluster node other than the server's the socket is absent, and the job runs without the channel.
+        if (ApiSocket is not null) args.AddRange(["--ro-bind-try", ApiSocket, ApiChannel.SocketInSandbox]);
+        args.AddRange(["--chdir", WorkDirectory, "--clearenv"]);
         foreach (var (name, value) in Environment) args.AddRange(["--setenv", name, value]);
         args.AddRange(BecomeUser(Uid));
         args.AddRange(["/bin/bash", Commands]);

@@ -24,6 +24,8 @@ public abstract class Tool
     public abstract string Description { get; }
     public virtual string Version => "1.0.0";
     public virtual bool Hidden => false;
+    /// <summary>The tool's commands call the server (GanymedeClient.FromEnvironment): its jobs get the API channel (<see cref="ApiChannel"/>).</summary>
+    public virtual bool UsesApi => false;
     public abstract IReadOnlyList<ToolInput> Inputs { get; }
     public abstract IReadOnlyList<ToolOutput> Outputs { get; }
 

@@ -120,6 +120,10 @@ public sealed class SqliteDatabase : Database
             update_time TEXT NOT NULL);
         CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);
         CREATE INDEX IF NOT EXISTS jobs_user ON jobs(user_id);
+        CREATE TABLE IF NOT EXISTS job_keys (
+            key_hash TEXT PRIMARY KEY,
+            job_id INTEGER NOT NULL REFERENCES jobs(id),
+            user_id INTEGER NOT NULL REFERENCES users(id));
         CREATE TABLE IF NOT EXISTS uploads (
             id TEXT PRIMARY KEY,
             user_id INTEGER NOT NULL REFERENCES users(id),

@@ -33,15 +33,18 @@ public sealed class JobStore(Database db)
         System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, long>>(Get(job.Id)?.Outputs ?? job.Outputs)!;
 
     /// <summary>Moves a job to a new state only if it is still in <paramref name="from"/>; false when another actor (a cancel) got there first.</summary>
+    /// <remarks>A job that ends loses its API keys (<see cref="UserStore.CreateJobKey"/>).</remarks>
     public bool Transition(long id, string from, string to, int? exitCode = null, string? externalId = null, string? info = null, string? commandLine = null)
     {
         using var c = db.Open();
-        return c.Execute(
+        bool moved = c.Execute(
             """
             UPDATE jobs SET state = @to, exit_code = COALESCE(@exitCode, exit_code), external_id = COALESCE(@externalId, external_id),
               info = COALESCE(@info, info), command_line = COALESCE(@commandLine, command_line), update_time = @now
             WHERE id = @id AND state = @from
             """, new { id, from, to, exitCode, externalId, info, commandLine, now = Database.Now() }) == 1;
+        if (moved && JobStates.IsTerminal(to)) c.Execute("DELETE FROM job_keys WHERE job_id = @id", new { id });
+        return moved;
     }
 
     /// <summary>Stores the progress a running job reported (JSON) and moves its update_time, as Galaxy does while a job works.</summary>

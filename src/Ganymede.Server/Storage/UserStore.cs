@@ -22,10 +22,28 @@ public sealed class UserStore(Database db)
         return (user, key);
     }
 
+    /// <summary>
+    /// The user a key belongs to: a user's own key, or a running job's key (<see cref="CreateJobKey"/>), which acts for
+    /// the job's owner but never as an administrator, and stops working when the job ends.
+    /// </summary>
     public UserRecord? FindByApiKey(string key)
     {
         using var c = db.Open();
-        return c.QuerySingleOrDefault<UserRecord>("SELECT * FROM users WHERE api_key_hash = @hash", new { hash = Hash(key) });
+        var hash = Hash(key);
+        if (c.QuerySingleOrDefault<UserRecord>("SELECT * FROM users WHERE api_key_hash = @hash", new { hash }) is { } user) return user;
+        var owner = c.QuerySingleOrDefault<UserRecord>(
+            "SELECT u.* FROM job_keys k JOIN jobs j ON j.id = k.job_id JOIN users u ON u.id = k.user_id WHERE k.key_hash = @hash AND j.state = 'running'", new { hash });
+        if (owner is not null) owner.IsAdmin = false;
+        return owner;
+    }
+
+    /// <summary>A key for one job to call the API as its owner while it runs; only its hash is stored.</summary>
+    public string CreateJobKey(long jobId, long userId)
+    {
+        var key = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+        using var c = db.Open();
+        c.Execute("INSERT INTO job_keys (key_hash, job_id, user_id) VALUES (@hash, @jobId, @userId)", new { hash = Hash(key), jobId, userId });
+        return key;
     }
 
     public UserRecord? Get(long id)

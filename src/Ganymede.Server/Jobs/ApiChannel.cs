@@ -1,0 +1,33 @@
+namespace Ganymede.Server.Jobs;
+
+/// <summary>
+/// The narrow channel to the server that a job of a tool that needs it gets (<see cref="Tool.UsesApi"/>): jobs have
+/// no network, so the server also listens on a Unix socket, bound read-only into the job's sandbox at
+/// <see cref="SocketInSandbox"/>, and the job gets a key that acts for its owner (never as an administrator) only
+/// while it runs. GanymedeClient.FromEnvironment() finds both in the job's environment.
+/// </summary>
+public static class ApiChannel
+{
+    public const string SocketInSandbox = "/ganymede/api.sock";
+    public const string SocketVariable = "GANYMEDE_API_SOCKET", KeyVariable = "GANYMEDE_API_KEY";
+
+    /// <summary>
+    /// Where the server's socket lives: under /run, named after the data directory (a Unix socket's path is limited to
+    /// 107 bytes, which a data directory's own path may pass).
+    /// </summary>
+    public static string SocketPath(string dataDirectory) =>
+        Path.Combine("/run/ganymede", Sandbox.NameFor(Path.GetFullPath(dataDirectory), "api") + ".sock");
+
+    /// <summary>Makes the socket's folder and removes a socket a stopped server left, before Kestrel binds a new one.</summary>
+    public static void Prepare(string socketPath)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(socketPath)!);
+        File.Delete(socketPath);
+    }
+
+    /// <summary>Jobs run as users of their own: each may connect (connecting to a Unix socket needs write permission on it).</summary>
+    public static void Open(string socketPath)
+    {
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(socketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite);
+    }
+}
