@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from conftest import Server, wait_until
-from test_server_robustness import api, new_history, paste
+from test_server_robustness import api, new_history, paste, run_script, wait_job
 
 TUS = {"Tus-Resumable": "1.0.0"}
 
@@ -168,3 +168,24 @@ def test_kill_9_during_ten_concurrent_uploads_loses_nothing_and_leaves_nothing(f
     jobs = api(server, "GET", "/jobs", params={"history_id": history}).json()
     assert len(jobs) == 5 and all(j["state"] == "ok" for j in jobs)
     assert list((server.data_dir / "uploads").iterdir()) == []
+
+
+def test_kill_9_while_a_jobs_outputs_are_collected_leaves_nothing_unfinished(fresh_server):
+    server = fresh_server
+    history = new_history(server)
+    script = paste(server, history, 'Console.WriteLine("ran");\nFile.WriteAllBytes("big.h5", new byte[300_000_000]);\n')
+    job = run_script(server, history, script)
+
+    def collecting_big_output():
+        return any(p.stat().st_size > 100_000_000 for p in (server.data_dir / "tmp").iterdir())
+    wait_until(collecting_big_output, 240, "the job's 300 MB output being collected")
+    server.kill()
+    server.start()
+
+    finished = wait_job(server, job)
+    assert finished["state"] == "ok" and finished["stdout"].count("ran") == 1  # collected again, never run again
+    contents = api(server, "GET", f"/histories/{history}/contents").json()
+    assert all(d["state"] in ("ok", "empty") for d in contents), [(d["name"], d["state"]) for d in contents]
+    big = [d for d in contents if d["name"] == "big.h5"]
+    assert len(big) == 1 and api(server, "GET", f"/datasets/{big[0]['id']}").json()["file_size"] == 300_000_000
+    assert list((server.data_dir / "tmp").iterdir()) == []

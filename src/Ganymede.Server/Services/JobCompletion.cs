@@ -41,6 +41,14 @@ public sealed class JobCompletion(JobStore jobs, DatasetStore datasets, FileStor
         if (exitCode == 0)
             foreach (var found in tool.Discover(context))
             {
+                // A collection cut short by a stop found some outputs already: they keep their datasets.
+                bool declared = tool.Outputs.Any(o => o.Name == found.Name);
+                if (!declared && outputs.TryGetValue(found.Name, out var earlier))
+                {
+                    if (datasets.Get(earlier) is not { State: DatasetStates.Ok or DatasetStates.Empty })
+                        failure = Store(earlier, found.Path, Path.GetRelativePath(dir, found.Path), null) ?? failure;
+                    continue;
+                }
                 var d = datasets.Create(job.HistoryId, job.UserId, found.DatasetName, "data", DatasetStates.Running, job.Id, found.DatasetName, found.Visible);
                 outputs[UniqueName(outputs, found.Name)] = d.Id;
                 jobs.SetOutputs(job.Id, JsonSerializer.Serialize(outputs));
@@ -52,6 +60,8 @@ public sealed class JobCompletion(JobStore jobs, DatasetStore datasets, FileStor
             Discard(job, "the job was cancelled");
             return;
         }
+        // A stop between creating a found output's dataset and recording it left that dataset unfinished and unlisted.
+        datasets.EndOrphans("the server stopped while this output was being collected");
         log.LogInformation("job {Job} ({Tool}) finished: {State}", job.Id, job.ToolId, ok ? "ok" : failure);
     }
 
