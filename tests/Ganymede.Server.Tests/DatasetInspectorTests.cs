@@ -1,6 +1,8 @@
 using System.IO.Compression;
 using Ganymede.Formats.Hdf5;
 using Ganymede.Formats.Png;
+using Ganymede.Onnx.Proto;
+using Google.Protobuf;
 using Ganymede.Server.Services;
 using Ganymede.Tests;
 
@@ -58,5 +60,35 @@ public sealed class DatasetInspectorTests : TempDirectoryTest
         var claimed = DatasetInspector.Inspect(fake, "model.onnx", "onnx", new FileInfo(fake).Length, "");
         Assert.Equal("onnx", claimed.Extension);
         Assert.StartsWith("not a valid onnx file", claimed.Blurb);
+    }
+
+    [Fact]
+    public void A_large_model_is_described_without_reading_its_weights()
+    {
+        const int weightBytes = 200 << 20;
+        var graph = new GraphProto { Name = "g" };
+        graph.Node.Add(new NodeProto { OpType = "Add", Input = { "x", "w" }, Output = { "y" } });
+        graph.Initializer.Add(new TensorProto { Name = "w", DataType = (int)TensorProto.Types.DataType.Float, Dims = { weightBytes / 4 }, RawData = ByteString.CopyFrom(new byte[weightBytes]) });
+        ValueInfoProto Value(string name) => new()
+        {
+            Name = name,
+            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = 1, Shape = new TensorShapeProto { Dim = { new TensorShapeProto.Types.Dimension { DimParam = "n" } } } } },
+        };
+        graph.Input.Add(Value("x"));
+        graph.Input.Add(Value("w")); // an initializer listed as an input, as models of IR version 3 do
+        graph.Output.Add(Value("y"));
+        var model = new ModelProto { IrVersion = 8, ProducerName = "test", Graph = graph, OpsetImport = { new OperatorSetIdProto { Version = 13 } } };
+        var path = Path.Combine(Dir, "large");
+        using (var file = File.Create(path)) model.WriteTo(file);
+        model = null;
+        GC.Collect();
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var facts = DatasetInspector.Inspect(path, "large", "auto", new FileInfo(path).Length, "");
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal("onnx", facts.Extension);
+        Assert.Equal("ONNX model, opset 13, 1 nodes", facts.Blurb);
+        Assert.Equal("inputs: x [n]\noutputs: y [n]", facts.Peek);
+        Assert.True(allocated < 16 << 20, $"describing a model with {weightBytes >> 20} MiB of weights allocated {allocated >> 20} MiB");
     }
 }

@@ -90,8 +90,7 @@ public static class DatasetInspector
             }
             case "onnx":
             {
-                ModelProto model;
-                using (var s = File.OpenRead(path)) model = ModelProto.Parser.ParseFrom(s);
+                var model = ModelOutline.Read(path);
                 if (model.Graph is null) throw new InvalidDataException("the model has no graph");
                 var initializers = model.Graph.Initializer.Select(i => i.Name).ToHashSet();
                 JsonArray Values(IEnumerable<ValueInfoProto> values) => new(values.Where(v => !initializers.Contains(v.Name)).Select(v => (JsonNode)new JsonObject
@@ -232,17 +231,15 @@ public static class DatasetInspector
         return headerLength >= 2 && headerLength <= (ulong)(fileLength - 8) && h[8] == (byte)'{';
     }
 
-    /// <summary>Protobuf has no magic number: an ONNX model is a file that parses as one and has a graph.</summary>
+    /// <summary>Protobuf has no magic number: an ONNX model is a file whose outline (its weights skipped) reads as one with a graph.</summary>
     private static bool IsOnnx(string path)
     {
-        if (new FileInfo(path).Length > 1L << 31) return false;
         try
         {
-            using var s = File.OpenRead(path);
-            var model = ModelProto.Parser.ParseFrom(s);
+            var model = ModelOutline.Read(path);
             return model.Graph is not null && model.IrVersion > 0;
         }
-        catch (Google.Protobuf.InvalidProtocolBufferException) { return false; }
+        catch (InvalidDataException) { return false; }
     }
 
     private static bool LooksLikeNotebook(string path)

@@ -3,6 +3,7 @@ using Ganymede.Formats.Nifti;
 using Ganymede.Formats.Png;
 using Ganymede.Formats.SafeTensors;
 using Ganymede.Kernel.Protocol;
+using Ganymede.Onnx.Proto;
 using Ganymede.Onnx.Runtime;
 using Ganymede.Server;
 using Ganymede.Server.Api;
@@ -45,6 +46,8 @@ internal static class Targets
     private static void Onnx(byte[] input)
     {
         File.WriteAllBytes(Scratch.File, input);
+        try { ModelOutline.Read(Scratch.File); }
+        catch (InvalidDataException) { }
         try { OnnxModel.Load(Scratch.File); }
         catch (Exception e) when (e is InvalidDataException or NotSupportedException) { }
     }
