@@ -39,7 +39,10 @@ public sealed class ApiChannelTests(ServerFixture server) : IClassFixture<Server
         // It could not reach Bob's, nor use a network address: only its socket.
         Assert.Equal("403", lines["bobs"]);
         Assert.Equal("", lines["url"]);
-        // Its key ended with it.
+        // The key was never on a command line (which every process on the machine can read), and it ended with the job.
+        var scripts = Directory.EnumerateFiles(Path.Combine(server.DataDirectory, "jobs"), "job.sh", SearchOption.AllDirectories).ToList();
+        Assert.NotEmpty(scripts);
+        Assert.All(scripts, script => Assert.DoesNotContain(lines["key"], File.ReadAllText(script), StringComparison.Ordinal));
         using var afterwards = new GanymedeClient(server.Url, lines["key"]);
         var refused = await Assert.ThrowsAsync<GanymedeApiException>(() => afterwards.ListHistoriesAsync());
         Assert.Equal((int)HttpStatusCode.Forbidden, refused.Status);

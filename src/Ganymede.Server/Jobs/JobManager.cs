@@ -163,14 +163,15 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, UserStore u
         environment["OMP_NUM_THREADS"] = slots;
         environment["OPENBLAS_NUM_THREADS"] = slots;
         string? apiSocket = null;
+        var secrets = new Dictionary<string, string>();
         if (tool.UsesApi)
         {
-            environment[ApiChannel.KeyVariable] = users.CreateJobKey(job.Id, job.UserId);
+            secrets[ApiChannel.KeyVariable] = users.CreateJobKey(job.Id, job.UserId);
             environment[ApiChannel.SocketVariable] = ApiChannel.SocketInSandbox;
             apiSocket = ApiChannel.SocketPath(files.Root);
         }
         return new Sandbox(Sandbox.NameFor(files.Root, job.Id), Sandbox.UidFor(job.Id), options.LimitsFor(job.ToolId), cores,
-            Sandbox.ProgramDirectoriesOf(options.GanymedeCommand), environment, apiSocket);
+            Sandbox.ProgramDirectoriesOf(options.GanymedeCommand), environment, apiSocket, secrets);
     }
 
     /// <summary>

@@ -46,6 +46,7 @@ public static class JobScript
     public static string Write(string jobDirectory, IReadOnlyList<string[]> commands, Sandbox sandbox)
     {
         var run = new StringBuilder("#!/bin/bash\n# The job's commands, run inside its sandbox in its work folder; the first that fails ends the job.\n");
+        foreach (var (name, value) in sandbox.Secrets ?? new Dictionary<string, string>()) run.Append("export ").Append(name).Append('=').Append(Quote(value)).Append('\n');
         for (int i = 0; i < commands.Count; i++)
             run.AppendJoin(' ', commands[i].Select(Quote)).Append(i < commands.Count - 1 ? " || exit $?\n" : "\n");
         File.WriteAllText(Path.Combine(jobDirectory, Commands), run.ToString());

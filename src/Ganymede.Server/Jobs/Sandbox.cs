@@ -16,8 +16,10 @@ namespace Ganymede.Server.Jobs;
 /// <param name="ProgramDirectories">folders of the Ganymede program, bound read-only at their own paths so that the
 /// job's command lines name them as the server does.</param>
 /// <param name="ApiSocket">the server's socket, for a job that may call it (<see cref="ApiChannel"/>); null for none.</param>
+/// <param name="Secrets">variables the job's commands export themselves (its API key): bubblewrap's command line,
+/// where <see cref="Environment"/> goes, can be read by every process on the machine.</param>
 public sealed record Sandbox(string Name, int Uid, JobLimits Limits, string Cores, IReadOnlyList<string> ProgramDirectories,
-    IReadOnlyDictionary<string, string> Environment, string? ApiSocket = null)
+    IReadOnlyDictionary<string, string> Environment, string? ApiSocket = null, IReadOnlyDictionary<string, string>? Secrets = null)
 {
     /// <summary>Jobs run as users from here up (uid = this + job id modulo a million), far above people's and containers' ranges.</summary>
     public const int FirstUid = 2_000_000;
