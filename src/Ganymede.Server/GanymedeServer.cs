@@ -2,6 +2,7 @@ using Ganymede.Server.Api;
 using Ganymede.Server.Services;
 using Ganymede.Server.Jobs;
 using Ganymede.Server.Storage;
+using Ganymede.Server.Web;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -26,6 +27,7 @@ public static class GanymedeServer
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = null);
         builder.Logging.SetMinimumLevel(LogLevel.Information).AddFilter("Microsoft", LogLevel.Warning);
         AddServices(builder.Services, options);
+        WebPages.AddWebPages(builder.Services);
 
         var app = builder.Build();
         app.Lifetime.ApplicationStarted.Register(() => ApiChannel.Open(socket));
@@ -33,6 +35,7 @@ public static class GanymedeServer
         app.Use(GalaxyErrors);
         app.Use(Authenticate);
         app.UseRouting();
+        WebPages.UseWebPages(app);
         app.MapConfigEndpoints()
            .MapHistoryEndpoints()
            .MapDatasetEndpoints()

@@ -56,16 +56,39 @@ internal static class ServeCommand
     {
         var email = new Option<string>("--email") { Description = "the user's e-mail address (their login name)", Required = true };
         var admin = new Option<bool>("--admin") { Description = "may see every user's jobs" };
+        var password = new Option<bool>("--password") { Description = "read a password for the web pages from standard input (one line; at least 8 characters)" };
         var dataDir = DataDir();
-        var create = new Command("create", "Create a user; prints the new API key as the last line.") { email, admin, dataDir };
+        var create = new Command("create", "Create a user; prints the new API key as the last line.") { email, admin, password, dataDir };
         create.SetAction(result => Cli.Run(() =>
         {
+            // Read and checked first: a bad password creates nothing. Never an argument, which every process could read.
+            string? hash = result.GetValue(password) ? Passwords.Hash(Console.In.ReadLine() ?? throw new ArgumentException("--password: no password on standard input")) : null;
             var (_, database) = GanymedeServer.OpenDataDirectory(result.GetValue(dataDir)!);
-            var (user, key) = new UserStore(database).Create(result.GetValue(email)!, result.GetValue(admin));
+            var users = new UserStore(database);
+            var (user, key) = users.Create(result.GetValue(email)!, result.GetValue(admin));
+            if (hash is not null) users.SetPasswordHash(user.Id, hash);
             Console.WriteLine($"created user {user.Email}{(user.IsAdmin ? " (admin)" : "")}; API key:");
             Console.WriteLine(key);
         }));
-        return new Command("users", "Manage the server's users.") { create, Quota() };
+        return new Command("users", "Manage the server's users.") { create, Password(), Quota() };
+    }
+
+    /// <summary>`ganymede users password`: sets a user's password for the web pages, read from standard input.</summary>
+    private static Command Password()
+    {
+        var email = new Option<string>("--email") { Description = "the user's e-mail address", Required = true };
+        var dataDir = DataDir();
+        var command = new Command("password", "Set a user's password for the web pages (one line on standard input; at least 8 characters).") { email, dataDir };
+        command.SetAction(result => Cli.Run(() =>
+        {
+            var hash = Passwords.Hash(Console.In.ReadLine() ?? throw new ArgumentException("no password on standard input"));
+            var (_, database) = GanymedeServer.OpenDataDirectory(result.GetValue(dataDir)!);
+            var users = new UserStore(database);
+            var user = users.FindByEmail(result.GetValue(email)!) ?? throw new ArgumentException($"no user with e-mail {result.GetValue(email)}");
+            users.SetPasswordHash(user.Id, hash);
+            Console.WriteLine($"{user.Email} may now sign in to the web pages");
+        }));
+        return command;
     }
 
     /// <summary>`ganymede users quota`: an administrator's quota for one user, over the server's --quota.</summary>

@@ -11,8 +11,6 @@ public static class ConfigEndpoints
 {
     public static IEndpointRouteBuilder MapConfigEndpoints(this IEndpointRouteBuilder app)
     {
-        // BioBlend probes the server root when a URL lacks its scheme.
-        app.MapGet("/", () => Results.Json(new Dictionary<string, object?> { ["message"] = "Ganymede server: the Galaxy API is under /api" }));
         app.MapGet("/api/version", (ServerOptions o) => Results.Json(new Dictionary<string, object?>
         {
             ["version_major"] = o.VersionMajor, ["version_minor"] = "0", ["extra"] = new Dictionary<string, object?> { ["server"] = "ganymede" },

@@ -11,6 +11,8 @@ public sealed class UserRecord
     public bool IsAdmin { get; set; }
     /// <summary>An administrator's quota settings for this user over the server's default ("storage=10GiB,jobs=2"), or null.</summary>
     public string? Quota { get; set; }
+    /// <summary>The password's hash (<see cref="Services.Passwords"/>), or null for a user who signs in by API key only.</summary>
+    public string? PasswordHash { get; set; }
     public string CreateTime { get; set; } = "";
 }
 

@@ -58,6 +58,12 @@ public sealed class UserStore(Database db)
         return c.QuerySingleOrDefault<UserRecord>("SELECT * FROM users WHERE email = @email", new { email = email.Trim() });
     }
 
+    public void SetPasswordHash(long id, string hash)
+    {
+        using var c = db.Open();
+        c.Execute("UPDATE users SET password_hash = @hash WHERE id = @id", new { id, hash });
+    }
+
     /// <summary>Stores an administrator's quota settings for the user; null returns them to the server's default.</summary>
     public void SetQuota(long id, string? quota)
     {

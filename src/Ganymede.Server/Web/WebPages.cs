@@ -1,0 +1,58 @@
+using System.Security.Claims;
+using Ganymede.Server.Storage;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.FileProviders;
+
+namespace Ganymede.Server.Web;
+
+/// <summary>
+/// The web application: Razor Pages under Web/Pages, signed in with a cookie session (the API keeps its keys), every
+/// form checked against forgery, static files (the front-end packages from web/, copied by the build) under /static.
+/// </summary>
+public static class WebPages
+{
+    public static void AddWebPages(IServiceCollection services)
+    {
+        services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme).AddCookie(o =>
+        {
+            o.LoginPath = "/login";
+            o.Cookie.Name = "ganymede";
+            o.Cookie.HttpOnly = true;
+            o.Cookie.SameSite = SameSiteMode.Strict;
+            o.SlidingExpiration = true;
+            o.ExpireTimeSpan = TimeSpan.FromDays(7);
+        });
+        services.AddAuthorization();
+        services.AddRazorPages(o =>
+        {
+            o.RootDirectory = "/Web/Pages";
+            o.Conventions.AuthorizeFolder("/");
+            o.Conventions.AllowAnonymousToPage("/Login");
+        }).AddApplicationPart(typeof(WebPages).Assembly);
+    }
+
+    public static void UseWebPages(WebApplication app)
+    {
+        app.UseStaticFiles(new StaticFileOptions
+        {
+            RequestPath = "/static",
+            FileProvider = new PhysicalFileProvider(Path.Combine(AppContext.BaseDirectory, "web")),
+        });
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapRazorPages();
+    }
+
+    /// <summary>Who a signed-in session is: the user's id, and their e-mail as the name pages show.</summary>
+    public static ClaimsPrincipal Principal(UserRecord user) => new(new ClaimsIdentity(
+        [new Claim(ClaimTypes.NameIdentifier, user.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)), new Claim(ClaimTypes.Name, user.Email)],
+        CookieAuthenticationDefaults.AuthenticationScheme));
+
+    /// <summary>The signed-in user, read again on each request (a deleted user's cookie stops working).</summary>
+    public static UserRecord CurrentUser(ClaimsPrincipal principal, UserStore users) =>
+        long.TryParse(principal.FindFirstValue(ClaimTypes.NameIdentifier), out var id) && users.Get(id) is { } user
+            ? user : throw ApiException.Forbidden("your session has ended: sign in again");
+}

@@ -1,0 +1,75 @@
+using Ganymede.Server.Services;
+using Ganymede.Server.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+
+namespace Ganymede.Server.Tests;
+
+/// <summary>
+/// A real server on a free loopback port with two users who have passwords, and Debian's Chromium driven by
+/// Playwright. Screenshots go to the test output folder (screenshots/).
+/// </summary>
+public sealed class WebFixture : IAsyncLifetime
+{
+    public const string Password = "correct horse battery";
+    private WebApplication? _app;
+    private IPlaywright? _playwright;
+
+    public string DataDirectory { get; } = Directory.CreateTempSubdirectory("ganymede-web-").FullName;
+    public string Url { get; private set; } = "";
+    public string AliceKey { get; private set; } = "";
+    public string BobKey { get; private set; } = "";
+    public IBrowser Browser { get; private set; } = null!;
+    public static string Screenshots { get; } = Path.Combine(AppContext.BaseDirectory, "screenshots");
+
+    public async Task InitializeAsync()
+    {
+        var options = new ServerOptions
+        {
+            Urls = "http://127.0.0.1:0", DataDirectory = DataDirectory,
+            GanymedeCommand = ["dotnet", Path.Combine(AppContext.BaseDirectory, "ganymede.dll")],
+        };
+        _app = GanymedeServer.Build(options);
+        var users = _app.Services.GetRequiredService<UserStore>();
+        (AliceKey, BobKey) = (Create(users, "alice@example.org"), Create(users, "bob@example.org"));
+        await _app.StartAsync();
+        Url = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = "/usr/bin/chromium", Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update",
+                    "--no-first-run", "--disable-sync", "--disable-quic"],
+        });
+        Directory.CreateDirectory(Screenshots);
+    }
+
+    private static string Create(UserStore users, string email)
+    {
+        var (user, key) = users.Create(email, isAdmin: false);
+        users.SetPasswordHash(user.Id, Passwords.Hash(Password));
+        return key;
+    }
+
+    /// <summary>A fresh browser context (its own cookies), at 1280x800 unless the test asks for another size.</summary>
+    public async Task<IPage> NewPageAsync(int width = 1280, int height = 800)
+    {
+        var context = await Browser.NewContextAsync(new() { ViewportSize = new() { Width = width, Height = height }, BaseURL = Url });
+        return await context.NewPageAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Browser is not null) await Browser.CloseAsync();
+        _playwright?.Dispose();
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+        Directory.Delete(DataDirectory, recursive: true);
+    }
+}
