@@ -73,16 +73,21 @@ public static class GanymedeServer
         return (files, database);
     }
 
-    /// <summary>Every /api call needs a known API key in x-api-key (BioBlend's header) or ?key=, except the version probe.</summary>
+    /// <summary>
+    /// Every /api call needs a known API key in x-api-key (BioBlend's header) or ?key=, except the version probe. A
+    /// signed-in browser may also read (GET, HEAD: downloads and previews the pages link to) with its session; whatever
+    /// changes something needs the key, so a page elsewhere cannot make a signed-in browser change anything.
+    /// </summary>
     private static async Task Authenticate(HttpContext c, Func<Task> next)
     {
         var path = c.Request.Path;
         if (path.StartsWithSegments("/api") && !path.Equals("/api/version") && !path.StartsWithSegments("/api/authenticate"))
         {
+            var users = c.RequestServices.GetRequiredService<UserStore>();
             string? key = c.Request.Headers["x-api-key"].FirstOrDefault() ?? c.Request.Query["key"].FirstOrDefault();
-            if (string.IsNullOrEmpty(key)) throw new ApiException(403, 403001, "authentication required: send your API key in the x-api-key header");
-            var user = c.RequestServices.GetRequiredService<UserStore>().FindByApiKey(key) ?? throw new ApiException(403, 403001, "the API key is not valid");
-            c.SetUser(user);
+            if (!string.IsNullOrEmpty(key)) c.SetUser(users.FindByApiKey(key) ?? throw new ApiException(403, 403001, "the API key is not valid"));
+            else if ((HttpMethods.IsGet(c.Request.Method) || HttpMethods.IsHead(c.Request.Method)) && await WebPages.SignedInUserAsync(c, users) is { } user) c.SetUser(user);
+            else throw new ApiException(403, 403001, "authentication required: send your API key in the x-api-key header");
         }
         await next();
     }

@@ -46,12 +46,18 @@ public sealed class SignInTests(WebFixture web) : IClassFixture<WebFixture>
 
         await SignInAsync(page, "alice@example.org", WebFixture.Password);
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "CT scans", Level = 1 })).ToBeVisibleAsync();
-        await Expect(page.GetByRole(AriaRole.Cell, new() { Name = "dice.csv" })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Cell, new() { Name = "dice.csv", Exact = true })).ToBeVisibleAsync();
         await Expect(page.GetByRole(AriaRole.Cell, new() { Name = "csv", Exact = true })).ToBeVisibleAsync();
         await Expect(page.GetByText("bob's private work")).ToHaveCountAsync(0);
         await CheckPageAsync(page, "histories");
         await page.SetViewportSizeAsync(390, 800);
         await CheckPageAsync(page, "histories-narrow");
+
+        // The session reads through the API (downloads) but changes nothing there: that needs the key.
+        var read = await page.APIRequest.GetAsync($"/api/histories/{history.Id}");
+        Assert.Equal(200, read.Status);
+        var write = await page.APIRequest.PostAsync("/api/histories", new() { DataObject = new { name = "made with a cookie" } });
+        Assert.Equal(403, write.Status);
 
         // Bob's history by its address: refused as the API refuses it.
         var response = await page.GotoAsync($"/?history={bobs.Id}");

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Ganymede.Server.Storage;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -50,6 +51,13 @@ public static class WebPages
     public static ClaimsPrincipal Principal(UserRecord user) => new(new ClaimsIdentity(
         [new Claim(ClaimTypes.NameIdentifier, user.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)), new Claim(ClaimTypes.Name, user.Email)],
         CookieAuthenticationDefaults.AuthenticationScheme));
+
+    /// <summary>The user whose session cookie the request carries, or null.</summary>
+    public static async Task<UserRecord?> SignedInUserAsync(HttpContext c, UserStore users)
+    {
+        var session = await c.AuthenticateAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+        return session.Succeeded && long.TryParse(session.Principal.FindFirstValue(ClaimTypes.NameIdentifier), out var id) ? users.Get(id) : null;
+    }
 
     /// <summary>The signed-in user, read again on each request (a deleted user's cookie stops working).</summary>
     public static UserRecord CurrentUser(ClaimsPrincipal principal, UserStore users) =>

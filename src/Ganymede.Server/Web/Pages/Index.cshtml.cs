@@ -1,23 +1,92 @@
 using Ganymede.Server.Api;
+using Ganymede.Server.Services;
 using Ganymede.Server.Storage;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
 namespace Ganymede.Server.Web.Pages;
 
-/// <summary>The signed-in user's histories, and the datasets of the one chosen (the most recently changed by default).</summary>
-public sealed class IndexModel(UserStore users, HistoryStore histories, DatasetStore datasets, Access access, IdCodec ids) : PageModel
+/// <summary>
+/// The signed-in user's histories and the datasets of the one chosen (the most recently changed by default), with
+/// what the API offers on them: create, rename, delete, undelete, purge; download and delete datasets. The rules are the
+/// services' (<see cref="HistoryService"/>, <see cref="DatasetService"/>), the checks the API's (<see cref="Access"/>).
+/// </summary>
+public sealed class IndexModel(UserStore users, HistoryStore histories, DatasetStore datasets, HistoryService historyService,
+    DatasetService datasetService, Access access, IdCodec ids) : PageModel
 {
     public IReadOnlyList<(HistoryRecord History, long Count, long Size)> Histories { get; private set; } = [];
     public HistoryRecord? Current { get; private set; }
     public IReadOnlyList<DatasetRecord> Contents { get; private set; } = [];
+    /// <summary>Listing deleted histories (to undelete or purge them) instead of the current ones.</summary>
+    [BindProperty(SupportsGet = true)] public bool Deleted { get; set; }
+    public string? Error { get; private set; }
 
     public string Id(long id) => ids.Encode(id);
 
+    /// <summary>Whether some dataset is still being made: the contents then refresh themselves.</summary>
+    public bool Unfinished => Contents.Any(d => !DatasetStates.Terminal.Contains(d.State));
+
     /// <param name="history">the history to show (its encoded id, as the API writes it).</param>
-    public void OnGet(string? history)
+    public void OnGet(string? history) => Load(history);
+
+    /// <summary>The contents table alone, for the page's live refresh.</summary>
+    public IActionResult OnGetContents(string? history)
     {
-        var user = WebPages.CurrentUser(User, users);
-        var list = histories.List(user.Id, deleted: false, published: null).OrderByDescending(h => h.UpdateTime, StringComparer.Ordinal).ToList();
+        Load(history);
+        return Partial("_Contents", this);
+    }
+
+    public IActionResult OnPostCreate(string? name) =>
+        Act(null, () => Redirect("/?history=" + Id(historyService.Create(Me, string.IsNullOrWhiteSpace(name) ? null : name.Trim()).Id)));
+
+    public IActionResult OnPostRename(string history, string? name) =>
+        Act(history, () => Back(historyService.Update(Owned(history), name?.Trim() ?? "", null, null, null)));
+
+    public IActionResult OnPostDelete(string history, bool purge) =>
+        Act(history, () => { historyService.Delete(Owned(history), purge); return Redirect("/"); });
+
+    public IActionResult OnPostUndelete(string history) =>
+        Act(history, () => Back(historyService.Update(Owned(history), null, null, deleted: false, null)));
+
+    public IActionResult OnPostDeleteDataset(string dataset, bool purge) =>
+        Act(null, () =>
+        {
+            var d = access.Dataset(Me, dataset);
+            if (d.UserId != Me.Id) throw ApiException.Forbidden($"dataset {dataset} belongs to another user");
+            datasetService.Delete(d, purge);
+            return Redirect("/?history=" + Id(d.HistoryId));
+        });
+
+    private UserRecord Me => WebPages.CurrentUser(User, users);
+
+    /// <summary>A history of the signed-in user's own (admins may read others', not change them).</summary>
+    private HistoryRecord Owned(string id)
+    {
+        var h = access.History(Me, id);
+        return h.UserId == Me.Id ? h : throw ApiException.Forbidden($"history {id} belongs to another user");
+    }
+
+    private RedirectResult Back(HistoryRecord h) => Redirect("/?history=" + Id(h.Id));
+
+    /// <summary>Runs a form's action; a refusal (a bad name, a purged history) shows the page again with the reason.</summary>
+    private IActionResult Act(string? history, Func<IActionResult> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (ApiException e) when (e.Status == 400)
+        {
+            Error = e.Message;
+            Load(history);
+            return Page();
+        }
+    }
+
+    private void Load(string? history)
+    {
+        var user = Me;
+        var list = histories.List(user.Id, deleted: Deleted, published: null).OrderByDescending(h => h.UpdateTime, StringComparer.Ordinal).ToList();
         Histories = list.Select(h => histories.Totals(h.Id) is var (count, size) ? (h, count, size) : default).ToList();
         // Another user's history, or a malformed id, answers as the API does (403, 400, 404).
         Current = history is null ? list.FirstOrDefault() : access.History(user, history);

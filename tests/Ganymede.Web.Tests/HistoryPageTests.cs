@@ -1,0 +1,90 @@
+using Ganymede.Client;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace Ganymede.Server.Tests;
+
+/// <summary>The histories page in a real browser: what the API does to histories and datasets, done from the page.</summary>
+public sealed class HistoryPageTests(WebFixture web) : IClassFixture<WebFixture>
+{
+    private async Task<IPage> SignedInAsync(string email)
+    {
+        var page = await web.NewPageAsync();
+        await page.GotoAsync("/login");
+        await page.GetByLabel("E-mail").FillAsync(email);
+        await page.GetByLabel("Password").FillAsync(WebFixture.Password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Level = 2 })).ToBeVisibleAsync();
+        return page;
+    }
+
+    private ILocator Heading(IPage page, string name) => page.GetByRole(AriaRole.Heading, new() { Name = name, Level = 1, Exact = true });
+
+    [Fact]
+    public async Task Histories_are_made_renamed_deleted_undeleted_and_purged_from_the_page()
+    {
+        var page = await SignedInAsync("alice@example.org");
+        await page.GetByLabel("Name of the new history").FillAsync("Lung CT");
+        await page.GetByRole(AriaRole.Button, new() { Name = "New history" }).ClickAsync();
+        await Expect(Heading(page, "Lung CT")).ToBeVisibleAsync();
+        await Expect(page.GetByText("This history is empty.")).ToBeVisibleAsync();
+
+        await page.GetByLabel("Name", new() { Exact = true }).FillAsync("Lung CT, March");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Rename" }).ClickAsync();
+        await Expect(Heading(page, "Lung CT, March")).ToBeVisibleAsync();
+
+        // A name the server refuses (the browser's own length check removed): the reason, and nothing changed.
+        await page.EvaluateAsync("document.getElementById('rename').removeAttribute('maxlength')");
+        await page.GetByLabel("Name", new() { Exact = true }).FillAsync(new string('x', 300));
+        await page.GetByRole(AriaRole.Button, new() { Name = "Rename" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Alert)).ToHaveTextAsync("history name: 1 to 255 characters, no NUL");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(WebFixture.Screenshots, "history-refused-name.png"), FullPage = true });
+
+        await page.GotoAsync("/");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Lung CT, March" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Delete", Exact = true }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Lung CT, March" })).ToHaveCountAsync(0);
+        await page.GetByRole(AriaRole.Link, new() { Name = "Deleted histories" }).ClickAsync();
+        await page.GetByRole(AriaRole.Link, new() { Name = "Lung CT, March" }).ClickAsync();
+        await Expect(page.GetByText("This history is deleted.")).ToBeVisibleAsync();
+        await page.ScreenshotAsync(new() { Path = Path.Combine(WebFixture.Screenshots, "history-deleted.png"), FullPage = true });
+        await page.GetByRole(AriaRole.Button, new() { Name = "Undelete" }).ClickAsync();
+        await Expect(Heading(page, "Lung CT, March")).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Rename" })).ToBeVisibleAsync();
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Delete and purge" }).ClickAsync();
+        await page.GotoAsync("/?deleted=true");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Lung CT, March" }).ClickAsync();
+        await Expect(page.GetByText("This history is deleted and purged: its datasets' files are gone.")).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Undelete" })).ToHaveCountAsync(0);
+    }
+
+    [Fact]
+    public async Task Datasets_change_state_live_download_and_delete()
+    {
+        using var bob = new GanymedeClient(web.Url, web.BobKey);
+        var history = await bob.CreateHistoryAsync("live states");
+        var table = await bob.PasteAsync(history.Id, "slice,dice\n1,0.75\n2,0.80\n", "dice.csv");
+        var script = await bob.PasteAsync(history.Id, "System.Threading.Thread.Sleep(3000);\nConsole.WriteLine(\"trained\");\n", "slow.csx");
+
+        var page = await SignedInAsync("bob@example.org");
+        await page.GotoAsync($"/?history={history.Id}");
+        await page.EvaluateAsync("window.notReloaded = true");
+        await bob.RunToolAsync(history.Id, "ganymede_run_script", new() { ["select_file"] = GanymedeClient.DatasetInput(script.Id) });
+        // The job's outputs appear and reach ok while the page stays where it is (it refreshes its table itself).
+        await page.ReloadAsync();
+        await page.EvaluateAsync("window.notReloaded = true");
+        var state = page.GetByRole(AriaRole.Row).Filter(new() { HasText = "Log" }).Locator(".state");
+        await Expect(state).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^(new|queued|running)$"));
+        await Expect(state).ToHaveTextAsync("ok", new() { Timeout = 120_000 });
+        Assert.True(await page.EvaluateAsync<bool>("window.notReloaded === true"));
+        await page.ScreenshotAsync(new() { Path = Path.Combine(WebFixture.Screenshots, "history-live.png"), FullPage = true });
+
+        var download = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Link, new() { Name = "Download dice.csv" }).ClickAsync());
+        Assert.Equal("slice,dice\n1,0.75\n2,0.80\n", await File.ReadAllTextAsync(await download.PathAsync()));
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Delete dice.csv" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Cell, new() { Name = "dice.csv", Exact = true })).ToHaveCountAsync(0);
+        Assert.True((await bob.GetDatasetAsync(table.Id)).Deleted);
+    }
+}
