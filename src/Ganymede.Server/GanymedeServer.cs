@@ -75,8 +75,9 @@ public static class GanymedeServer
 
     /// <summary>
     /// Every /api call needs a known API key in x-api-key (BioBlend's header) or ?key=, except the version probe. A
-    /// signed-in browser may also read (GET, HEAD: downloads and previews the pages link to) with its session; whatever
-    /// changes something needs the key, so a page elsewhere cannot make a signed-in browser change anything.
+    /// signed-in browser may also call it with its session: to read (GET, HEAD: downloads and previews the pages link
+    /// to), and to change something only with the pages' anti-forgery token in a header (the uploads the pages send),
+    /// so a page elsewhere cannot make a signed-in browser change anything.
     /// </summary>
     private static async Task Authenticate(HttpContext c, Func<Task> next)
     {
@@ -86,7 +87,7 @@ public static class GanymedeServer
             var users = c.RequestServices.GetRequiredService<UserStore>();
             string? key = c.Request.Headers["x-api-key"].FirstOrDefault() ?? c.Request.Query["key"].FirstOrDefault();
             if (!string.IsNullOrEmpty(key)) c.SetUser(users.FindByApiKey(key) ?? throw new ApiException(403, 403001, "the API key is not valid"));
-            else if ((HttpMethods.IsGet(c.Request.Method) || HttpMethods.IsHead(c.Request.Method)) && await WebPages.SignedInUserAsync(c, users) is { } user) c.SetUser(user);
+            else if (await WebPages.SignedInUserAsync(c, users) is { } user && await WebPages.MaySendAsync(c)) c.SetUser(user);
             else throw new ApiException(403, 403001, "authentication required: send your API key in the x-api-key header");
         }
         await next();

@@ -14,7 +14,7 @@ public sealed class HistoryPageTests(WebFixture web) : IClassFixture<WebFixture>
         await page.GetByLabel("E-mail").FillAsync(email);
         await page.GetByLabel("Password").FillAsync(WebFixture.Password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await Expect(page.GetByRole(AriaRole.Heading, new() { Level = 2 })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Sign out" })).ToBeVisibleAsync();
         return page;
     }
 
@@ -87,4 +87,38 @@ public sealed class HistoryPageTests(WebFixture web) : IClassFixture<WebFixture>
         await Expect(page.GetByRole(AriaRole.Cell, new() { Name = "dice.csv", Exact = true })).ToHaveCountAsync(0);
         Assert.True((await bob.GetDatasetAsync(table.Id)).Deleted);
     }
+
+    [Fact]
+    public async Task Files_chosen_on_the_page_upload_resumably_and_become_datasets()
+    {
+        var folder = Directory.CreateTempSubdirectory("ganymede-upload-").FullName;
+        var table = Path.Combine(folder, "scores.csv");
+        await File.WriteAllTextAsync(table, "slice,dice\n1,0.75\n");
+        var blob = Path.Combine(folder, "weights.bin");
+        var bytes = new byte[25_000_000];
+        new Random(7).NextBytes(bytes);
+        await File.WriteAllBytesAsync(blob, bytes);
+
+        using var alice = new GanymedeClient(web.Url, web.AliceKey);
+        var history = await alice.CreateHistoryAsync("uploads");
+        var page = await SignedInAsync("alice@example.org");
+        await page.GotoAsync($"/?history={history.Id}");
+        await page.GetByLabel("Choose files, or drop them here").SetInputFilesAsync([table, blob]);
+
+        // Each file's progress reaches its end, then the datasets appear in the table, typed from their content.
+        foreach (var name in new[] { "scores.csv", "weights.bin" })
+            await Expect(page.Locator("#uploads li").Filter(new() { HasText = name }).Locator(".status")).ToHaveTextAsync("stored", new() { Timeout = 60_000 });
+        await Expect(page.GetByLabel("Upload of weights.bin")).ToHaveJSPropertyAsync("value", 25_000_000);
+        await Expect(page.GetByRole(AriaRole.Row).Filter(new() { HasText = "weights.bin" }).Locator(".state")).ToHaveTextAsync("ok", new() { Timeout = 60_000 });
+        await Expect(page.GetByRole(AriaRole.Row).Filter(new() { HasText = "scores.csv" }).Locator(".state")).ToHaveTextAsync("ok");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(WebFixture.Screenshots, "history-uploaded.png"), FullPage = true });
+
+        var contents = await alice.ListContentsAsync(history.Id);
+        Assert.Equal(("csv", 18L), contents.Single(d => d.Name == "scores.csv") is var c ? (c.Type, c.FileSize) : default);
+        var stored = Path.Combine(folder, "back.bin");
+        await alice.DownloadAsync(contents.Single(d => d.Name == "weights.bin").Id, stored);
+        Assert.Equal(bytes, await File.ReadAllBytesAsync(stored));
+        Directory.Delete(folder, recursive: true);
+    }
 }
+

@@ -27,6 +27,7 @@ public static class WebPages
             o.ExpireTimeSpan = TimeSpan.FromDays(7);
         });
         services.AddAuthorization();
+        services.AddAntiforgery(o => o.HeaderName = AntiforgeryHeader);
         services.AddRazorPages(o =>
         {
             o.RootDirectory = "/Web/Pages";
@@ -52,11 +53,24 @@ public static class WebPages
         [new Claim(ClaimTypes.NameIdentifier, user.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)), new Claim(ClaimTypes.Name, user.Email)],
         CookieAuthenticationDefaults.AuthenticationScheme));
 
-    /// <summary>The user whose session cookie the request carries, or null.</summary>
+    /// <summary>The header the pages' scripts send their anti-forgery token in (the forms send it as a field).</summary>
+    public const string AntiforgeryHeader = "RequestVerificationToken";
+
+    /// <summary>Whether a signed-in browser's API call may go ahead: reads always, changes with the anti-forgery token.</summary>
+    public static async Task<bool> MaySendAsync(HttpContext c) =>
+        HttpMethods.IsGet(c.Request.Method) || HttpMethods.IsHead(c.Request.Method)
+        || await c.RequestServices.GetRequiredService<Microsoft.AspNetCore.Antiforgery.IAntiforgery>().IsRequestValidAsync(c);
+
+    /// <summary>
+    /// The user whose session cookie the request carries, or null. The request then runs as that session (as the
+    /// pages do), which the anti-forgery check needs: a token belongs to the session it was given to.
+    /// </summary>
     public static async Task<UserRecord?> SignedInUserAsync(HttpContext c, UserStore users)
     {
         var session = await c.AuthenticateAsync(CookieAuthenticationDefaults.AuthenticationScheme);
-        return session.Succeeded && long.TryParse(session.Principal.FindFirstValue(ClaimTypes.NameIdentifier), out var id) ? users.Get(id) : null;
+        if (!session.Succeeded || !long.TryParse(session.Principal.FindFirstValue(ClaimTypes.NameIdentifier), out var id)) return null;
+        c.User = session.Principal;
+        return users.Get(id);
     }
 
     /// <summary>The signed-in user, read again on each request (a deleted user's cookie stops working).</summary>
