@@ -13,7 +13,7 @@ status=${PIPESTATUS[0]}
 pystatus=${PIPESTATUS[0]}
 
 # Every parser of untrusted bytes: its corpus and past crashes replayed, then a few seconds of afl-fuzz each.
-bash "$root/bench/fuzz.sh" all 5 2>bash "$root/bench/fuzz.sh" all 8 2>&11 | tee -a "$log"
+bash "$root/bench/fuzz.sh" all 5 2>&1 | tee -a "$log"
 fuzzstatus=${PIPESTATUS[0]}
 
 passed=0 failed=0 skipped=0
