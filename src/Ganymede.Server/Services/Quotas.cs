@@ -34,9 +34,6 @@ public sealed record UserQuota(long? StorageBytes, int? Jobs)
         }
         return quota;
     }
-
-    public override string ToString() =>
-        $"storage {(StorageBytes is { } b ? JobLimits.FormatBytes(b) : "unlimited")}, jobs at once {(Jobs is { } j ? j.ToString(CultureInfo.InvariantCulture) : "unlimited")}";
 }
 
 /// <summary>

@@ -57,9 +57,11 @@ public static class WebPages
     public const string AntiforgeryHeader = "RequestVerificationToken";
 
     /// <summary>Whether a signed-in browser's API call may go ahead: reads always, changes with the anti-forgery token.</summary>
+    /// <remarks>Only the header is looked at: without it the check would read a form body whole, which the upload endpoints stream.</remarks>
     public static async Task<bool> MaySendAsync(HttpContext c) =>
         HttpMethods.IsGet(c.Request.Method) || HttpMethods.IsHead(c.Request.Method)
-        || await c.RequestServices.GetRequiredService<Microsoft.AspNetCore.Antiforgery.IAntiforgery>().IsRequestValidAsync(c);
+        || (c.Request.Headers.ContainsKey(AntiforgeryHeader)
+            && await c.RequestServices.GetRequiredService<Microsoft.AspNetCore.Antiforgery.IAntiforgery>().IsRequestValidAsync(c));
 
     /// <summary>
     /// The user whose session cookie the request carries, or null. The request then runs as that session (as the
