@@ -38,7 +38,7 @@ public sealed class HistoryPageTests(WebFixture web) : IClassFixture<WebFixture>
         await page.GetByLabel("Name", new() { Exact = true }).FillAsync(new string('x', 300));
         await page.GetByRole(AriaRole.Button, new() { Name = "Rename" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Alert)).ToHaveTextAsync("history name: 1 to 255 characters, no NUL");
-        await page.ScreenshotAsync(new() { Path = Path.Combine(WebFixture.Screenshots, "history-refused-name.png"), FullPage = true });
+        await WebFixture.CheckPageAsync(page, "history-refused-name");
 
         await page.GotoAsync("/");
         await page.GetByRole(AriaRole.Link, new() { Name = "Lung CT, March" }).ClickAsync();
@@ -47,7 +47,7 @@ public sealed class HistoryPageTests(WebFixture web) : IClassFixture<WebFixture>
         await page.GetByRole(AriaRole.Link, new() { Name = "Deleted histories" }).ClickAsync();
         await page.GetByRole(AriaRole.Link, new() { Name = "Lung CT, March" }).ClickAsync();
         await Expect(page.GetByText("This history is deleted.")).ToBeVisibleAsync();
-        await page.ScreenshotAsync(new() { Path = Path.Combine(WebFixture.Screenshots, "history-deleted.png"), FullPage = true });
+        await WebFixture.CheckPageAsync(page, "history-deleted");
         await page.GetByRole(AriaRole.Button, new() { Name = "Undelete" }).ClickAsync();
         await Expect(Heading(page, "Lung CT, March")).ToBeVisibleAsync();
         await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Rename" })).ToBeVisibleAsync();
@@ -78,7 +78,7 @@ public sealed class HistoryPageTests(WebFixture web) : IClassFixture<WebFixture>
         await Expect(state).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^(new|queued|running)$"));
         await Expect(state).ToHaveTextAsync("ok", new() { Timeout = 120_000 });
         Assert.True(await page.EvaluateAsync<bool>("window.notReloaded === true"));
-        await page.ScreenshotAsync(new() { Path = Path.Combine(WebFixture.Screenshots, "history-live.png"), FullPage = true });
+        await WebFixture.CheckPageAsync(page, "history-live");
 
         var download = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Link, new() { Name = "Download dice.csv" }).ClickAsync());
         Assert.Equal("slice,dice\n1,0.75\n2,0.80\n", await File.ReadAllTextAsync(await download.PathAsync()));
@@ -111,7 +111,7 @@ public sealed class HistoryPageTests(WebFixture web) : IClassFixture<WebFixture>
         await Expect(page.GetByLabel("Upload of weights.bin")).ToHaveJSPropertyAsync("value", 25_000_000);
         await Expect(page.GetByRole(AriaRole.Row).Filter(new() { HasText = "weights.bin" }).Locator(".state")).ToHaveTextAsync("ok", new() { Timeout = 60_000 });
         await Expect(page.GetByRole(AriaRole.Row).Filter(new() { HasText = "scores.csv" }).Locator(".state")).ToHaveTextAsync("ok");
-        await page.ScreenshotAsync(new() { Path = Path.Combine(WebFixture.Screenshots, "history-uploaded.png"), FullPage = true });
+        await WebFixture.CheckPageAsync(page, "history-uploaded");
 
         var contents = await alice.ListContentsAsync(history.Id);
         Assert.Equal(("csv", 18L), contents.Single(d => d.Name == "scores.csv") is var c ? (c.Type, c.FileSize) : default);

@@ -1,5 +1,4 @@
 using System.Net;
-using Deque.AxeCore.Playwright;
 using Ganymede.Client;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
@@ -16,15 +15,6 @@ public sealed class SignInTests(WebFixture web) : IClassFixture<WebFixture>
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
     }
 
-    /// <summary>No serious or critical accessibility violation, and a screenshot to look at.</summary>
-    private static async Task CheckPageAsync(IPage page, string name)
-    {
-        var results = await page.RunAxe();
-        var serious = results.Violations.Where(v => v.Impact is "serious" or "critical").Select(v => $"{v.Id}: {v.Help}").ToList();
-        Assert.True(serious.Count == 0, $"{name}: {string.Join("; ", serious)}");
-        await page.ScreenshotAsync(new() { Path = Path.Combine(WebFixture.Screenshots, name + ".png"), FullPage = true });
-    }
-
     [Fact]
     public async Task A_user_signs_in_sees_only_their_histories_and_signs_out()
     {
@@ -37,21 +27,21 @@ public sealed class SignInTests(WebFixture web) : IClassFixture<WebFixture>
         var page = await web.NewPageAsync();
         await page.GotoAsync("/");
         await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/login"));
-        await CheckPageAsync(page, "login");
+        await WebFixture.CheckPageAsync(page, "login");
 
         await SignInAsync(page, "alice@example.org", "not her password");
         await Expect(page.GetByRole(AriaRole.Alert)).ToHaveTextAsync("The e-mail address or the password is wrong.");
         await Expect(page.GetByLabel("E-mail")).ToHaveValueAsync("alice@example.org");
-        await CheckPageAsync(page, "login-failed");
+        await WebFixture.CheckPageAsync(page, "login-failed");
 
         await SignInAsync(page, "alice@example.org", WebFixture.Password);
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "CT scans", Level = 1 })).ToBeVisibleAsync();
         await Expect(page.GetByRole(AriaRole.Cell, new() { Name = "dice.csv", Exact = true })).ToBeVisibleAsync();
         await Expect(page.GetByRole(AriaRole.Cell, new() { Name = "csv", Exact = true })).ToBeVisibleAsync();
         await Expect(page.GetByText("bob's private work")).ToHaveCountAsync(0);
-        await CheckPageAsync(page, "histories");
+        await WebFixture.CheckPageAsync(page, "histories");
         await page.SetViewportSizeAsync(390, 800);
-        await CheckPageAsync(page, "histories-narrow");
+        await WebFixture.CheckPageAsync(page, "histories-narrow");
 
         // The session reads through the API (downloads) but changes nothing there: that needs the key.
         var read = await page.APIRequest.GetAsync($"/api/histories/{history.Id}");

@@ -1,3 +1,4 @@
+using Deque.AxeCore.Playwright;
 using Ganymede.Server.Services;
 using Ganymede.Server.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -59,6 +60,15 @@ public sealed class WebFixture : IAsyncLifetime
     {
         var context = await Browser.NewContextAsync(new() { ViewportSize = new() { Width = width, Height = height }, BaseURL = Url });
         return await context.NewPageAsync();
+    }
+
+    /// <summary>No serious or critical accessibility violation (axe-core), and a screenshot to look at.</summary>
+    public static async Task CheckPageAsync(IPage page, string name)
+    {
+        var results = await page.RunAxe();
+        var serious = results.Violations.Where(v => v.Impact is "serious" or "critical").Select(v => $"{v.Id}: {v.Help}").ToList();
+        Assert.True(serious.Count == 0, $"{name}: {string.Join("; ", serious)}");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, name + ".png"), FullPage = true });
     }
 
     public async Task DisposeAsync()
