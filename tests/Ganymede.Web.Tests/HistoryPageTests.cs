@@ -7,23 +7,12 @@ namespace Ganymede.Server.Tests;
 /// <summary>The histories page in a real browser: what the API does to histories and datasets, done from the page.</summary>
 public sealed class HistoryPageTests(WebFixture web) : IClassFixture<WebFixture>
 {
-    private async Task<IPage> SignedInAsync(string email)
-    {
-        var page = await web.NewPageAsync();
-        await page.GotoAsync("/login");
-        await page.GetByLabel("E-mail").FillAsync(email);
-        await page.GetByLabel("Password").FillAsync(WebFixture.Password);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Sign out" })).ToBeVisibleAsync();
-        return page;
-    }
-
     private ILocator Heading(IPage page, string name) => page.GetByRole(AriaRole.Heading, new() { Name = name, Level = 1, Exact = true });
 
     [Fact]
     public async Task Histories_are_made_renamed_deleted_undeleted_and_purged_from_the_page()
     {
-        var page = await SignedInAsync("alice@example.org");
+        var page = await web.SignedInAsync("alice@example.org");
         await page.GetByLabel("Name of the new history").FillAsync("Lung CT");
         await page.GetByRole(AriaRole.Button, new() { Name = "New history" }).ClickAsync();
         await Expect(Heading(page, "Lung CT")).ToBeVisibleAsync();
@@ -67,7 +56,7 @@ public sealed class HistoryPageTests(WebFixture web) : IClassFixture<WebFixture>
         var table = await bob.PasteAsync(history.Id, "slice,dice\n1,0.75\n2,0.80\n", "dice.csv");
         var script = await bob.PasteAsync(history.Id, "System.Threading.Thread.Sleep(3000);\nConsole.WriteLine(\"trained\");\n", "slow.csx");
 
-        var page = await SignedInAsync("bob@example.org");
+        var page = await web.SignedInAsync("bob@example.org");
         await page.GotoAsync($"/?history={history.Id}");
         await page.EvaluateAsync("window.notReloaded = true");
         await bob.RunToolAsync(history.Id, "ganymede_run_script", new() { ["select_file"] = GanymedeClient.DatasetInput(script.Id) });
@@ -101,7 +90,7 @@ public sealed class HistoryPageTests(WebFixture web) : IClassFixture<WebFixture>
 
         using var alice = new GanymedeClient(web.Url, web.AliceKey);
         var history = await alice.CreateHistoryAsync("uploads");
-        var page = await SignedInAsync("alice@example.org");
+        var page = await web.SignedInAsync("alice@example.org");
         await page.GotoAsync($"/?history={history.Id}");
         await page.GetByLabel("Choose files, or drop them here").SetInputFilesAsync([table, blob]);
 

@@ -7,17 +7,6 @@ namespace Ganymede.Server.Tests;
 /// <summary>The jobs list and a job's page in a real browser: logs that grow while it runs, cancel, run again.</summary>
 public sealed class JobPageTests(WebFixture web) : IClassFixture<WebFixture>
 {
-    private async Task<IPage> SignedInAsync()
-    {
-        var page = await web.NewPageAsync();
-        await page.GotoAsync("/login");
-        await page.GetByLabel("E-mail").FillAsync("alice@example.org");
-        await page.GetByLabel("Password").FillAsync(WebFixture.Password);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Sign out" })).ToBeVisibleAsync();
-        return page;
-    }
-
     private static ILocator Log(IPage page, string name) => page.GetByLabel(name, new() { Exact = true });
 
     [Fact]
@@ -29,7 +18,7 @@ public sealed class JobPageTests(WebFixture web) : IClassFixture<WebFixture>
             "Console.WriteLine(\"first line\");\nSystem.Threading.Thread.Sleep(4000);\nConsole.WriteLine(\"second line\");\n", "two-lines.csx");
         var run = await alice.RunToolAsync(history.Id, "ganymede_run_script", new() { ["select_file"] = GanymedeClient.DatasetInput(script.Id) });
 
-        var page = await SignedInAsync();
+        var page = await web.SignedInAsync("alice@example.org");
         await page.GetByRole(AriaRole.Link, new() { Name = "Jobs", Exact = true }).ClickAsync();
         await page.GetByLabel("Tool").SelectOptionAsync("ganymede_run_script");
         await page.GetByRole(AriaRole.Button, new() { Name = "Show" }).ClickAsync();
@@ -61,7 +50,7 @@ public sealed class JobPageTests(WebFixture web) : IClassFixture<WebFixture>
         var history = await alice.CreateHistoryAsync("cancel");
         var script = await alice.PasteAsync(history.Id, "System.Threading.Thread.Sleep(120_000);\n", "long.csx");
         var run = await alice.RunToolAsync(history.Id, "ganymede_run_script", new() { ["select_file"] = GanymedeClient.DatasetInput(script.Id) });
-        var page = await SignedInAsync();
+        var page = await web.SignedInAsync("alice@example.org");
         await page.GotoAsync($"/jobs/{run.Jobs[0].Id}");
         await page.GetByRole(AriaRole.Button, new() { Name = "Cancel" }).ClickAsync();
         await Expect(page.Locator("#logs-heading .state")).ToHaveTextAsync("deleted");

@@ -62,6 +62,18 @@ public sealed class WebFixture : IAsyncLifetime
         return await context.NewPageAsync();
     }
 
+    /// <summary>A fresh browser context signed in as <paramref name="email"/> (the fixture's users share one password).</summary>
+    public async Task<IPage> SignedInAsync(string email)
+    {
+        var page = await NewPageAsync();
+        await page.GotoAsync("/login");
+        await page.GetByLabel("E-mail").FillAsync(email);
+        await page.GetByLabel("Password").FillAsync(Password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Sign out" })).ToBeVisibleAsync();
+        return page;
+    }
+
     /// <summary>No serious or critical accessibility violation (axe-core), and a screenshot to look at.</summary>
     public static async Task CheckPageAsync(IPage page, string name)
     {
