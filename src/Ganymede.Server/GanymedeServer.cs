@@ -53,7 +53,7 @@ public static class GanymedeServer
             .AddSingleton(IdCodec.ForDataDirectory(files.Root))
             .AddSingleton<UserStore>().AddSingleton<HistoryStore>().AddSingleton<DatasetStore>().AddSingleton<JobStore>().AddSingleton<UploadStore>()
             .AddSingleton<Access>().AddSingleton<GalaxyViews>().AddSingleton<JobSubmission>()
-            .AddSingleton<HistoryService>().AddSingleton<DatasetService>().AddSingleton<UploadService>().AddSingleton<TusUploads>().AddSingleton<JobCompletion>().AddSingleton<FileInspector>().AddSingleton<Quotas>()
+            .AddSingleton<HistoryService>().AddSingleton<DatasetService>().AddSingleton<UploadService>().AddSingleton<TusUploads>().AddSingleton<JobCompletion>().AddSingleton<FileInspector>().AddSingleton<Quotas>().AddSingleton<UserService>().AddSingleton<Services.Previews.NiftiSlices>()
             .AddSingleton(ToolBox.BuiltIn()).AddSingleton<IJobRunner>(options.Runner switch
             {
                 "local" => new LocalRunner(),
@@ -113,7 +113,8 @@ public static class GanymedeServer
             if (status >= 500) c.RequestServices.GetRequiredService<ILogger<WebApplication>>().LogError(e, "{Method} {Path}", c.Request.Method, c.Request.Path);
             c.Response.Clear();
             c.Response.StatusCode = status;
-            await c.Response.WriteAsJsonAsync(new Dictionary<string, object> { ["err_msg"] = message, ["err_code"] = code });
+            if (c.Request.Path.StartsWithSegments("/api")) await c.Response.WriteAsJsonAsync(new Dictionary<string, object> { ["err_msg"] = message, ["err_code"] = code });
+            else await WebPages.WriteErrorPageAsync(c, status, message);
         }
     }
 }

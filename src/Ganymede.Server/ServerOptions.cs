@@ -33,6 +33,9 @@ public sealed class ServerOptions
     /// <summary>What each user may store and run at once, unless an administrator set their own (`ganymede users quota`).</summary>
     public UserQuota Quota { get; init; } = UserQuota.Unlimited;
 
+    /// <summary>Whether anyone may create an account on the sign-in page (off: administrators create them).</summary>
+    public bool AllowRegistration { get; init; }
+
     public JobLimits LimitsFor(string toolId) => ToolLimits.GetValueOrDefault(toolId, JobLimits);
 
     /// <summary>How jobs start the ganymede program: by default the program this server runs in.</summary>

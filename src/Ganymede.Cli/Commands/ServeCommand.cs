@@ -23,9 +23,10 @@ internal static class ServeCommand
         var limits = new Option<string?>("--job-limits") { Description = "what each job may use, e.g. memory=8GiB,processes=1024,time=72h,disk=20GiB (these are the defaults; name only what you change)" };
         var toolLimits = new Option<string[]>("--tool-limit") { Description = "limits for one tool's jobs, in place of --job-limits: TOOL_ID:memory=16GiB,time=7d (repeatable)" };
         var quota = new Option<string?>("--quota") { Description = "what each user may store and run at once, e.g. storage=100GiB,jobs=4 (default: no quota); `users quota` sets one user's" };
+        var registration = new Option<bool>("--allow-registration") { Description = "let anyone create an account on the sign-in page (default: administrators create accounts)" };
         var command = new Command("serve", "Run the server: Galaxy's API for histories, datasets, tools and jobs (BioBlend works unchanged).")
         {
-            urls, dataDir, jobs, version, runner, partition, limits, toolLimits, quota,
+            urls, dataDir, jobs, version, runner, partition, limits, toolLimits, quota, registration,
         };
         command.SetAction(result => Cli.Run(() =>
         {
@@ -38,6 +39,7 @@ internal static class ServeCommand
                 Runner = result.GetValue(runner)!, SlurmPartition = result.GetValue(partition),
                 JobLimits = jobLimits, ToolLimits = PerTool(jobLimits, result.GetValue(toolLimits) ?? []),
                 Quota = UserQuota.Unlimited.With(result.GetValue(quota) ?? ""),
+                AllowRegistration = result.GetValue(registration),
             };
             var app = GanymedeServer.Build(options);
             Console.WriteLine($"ganymede server on {options.Urls}, data in {Path.GetFullPath(options.DataDirectory)}; create a user with: ./ganymede users create --email YOU@EXAMPLE --data-dir {options.DataDirectory}");

@@ -17,38 +17,55 @@ public static class ConfigEndpoints
         }));
         app.MapGet("/api/configuration", (ServerOptions o) => Results.Json(new Dictionary<string, object?>
         {
-            ["version_major"] = o.VersionMajor, ["brand"] = "Ganymede", ["allow_user_creation"] = false,
+            ["version_major"] = o.VersionMajor, ["brand"] = "Ganymede", ["allow_user_creation"] = o.AllowRegistration,
             ["ftp_upload_site"] = null, ["chunk_upload_size"] = 10_000_000, ["upload_max_bytes"] = o.MaxUploadBytes,
             ["tus_upload"] = true, ["max_concurrent_jobs"] = o.MaxConcurrentJobs,
         }));
-        app.MapGet("/api/whoami", (HttpContext c, IdCodec ids) => Results.Json(User(c.CurrentUser(), ids, null, null)));
-        app.MapGet("/api/users/current", (HttpContext c, IdCodec ids, UserStore users, Quotas quotas) => Results.Json(User(c.CurrentUser(), ids, users, quotas)));
-        app.MapGet("/api/users", (HttpContext c, IdCodec ids, UserStore users, Quotas quotas) => Results.Json(new[] { User(c.CurrentUser(), ids, users, quotas) }));
+        app.MapGet("/api/whoami", (HttpContext c, IdCodec ids, Quotas quotas) => Results.Json(User(c.CurrentUser(), ids, quotas)));
+        app.MapGet("/api/users/current", (HttpContext c, IdCodec ids, Quotas quotas) => Results.Json(User(c.CurrentUser(), ids, quotas)));
+        // An administrator sees every user, as in Galaxy; anyone else themself.
+        app.MapGet("/api/users", (HttpContext c, IdCodec ids, UserStore users, Quotas quotas) =>
+            Results.Json(c.CurrentUser() is { IsAdmin: true } ? users.All().Select(u => User(u, ids, quotas)).ToArray() : [User(c.CurrentUser(), ids, quotas)]));
         app.MapGet("/api/users/{id}", (HttpContext c, string id, IdCodec ids, UserStore users, Quotas quotas) =>
         {
             var user = c.CurrentUser();
-            if (id == "current") return Results.Json(User(user, ids, users, quotas));
+            if (id == "current") return Results.Json(User(user, ids, quotas));
             if (!ids.TryDecode(id, out var value)) throw ApiException.MalformedId("user", id);
             if (value != user.Id && !user.IsAdmin) throw ApiException.Forbidden($"user {id} is not you");
-            return Results.Json(User(users.Get(value) ?? throw ApiException.NotFound($"user {id} not found"), ids, users, quotas));
+            return Results.Json(User(users.Get(value) ?? throw ApiException.NotFound($"user {id} not found"), ids, quotas));
         });
-        // Ganymede has no passwords: keys come from `ganymede users create`.
-        app.MapGet("/api/authenticate/baseauth", () =>
-            Results.Json(new Dictionary<string, object?> { ["err_msg"] = "this server authenticates by API key only; create one with 'ganymede users create'", ["err_code"] = 401001 }, statusCode: 401));
+        app.MapPost("/api/users", async (HttpContext c, IdCodec ids, UserService accounts, Quotas quotas, ServerOptions o) =>
+        {
+            var body = await c.Request.ReadJsonObjectAsync(o.MaxJsonBytes);
+            var user = accounts.Create(c.CurrentUser(), body.String("email") ?? throw ApiException.MissingParameter("email is required"),
+                body.String("password") ?? throw ApiException.MissingParameter("password is required"));
+            return Results.Json(User(user, ids, quotas));
+        });
+        // Galaxy's password sign-in for scripts: HTTP Basic e-mail and password in, an API key out.
+        app.MapGet("/api/authenticate/baseauth", (HttpContext c, UserService accounts) =>
+        {
+            var header = c.Request.Headers.Authorization.ToString();
+            string? decoded = null;
+            if (header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+                try { decoded = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(header[6..].Trim())); } catch (FormatException) { }
+            if (decoded?.Split(':', 2) is not [var email, var password]) throw new ApiException(401, 401001, "send your e-mail and password with HTTP Basic authentication");
+            var user = accounts.SignIn(email, password) ?? throw new ApiException(401, 401001, "the e-mail address or the password is wrong");
+            return Results.Json(new Dictionary<string, object?> { ["api_key"] = accounts.KeyForPassword(user) });
+        });
         return app;
     }
 
     /// <summary>Galaxy's user view; the quota fields as Galaxy shows them ("unlimited" and a null percentage without a storage quota).</summary>
-    private static Dictionary<string, object?> User(UserRecord u, IdCodec ids, UserStore? users, Quotas? quotas)
+    private static Dictionary<string, object?> User(UserRecord u, IdCodec ids, Quotas quotas)
     {
-        long usage = users?.DiskUsage(u.Id) ?? 0;
-        var quota = quotas?.For(u) ?? UserQuota.Unlimited;
+        var use = quotas.Use(u);
+        var (usage, quota) = (use.StoredBytes, use.Quota);
         return new()
         {
             ["id"] = ids.Encode(u.Id), ["model_class"] = "User", ["email"] = u.Email, ["username"] = u.Username, ["is_admin"] = u.IsAdmin,
             ["total_disk_usage"] = usage, ["nice_total_disk_usage"] = GalaxyViews.NiceSize(usage),
             ["quota"] = quota.StorageBytes is { } bytes ? GalaxyViews.NiceSize(bytes) : "unlimited", ["quota_bytes"] = quota.StorageBytes,
-            ["quota_percent"] = quota.StorageBytes is { } b ? (int)Math.Min(100, usage * 100 / b) : null, ["job_quota"] = quota.Jobs,
+            ["quota_percent"] = use.Percent, ["job_quota"] = quota.Jobs,
             ["deleted"] = false, ["purged"] = false, ["active"] = true, ["preferences"] = new Dictionary<string, object?>(), ["tags_used"] = Array.Empty<string>(),
         };
     }

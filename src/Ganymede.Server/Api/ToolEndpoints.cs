@@ -94,7 +94,7 @@ public static class ToolEndpoints
         ["inputs"] = io ? t.Inputs.Select(i => new Dictionary<string, object?>
         {
             ["name"] = i.Name, ["type"] = i.Type, ["label"] = i.Label, ["optional"] = i.Optional, ["multiple"] = i.Multiple, ["help"] = i.Help,
-            ["extensions"] = i.Formats, ["value"] = i.Default?.DeepClone(), ["options"] = i.Options?.Select(x => new[] { x, x, "False" }).ToArray(),
+            ["extensions"] = i.Formats, ["value"] = i.Default?.DeepClone(), ["min"] = i.Min, ["max"] = i.Max, ["options"] = i.Options?.Select(x => new[] { x, x, "False" }).ToArray(),
         }).ToList() : null,
         ["outputs"] = io ? t.Outputs.Select(x => new Dictionary<string, object?> { ["name"] = x.Name, ["format"] = x.Format, ["label"] = x.Label }).ToList() : null,
     };

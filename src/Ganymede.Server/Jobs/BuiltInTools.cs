@@ -30,13 +30,17 @@ public sealed class RunScriptTool : Tool
         new("log", "txt", "Log", "$stdout"),
     ];
 
-    public override void Validate(IReadOnlyDictionary<string, JsonNode?> parameters)
+    public override void Validate(IReadOnlyDictionary<string, JsonNode?> parameters, IReadOnlyDictionary<string, IReadOnlyList<string>> datasetTypes)
     {
-        foreach (var path in DataPaths(parameters)) SafeRelativePath(path);
+        foreach (var path in DataPaths(parameters))
+            try { SafeRelativePath(path); } catch (ApiException e) { throw ApiException.InvalidInput("ml_h5_dataset_paths", e.Message); }
+        int paths = DataPaths(parameters).Length, given = datasetTypes["ml_h5_datasets"].Count;
+        if (paths > 0 && paths != given)
+            throw ApiException.InvalidInput("ml_h5_dataset_paths", $"ml_h5_dataset_paths names {paths} path(s) for {given} dataset(s) in ml_h5_datasets; they are matched by position");
         if (parameters.TryGetValue("parameters", out var p) && p?.ToString() is { Length: > 0 } text)
         {
-            try { if (JsonNode.Parse(text, documentOptions: new() { AllowDuplicateProperties = false }) is not JsonObject) throw ApiException.BadRequest("parameters: expected a JSON object"); }
-            catch (System.Text.Json.JsonException e) { throw ApiException.BadRequest($"parameters: not valid JSON ({e.Message})"); }
+            try { if (JsonNode.Parse(text, documentOptions: new() { AllowDuplicateProperties = false }) is not JsonObject) throw ApiException.InvalidInput("parameters", "parameters: expected a JSON object"); }
+            catch (System.Text.Json.JsonException e) { throw ApiException.InvalidInput("parameters", $"parameters: not valid JSON ({e.Message})"); }
         }
     }
 
@@ -96,13 +100,14 @@ public sealed class TrainUnetTool : Tool
     public override string Id => "ganymede_train_unet";
     public override string Name => "Train a segmentation UNet";
     public override string Description => "on an H5 dataset (X_train, y_train, X_valid, y_valid)";
+    public override string? LiveMetrics => "run/metrics.csv";
     public override IReadOnlyList<ToolInput> Inputs { get; } =
     [
         new("data", "data", "Training data", Formats: ["h5"], Help: "as written by 'ganymede data pack'"),
-        new("epochs", "integer", "Epochs", Optional: true, Help: "default: the recipe's own"),
-        new("size", "integer", "Input size", Optional: true, Help: "slices are resized to this size (default: the data's own)"),
-        new("base", "integer", "UNet base width", Optional: true, Help: "default: the recipe's own"),
-        new("seed", "integer", "Seed", Optional: true, Default: 0),
+        new("epochs", "integer", "Epochs", Optional: true, Help: "default: the recipe's own", Min: 1),
+        new("size", "integer", "Input size", Optional: true, Help: "slices are resized to this size, a multiple of 16 (default: the data's own)", Min: 16),
+        new("base", "integer", "UNet base width", Optional: true, Help: "default: the recipe's own", Min: 1),
+        new("seed", "integer", "Seed", Optional: true, Default: 0, Min: 0),
         new("preset", "select", "Recipe", Optional: true, Default: "default", Options: ["default", "paper"]),
     ];
 
@@ -116,10 +121,10 @@ public sealed class TrainUnetTool : Tool
         new("log", "txt", "Log", "$stdout"),
     ];
 
-    public override void Validate(IReadOnlyDictionary<string, JsonNode?> parameters)
+    public override void Validate(IReadOnlyDictionary<string, JsonNode?> parameters, IReadOnlyDictionary<string, IReadOnlyList<string>> datasetTypes)
     {
-        foreach (var name in new[] { "epochs", "base", "size" })
-            if (parameters.TryGetValue(name, out var v) && v is not null && v.GetValue<long>() <= 0) throw ApiException.BadRequest($"{name} must be positive");
+        if (parameters.TryGetValue("size", out var size) && size is not null && size.GetValue<long>() % 16 != 0)
+            throw ApiException.InvalidInput("size", $"size {size} must be a multiple of 16: the UNet halves its input four times");
     }
 
     public override IReadOnlyList<string[]> Commands(JobContext job)
@@ -144,7 +149,7 @@ public sealed class PredictTool : Tool
     [
         new("model", "data", "Model", Formats: ["onnx"]),
         new("images", "data", "Images", Formats: ["nii", "nii.gz", "h5", "zip"], Help: "a NIfTI volume of slices, an H5 file with X_test or X_valid, or a DICOM series as a zip archive"),
-        new("threshold", "float", "Threshold", Optional: true, Default: 0.5),
+        new("threshold", "float", "Threshold", Optional: true, Default: 0.5, Help: "probability above which a pixel is infection, between 0 and 1"),
         new("tta", "boolean", "Test-time augmentation", Optional: true, Default: false),
     ];
 
@@ -155,9 +160,9 @@ public sealed class PredictTool : Tool
         new("log", "txt", "Log", "$stdout"),
     ];
 
-    public override void Validate(IReadOnlyDictionary<string, JsonNode?> parameters)
+    public override void Validate(IReadOnlyDictionary<string, JsonNode?> parameters, IReadOnlyDictionary<string, IReadOnlyList<string>> datasetTypes)
     {
-        if (parameters.TryGetValue("threshold", out var t) && t is not null && t.GetValue<double>() is <= 0 or >= 1) throw ApiException.BadRequest("threshold must be between 0 and 1");
+        if (parameters.TryGetValue("threshold", out var t) && t is not null && t.GetValue<double>() is <= 0 or >= 1) throw ApiException.InvalidInput("threshold", "threshold must be between 0 and 1");
     }
 
     public override IReadOnlyList<string[]> Commands(JobContext job)

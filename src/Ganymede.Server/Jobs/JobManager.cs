@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Ganymede.Formats;
 using Ganymede.Server.Services;
 using Ganymede.Server.Storage;
 using Microsoft.Extensions.Hosting;
@@ -254,6 +255,33 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, UserStore u
         if (s.Length > maxBytes) s.Seek(-maxBytes, SeekOrigin.End);
         using var reader = new StreamReader(s);
         return reader.ReadToEnd();
+    }
+
+    /// <summary>
+    /// The file a running job writes its metrics to (<see cref="Tool.LiveMetrics"/>), opened as untrusted: null when
+    /// there is none yet, or when it or a folder on its way is not what it should be (a link could point anywhere).
+    /// </summary>
+    public Stream? OpenLiveMetrics(JobRecord job)
+    {
+        if (tools.Find(job.ToolId)?.LiveMetrics is not { } relative) return null;
+        var folder = Path.Combine(files.JobDirectory(job.Id), "work");
+        foreach (var part in ("outputs/" + relative).Split('/')[..^1])
+        {
+            folder = Path.Combine(folder, part);
+            if (!Directory.Exists(folder) || new DirectoryInfo(folder).LinkTarget is not null) return null;
+        }
+        var path = Path.Combine(folder, Path.GetFileName(relative));
+        try { return File.Exists(path) ? UntrustedFiles.OpenRegular(path, relative) : null; }
+        catch (IOException) { return null; }
+    }
+
+    /// <summary>What changes as a job runs (its state, its logs' and metrics' sizes), to tell a page it has something new to show.</summary>
+    public string Version(JobRecord job)
+    {
+        var dir = files.JobDirectory(job.Id);
+        long Size(string path) => File.Exists(path) ? new FileInfo(path).Length : -1;
+        var metrics = tools.Find(job.ToolId)?.LiveMetrics is { } relative ? Size(Path.Combine(dir, "work", "outputs", relative)) : -1;
+        return $"{job.State}|{job.UpdateTime}|{Size(Path.Combine(dir, JobScript.Stdout))}|{Size(Path.Combine(dir, JobScript.Stderr))}|{metrics}";
     }
 
     /// <summary>Galaxy's job metrics for GET /api/jobs/{id}/metrics.</summary>

@@ -15,28 +15,29 @@ public sealed class JobSubmission(JobStore jobs, DatasetStore datasets, IdCodec 
 {
     public (JobRecord Job, IReadOnlyList<(string Name, DatasetRecord Dataset)> Outputs) Submit(UserRecord user, HistoryRecord history, Tool tool, JsonObject inputs)
     {
-        var dataInputs = new Dictionary<string, List<long>>();
+        var dataInputs = new Dictionary<string, List<DatasetRecord>>();
         var parameters = new Dictionary<string, JsonNode?>();
+        // Every input is checked, so a form can show each mistake by its field at once.
+        var wrong = new Dictionary<string, string>();
         foreach (var input in tool.Inputs)
         {
             var value = Lookup(inputs, input.Name);
-            if (input.Type == "data") dataInputs[input.Name] = Datasets(user, input, value);
-            else parameters[input.Name] = Parameter(input, value);
+            try
+            {
+                if (input.Type == "data") dataInputs[input.Name] = Datasets(user, input, value);
+                else parameters[input.Name] = Parameter(input, value);
+            }
+            catch (ApiException e) when (e.Status == 400) { wrong[input.Name] = e.Message; }
         }
-        tool.Validate(parameters);
+        if (wrong.Count > 0) throw ApiException.InvalidInputs(wrong);
+        tool.Validate(parameters, dataInputs.ToDictionary(i => i.Key, i => (IReadOnlyList<string>)i.Value.Select(d => d.Extension).ToList()));
         quotas.CheckToolRun(user);
         DiskSpace.EnsureRoom(files.Jobs, 0);
-        if (tool is RunScriptTool)
-        {
-            int paths = RunScriptTool.DataPaths(parameters).Length, given = dataInputs["ml_h5_datasets"].Count;
-            if (paths > 0 && paths != given)
-                throw ApiException.BadRequest($"ml_h5_dataset_paths names {paths} path(s) for {given} dataset(s) in ml_h5_datasets; they are matched by position");
-        }
 
         var job = jobs.Create(new JobRecord
         {
             UserId = user.Id, HistoryId = history.Id, ToolId = tool.Id, ToolVersion = tool.Version, State = JobStates.New,
-            Params = JsonSerializer.Serialize(parameters), Inputs = JsonSerializer.Serialize(dataInputs),
+            Params = JsonSerializer.Serialize(parameters), Inputs = JsonSerializer.Serialize(dataInputs.ToDictionary(i => i.Key, i => i.Value.Select(d => d.Id).ToList())),
         });
         var outputs = tool.Outputs.Select(o => (o.Name, datasets.Create(history.Id, user.Id, o.Label, o.Format == "auto" ? "data" : o.Format, DatasetStates.New, job.Id))).ToList();
         jobs.SetOutputs(job.Id, JsonSerializer.Serialize(outputs.ToDictionary(o => o.Name, o => o.Item2.Id)));
@@ -56,7 +57,7 @@ public sealed class JobSubmission(JobStore jobs, DatasetStore datasets, IdCodec 
         return null;
     }
 
-    private List<long> Datasets(UserRecord user, ToolInput input, JsonNode? value)
+    private List<DatasetRecord> Datasets(UserRecord user, ToolInput input, JsonNode? value)
     {
         var references = new List<JsonObject>();
         void Collect(JsonNode? node)
@@ -73,7 +74,7 @@ public sealed class JobSubmission(JobStore jobs, DatasetStore datasets, IdCodec 
         Collect(value);
         if (references.Count == 0 && !input.Optional) throw ApiException.MissingParameter($"input {input.Name} ({input.Label}) is required");
         if (references.Count > 1 && !input.Multiple) throw ApiException.BadRequest($"input {input.Name} takes one dataset, got {references.Count}");
-        var result = new List<long>();
+        var result = new List<DatasetRecord>();
         foreach (var r in references)
         {
             var src = r["src"]?.ToString();
@@ -86,7 +87,7 @@ public sealed class JobSubmission(JobStore jobs, DatasetStore datasets, IdCodec 
                 throw ApiException.BadRequest($"input {input.Name}: dataset {idText} ({d.Name}) is {(d.Deleted ? "deleted" : d.State)}");
             if (input.Formats is { } formats && !formats.Contains(d.Extension) && d.State == DatasetStates.Ok)
                 throw ApiException.BadRequest($"input {input.Name}: dataset {d.Name} has type {d.Extension}; the tool takes {string.Join(", ", formats)}");
-            result.Add(id);
+            result.Add(d);
         }
         return result;
     }
@@ -100,6 +101,17 @@ public sealed class JobSubmission(JobStore jobs, DatasetStore datasets, IdCodec 
         }
         var text = value.GetValueKind() == JsonValueKind.String ? value.GetValue<string>() : value.ToJsonString();
         var inv = System.Globalization.CultureInfo.InvariantCulture;
+        var parsed = Parse(input, text, inv);
+        if (input.Type is "integer" or "float" && double.Parse(text, System.Globalization.NumberStyles.Float, inv) is var number)
+        {
+            if (number < input.Min) throw ApiException.BadRequest($"parameter {input.Name} ({input.Label}) must be at least {input.Min.Value.ToString(inv)}");
+            if (number > input.Max) throw ApiException.BadRequest($"parameter {input.Name} ({input.Label}) must be at most {input.Max.Value.ToString(inv)}");
+        }
+        return parsed;
+    }
+
+    private static JsonNode Parse(ToolInput input, string text, IFormatProvider inv)
+    {
         return input.Type switch
         {
             "integer" => long.TryParse(text, System.Globalization.NumberStyles.Integer, inv, out var l) ? l : throw ApiException.BadRequest($"parameter {input.Name}: '{text}' is not an integer"),

@@ -4,8 +4,9 @@ namespace Ganymede.Server.Jobs;
 
 /// <summary>One input of a tool, as GET /api/tools/{id}?io_details=True shows it.</summary>
 /// <param name="Type">data, text, integer, float, boolean or select (Galaxy's parameter types).</param>
+/// <param name="Min">the smallest value a number may take (Galaxy's min), checked when a job is submitted.</param>
 public sealed record ToolInput(string Name, string Type, string Label, bool Optional = false, bool Multiple = false,
-    string[]? Formats = null, JsonNode? Default = null, string[]? Options = null, string Help = "");
+    string[]? Formats = null, JsonNode? Default = null, string[]? Options = null, string Help = "", double? Min = null, double? Max = null);
 
 /// <summary>One output: the dataset the job fills from <paramref name="File"/> in its outputs folder.</summary>
 /// <param name="Format">the dataset type, or "auto" to detect it from the file.</param>
@@ -24,13 +25,21 @@ public abstract class Tool
     public abstract string Description { get; }
     public virtual string Version => "1.0.0";
     public virtual bool Hidden => false;
+    /// <summary>Whether a job of this tool runs commands (a tool form, run again); uploads are stored by their endpoints instead.</summary>
+    public virtual bool Runnable => true;
     /// <summary>The tool's commands call the server (GanymedeClient.FromEnvironment): its jobs get the API channel (<see cref="ApiChannel"/>).</summary>
     public virtual bool UsesApi => false;
+    /// <summary>A file in outputs/ the job adds a line of metrics to per epoch while it runs (metrics.csv or .jsonl), for live curves.</summary>
+    public virtual string? LiveMetrics => null;
     public abstract IReadOnlyList<ToolInput> Inputs { get; }
     public abstract IReadOnlyList<ToolOutput> Outputs { get; }
 
-    /// <summary>Checks parameter values beyond their types (called before the job is created); throws <see cref="ApiException"/>.</summary>
-    public virtual void Validate(IReadOnlyDictionary<string, JsonNode?> parameters) { }
+    /// <summary>
+    /// Checks parameter values beyond their types and bounds (called before the job is created); throws
+    /// <see cref="ApiException.InvalidInput"/> naming the input at fault.
+    /// </summary>
+    /// <param name="datasetTypes">each data input's datasets' types, in the order given.</param>
+    public virtual void Validate(IReadOnlyDictionary<string, JsonNode?> parameters, IReadOnlyDictionary<string, IReadOnlyList<string>> datasetTypes) { }
 
     /// <summary>The command lines to run, in order, in the job's work folder; the first that fails fails the job.</summary>
     public abstract IReadOnlyList<string[]> Commands(JobContext job);

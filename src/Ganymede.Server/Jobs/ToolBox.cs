@@ -9,7 +9,7 @@ public sealed class ToolBox
 
     public ToolBox(IEnumerable<Tool> tools) => _tools = tools.ToDictionary(t => t.Id);
 
-    public static ToolBox BuiltIn() => new([new UploadTool(), new DataFetchTool(), new RunScriptTool(), new TrainUnetTool(), new PredictTool()]);
+    public static ToolBox BuiltIn() => new([new UploadTool(), new DataFetchTool(), new RunScriptTool(), new PackTool(), new TrainUnetTool(), new PredictTool()]);
 
     public IEnumerable<Tool> All => _tools.Values;
 
@@ -23,6 +23,7 @@ public sealed class UploadTool : Tool
     public override string Id => "upload1";
     public override string Name => "Upload File";
     public override string Description => "from your computer";
+    public override bool Runnable => false;
     public override IReadOnlyList<ToolInput> Inputs { get; } =
     [
         new("file_type", "select", "Type", Optional: true, Default: "auto", Options: ["auto", .. Services.DatasetInspector.Known]),
@@ -41,6 +42,7 @@ public sealed class DataFetchTool : Tool
     public override string Name => "Data Fetch";
     public override string Description => "uploaded files into a history";
     public override bool Hidden => true;
+    public override bool Runnable => false;
     public override IReadOnlyList<ToolInput> Inputs { get; } = [new("targets", "text", "Targets")];
     public override IReadOnlyList<ToolOutput> Outputs { get; } = [new("output0", "auto", "Fetched dataset", "")];
     public override IReadOnlyList<string[]> Commands(JobContext job) => throw new InvalidOperationException("fetches are stored by the fetch endpoint");

@@ -46,6 +46,9 @@ public sealed class Quotas(UserStore users, JobStore jobs, ServerOptions options
     /// <summary>The user's quota: the server's default with the administrator's settings for this user over it.</summary>
     public UserQuota For(UserRecord user) => options.Quota.With(user.Quota ?? "");
 
+    /// <summary>What the user uses of their quota now (the account page, the dashboard, the user view).</summary>
+    public QuotaUse Use(UserRecord user) => new(users.DiskUsage(user.Id), jobs.CountUnfinished(user.Id), For(user));
+
     /// <summary>Refuses storing <paramref name="adding"/> more bytes for the user when that would pass their storage quota.</summary>
     public void CheckStorage(UserRecord user, long adding)
     {
@@ -67,4 +70,10 @@ public sealed class Quotas(UserStore users, JobStore jobs, ServerOptions options
         if (unfinished >= quota)
             throw ApiException.OverQuota($"over your quota of {quota} job(s) at once: {unfinished} of yours are queued or running; wait for one to finish or cancel one");
     }
+}
+
+/// <summary>Bytes stored and jobs unfinished against a quota; <see cref="Percent"/> is null without a storage quota.</summary>
+public sealed record QuotaUse(long StoredBytes, int UnfinishedJobs, UserQuota Quota)
+{
+    public int? Percent => Quota.StorageBytes is { } b ? (int)Math.Min(100, StoredBytes * 100 / Math.Max(1, b)) : null;
 }

@@ -21,7 +21,30 @@ public abstract class Database
         connection.Execute(Schema);
         foreach (var (table, column, type) in AddedColumns)
             if (!HasColumn(connection, table, column)) connection.Execute($"ALTER TABLE {table} ADD COLUMN {column} {type}");
+        foreach (var (name, sql) in DataMigrations)
+        {
+            using var transaction = connection.BeginTransaction();
+            if (connection.ExecuteScalar<long>("SELECT COUNT(*) FROM applied_migrations WHERE name = @name", new { name }, transaction) == 0)
+            {
+                connection.Execute(sql, transaction: transaction);
+                connection.Execute("INSERT INTO applied_migrations (name, apply_time) VALUES (@name, @now)", new { name, now = Now() }, transaction);
+            }
+            transaction.Commit();
+        }
     }
+
+    /// <summary>
+    /// Changes to existing rows, each applied once (recorded in applied_migrations), in order: unlike the schema,
+    /// running one again would undo what users did since (a revoked key would come back).
+    /// </summary>
+    private static readonly (string Name, string Sql)[] DataMigrations =
+    [
+        ("0001_api_keys_from_users", """
+            INSERT INTO api_keys (user_id, name, key_hash, create_time)
+            SELECT id, 'made with the account', api_key_hash, create_time FROM users
+            WHERE api_key_hash NOT IN (SELECT key_hash FROM api_keys)
+            """),
+    ];
 
     protected abstract string Schema { get; }
 
@@ -120,6 +143,17 @@ public sealed class SqliteDatabase : Database
             update_time TEXT NOT NULL);
         CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);
         CREATE INDEX IF NOT EXISTS jobs_user ON jobs(user_id);
+        CREATE TABLE IF NOT EXISTS api_keys (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            name TEXT NOT NULL,
+            key_hash TEXT NOT NULL UNIQUE,
+            create_time TEXT NOT NULL,
+            last_used TEXT);
+        CREATE INDEX IF NOT EXISTS api_keys_user ON api_keys(user_id);
+        CREATE TABLE IF NOT EXISTS applied_migrations (
+            name TEXT PRIMARY KEY,
+            apply_time TEXT NOT NULL);
         CREATE TABLE IF NOT EXISTS job_keys (
             key_hash TEXT PRIMARY KEY,
             job_id INTEGER NOT NULL REFERENCES jobs(id),

@@ -22,6 +22,13 @@ public sealed class JobStore(Database db)
         return c.QuerySingleOrDefault<JobRecord>("SELECT * FROM jobs WHERE id = @id", new { id });
     }
 
+    /// <summary>The tool of every job in a history, by job id (one query for a page of datasets).</summary>
+    public Dictionary<long, string> ToolIds(long historyId)
+    {
+        using var c = db.Open();
+        return c.Query<(long Id, string ToolId)>("SELECT id, tool_id FROM jobs WHERE history_id = @historyId", new { historyId }).ToDictionary(j => j.Id, j => j.ToolId);
+    }
+
     public void SetOutputs(long id, string outputs)
     {
         using var c = db.Open();

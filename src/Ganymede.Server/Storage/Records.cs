@@ -16,6 +16,16 @@ public sealed class UserRecord
     public string CreateTime { get; set; } = "";
 }
 
+/// <summary>An API key as its owner sees it: never the key itself, which is shown once when made.</summary>
+public sealed class ApiKeyRecord
+{
+    public long Id { get; set; }
+    public string Name { get; set; } = "";
+    public string CreateTime { get; set; } = "";
+    /// <summary>When the key was last used, to the minute; null if never.</summary>
+    public string? LastUsed { get; set; }
+}
+
 public sealed class HistoryRecord
 {
     public long Id { get; set; }

@@ -3,23 +3,62 @@ using Dapper;
 
 namespace Ganymede.Server.Storage;
 
-/// <summary>Users and their API keys. Only a SHA-256 hash of each key is stored; the key is shown once, when made.</summary>
+/// <summary>
+/// Users and their API keys (several per user, each named, revocable). Only a SHA-256 hash of each key is stored;
+/// the key is shown once, when made.
+/// </summary>
 public sealed class UserStore(Database db)
 {
-    /// <summary>Creates a user and returns it with its new API key (32 random bytes as hex).</summary>
+    /// <summary>Creates a user and returns it with its first API key (32 random bytes as hex).</summary>
     public (UserRecord User, string ApiKey) Create(string email, bool isAdmin)
     {
         email = email.Trim();
         if (email.Length is 0 or > 255 || !email.Contains('@', StringComparison.Ordinal) || email.Any(char.IsWhiteSpace))
             throw new ArgumentException($"'{email}' is not an e-mail address");
-        var key = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+        var key = NewKey();
         using var c = db.Open();
-        if (c.ExecuteScalar<long>("SELECT COUNT(*) FROM users WHERE email = @email", new { email }) > 0)
+        using var transaction = c.BeginTransaction();
+        if (c.ExecuteScalar<long>("SELECT COUNT(*) FROM users WHERE email = @email", new { email }, transaction) > 0)
             throw new ArgumentException($"a user with e-mail {email} already exists");
+        // users.api_key_hash keeps the first key's hash (the column is older than api_keys); keys are looked up in api_keys.
         var user = c.QuerySingle<UserRecord>(
             "INSERT INTO users (email, username, api_key_hash, is_admin, create_time) VALUES (@email, @username, @hash, @isAdmin, @now) RETURNING *",
-            new { email, username = email.Split('@')[0], hash = Hash(key), isAdmin, now = Database.Now() });
+            new { email, username = email.Split('@')[0], hash = Hash(key), isAdmin, now = Database.Now() }, transaction);
+        InsertKey(c, transaction, user.Id, "made with the account", key);
+        transaction.Commit();
         return (user, key);
+    }
+
+    public IReadOnlyList<UserRecord> All()
+    {
+        using var c = db.Open();
+        return c.Query<UserRecord>("SELECT * FROM users ORDER BY email").ToList();
+    }
+
+    /// <summary>A new API key for the user, under a name they choose; returned once.</summary>
+    public string CreateApiKey(long userId, string name)
+    {
+        name = name.Trim();
+        if (name.Length is 0 or > 100 || name.Any(char.IsControl)) throw new ArgumentException("a key's name is 1 to 100 characters, without control characters");
+        var key = NewKey();
+        using var c = db.Open();
+        using var transaction = c.BeginTransaction();
+        InsertKey(c, transaction, userId, name, key);
+        transaction.Commit();
+        return key;
+    }
+
+    public IReadOnlyList<ApiKeyRecord> ApiKeys(long userId)
+    {
+        using var c = db.Open();
+        return c.Query<ApiKeyRecord>("SELECT id, name, create_time, last_used FROM api_keys WHERE user_id = @userId ORDER BY id", new { userId }).ToList();
+    }
+
+    /// <summary>Revokes one of the user's keys; false if they have no such key.</summary>
+    public bool RevokeApiKey(long userId, long keyId)
+    {
+        using var c = db.Open();
+        return c.Execute("DELETE FROM api_keys WHERE id = @keyId AND user_id = @userId", new { keyId, userId }) == 1;
     }
 
     /// <summary>
@@ -30,7 +69,13 @@ public sealed class UserStore(Database db)
     {
         using var c = db.Open();
         var hash = Hash(key);
-        if (c.QuerySingleOrDefault<UserRecord>("SELECT * FROM users WHERE api_key_hash = @hash", new { hash }) is { } user) return user;
+        if (c.QuerySingleOrDefault<UserRecord>("SELECT u.* FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.key_hash = @hash", new { hash }) is { } user)
+        {
+            // To the minute: enough to tell a key in use from a forgotten one, without a write per request.
+            var now = Database.Now()[..16];
+            c.Execute("UPDATE api_keys SET last_used = @now WHERE key_hash = @hash AND (last_used IS NULL OR last_used < @now)", new { hash, now });
+            return user;
+        }
         var owner = c.QuerySingleOrDefault<UserRecord>(
             "SELECT u.* FROM job_keys k JOIN jobs j ON j.id = k.job_id JOIN users u ON u.id = k.user_id WHERE k.key_hash = @hash AND j.state = 'running'", new { hash });
         if (owner is not null) owner.IsAdmin = false;
@@ -40,7 +85,7 @@ public sealed class UserStore(Database db)
     /// <summary>A key for one job to call the API as its owner while it runs; only its hash is stored.</summary>
     public string CreateJobKey(long jobId, long userId)
     {
-        var key = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+        var key = NewKey();
         using var c = db.Open();
         c.Execute("INSERT INTO job_keys (key_hash, job_id, user_id) VALUES (@hash, @jobId, @userId)", new { hash = Hash(key), jobId, userId });
         return key;
@@ -76,6 +121,12 @@ public sealed class UserStore(Database db)
         using var c = db.Open();
         return c.ExecuteScalar<long>("SELECT COALESCE(SUM(file_size), 0) FROM datasets WHERE user_id = @userId AND purged = 0", new { userId });
     }
+
+    private static void InsertKey(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction transaction, long userId, string name, string key) =>
+        c.Execute("INSERT INTO api_keys (user_id, name, key_hash, create_time) VALUES (@userId, @name, @hash, @now)",
+            new { userId, name, hash = Hash(key), now = Database.Now() }, transaction);
+
+    private static string NewKey() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
 
     private static string Hash(string key) => Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)));
 }

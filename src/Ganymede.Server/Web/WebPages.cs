@@ -33,6 +33,7 @@ public static class WebPages
             o.RootDirectory = "/Web/Pages";
             o.Conventions.AuthorizeFolder("/");
             o.Conventions.AllowAnonymousToPage("/Login");
+            o.Conventions.AllowAnonymousToPage("/Register");
         }).AddApplicationPart(typeof(WebPages).Assembly);
     }
 
@@ -46,12 +47,19 @@ public static class WebPages
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapRazorPages();
+        app.MapGet("/jobs/{id}/events", JobEvents.StreamAsync).RequireAuthorization();
     }
 
-    /// <summary>Who a signed-in session is: the user's id, and their e-mail as the name pages show.</summary>
+    /// <summary>
+    /// Who a signed-in session is: the user's id, their e-mail as the name pages show, and the administrator role for
+    /// the menu (pages check the user's record, not this claim).
+    /// </summary>
     public static ClaimsPrincipal Principal(UserRecord user) => new(new ClaimsIdentity(
-        [new Claim(ClaimTypes.NameIdentifier, user.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)), new Claim(ClaimTypes.Name, user.Email)],
+        [new Claim(ClaimTypes.NameIdentifier, user.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)), new Claim(ClaimTypes.Name, user.Email),
+         .. user.IsAdmin ? [new Claim(ClaimTypes.Role, AdminRole)] : Array.Empty<Claim>()],
         CookieAuthenticationDefaults.AuthenticationScheme));
+
+    public const string AdminRole = "admin";
 
     /// <summary>The header the pages' scripts send their anti-forgery token in (the forms send it as a field).</summary>
     public const string AntiforgeryHeader = "RequestVerificationToken";
@@ -79,4 +87,17 @@ public static class WebPages
     public static UserRecord CurrentUser(ClaimsPrincipal principal, UserStore users) =>
         long.TryParse(principal.FindFirstValue(ClaimTypes.NameIdentifier), out var id) && users.Get(id) is { } user
             ? user : throw ApiException.Forbidden("your session has ended: sign in again");
+
+    /// <summary>A page's error (someone else's history, a job that does not exist) as a page, with the API's message.</summary>
+    public static Task WriteErrorPageAsync(HttpContext c, int status, string message)
+    {
+        var text = System.Net.WebUtility.HtmlEncode(char.ToUpperInvariant(message[0]) + message[1..]);
+        c.Response.ContentType = "text/html; charset=utf-8";
+        return c.Response.WriteAsync($"""
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+            <meta name="color-scheme" content="light dark"><title>Error {status} · Ganymede</title><link rel="stylesheet" href="/static/site.css"></head>
+            <body><main id="main" class="narrow"><h1>Error {status}</h1><p class="error" role="alert">{text}</p><p><a href="/">Back to your histories</a></p></main></body></html>
+            """);
+    }
 }

@@ -1,5 +1,6 @@
 using Ganymede.Server.Api;
 using Ganymede.Server.Services;
+using Ganymede.Server.Jobs;
 using Ganymede.Server.Storage;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -12,7 +13,7 @@ namespace Ganymede.Server.Web.Pages;
 /// services' (<see cref="HistoryService"/>, <see cref="DatasetService"/>), the checks the API's (<see cref="Access"/>).
 /// </summary>
 public sealed class IndexModel(UserStore users, HistoryStore histories, DatasetStore datasets, HistoryService historyService,
-    DatasetService datasetService, Access access, IdCodec ids) : PageModel
+    DatasetService datasetService, JobStore jobs, ToolBox tools, Access access, IdCodec ids) : PageModel
 {
     public IReadOnlyList<(HistoryRecord History, long Count, long Size)> Histories { get; private set; } = [];
     public HistoryRecord? Current { get; private set; }
@@ -24,6 +25,10 @@ public sealed class IndexModel(UserStore users, HistoryStore histories, DatasetS
     public string Id(long id) => ids.Encode(id);
 
     /// <summary>Whether some dataset is still being made: the contents then refresh themselves.</summary>
+    /// <summary>Whether a dataset's job can run again: a tool's job, not the upload that brought it in.</summary>
+    public bool Rerunnable(DatasetRecord d) => d.CreatingJobId is { } job && _tools.TryGetValue(job, out var tool) && tools.Find(tool) is { Runnable: true };
+    private Dictionary<long, string> _tools = [];
+
     public bool Unfinished => Contents.Any(d => !DatasetStates.Terminal.Contains(d.State));
 
     /// <param name="history">the history to show (its encoded id, as the API writes it).</param>
@@ -90,6 +95,8 @@ public sealed class IndexModel(UserStore users, HistoryStore histories, DatasetS
         Histories = list.Select(h => histories.Totals(h.Id) is var (count, size) ? (h, count, size) : default).ToList();
         // Another user's history, or a malformed id, answers as the API does (403, 400, 404).
         Current = history is null ? list.FirstOrDefault() : access.History(user, history);
-        if (Current is not null) Contents = datasets.ListByHistory(Current.Id, deleted: false, visible: true);
+        if (Current is null) return;
+        Contents = datasets.ListByHistory(Current.Id, deleted: false, visible: true);
+        _tools = jobs.ToolIds(Current.Id);
     }
 }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Ganymede.Server.Api;
 using Ganymede.Server.Jobs;
+using Ganymede.Server.Services.Previews;
 using Ganymede.Server.Storage;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -13,7 +14,7 @@ namespace Ganymede.Server.Web.Pages;
 /// themselves while it runs; cancel and rerun it. The same Access check, JobManager and JobSubmission as the API.
 /// </summary>
 public sealed class JobModel(UserStore users, DatasetStore datasets, HistoryStore histories, ToolBox tools, JobManager manager,
-    JobSubmission submission, Access access, IdCodec ids) : PageModel
+    JobSubmission submission, Access access, IdCodec ids, FileStore files) : PageModel
 {
     public JobRecord Job { get; private set; } = null!;
     public Tool? Tool { get; private set; }
@@ -25,6 +26,10 @@ public sealed class JobModel(UserStore users, DatasetStore datasets, HistoryStor
     public string Stdout { get; private set; } = "";
     public string Stderr { get; private set; } = "";
     public string? Error { get; private set; }
+    /// <summary>A training job's figures per epoch: from its metrics file while it runs, from its metrics dataset after.</summary>
+    public TrainingMetrics? Curves { get; private set; }
+    /// <summary>The job's image outputs (training curves, validation figure), shown on its page once made.</summary>
+    public IEnumerable<(string Name, DatasetRecord Dataset)> Pictures => Outputs.Where(o => o.Dataset.Extension == "png" && o.Dataset.State == DatasetStates.Ok);
 
     public bool Finished => JobStates.IsTerminal(Job.State);
     public string Id(long id) => ids.Encode(id);
@@ -86,5 +91,13 @@ public sealed class JobModel(UserStore users, DatasetStore datasets, HistoryStor
         Metrics = manager.Metrics(Job);
         Stdout = manager.ReadLog(Job.Id, "stdout", 256 << 10);
         Stderr = manager.ReadLog(Job.Id, "stderr", 256 << 10);
+        var metrics = Outputs.FirstOrDefault(o => o.Dataset.Extension == "csv" && o.Dataset.State == DatasetStates.Ok).Dataset;
+        Curves = metrics is not null ? TrainingMetrics.Read(files.DatasetPath(metrics.Id)) : ReadLive();
+    }
+
+    private TrainingMetrics? ReadLive()
+    {
+        using var stream = manager.OpenLiveMetrics(Job);
+        return stream is null ? null : TrainingMetrics.Read(stream);
     }
 }

@@ -1,0 +1,38 @@
+using Ganymede.Server.Storage;
+
+namespace Ganymede.Server.Services;
+
+/// <summary>
+/// Accounts: who may create one (an administrator always; anyone when the server allows self-registration), with a
+/// password checked as the command line checks it; and keys handed out for a password (Galaxy's baseauth).
+/// </summary>
+public sealed class UserService(UserStore users, ServerOptions options)
+{
+    /// <summary>Creates a user with a password; <paramref name="by"/> is the administrator creating it, or null for self-registration.</summary>
+    public UserRecord Create(UserRecord? by, string email, string password, bool isAdmin = false)
+    {
+        if (by is null && !options.AllowRegistration) throw ApiException.Forbidden("this server does not let people create their own accounts: ask an administrator");
+        if (by is { IsAdmin: false }) throw ApiException.Forbidden("only an administrator may create users");
+        if (isAdmin && by is null) throw ApiException.Forbidden("only an administrator may create administrators");
+        try
+        {
+            Passwords.Check(password);
+            var (user, _) = users.Create(email, isAdmin);
+            users.SetPasswordHash(user.Id, Passwords.Hash(password));
+            return users.Get(user.Id)!;
+        }
+        catch (ArgumentException e) { throw ApiException.BadRequest(e.Message); }
+    }
+
+    /// <summary>The user with this e-mail and password, or null; one answer for both mistakes, so addresses stay private.</summary>
+    public UserRecord? SignIn(string email, string password) =>
+        users.FindByEmail(email) is { } user && Passwords.Verify(password, user.PasswordHash) ? user : null;
+
+    /// <summary>A fresh key for a password sign-in through the API; the previous key made this way is revoked.</summary>
+    public string KeyForPassword(UserRecord user)
+    {
+        const string name = "made by /api/authenticate/baseauth";
+        foreach (var key in users.ApiKeys(user.Id).Where(k => k.Name == name)) users.RevokeApiKey(user.Id, key.Id);
+        return users.CreateApiKey(user.Id, name);
+    }
+}
