@@ -72,6 +72,19 @@ public sealed class JobStore(Database db)
             "SELECT COUNT(*) FROM jobs WHERE user_id = @userId AND (state IN ('new', 'queued') OR (state = 'running' AND external_id IS NOT NULL))", new { userId });
     }
 
+    /// <summary>Jobs waiting and running per user (uploads left out, as in <see cref="CountUnfinished"/>), for the dashboard.</summary>
+    public IReadOnlyList<(long UserId, string Email, int Queued, int Running)> UnfinishedByUser()
+    {
+        using var c = db.Open();
+        return c.Query<(long, string, int, int)>(
+            """
+            SELECT u.id, u.email, SUM(CASE WHEN j.state IN ('new', 'queued') THEN 1 ELSE 0 END), SUM(CASE WHEN j.state = 'running' THEN 1 ELSE 0 END)
+            FROM jobs j JOIN users u ON u.id = j.user_id
+            WHERE j.state IN ('new', 'queued') OR (j.state = 'running' AND j.external_id IS NOT NULL)
+            GROUP BY u.id, u.email ORDER BY u.email
+            """).AsList();
+    }
+
     public IReadOnlyList<JobRecord> InState(string state, int limit = int.MaxValue)
     {
         using var c = db.Open();

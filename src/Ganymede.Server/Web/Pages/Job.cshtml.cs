@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Ganymede.Server.Api;
 using Ganymede.Server.Jobs;
+using Ganymede.Server.Services;
 using Ganymede.Server.Services.Previews;
 using Ganymede.Server.Storage;
 using Microsoft.AspNetCore.Mvc;
@@ -14,7 +15,7 @@ namespace Ganymede.Server.Web.Pages;
 /// themselves while it runs; cancel and rerun it. The same Access check, JobManager and JobSubmission as the API.
 /// </summary>
 public sealed class JobModel(UserStore users, DatasetStore datasets, HistoryStore histories, ToolBox tools, JobManager manager,
-    JobSubmission submission, Access access, IdCodec ids, FileStore files) : PageModel
+    JobSubmission submission, Access access, IdCodec ids, RunMetrics runs) : PageModel
 {
     public JobRecord Job { get; private set; } = null!;
     public Tool? Tool { get; private set; }
@@ -91,13 +92,6 @@ public sealed class JobModel(UserStore users, DatasetStore datasets, HistoryStor
         Metrics = manager.Metrics(Job);
         Stdout = manager.ReadLog(Job.Id, "stdout", 256 << 10);
         Stderr = manager.ReadLog(Job.Id, "stderr", 256 << 10);
-        var metrics = Outputs.FirstOrDefault(o => o.Dataset.Extension == "csv" && o.Dataset.State == DatasetStates.Ok).Dataset;
-        Curves = metrics is not null ? TrainingMetrics.Read(files.DatasetPath(metrics.Id)) : ReadLive();
-    }
-
-    private TrainingMetrics? ReadLive()
-    {
-        using var stream = manager.OpenLiveMetrics(Job);
-        return stream is null ? null : TrainingMetrics.Read(stream);
+        Curves = runs.For(Job);
     }
 }
