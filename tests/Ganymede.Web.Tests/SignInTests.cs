@@ -36,7 +36,7 @@ public sealed class SignInTests(WebFixture web) : IClassFixture<WebFixture>
 
         await SignInAsync(page, "alice@example.org", WebFixture.Password);
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "CT scans", Level = 1 })).ToBeVisibleAsync();
-        await Expect(page.GetByRole(AriaRole.Cell, new() { Name = "dice.csv", Exact = true })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Link, new() { Name = "dice.csv", Exact = true })).ToBeVisibleAsync();
         await Expect(page.GetByRole(AriaRole.Cell, new() { Name = "csv", Exact = true })).ToBeVisibleAsync();
         await Expect(page.GetByText("bob's private work")).ToHaveCountAsync(0);
         await WebFixture.CheckPageAsync(page, "histories");

@@ -10,7 +10,7 @@ using Microsoft.Playwright;
 namespace Ganymede.Server.Tests;
 
 /// <summary>
-/// A real server on a free loopback port with two users who have passwords, and Debian's Chromium driven by
+/// A real server on a free loopback port that lets people register, with two users and an administrator who have passwords, and Debian's Chromium driven by
 /// Playwright. Screenshots go to the test output folder (screenshots/).
 /// </summary>
 public sealed class WebFixture : IAsyncLifetime
@@ -32,10 +32,12 @@ public sealed class WebFixture : IAsyncLifetime
         {
             Urls = "http://127.0.0.1:0", DataDirectory = DataDirectory,
             GanymedeCommand = ["dotnet", Path.Combine(AppContext.BaseDirectory, "ganymede.dll")],
+            AllowRegistration = true,
         };
         _app = GanymedeServer.Build(options);
         var users = _app.Services.GetRequiredService<UserStore>();
         (AliceKey, BobKey) = (Create(users, "alice@example.org"), Create(users, "bob@example.org"));
+        Create(users, "admin@example.org", isAdmin: true);
         await _app.StartAsync();
         Url = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         _playwright = await Playwright.CreateAsync();
@@ -48,9 +50,9 @@ public sealed class WebFixture : IAsyncLifetime
         Directory.CreateDirectory(Screenshots);
     }
 
-    private static string Create(UserStore users, string email)
+    private static string Create(UserStore users, string email, bool isAdmin = false)
     {
-        var (user, key) = users.Create(email, isAdmin: false);
+        var (user, key) = users.Create(email, isAdmin);
         users.SetPasswordHash(user.Id, Passwords.Hash(Password));
         return key;
     }

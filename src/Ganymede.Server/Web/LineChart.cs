@@ -63,7 +63,7 @@ public static class LineChart
         for (double t = Math.Ceiling(low / step) * step; t <= high + step * 1e-9; t += step) yield return Math.Round(t / step) * step;
     }
 
-    private static string Label(double v) => Math.Abs(v) >= 1000 || (v != 0 && Math.Abs(v) < 0.01) ? v.ToString("G3", CultureInfo.InvariantCulture) : Math.Round(v, 3).ToString(CultureInfo.InvariantCulture);
+    private static string Label(double v) => Math.Abs(v) < 1e-12 ? "0" : Math.Abs(v) >= 1000 || (v != 0 && Math.Abs(v) < 0.01) ? v.ToString("G3", CultureInfo.InvariantCulture) : Math.Round(v, 3).ToString(CultureInfo.InvariantCulture);
     private static string F(double v) => v.ToString("F1", CultureInfo.InvariantCulture);
     private static string Encode(string s) => WebUtility.HtmlEncode(s);
 }
