@@ -30,6 +30,8 @@ public sealed class DatasetPageTests(WebFixture web) : IClassFixture<WebFixture>
         }
         var metrics = Path.Combine(folder, "metrics.csv");
         await File.WriteAllTextAsync(metrics, "epoch,train_loss,valid_loss,dice\n1,0.9,0.8,0.5\n2,0.7,0.75,0.61\n3,0.6,0.7,0.58\n");
+        var picture = Path.Combine(folder, "slice.png");
+        new PngImage(4, 3, 1, [0, 50, 100, 150, 200, 250, 0, 50, 100, 150, 200, 250]).Save(picture);
         var notebook = Path.Combine(folder, "analysis.ipynb");
         var pixel = Convert.ToBase64String(new PngImage(2, 2, 1, [0, 255, 255, 0]).Encode());
         await File.WriteAllTextAsync(notebook, new JsonObject
@@ -49,16 +51,16 @@ public sealed class DatasetPageTests(WebFixture web) : IClassFixture<WebFixture>
         using var alice = new GanymedeClient(web.Url, web.AliceKey);
         var history = await alice.CreateHistoryAsync("views");
         var ids = new Dictionary<string, string>();
-        foreach (var path in new[] { h5, metrics, notebook })
+        foreach (var path in new[] { h5, metrics, notebook, picture })
             ids[Path.GetFileName(path)] = (await alice.WaitForDatasetAsync((await alice.UploadAsync(history.Id, path)).Id, TimeSpan.FromMinutes(1))).Id;
 
         var page = await web.SignedInAsync("alice@example.org");
         await page.GotoAsync($"/datasets/{ids["covid.h5"]}");
         await Expect(page.Locator("ul.tree li").Filter(new() { HasText = "/train/X" }).Locator(".meta")).ToHaveTextAsync("float32 [2 × 16 × 16 × 1]");
         await Expect(page.Locator("ul.tree li").Filter(new() { HasText = "/train" }).First.Locator("dl.attributes")).ToContainTextAsync("COVID-SemiSeg");
-        var picture = page.GetByRole(AriaRole.Img, new() { Name = "The first image of /train/X" });
-        await Expect(picture).ToHaveJSPropertyAsync("naturalWidth", 16);
-        var png = PngImage.Decode(await (await page.APIRequest.GetAsync((await picture.GetAttributeAsync("src"))!)).BodyAsync(), "picture");
+        var first = page.GetByRole(AriaRole.Img, new() { Name = "The first image of /train/X" });
+        await Expect(first).ToHaveJSPropertyAsync("naturalWidth", 16);
+        var png = PngImage.Decode(await (await page.APIRequest.GetAsync((await first.GetAttributeAsync("src"))!)).BodyAsync(), "picture");
         Assert.Equal(Enumerable.Range(0, 16).Select(x => (ushort)Math.Round(x * 17.0)), png.Samples.Take(16));
         await Expect(page.GetByRole(AriaRole.Img, new() { Name = "The first image of /scores" })).ToHaveCountAsync(0);
         await WebFixture.CheckPageAsync(page, "dataset-h5");
@@ -73,6 +75,16 @@ public sealed class DatasetPageTests(WebFixture web) : IClassFixture<WebFixture>
         await Expect(dice).ToHaveTextAsync(["0.61", "0.58", "0.5"]);
         await Expect(page.Locator("th[aria-sort=descending]")).ToHaveTextAsync("dice");
         await WebFixture.CheckPageAsync(page, "dataset-csv");
+
+        await page.GotoAsync($"/datasets/{ids["slice.png"]}");
+        await Expect(page.GetByRole(AriaRole.Img, new() { Name = "slice.png" })).ToHaveJSPropertyAsync("naturalHeight", 3);
+        await WebFixture.CheckPageAsync(page, "dataset-png");
+
+        // Another user's dataset is an error page, in words, like any page.
+        var bob = await web.SignedInAsync("bob@example.org");
+        Assert.Equal(403, (await bob.GotoAsync($"/datasets/{ids["slice.png"]}"))!.Status);
+        await Expect(bob.GetByRole(AriaRole.Alert)).ToContainTextAsync("belongs to another user");
+        await WebFixture.CheckPageAsync(bob, "error-403");
 
         await page.GotoAsync($"/datasets/{ids["analysis.ipynb"]}");
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Infection masks" })).ToBeVisibleAsync();

@@ -38,7 +38,10 @@ public static class JobProgress
         }
     }
 
-    /// <summary>Galaxy's job metrics (GET /api/jobs/{id}/metrics): start and end time, runtime in seconds, cores allocated.</summary>
+    /// <summary>
+    /// Galaxy's job metrics (GET /api/jobs/{id}/metrics): start and end time, runtime in seconds, cores allocated, and
+    /// once it ended the most memory it held (Galaxy's cgroup plugin's figure), where the memory controller measured it.
+    /// </summary>
     public static List<Dictionary<string, object?>> Metrics(JobRecord job, string jobDirectory, int slots)
     {
         var metrics = new List<Dictionary<string, object?>>();
@@ -52,12 +55,16 @@ public static class JobProgress
         if (exit.Exists) metrics.Add(Metric("end_epoch", "Job End Time", end, DateTime.UnixEpoch.AddSeconds(end).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)));
         metrics.Add(Metric("runtime_seconds", "Job Runtime (Wall Clock)", runtime, Duration(runtime)));
         metrics.Add(Metric("galaxy_slots", "Cores Allocated", slots, slots.ToString(CultureInfo.InvariantCulture)));
+        // Written by job.sh, outside the sandbox, after the job's processes are gone.
+        var peak = Path.Combine(jobDirectory, JobScript.MemoryPeak);
+        if (File.Exists(peak) && long.TryParse(File.ReadAllText(peak).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out long bytes))
+            metrics.Add(Metric("memory.max_usage_in_bytes", "Max memory usage (MEM)", bytes, Api.GalaxyViews.NiceSize(bytes), plugin: "cgroup"));
         return metrics;
     }
 
-    private static Dictionary<string, object?> Metric(string name, string title, double raw, string value) => new()
+    private static Dictionary<string, object?> Metric(string name, string title, double raw, string value, string plugin = "core") => new()
     {
-        ["title"] = title, ["value"] = value, ["plugin"] = "core", ["name"] = name, ["raw_value"] = raw.ToString("F7", CultureInfo.InvariantCulture),
+        ["title"] = title, ["value"] = value, ["plugin"] = plugin, ["name"] = name, ["raw_value"] = raw.ToString("F7", CultureInfo.InvariantCulture),
     };
 
     private static string Duration(double seconds) => seconds switch

@@ -35,7 +35,7 @@ public interface IJobRunner
 public static class JobScript
 {
     public const string FileName = "job.sh", Commands = "run.sh", Stdout = "stdout.txt", Stderr = "stderr.txt", ExitCode = "exit_code", Started = "started",
-        StagedInputs = "inputs.json", Cores = "cores";
+        StagedInputs = "inputs.json", Cores = "cores", MemoryPeak = "memory_peak";
 
     /// <summary>The progress file a training writes, in its work folder (so inside the sandbox, and untrusted).</summary>
     public const string Progress = "progress.json";

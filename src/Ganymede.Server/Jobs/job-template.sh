@@ -49,6 +49,8 @@ end_job() {
     echo "killed: $(cat limit)" >> stderr.txt
     [ "$code" = 0 ] && code=137
   fi
+  # The most memory the job held at once, for its metrics (cgroup v1's high-water mark).
+  [ -n "${memory_group:-}" ] && cat "$memory_group/memory.max_usage_in_bytes" > memory_peak 2>/dev/null
   for group in "${groups[@]}"; do rmdir "$group" 2>/dev/null; done
   echo "$code" > exit_code.tmp && mv exit_code.tmp exit_code
   exit "$code"
