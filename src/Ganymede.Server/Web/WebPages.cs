@@ -88,10 +88,13 @@ public static class WebPages
         long.TryParse(principal.FindFirstValue(ClaimTypes.NameIdentifier), out var id) && users.Get(id) is { } user
             ? user : throw ApiException.Forbidden("your session has ended: sign in again");
 
+    /// <summary>The services' messages are lower-case clauses; a page shows them as a sentence.</summary>
+    public static string Sentence(string message) => message.Length == 0 ? message : char.ToUpperInvariant(message[0]) + message[1..] + (message.EndsWith('.') ? "" : ".");
+
     /// <summary>A page's error (someone else's history, a job that does not exist) as a page, with the API's message.</summary>
     public static Task WriteErrorPageAsync(HttpContext c, int status, string message)
     {
-        var text = System.Net.WebUtility.HtmlEncode(char.ToUpperInvariant(message[0]) + message[1..]);
+        var text = System.Net.WebUtility.HtmlEncode(Sentence(message));
         c.Response.ContentType = "text/html; charset=utf-8";
         return c.Response.WriteAsync($"""
             <!DOCTYPE html>

@@ -30,7 +30,7 @@ public sealed class AccountModel(UserStore users, Quotas quotas) : PageModel
             NewKey = users.CreateApiKey(Me.Id, name ?? "");
             NewKeyName = name!.Trim();
         }
-        catch (ArgumentException e) { Error = Sentence(e.Message); }
+        catch (ArgumentException e) { Error = WebPages.Sentence(e.Message); }
         Load();
         return Page();
     }
@@ -57,13 +57,10 @@ public sealed class AccountModel(UserStore users, Quotas quotas) : PageModel
                 users.SetPasswordHash(Me.Id, Passwords.Hash(password!));
                 Message = "Your password is changed.";
             }
-            catch (ArgumentException e) { Error = Sentence(e.Message); }
+            catch (ArgumentException e) { Error = WebPages.Sentence(e.Message); }
         }
         return Page();
     }
-
-    /// <summary>The services' messages are lower-case clauses; a page shows them as a sentence.</summary>
-    public static string Sentence(string message) => message.Length == 0 ? message : char.ToUpperInvariant(message[0]) + message[1..] + (message.EndsWith('.') ? "" : ".");
 
     private void Load()
     {

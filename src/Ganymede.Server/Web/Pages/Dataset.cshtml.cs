@@ -108,11 +108,10 @@ public sealed class DatasetModel(UserStore users, HistoryStore histories, Datase
         }
     }
 
-    private bool SameGeometry(DatasetRecord other)
-    {
-        try { return slices.Facts(files.DatasetPath(other.Id)) is var f && (f.Slices, f.Rows, f.Columns) == (Volume!.Slices, Volume.Rows, Volume.Columns); }
-        catch (Exception e) when (e is InvalidDataException or IOException or ShapeException) { return false; }
-    }
+    /// <summary>Whether another NIfTI dataset has this one's dimensions, by the header facts the history keeps (no volume is decoded).</summary>
+    private bool SameGeometry(DatasetRecord other) => Dims(other) is { } dims && dims == Dims(Dataset);
+
+    private static string? Dims(DatasetRecord d) => d.Metadata is { } json && JsonNode.Parse(json)?["dims"] is JsonArray dims ? dims.ToJsonString() : null;
 
     private string ReadText()
     {
@@ -131,7 +130,4 @@ public sealed class DatasetModel(UserStore users, HistoryStore histories, Datase
         History = histories.Get(Dataset.HistoryId);
     }
 
-    /// <summary>The metadata the history keeps for the dataset (dims, datasets, inputs), as text pairs.</summary>
-    public IEnumerable<(string Name, string Value)> Facts() => Dataset.Metadata is { } json && JsonNode.Parse(json) is JsonObject o
-        ? o.Where(p => p.Value is JsonValue).Select(p => (p.Key, p.Value!.ToString())) : [];
 }

@@ -26,8 +26,8 @@ public sealed class IndexModel(UserStore users, HistoryStore histories, DatasetS
 
     /// <summary>Whether some dataset is still being made: the contents then refresh themselves.</summary>
     /// <summary>Whether a dataset's job can run again: a tool's job, not the upload that brought it in.</summary>
-    public bool Rerunnable(DatasetRecord d) => d.CreatingJobId is { } job && _tools.TryGetValue(job, out var tool) && tools.Find(tool) is { Runnable: true };
-    private Dictionary<long, string> _tools = [];
+    public bool Rerunnable(DatasetRecord d) => d.CreatingJobId is { } job && _jobTools.TryGetValue(job, out var tool) && tools.Find(tool) is { Runnable: true };
+    private Dictionary<long, string> _jobTools = [];
 
     public bool Unfinished => Contents.Any(d => !DatasetStates.Terminal.Contains(d.State));
 
@@ -97,6 +97,6 @@ public sealed class IndexModel(UserStore users, HistoryStore histories, DatasetS
         Current = history is null ? list.FirstOrDefault() : access.History(user, history);
         if (Current is null) return;
         Contents = datasets.ListByHistory(Current.Id, deleted: false, visible: true);
-        _tools = jobs.ToolIds(Current.Id);
+        _jobTools = jobs.ToolIds(Current.Id);
     }
 }

@@ -30,7 +30,7 @@ public sealed class RegisterModel(UserService accounts, ServerOptions options) :
         }
         catch (ApiException e)
         {
-            Error = AccountModel.Sentence(e.Message);
+            Error = WebPages.Sentence(e.Message);
             return Page();
         }
     }

@@ -61,7 +61,7 @@ public sealed class ToolModel(UserStore users, HistoryStore histories, DatasetSt
         catch (ApiException e) when (e.Status is 400 or 403 or 404)
         {
             Errors = e.Fields;
-            Error = e.Fields.Count > 0 ? "The tool was not run: correct the fields marked below." : AccountModel.Sentence(e.Message);
+            Error = e.Fields.Count > 0 ? "The tool was not run: correct the fields marked below." : WebPages.Sentence(e.Message);
             Response.StatusCode = 400;
             return Page();
         }

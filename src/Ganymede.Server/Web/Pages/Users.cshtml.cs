@@ -25,7 +25,7 @@ public sealed class UsersModel(UserStore users, UserService accounts, Quotas quo
             Message = $"{user.Email} can sign in now.";
             (Email, IsAdmin) = ("", false);
         }
-        catch (ApiException e) { Error = AccountModel.Sentence(e.Message); }
+        catch (ApiException e) { Error = WebPages.Sentence(e.Message); }
         Load();
         return Page();
     }
