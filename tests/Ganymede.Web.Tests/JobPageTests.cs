@@ -15,7 +15,8 @@ public sealed class JobPageTests(WebFixture web) : IClassFixture<WebFixture>
         using var alice = new GanymedeClient(web.Url, web.AliceKey);
         var history = await alice.CreateHistoryAsync("jobs");
         var script = await alice.PasteAsync(history.Id,
-            "Console.WriteLine(\"first line\");\nSystem.Threading.Thread.Sleep(4000);\nConsole.WriteLine(\"second line\");\n", "two-lines.csx");
+            // Twenty seconds between the lines: time for the page to show the first alone, even on a busy machine.
+            "Console.WriteLine(\"first line\");\nSystem.Threading.Thread.Sleep(20_000);\nConsole.WriteLine(\"second line\");\n", "two-lines.csx");
         var run = await alice.RunToolAsync(history.Id, "ganymede_run_script", new() { ["select_file"] = GanymedeClient.DatasetInput(script.Id) });
 
         var page = await web.SignedInAsync("alice@example.org");

@@ -123,8 +123,7 @@ public sealed class TrainUnetTool : Tool
 
     public override void Validate(IReadOnlyDictionary<string, JsonNode?> parameters, IReadOnlyDictionary<string, IReadOnlyList<string>> datasetTypes)
     {
-        if (parameters.TryGetValue("size", out var size) && size is not null && size.GetValue<long>() % 16 != 0)
-            throw ApiException.InvalidInput("size", $"size {size} must be a multiple of 16: the UNet halves its input four times");
+        CheckSliceSize(parameters, "size");
     }
 
     public override IReadOnlyList<string[]> Commands(JobContext job)

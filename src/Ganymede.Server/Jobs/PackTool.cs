@@ -45,8 +45,7 @@ public sealed class PackTool : Tool
         if (png && images.Any(t => t != "png")) throw ApiException.InvalidInput("images", "give either volumes or PNG slices, not both");
         if (png && masks.Any(t => t != "png")) throw ApiException.InvalidInput("masks", "PNG slices take PNG masks");
         if (!png && masks.Any(t => t == "png")) throw ApiException.InvalidInput("masks", "volumes take NIfTI masks");
-        if (parameters.TryGetValue("size", out var size) && size is not null && size.GetValue<long>() % 16 != 0)
-            throw ApiException.InvalidInput("size", $"size {size} must be a multiple of 16: the UNet halves its input four times");
+        CheckSliceSize(parameters, "size");
         double valid = Number(parameters, "valid"), test = Number(parameters, "test");
         if (valid + test >= 1) throw ApiException.InvalidInput("test", "the validation and test fractions leave nothing to train on");
     }

@@ -41,6 +41,13 @@ public abstract class Tool
     /// <param name="datasetTypes">each data input's datasets' types, in the order given.</param>
     public virtual void Validate(IReadOnlyDictionary<string, JsonNode?> parameters, IReadOnlyDictionary<string, IReadOnlyList<string>> datasetTypes) { }
 
+    /// <summary>Refuses a slice size the UNet cannot take (it halves its input four times), naming the input.</summary>
+    protected static void CheckSliceSize(IReadOnlyDictionary<string, JsonNode?> parameters, string name)
+    {
+        if (parameters.TryGetValue(name, out var size) && size is not null && size.GetValue<long>() % 16 != 0)
+            throw ApiException.InvalidInput(name, $"size {size} must be a multiple of 16: the UNet halves its input four times");
+    }
+
     /// <summary>The command lines to run, in order, in the job's work folder; the first that fails fails the job.</summary>
     public abstract IReadOnlyList<string[]> Commands(JobContext job);
 

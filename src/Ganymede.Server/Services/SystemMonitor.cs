@@ -58,6 +58,16 @@ public sealed class SystemMonitor(FileStore files)
         .Select(l => l.Split(':', 2)).Where(p => p.Length == 2)
         .ToDictionary(p => p[0], p => long.TryParse(p[1].Replace("kB", "", StringComparison.Ordinal).Trim(), CultureInfo.InvariantCulture, out var kb) ? kb * 1024 : 0);
 
+    /// <summary>nvidia-smi's CSV (index, name, utilization %, memory used and total in MiB; no header, no units), a line per GPU.</summary>
+    public static IReadOnlyList<GpuUse> ParseGpus(string csv) =>
+        csv.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(line =>
+        {
+            var f = line.Split(',', StringSplitOptions.TrimEntries);
+            // A figure nvidia-smi cannot read is "[N/A]" or "[Not Supported]": shown as 0.
+            long Number(int i) => i < f.Length && long.TryParse(f[i], CultureInfo.InvariantCulture, out var v) ? v : 0;
+            return new GpuUse((int)Number(0), f.Length > 1 ? f[1] : "GPU", (int)Number(2), Number(3), Number(4));
+        }).ToList();
+
     /// <summary>The GPUs nvidia-smi lists, or none with the reason (not installed, failed, too slow).</summary>
     private static (IReadOnlyList<GpuUse>, string?) Gpus()
     {
@@ -70,12 +80,7 @@ public sealed class SystemMonitor(FileStore files)
             var output = process.StandardOutput.ReadToEndAsync();
             if (!process.WaitForExit(GpuTimeout)) { process.Kill(); return ([], "nvidia-smi did not answer in time"); }
             if (process.ExitCode != 0) return ([], $"nvidia-smi failed (exit code {process.ExitCode}): no usable GPU");
-            var gpus = output.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(line =>
-            {
-                var f = line.Split(',', StringSplitOptions.TrimEntries);
-                int Int(string s) => int.TryParse(s, CultureInfo.InvariantCulture, out var v) ? v : 0;
-                return new GpuUse(Int(f[0]), f.Length > 1 ? f[1] : "GPU", f.Length > 2 ? Int(f[2]) : 0, f.Length > 3 ? Int(f[3]) : 0, f.Length > 4 ? Int(f[4]) : 0);
-            }).ToList();
+            var gpus = ParseGpus(output.Result);
             return (gpus, gpus.Count == 0 ? "no GPU: nvidia-smi lists none" : null);
         }
         catch (System.ComponentModel.Win32Exception e) { return ([], $"nvidia-smi could not start ({e.Message})"); }
