@@ -66,6 +66,9 @@ public sealed class HistoryPageTests(WebFixture web) : IClassFixture<WebFixture>
         var state = page.GetByRole(AriaRole.Row).Filter(new() { HasText = "Log" }).Locator(".state");
         await Expect(state).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^(new|queued|running)$"));
         await Expect(state).ToHaveTextAsync("ok", new() { Timeout = 120_000 });
+        // The list beside the table counts the job's outputs too, without a reload.
+        var count = (await bob.ListContentsAsync(history.Id)).Count(d => !d.Deleted);
+        await Expect(page.Locator($"#totals-{history.Id}")).ToContainTextAsync($"{count} datasets");
         Assert.True(await page.EvaluateAsync<bool>("window.notReloaded === true"));
         await WebFixture.CheckPageAsync(page, "history-live");
 

@@ -29,6 +29,13 @@ public sealed class IndexModel(UserStore users, HistoryStore histories, DatasetS
     public bool Rerunnable(DatasetRecord d) => d.CreatingJobId is { } job && _jobTools.TryGetValue(job, out var tool) && tools.Find(tool) is { Runnable: true };
     private Dictionary<long, string> _jobTools = [];
 
+    /// <summary>A history's count and size as the list shows them.</summary>
+    public static string Totals(long count, long size) => $"{count} dataset{(count == 1 ? "" : "s")}, {GalaxyViews.NiceSize(size)}";
+
+    /// <summary>The current history's line in the list, sent again with each refresh of its table.</summary>
+    public string CurrentTotals => Histories.FirstOrDefault(h => h.History.Id == Current?.Id) is { History: not null } h ? Totals(h.Count, h.Size) : "";
+    public bool Refreshing { get; private set; }
+
     public bool Unfinished => Contents.Any(d => !DatasetStates.Terminal.Contains(d.State));
 
     /// <param name="history">the history to show (its encoded id, as the API writes it).</param>
@@ -38,6 +45,7 @@ public sealed class IndexModel(UserStore users, HistoryStore histories, DatasetS
     public IActionResult OnGetContents(string? history)
     {
         Load(history);
+        Refreshing = true;
         return Partial("_Contents", this);
     }
 
