@@ -2,6 +2,7 @@ using Ganymede.Server.Api;
 using Ganymede.Server.Services;
 using Ganymede.Server.Jobs;
 using Ganymede.Server.Storage;
+using Ganymede.Server.Sessions;
 using Ganymede.Server.Web;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -41,7 +42,9 @@ public static class GanymedeServer
            .MapDatasetEndpoints()
            .MapToolEndpoints()
            .MapUploadEndpoints()
-           .MapJobEndpoints();
+           .MapJobEndpoints()
+           .MapEntryPointEndpoints()
+           .MapNotebookProxy();
         app.MapFallback("/api/{**path}", (HttpContext c) => throw ApiException.NotFound($"no API endpoint {c.Request.Method} {c.Request.Path}"));
         return app;
     }
@@ -53,7 +56,7 @@ public static class GanymedeServer
             .AddSingleton(IdCodec.ForDataDirectory(files.Root))
             .AddSingleton<UserStore>().AddSingleton<HistoryStore>().AddSingleton<DatasetStore>().AddSingleton<JobStore>().AddSingleton<UploadStore>()
             .AddSingleton<Access>().AddSingleton<GalaxyViews>().AddSingleton<JobSubmission>()
-            .AddSingleton<HistoryService>().AddSingleton<DatasetService>().AddSingleton<UploadService>().AddSingleton<TusUploads>().AddSingleton<JobCompletion>().AddSingleton<FileInspector>().AddSingleton<Quotas>().AddSingleton<UserService>().AddSingleton<RunMetrics>().AddSingleton<SystemMonitor>().AddSingleton<Services.Previews.NiftiSlices>()
+            .AddSingleton<HistoryService>().AddSingleton<DatasetService>().AddSingleton<UploadService>().AddSingleton<TusUploads>().AddSingleton<JobCompletion>().AddSingleton<FileInspector>().AddSingleton<Quotas>().AddSingleton<UserService>().AddSingleton<RunMetrics>().AddSingleton<SystemMonitor>().AddSingleton<Sessions.NotebookSessions>().AddSingleton<Services.Previews.NiftiSlices>()
             .AddSingleton(ToolBox.BuiltIn()).AddSingleton<IJobRunner>(options.Runner switch
             {
                 "local" => new LocalRunner(),
@@ -61,6 +64,7 @@ public static class GanymedeServer
                 var other => throw new ArgumentException($"unknown job runner '{other}' (local or slurm)"),
             })
             .AddSingleton<JobManager>().AddHostedService(s => s.GetRequiredService<JobManager>());
+        services.AddHttpForwarder();
         services.ConfigureHttpJsonOptions(j => j.SerializerOptions.WriteIndented = false);
     }
 

@@ -1,4 +1,5 @@
 using Ganymede.Server.Jobs;
+using Ganymede.Server.Sessions;
 using Ganymede.Server.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -53,8 +54,13 @@ public static class JobEndpoints
             Results.Json(manager.Metrics(access.Job(c.CurrentUser(), id))));
 
         // BioBlend's cancel_job reads a JSON boolean: true when the job was stopped, false when it had already ended.
-        app.MapDelete("/api/jobs/{id}", (HttpContext c, string id, Access access, JobManager manager) =>
-            Results.Json(manager.Cancel(access.Job(c.CurrentUser(), id))));
+        // A notebook session is stopped as Jupyter stops itself, so its notebooks are saved; any other job is cancelled.
+        app.MapDelete("/api/jobs/{id}", async (HttpContext c, string id, Access access, JobManager manager, NotebookSessions sessions) =>
+        {
+            var job = access.Job(c.CurrentUser(), id);
+            if (sessions.IsSession(job) && await sessions.StopAsync(job, id, c.RequestAborted)) return Results.Json(true);
+            return Results.Json(manager.Cancel(job));
+        });
         return app;
     }
 

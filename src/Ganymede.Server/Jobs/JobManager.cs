@@ -19,7 +19,7 @@ namespace Ganymede.Server.Jobs;
 /// which the store makes atomically (compare and set), so whichever comes second sees the first and backs off.
 /// </summary>
 public sealed class JobManager(JobStore jobs, DatasetStore datasets, UserStore users, FileStore files, ToolBox tools, IJobRunner runner,
-    JobCompletion completion, ServerOptions options, ILogger<JobManager> log) : BackgroundService
+    JobCompletion completion, ServerOptions options, IdCodec ids, ILogger<JobManager> log) : BackgroundService
 {
     private readonly SemaphoreSlim _wake = new(0);
     private readonly Dictionary<long, DateTime> _progressSeen = []; // the loop's own
@@ -207,7 +207,8 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, UserStore u
             staged[name] = inputs;
         }
         File.WriteAllText(Path.Combine(dir, JobScript.StagedInputs), JsonSerializer.Serialize(staged));
-        return new JobContext { JobId = job.Id, Directory = dir, Ganymede = options.GanymedeCommand, Inputs = staged, Parameters = parameters };
+        return new JobContext { JobId = job.Id, Directory = dir, Ganymede = options.GanymedeCommand, Inputs = staged, Parameters = parameters,
+            EntryPath = Sessions.NotebookSessions.EntryPath(ids.Encode(job.Id)) };
     }
 
     /// <summary>A dataset name as a file name: safe characters only, ending in the dataset's extension (tools read it to pick the format).</summary>

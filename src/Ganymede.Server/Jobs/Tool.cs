@@ -27,6 +27,8 @@ public abstract class Tool
     public virtual bool Hidden => false;
     /// <summary>Whether a job of this tool runs commands (a tool form, run again); uploads are stored by their endpoints instead.</summary>
     public virtual bool Runnable => true;
+    /// <summary>An interactive tool: its job serves a web application the server proxies (<see cref="Sessions.NotebookSessions"/>) while it runs.</summary>
+    public virtual bool Interactive => false;
     /// <summary>The tool's commands call the server (GanymedeClient.FromEnvironment): its jobs get the API channel (<see cref="ApiChannel"/>).</summary>
     public virtual bool UsesApi => false;
     /// <summary>A file in outputs/ the job adds a line of metrics to per epoch while it runs (metrics.csv or .jsonl), for live curves.</summary>
@@ -69,6 +71,8 @@ public sealed class JobContext
     /// <summary>Input name to its datasets, each staged as a file in the work folder.</summary>
     public required IReadOnlyDictionary<string, IReadOnlyList<StagedInput>> Inputs { get; init; }
     public required IReadOnlyDictionary<string, JsonNode?> Parameters { get; init; }
+    /// <summary>The path the server proxies an interactive tool's application under ("/interactivetool/ep/ID/").</summary>
+    public string EntryPath { get; init; } = "/";
 
     /// <summary>The staged inputs' paths in the work folder (copies of the datasets: never outputs).</summary>
     public IEnumerable<string> StagedPaths => Inputs.Values.SelectMany(list => list).Select(i => i.Path);

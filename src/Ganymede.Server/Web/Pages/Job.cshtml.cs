@@ -15,7 +15,7 @@ namespace Ganymede.Server.Web.Pages;
 /// themselves while it runs; cancel and rerun it. The same Access check, JobManager and JobSubmission as the API.
 /// </summary>
 public sealed class JobModel(UserStore users, DatasetStore datasets, HistoryStore histories, ToolBox tools, JobManager manager,
-    JobSubmission submission, Access access, IdCodec ids, RunMetrics runs) : PageModel
+    JobSubmission submission, Access access, IdCodec ids, RunMetrics runs, Sessions.NotebookSessions sessions) : PageModel
 {
     public JobRecord Job { get; private set; } = null!;
     public Tool? Tool { get; private set; }
@@ -44,11 +44,17 @@ public sealed class JobModel(UserStore users, DatasetStore datasets, HistoryStor
         return Partial("_JobDetails", this);
     }
 
-    public IActionResult OnPostCancel(string id)
+    /// <summary>Cancels the job; a notebook session is stopped as Jupyter stops itself, so its notebooks are saved.</summary>
+    public async Task<IActionResult> OnPostCancelAsync(string id)
     {
-        manager.Cancel(Owned(id));
+        var job = Owned(id);
+        if (!(sessions.IsSession(job) && await sessions.StopAsync(job, id, HttpContext.RequestAborted))) manager.Cancel(job);
         return Redirect("/jobs/" + id);
     }
+
+    /// <summary>Where a running notebook session opens, once its notebook server listens; null otherwise.</summary>
+    public string? SessionUrl => sessions.IsSession(Job) && sessions.IsListening(Job) ? Sessions.NotebookSessions.EntryPath(Id(Job.Id)) : null;
+    public bool IsSession => sessions.IsSession(Job);
 
     /// <summary>Runs the tool again on the same inputs with the same parameters, in the same history.</summary>
     public IActionResult OnPostRerun(string id)
