@@ -24,7 +24,7 @@ public static class EntryPointEndpoints
                 ? [access.Job(user, jobId)]
                 : jobs.List(user.Id, null, runningOnly ? [JobStates.Running] : null, interactive, 500, 0, "create_time");
             return Results.Json(list.Where(sessions.IsSession).Where(j => !runningOnly || j.State == JobStates.Running)
-                .Select(j => View(j, c, sessions, ids)).ToList());
+                .Select(j => View(j, tools.Find(j.ToolId)!.Name, c, sessions, ids)).ToList());
         });
         app.MapGet("/api/entry_points/{id}/access", (HttpContext c, string id, Access access, NotebookSessions sessions) =>
         {
@@ -37,13 +37,13 @@ public static class EntryPointEndpoints
 
     private static string Target(HttpContext c, string id) => $"{c.Request.Scheme}://{c.Request.Host}{NotebookSessions.EntryPath(id)}";
 
-    private static Dictionary<string, object?> View(JobRecord j, HttpContext c, NotebookSessions sessions, IdCodec ids)
+    private static Dictionary<string, object?> View(JobRecord j, string name, HttpContext c, NotebookSessions sessions, IdCodec ids)
     {
         var id = ids.Encode(j.Id);
         bool active = sessions.IsListening(j);
         return new()
         {
-            ["model_class"] = "InteractiveToolEntryPoint", ["id"] = id, ["job_id"] = id, ["name"] = "Jupyter with C# and Python",
+            ["model_class"] = "InteractiveToolEntryPoint", ["id"] = id, ["job_id"] = id, ["name"] = name,
             ["active"] = active, ["target"] = active ? Target(c, id) : null, ["created_time"] = j.CreateTime, ["modified_time"] = j.UpdateTime,
             ["output_datasets_ids"] = GalaxyViews.JobOutputs(j).Values.Select(ids.Encode).ToList(),
         };

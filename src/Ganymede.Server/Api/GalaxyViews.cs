@@ -129,6 +129,11 @@ public sealed class GalaxyViews(IdCodec ids, HistoryStore histories)
         JsonSerializer.Deserialize<Dictionary<string, List<long>>>(j.Inputs)!
             .SelectMany(p => p.Value.Select((id, i) => (i == 0 ? p.Key : p.Key + (i + 1).ToString(CultureInfo.InvariantCulture), id)));
 
+    /// <summary>A job's parameters as text, as pages show them: strings as they are, anything else as JSON.</summary>
+    public static Dictionary<string, string> JobParameters(JobRecord j) =>
+        (JsonSerializer.Deserialize<Dictionary<string, JsonNode?>>(j.Params) ?? []).ToDictionary(p => p.Key,
+            p => p.Value is JsonValue v && v.TryGetValue<string>(out var text) ? text : p.Value?.ToJsonString() ?? "");
+
     public static Dictionary<string, long> JobOutputs(JobRecord j) => JsonSerializer.Deserialize<Dictionary<string, long>>(j.Outputs)!;
 
     public static string NiceSize(long bytes) => bytes switch

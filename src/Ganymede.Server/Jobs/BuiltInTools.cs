@@ -32,11 +32,12 @@ public sealed class RunScriptTool : Tool
 
     public override void Validate(IReadOnlyDictionary<string, JsonNode?> parameters, IReadOnlyDictionary<string, IReadOnlyList<string>> datasetTypes)
     {
-        foreach (var path in DataPaths(parameters))
+        var paths = DataPaths(parameters);
+        foreach (var path in paths)
             try { SafeRelativePath(path); } catch (ApiException e) { throw ApiException.InvalidInput("ml_h5_dataset_paths", e.Message); }
-        int paths = DataPaths(parameters).Length, given = datasetTypes["ml_h5_datasets"].Count;
-        if (paths > 0 && paths != given)
-            throw ApiException.InvalidInput("ml_h5_dataset_paths", $"ml_h5_dataset_paths names {paths} path(s) for {given} dataset(s) in ml_h5_datasets; they are matched by position");
+        int given = datasetTypes["ml_h5_datasets"].Count;
+        if (paths.Length > 0 && paths.Length != given)
+            throw ApiException.InvalidInput("ml_h5_dataset_paths", $"ml_h5_dataset_paths names {paths.Length} path(s) for {given} dataset(s) in ml_h5_datasets; they are matched by position");
         if (parameters.TryGetValue("parameters", out var p) && p?.ToString() is { Length: > 0 } text)
         {
             try { if (JsonNode.Parse(text, documentOptions: new() { AllowDuplicateProperties = false }) is not JsonObject) throw ApiException.InvalidInput("parameters", "parameters: expected a JSON object"); }

@@ -264,24 +264,23 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, UserStore u
     /// </summary>
     public Stream? OpenLiveMetrics(JobRecord job)
     {
-        if (tools.Find(job.ToolId)?.LiveMetrics is not { } relative) return null;
-        var folder = Path.Combine(files.JobDirectory(job.Id), "work");
-        foreach (var part in ("outputs/" + relative).Split('/')[..^1])
-        {
-            folder = Path.Combine(folder, part);
+        if (LiveMetricsPath(job) is not { } path) return null;
+        var work = Path.Combine(files.JobDirectory(job.Id), "work");
+        for (var folder = Path.GetDirectoryName(path)!; folder != work; folder = Path.GetDirectoryName(folder)!)
             if (!Directory.Exists(folder) || new DirectoryInfo(folder).LinkTarget is not null) return null;
-        }
-        var path = Path.Combine(folder, Path.GetFileName(relative));
-        try { return File.Exists(path) ? UntrustedFiles.OpenRegular(path, relative) : null; }
+        try { return File.Exists(path) ? UntrustedFiles.OpenRegular(path, Path.GetRelativePath(work, path)) : null; }
         catch (IOException) { return null; }
     }
+
+    private string? LiveMetricsPath(JobRecord job) =>
+        tools.Find(job.ToolId)?.LiveMetrics is { } relative ? Path.Combine(files.JobDirectory(job.Id), "work", "outputs", relative) : null;
 
     /// <summary>What changes as a job runs (its state, its logs' and metrics' sizes), to tell a page it has something new to show.</summary>
     public string Version(JobRecord job)
     {
         var dir = files.JobDirectory(job.Id);
         long Size(string path) => File.Exists(path) ? new FileInfo(path).Length : -1;
-        var metrics = tools.Find(job.ToolId)?.LiveMetrics is { } relative ? Size(Path.Combine(dir, "work", "outputs", relative)) : -1;
+        var metrics = LiveMetricsPath(job) is { } path ? Size(path) : -1;
         return $"{job.State}|{job.UpdateTime}|{Size(Path.Combine(dir, JobScript.Stdout))}|{Size(Path.Combine(dir, JobScript.Stderr))}|{metrics}";
     }
 

@@ -4,7 +4,7 @@ namespace Ganymede.Server.Jobs;
 
 /// <summary>One input of a tool, as GET /api/tools/{id}?io_details=True shows it.</summary>
 /// <param name="Type">data, text, integer, float, boolean or select (Galaxy's parameter types).</param>
-/// <param name="Min">the smallest value a number may take (Galaxy's min), checked when a job is submitted.</param>
+/// <param name="Min">the smallest value a number may take (Galaxy's min), checked when a job is submitted; <paramref name="Max"/> the largest.</param>
 public sealed record ToolInput(string Name, string Type, string Label, bool Optional = false, bool Multiple = false,
     string[]? Formats = null, JsonNode? Default = null, string[]? Options = null, string Help = "", double? Min = null, double? Max = null);
 

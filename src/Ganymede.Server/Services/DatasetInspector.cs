@@ -90,21 +90,15 @@ public static class DatasetInspector
             }
             case "onnx":
             {
-                var model = ModelOutline.Read(path);
-                if (model.Graph is null) throw new InvalidDataException("the model has no graph");
-                var initializers = model.Graph.Initializer.Select(i => i.Name).ToHashSet();
-                JsonArray Values(IEnumerable<ValueInfoProto> values) => new(values.Where(v => !initializers.Contains(v.Name)).Select(v => (JsonNode)new JsonObject
+                var card = Previews.OnnxCard.Read(path);
+                JsonArray Values(IEnumerable<Previews.OnnxValue> values) => new(values.Select(v => (JsonNode)new JsonObject
                 {
-                    ["name"] = v.Name,
-                    ["shape"] = new JsonArray(v.Type?.TensorType?.Shape?.Dim.Select(d => (JsonNode)(d.HasDimParam ? d.DimParam : d.DimValue.ToString(System.Globalization.CultureInfo.InvariantCulture))).ToArray() ?? []),
+                    ["name"] = v.Name, ["shape"] = new JsonArray((v.Dims ?? []).Select(d => (JsonNode)d).ToArray()),
                 }).ToArray());
-                var inputs = Values(model.Graph.Input);
-                var outputs = Values(model.Graph.Output);
-                var opset = model.OpsetImport.FirstOrDefault(o => o.Domain.Length == 0)?.Version ?? 0;
-                string Describe(JsonArray a) => string.Join(", ", a.Select(v => $"{v!["name"]} [{string.Join(", ", v["shape"]!.AsArray().Select(d => d!.ToString()))}]"));
-                return ($"inputs: {Describe(inputs)}\noutputs: {Describe(outputs)}",
-                    new JsonObject { ["inputs"] = inputs, ["outputs"] = outputs, ["opset"] = opset, ["producer"] = model.ProducerName },
-                    $"ONNX model, opset {opset}, {model.Graph.Node.Count} nodes");
+                string Describe(IEnumerable<Previews.OnnxValue> values) => string.Join(", ", values.Select(v => $"{v.Name} [{string.Join(", ", v.Dims ?? [])}]"));
+                return ($"inputs: {Describe(card.Inputs)}\noutputs: {Describe(card.Outputs)}",
+                    new JsonObject { ["inputs"] = Values(card.Inputs), ["outputs"] = Values(card.Outputs), ["opset"] = card.Opset, ["producer"] = card.ProducerName },
+                    $"ONNX model, opset {card.Opset}, {card.Nodes} nodes");
             }
             case "zip":
             {

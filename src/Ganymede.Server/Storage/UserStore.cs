@@ -42,9 +42,7 @@ public sealed class UserStore(Database db)
         if (name.Length is 0 or > 100 || name.Any(char.IsControl)) throw new ArgumentException("a key's name is 1 to 100 characters, without control characters");
         var key = NewKey();
         using var c = db.Open();
-        using var transaction = c.BeginTransaction();
-        InsertKey(c, transaction, userId, name, key);
-        transaction.Commit();
+        InsertKey(c, null, userId, name, key);
         return key;
     }
 
@@ -122,7 +120,7 @@ public sealed class UserStore(Database db)
         return c.ExecuteScalar<long>("SELECT COALESCE(SUM(file_size), 0) FROM datasets WHERE user_id = @userId AND purged = 0", new { userId });
     }
 
-    private static void InsertKey(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction transaction, long userId, string name, string key) =>
+    private static void InsertKey(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction? transaction, long userId, string name, string key) =>
         c.Execute("INSERT INTO api_keys (user_id, name, key_hash, create_time) VALUES (@userId, @name, @hash, @now)",
             new { userId, name, hash = Hash(key), now = Database.Now() }, transaction);
 

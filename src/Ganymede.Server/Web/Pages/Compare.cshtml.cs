@@ -1,5 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Ganymede.Server.Api;
 using Ganymede.Server.Jobs;
 using Ganymede.Server.Services;
@@ -38,15 +36,11 @@ public sealed class CompareModel(UserStore users, JobStore jobStore, ToolBox too
         {
             var job = access.Job(me, id);
             if (!runs.IsTraining(job)) throw ApiException.BadRequest($"job {id} is not a training run");
-            return new ComparedRun(job, $"run {i + 1}", Parameters(job), runs.For(job));
+            return new ComparedRun(job, $"run {i + 1}", GalaxyViews.JobParameters(job), runs.For(job));
         }).ToList();
         ParameterNames = Runs.SelectMany(r => r.Parameters.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
     }
 
     /// <summary>A run's parameters in one line, for picking it: those given a value.</summary>
-    public static string Summary(JobRecord job) => string.Join(", ", Parameters(job).Where(p => p.Value.Length > 0 && p.Value != "null").Select(p => $"{p.Key} {p.Value}"));
-
-    private static Dictionary<string, string> Parameters(JobRecord job) =>
-        (JsonSerializer.Deserialize<Dictionary<string, JsonNode?>>(job.Params) ?? []).ToDictionary(p => p.Key,
-            p => p.Value is JsonValue v && v.TryGetValue<string>(out var text) ? text : p.Value?.ToJsonString() ?? "");
+    public static string Summary(JobRecord job) => string.Join(", ", GalaxyViews.JobParameters(job).Where(p => p.Value.Length > 0 && p.Value != "null").Select(p => $"{p.Key} {p.Value}"));
 }

@@ -18,7 +18,7 @@ public sealed class DashboardModel(UserStore users, JobStore jobs, SystemMonitor
     public int Queued => ByUser.Sum(u => u.Queued);
     public int Running => ByUser.Sum(u => u.Running);
     public int Slots => options.MaxConcurrentJobs;
-    public (int Queued, int Running) Mine => ByUser.FirstOrDefault(u => u.UserId == Me.Id) is var m ? (m.Queued, m.Running) : default;
+    public (int Queued, int Running) Mine => ByUser.Where(u => u.UserId == Me.Id).Select(u => (u.Queued, u.Running)).FirstOrDefault();
 
     public void OnGet() => Load();
 

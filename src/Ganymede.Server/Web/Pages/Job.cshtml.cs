@@ -91,8 +91,7 @@ public sealed class JobModel(UserStore users, DatasetStore datasets, HistoryStor
         Job = access.Job(Me, id);
         Tool = tools.Find(Job.ToolId);
         History = histories.Get(Job.HistoryId);
-        Parameters = (JsonSerializer.Deserialize<Dictionary<string, JsonNode?>>(Job.Params) ?? [])
-            .Select(p => (p.Key, p.Value is JsonValue v && v.TryGetValue<string>(out var text) ? text : p.Value?.ToJsonString() ?? "")).ToList();
+        Parameters = GalaxyViews.JobParameters(Job).Select(p => (p.Key, p.Value)).ToList();
         Inputs = GalaxyViews.JobInputs(Job).Select(i => (i.Name, datasets.Get(i.Id))).Where(i => i.Item2 is not null).Select(i => (i.Name, i.Item2!)).ToList();
         Outputs = GalaxyViews.JobOutputs(Job).Select(o => (o.Key, datasets.Get(o.Value))).Where(o => o.Item2 is not null).Select(o => (o.Key, o.Item2!)).ToList();
         Metrics = manager.Metrics(Job);
