@@ -5,7 +5,8 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 packages=(libdnnl2 libopenblas0-pthread libhdf5-103-1 libzmq5 fonts-dejavu-core bubblewrap
-          python3-notebook python3-ipykernel) # notebook sessions: Jupyter Notebook 6 with the Python kernel
+          # notebook sessions: Jupyter Notebook 6, its Python kernel, and what its notebooks use (get/put through BioBlend)
+          python3-notebook python3-ipykernel python3-bioblend python3-numpy python3-h5py)
 # npm builds the web pages' packages (web/package-lock.json); Debian's nodejs and npm where none is installed.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 if [ "${1:-}" = "--test" ]; then

@@ -9,6 +9,7 @@ namespace Ganymede.Kernel;
 public sealed class KernelGlobals(IDisplaySink sink) : ScriptGlobals
 {
     private GanymedeClient? _client;
+    private SessionHistory? _history;
 
     /// <summary>Shows a value below the cell (images, tables, plots, text); the handle updates it in place.</summary>
     public DisplayHandle Display(object? value)
@@ -29,6 +30,12 @@ public sealed class KernelGlobals(IDisplaySink sink) : ScriptGlobals
     /// and API_KEY), made on first use.
     /// </summary>
     public GanymedeClient Client => _client ??= GanymedeClient.FromEnvironment();
+
+    /// <summary>
+    /// In a notebook session, the history it was started from: History.Get(hid or name) copies a dataset into inputs/,
+    /// History.Put(path) stores a file as a new dataset.
+    /// </summary>
+    public SessionHistory History => _history ??= SessionHistory.FromEnvironment(Client);
 
     /// <summary>The CT slice with the mask overlaid (and the truth beside it when given), as a figure.</summary>
     public Formats.Png.PngImage Overlay(Tensor slice, Tensor mask, Tensor? truth = null) => Figures.SideBySide(slice, truth, mask);

@@ -63,7 +63,7 @@ public static class GanymedeServer
                 "slurm" => new SlurmRunner(options.SlurmPartition, options.SlotsPerJob),
                 var other => throw new ArgumentException($"unknown job runner '{other}' (local or slurm)"),
             })
-            .AddSingleton<JobManager>().AddHostedService(s => s.GetRequiredService<JobManager>());
+            .AddSingleton<JobManager>().AddHostedService(s => s.GetRequiredService<JobManager>()).AddHostedService<SessionMonitor>();
         services.AddHttpForwarder();
         services.ConfigureHttpJsonOptions(j => j.SerializerOptions.WriteIndented = false);
     }

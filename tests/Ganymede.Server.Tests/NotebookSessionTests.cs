@@ -1,121 +1,142 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
-using System.Text;
 using System.Text.Json.Nodes;
 using Ganymede.Client;
+using Ganymede.Server.Sessions;
+using Ganymede.Server.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using static Ganymede.Server.Tests.SessionDriver;
 
 namespace Ganymede.Server.Tests;
 
 /// <summary>
-/// A notebook session end to end with Debian's Jupyter Notebook: started as a tool, reached only by its owner through
-/// the proxy, a Python cell run over the kernel's WebSocket as a remote front end runs it, and stopped with its
-/// notebooks and outputs saved to the history.
+/// Notebook sessions end to end with Debian's Jupyter Notebook: started as a tool, reached only by their owner (or
+/// with their own token) through the proxy, cells run over the kernel's WebSocket as a remote front end runs them,
+/// the history reached from inside with the session's own key, and stopped (by request, when idle, or by a crash)
+/// with their notebooks and outputs saved and every process gone.
 /// </summary>
 public sealed class NotebookSessionTests(ServerFixture server) : IClassFixture<ServerFixture>
 {
-    private HttpClient Client(string? key)
-    {
-        var http = new HttpClient { BaseAddress = new Uri(server.Url) };
-        if (key is not null) http.DefaultRequestHeaders.Add("x-api-key", key);
-        return http;
-    }
+    private long JobId(string encoded) => server.Services.GetRequiredService<IdCodec>().TryDecode(encoded, out var id) ? id : throw new ArgumentException(encoded);
 
     [Fact]
-    public async Task A_session_runs_cells_for_its_owner_only_and_saves_its_notebooks_when_stopped()
+    public async Task A_session_works_for_its_owner_only_reaches_its_history_and_saves_its_notebooks_when_stopped()
     {
         using var alice = new GanymedeClient(server.Url, server.AliceKey);
+        using var bob = new GanymedeClient(server.Url, server.BobKey);
+        var bobs = await bob.CreateHistoryAsync("bob's");
         var history = await alice.CreateHistoryAsync("session");
         var data = await alice.PasteAsync(history.Id, "slice,dice\n1,0.75\n", "scores.csv");
         await alice.WaitForDatasetAsync(data.Id, TimeSpan.FromMinutes(1));
-        var run = await alice.RunToolAsync(history.Id, "interactive_tool_ganymede_notebook", new()
-        {
-            ["inputs"] = new JsonObject { ["values"] = new JsonArray(GanymedeClient.DatasetInput(data.Id)) },
-        });
-        var job = run.Jobs[0].Id;
-        using var http = Client(server.AliceKey);
-
-        // The entry point turns active once Jupyter listens.
-        JsonNode? entry = null;
-        var deadline = DateTime.UtcNow.AddMinutes(2);
-        while (DateTime.UtcNow < deadline)
-        {
-            entry = (await http.GetFromJsonAsync<JsonArray>("/api/entry_points?running=true"))!.FirstOrDefault(e => e!["job_id"]!.ToString() == job);
-            if (entry?["active"]?.GetValue<bool>() == true) break;
-            await Task.Delay(100);
-        }
-        var target = new Uri(entry!["target"]!.ToString());
+        var other = await alice.PasteAsync(history.Id, "not chosen, fetched with get", "notes.txt");
+        await alice.WaitForDatasetAsync(other.Id, TimeSpan.FromMinutes(1));
+        using var http = Http(server.Url, server.AliceKey);
+        var (job, target) = await StartAsync(alice, http, history.Id,
+            new JsonObject { ["inputs"] = new JsonObject { ["values"] = new JsonArray(GanymedeClient.DatasetInput(data.Id)) } });
         Assert.Equal($"/interactivetool/ep/{job}/", target.AbsolutePath);
         Assert.Equal(target.ToString(), (await http.GetFromJsonAsync<JsonObject>($"/api/entry_points/{job}/access"))!["target"]!.ToString());
 
+        // Its owner gets in; nobody else, with a key, without one, or with a wrong token. Its own token opens it alone.
         var specs = (await http.GetFromJsonAsync<JsonObject>(target + "api/kernelspecs"))!["kernelspecs"]!.AsObject();
         Assert.Equal(["ganymede", "python3"], specs.Select(s => s.Key).Order());
-        using (var bob = Client(server.BobKey)) Assert.Equal(HttpStatusCode.Forbidden, (await bob.GetAsync(target + "api/kernelspecs")).StatusCode);
-        using (var nobody = Client(null)) Assert.Equal(HttpStatusCode.Forbidden, (await nobody.GetAsync(target + "api/kernelspecs")).StatusCode);
+        using (var bobs_http = Http(server.Url, server.BobKey)) Assert.Equal(HttpStatusCode.Forbidden, (await bobs_http.GetAsync(target + "api/kernelspecs")).StatusCode);
+        using var nobody = Http(server.Url, null);
+        Assert.Equal(HttpStatusCode.Forbidden, (await nobody.GetAsync(target + "api/kernelspecs")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await nobody.GetAsync(target + "api/kernelspecs?token=" + new string('0', 64))).StatusCode);
+        var token = server.Services.GetRequiredService<NotebookSessions>().AccessToken(JobId(job))!;
+        using (var frontEnd = Http(server.Url, null))
+        {
+            frontEnd.DefaultRequestHeaders.Authorization = new("token", token);
+            Assert.Equal(HttpStatusCode.OK, (await frontEnd.GetAsync(target + "api/kernelspecs")).StatusCode);
+        }
 
-        // A remote front end: start a kernel, run a cell over its WebSocket, read the result.
-        var kernel = (await (await http.PostAsJsonAsync(target + "api/kernels", new { name = "python3" })).Content.ReadFromJsonAsync<JsonObject>())!["id"]!.ToString();
-        var channels = new UriBuilder(target + $"api/kernels/{kernel}/channels") { Scheme = "ws" }.Uri;
+        // A remote front end: start a kernel, run cells over its WebSocket. A WebSocket from another site's page is refused.
         using (var evil = new ClientWebSocket())
         {
             evil.Options.SetRequestHeader("x-api-key", server.AliceKey);
             evil.Options.SetRequestHeader("Origin", "http://elsewhere.example");
-            await Assert.ThrowsAsync<WebSocketException>(() => evil.ConnectAsync(channels, CancellationToken.None));
+            await Assert.ThrowsAsync<WebSocketException>(() => evil.ConnectAsync(new UriBuilder(target + "api/kernels/x/channels") { Scheme = "ws" }.Uri, CancellationToken.None));
         }
-        using var socket = new ClientWebSocket();
-        socket.Options.SetRequestHeader("x-api-key", server.AliceKey);
-        await socket.ConnectAsync(channels, CancellationToken.None);
-        var result = await ExecuteAsync(socket, "open('outputs/result.txt', 'w').write('dice 0.75')\nopen('inputs/scores.csv').read()");
-        Assert.Equal("'slice,dice\\n1,0.75\\n'", result);
+        using var python = await KernelAsync(http, target, server.AliceKey);
+        Assert.Equal("'slice,dice\\n1,0.75\\n'", await ExecuteAsync(python, "open('outputs/result.txt', 'w').write('dice 0.75')\nopen('inputs/scores.csv').read()"));
+        // The history from inside: get copies a dataset in, put stores a file, BioBlend sees the owner's histories.
+        Assert.Equal("'not chosen, fetched with get'", await ExecuteAsync(python, $"open(get({other.Hid})).read()"));
+        await ExecuteAsync(python, "open('summary.txt', 'w').write('put from Python')\nput('summary.txt')['id']");
+        Assert.Contains("'session'", await ExecuteAsync(python,
+            "import os\nfrom bioblend.galaxy import GalaxyInstance\n[h['name'] for h in GalaxyInstance(os.environ['GALAXY_URL'], key=os.environ['API_KEY']).histories.get_histories()]"));
+        // The session's key is not its owner's, reaches only what its owner may, and dies with the session.
+        var sessionKey = (await ExecuteAsync(python, "os.environ['API_KEY']")).Trim('\'');
+        Assert.NotEqual(server.AliceKey, sessionKey);
+        Assert.DoesNotContain(server.AliceKey, await ExecuteAsync(python, "str(dict(os.environ))"));
+        using var asSession = new GanymedeClient(server.Url, sessionKey);
+        Assert.Equal(history.Name, (await asSession.GetHistoryAsync(history.Id)).Name);
+        Assert.Equal(403, (await Assert.ThrowsAsync<GanymedeApiException>(() => asSession.GetHistoryAsync(bobs.Id))).Status);
 
-        // A notebook saved in the session, then the session stopped: both it and the output file come back as datasets.
+        // A notebook saved in the session, then the session stopped: it and the output file come back as datasets, the
+        // starter notebooks as they came do not, and nothing of the session is left running.
         var notebook = new JsonObject
         {
             ["type"] = "notebook", ["format"] = "json",
             ["content"] = new JsonObject { ["nbformat"] = 4, ["nbformat_minor"] = 5, ["metadata"] = new JsonObject(), ["cells"] = new JsonArray() },
         };
         Assert.Equal(HttpStatusCode.Created, (await http.PutAsJsonAsync(target + "api/contents/analysis.ipynb", notebook)).StatusCode);
+        var sandbox = Namespace(job);
+        Assert.True(Processes(sandbox).Count >= 3, "the job's shell, Jupyter and the kernel");
         Assert.Equal(HttpStatusCode.OK, (await http.DeleteAsync($"/api/jobs/{job}")).StatusCode);
         Assert.Equal("ok", (await alice.WaitForJobAsync(job, TimeSpan.FromMinutes(2))).State);
+        Assert.Empty(await ProcessesLeftAsync(sandbox));
         var contents = await alice.ListContentsAsync(history.Id);
         Assert.Equal(("ipynb", "ok"), contents.Single(d => d.Name == "analysis.ipynb") is var n ? (n.Type, n.State) : default);
-        var saved = contents.Single(d => d.Name == "result.txt");
-        var path = Path.Combine(server.DataDirectory, "result.txt");
-        await alice.DownloadAsync(saved.Id, path);
-        Assert.Equal("dice 0.75", await File.ReadAllTextAsync(path));
+        Assert.DoesNotContain(contents, d => d.Name.Contains("start_here", StringComparison.Ordinal));
+        Assert.Equal("dice 0.75", await TextOf(alice, contents.Single(d => d.Name == "result.txt")));
+        Assert.Equal("put from Python", await TextOf(alice, contents.Single(d => d.Name == "summary.txt")));
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync(target + "api/kernelspecs")).StatusCode);
+        Assert.Equal(403, (await Assert.ThrowsAsync<GanymedeApiException>(() => asSession.ListHistoriesAsync())).Status);
     }
 
-    /// <summary>Sends an execute_request on a kernel's channels (Jupyter's JSON WebSocket protocol) and returns its text/plain result.</summary>
-    private static async Task<string> ExecuteAsync(ClientWebSocket socket, string code)
+    [Fact]
+    public async Task An_idle_session_stops_by_itself_and_saves_its_notebooks()
     {
-        var id = Guid.NewGuid().ToString("N");
-        var request = new JsonObject
+        using var alice = new GanymedeClient(server.Url, server.AliceKey);
+        var history = await alice.CreateHistoryAsync("idle");
+        using var http = Http(server.Url, server.AliceKey);
+        var (job, target) = await StartAsync(alice, http, history.Id, new JsonObject { ["idle_minutes"] = 0.1 });
+        var sandbox = Namespace(job);
+        var notebook = new JsonObject
         {
-            ["header"] = new JsonObject { ["msg_id"] = id, ["msg_type"] = "execute_request", ["username"] = "test", ["session"] = Guid.NewGuid().ToString("N"), ["version"] = "5.3", ["date"] = DateTime.UtcNow.ToString("o") },
-            ["parent_header"] = new JsonObject(), ["metadata"] = new JsonObject(), ["channel"] = "shell", ["buffers"] = new JsonArray(),
-            ["content"] = new JsonObject { ["code"] = code, ["silent"] = false, ["store_history"] = true, ["user_expressions"] = new JsonObject(), ["allow_stdin"] = false },
+            ["type"] = "notebook", ["format"] = "json",
+            ["content"] = new JsonObject { ["nbformat"] = 4, ["nbformat_minor"] = 5, ["metadata"] = new JsonObject(), ["cells"] = new JsonArray() },
         };
-        await socket.SendAsync(Encoding.UTF8.GetBytes(request.ToJsonString()), WebSocketMessageType.Text, true, CancellationToken.None);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        var buffer = new byte[1 << 20];
-        while (true)
-        {
-            var message = new StringBuilder();
-            WebSocketReceiveResult received;
-            do
-            {
-                received = await socket.ReceiveAsync(buffer, timeout.Token);
-                message.Append(Encoding.UTF8.GetString(buffer, 0, received.Count));
-            }
-            while (!received.EndOfMessage);
-            var reply = JsonNode.Parse(message.ToString())!;
-            if (reply["parent_header"]?["msg_id"]?.ToString() != id) continue;
-            switch (reply["header"]!["msg_type"]!.ToString())
-            {
-                case "execute_result": return reply["content"]!["data"]!["text/plain"]!.ToString();
-                case "error": throw new InvalidOperationException($"the cell failed: {reply["content"]!["evalue"]}");
-            }
-        }
+        Assert.Equal(HttpStatusCode.Created, (await http.PutAsJsonAsync(target + "api/contents/left.ipynb", notebook)).StatusCode);
+        // Six seconds idle, checked every two: it ends well within the wait, by itself.
+        var ended = await alice.WaitForJobAsync(job, TimeSpan.FromMinutes(1));
+        Assert.Equal("ok", ended.State);
+        Assert.Contains(await alice.ListContentsAsync(history.Id), d => d.Name == "left.ipynb" && d.State == "ok");
+        Assert.Empty(await ProcessesLeftAsync(sandbox));
+    }
+
+    [Fact]
+    public async Task A_crashed_notebook_server_ends_the_session_in_error_with_its_log()
+    {
+        using var alice = new GanymedeClient(server.Url, server.AliceKey);
+        var history = await alice.CreateHistoryAsync("crash");
+        using var http = Http(server.Url, server.AliceKey);
+        var (job, _) = await StartAsync(alice, http, history.Id);
+        var sandbox = Namespace(job);
+        Process.GetProcessById(Processes(sandbox).Single(pid => CommandLine(pid).Contains("session_launcher.py", StringComparison.Ordinal))).Kill();
+        var ended = await alice.WaitForJobAsync(job, TimeSpan.FromMinutes(1), throwOnFailure: false);
+        Assert.Equal("error", ended.State);
+        var full = await alice.GetJobAsync(job, full: true);
+        Assert.Contains("Jupyter Notebook 6.4.12 is running", full.Stderr + full.Stdout, StringComparison.Ordinal);
+        Assert.Empty(await ProcessesLeftAsync(sandbox));
+    }
+
+    private async Task<string> TextOf(GanymedeClient client, Dataset dataset)
+    {
+        var path = Path.Combine(server.DataDirectory, Guid.NewGuid().ToString("N"));
+        await client.DownloadAsync(dataset.Id, path);
+        return await File.ReadAllTextAsync(path);
     }
 }

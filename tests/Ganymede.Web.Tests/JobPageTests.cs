@@ -58,29 +58,4 @@ public sealed class JobPageTests(WebFixture web) : IClassFixture<WebFixture>
         await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Cancel" })).ToHaveCountAsync(0);
         Assert.Equal("deleted", (await alice.GetJobAsync(run.Jobs[0].Id)).State);
     }
-
-    [Fact]
-    public async Task A_notebook_session_opens_in_the_browser_and_stops_from_its_page()
-    {
-        using var alice = new GanymedeClient(web.Url, web.AliceKey);
-        var history = await alice.CreateHistoryAsync("notebooks");
-        await alice.PasteAsync(history.Id, "slice,dice\n1,0.75\n", "scores.csv");
-        var page = await web.SignedInAsync("alice@example.org");
-        await page.GotoAsync($"/tools/interactive_tool_ganymede_notebook?history={history.Id}");
-        await page.GetByLabel("Datasets").SelectOptionAsync(new SelectOptionValue { Label = "1: scores.csv (csv)" });
-        await page.GetByRole(AriaRole.Button, new() { Name = "Run" }).ClickAsync();
-        var open = page.GetByRole(AriaRole.Link, new() { Name = "Open the notebook" });
-        await Expect(open).ToBeVisibleAsync(new() { Timeout = 120_000 });
-        await WebFixture.CheckPageAsync(page, "job-session");
-
-        // Jupyter's own page, through the proxy, signed in by the cookie alone: the chosen dataset is in inputs/.
-        var notebook = await page.Context.NewPageAsync();
-        await notebook.GotoAsync((await open.GetAttributeAsync("href"))!);
-        await notebook.GetByRole(AriaRole.Link, new() { Name = "inputs" }).ClickAsync(new() { Timeout = 60_000 });
-        await Expect(notebook.GetByRole(AriaRole.Link, new() { Name = "scores.csv" })).ToBeVisibleAsync(new() { Timeout = 60_000 });
-        await notebook.CloseAsync();
-
-        await page.GetByRole(AriaRole.Button, new() { Name = "Stop and save the notebooks" }).ClickAsync();
-        await Expect(page.Locator("#logs-heading .state")).ToHaveTextAsync("ok", new() { Timeout = 60_000 });
-    }
 }

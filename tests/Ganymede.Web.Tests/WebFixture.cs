@@ -91,6 +91,9 @@ public sealed class WebFixture : IAsyncLifetime
         _playwright?.Dispose();
         if (_app is not null)
         {
+            // Jobs outlive their server by design (a restart picks them up); a test's must not outlive the test.
+            var (jobs, manager) = (_app.Services.GetRequiredService<JobStore>(), _app.Services.GetRequiredService<Ganymede.Server.Jobs.JobManager>());
+            foreach (var job in jobs.InState(JobStates.Running).Concat(jobs.InState(JobStates.Queued))) manager.Cancel(job);
             await _app.StopAsync();
             await _app.DisposeAsync();
         }

@@ -58,7 +58,7 @@ public static class JobEndpoints
         app.MapDelete("/api/jobs/{id}", async (HttpContext c, string id, Access access, JobManager manager, NotebookSessions sessions) =>
         {
             var job = access.Job(c.CurrentUser(), id);
-            if (sessions.IsSession(job) && await sessions.StopAsync(job, id, c.RequestAborted)) return Results.Json(true);
+            if (sessions.IsSession(job) && await sessions.StopAsync(job, c.RequestAborted)) return Results.Json(true);
             return Results.Json(manager.Cancel(job));
         });
         return app;

@@ -169,6 +169,7 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, UserStore u
         {
             secrets[ApiChannel.KeyVariable] = users.CreateJobKey(job.Id, job.UserId);
             environment[ApiChannel.SocketVariable] = ApiChannel.SocketInSandbox;
+            environment[ApiChannel.HistoryVariable] = ids.Encode(job.HistoryId);
             apiSocket = ApiChannel.SocketPath(files.Root);
         }
         return new Sandbox(Sandbox.NameFor(files.Root, job.Id), Sandbox.UidFor(job.Id), options.LimitsFor(job.ToolId), cores,

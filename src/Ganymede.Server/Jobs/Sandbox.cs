@@ -54,7 +54,7 @@ public sealed record Sandbox(string Name, int Uid, JobLimits Limits, string Core
         args.AddRange(["--bind", workDirectory, WorkDirectory, "--perms", "0755", "--dir", Path.GetDirectoryName(Commands)!,
             "--ro-bind", commandsFile, Commands]);
         // "-try": on a cluster node other than the server's the socket is absent, and the job runs without the channel.
-        if (ApiSocket is not null) args.AddRange(["--ro-bind-try", ApiSocket, ApiChannel.SocketInSandbox]);
+        if (ApiSocket is not null) args.AddRange(["--ro-bind-try", Path.GetDirectoryName(ApiSocket)!, ApiChannel.DirectoryInSandbox]);
         args.AddRange(["--chdir", WorkDirectory, "--clearenv"]);
         foreach (var (name, value) in Environment) args.AddRange(["--setenv", name, value]);
         args.AddRange(BecomeUser(Uid));

@@ -13,7 +13,7 @@ namespace Ganymede.Server.Web.Pages;
 /// services' (<see cref="HistoryService"/>, <see cref="DatasetService"/>), the checks the API's (<see cref="Access"/>).
 /// </summary>
 public sealed class IndexModel(UserStore users, HistoryStore histories, DatasetStore datasets, HistoryService historyService,
-    DatasetService datasetService, JobStore jobs, ToolBox tools, Access access, IdCodec ids) : PageModel
+    DatasetService datasetService, JobStore jobs, ToolBox tools, Access access, IdCodec ids, Sessions.NotebookSessions sessions) : PageModel
 {
     public IReadOnlyList<(HistoryRecord History, long Count, long Size)> Histories { get; private set; } = [];
     public HistoryRecord? Current { get; private set; }
@@ -24,9 +24,13 @@ public sealed class IndexModel(UserStore users, HistoryStore histories, DatasetS
 
     public string Id(long id) => ids.Encode(id);
 
-    /// <summary>Whether some dataset is still being made: the contents then refresh themselves.</summary>
     /// <summary>Whether a dataset's job can run again: a tool's job, not the upload that brought it in.</summary>
     public bool Rerunnable(DatasetRecord d) => d.CreatingJobId is { } job && _jobTools.TryGetValue(job, out var tool) && tools.Find(tool) is { Runnable: true };
+
+    /// <summary>Where the notebook session that makes this dataset opens, while it runs (Galaxy's interactive tool link); else null.</summary>
+    public string? SessionUrl(DatasetRecord d) =>
+        d.State == DatasetStates.Running && d.CreatingJobId is { } id && _jobTools.TryGetValue(id, out var tool) && tools.Find(tool) is { Interactive: true }
+        && jobs.Get(id) is { } job && sessions.IsListening(job) ? Sessions.NotebookSessions.EntryPath(Id(id)) : null;
     private Dictionary<long, string> _jobTools = [];
 
     /// <summary>A history's count and size as the list shows them.</summary>
@@ -35,6 +39,7 @@ public sealed class IndexModel(UserStore users, HistoryStore histories, DatasetS
     /// <summary>The current history's line in the list, sent again with each refresh of its table.</summary>
     public string CurrentTotals => Histories.FirstOrDefault(h => h.History.Id == Current?.Id) is { History: not null } h ? Totals(h.Count, h.Size) : "";
     public bool Refreshing { get; private set; }
+    /// <summary>Whether some dataset is still being made: the contents then refresh themselves.</summary>
 
     public bool Unfinished => Contents.Any(d => !DatasetStates.Terminal.Contains(d.State));
 

@@ -48,13 +48,17 @@ public sealed class JobModel(UserStore users, DatasetStore datasets, HistoryStor
     public async Task<IActionResult> OnPostCancelAsync(string id)
     {
         var job = Owned(id);
-        if (!(sessions.IsSession(job) && await sessions.StopAsync(job, id, HttpContext.RequestAborted))) manager.Cancel(job);
+        if (!(sessions.IsSession(job) && await sessions.StopAsync(job, HttpContext.RequestAborted))) manager.Cancel(job);
         return Redirect("/jobs/" + id);
     }
 
     /// <summary>Where a running notebook session opens, once its notebook server listens; null otherwise.</summary>
     public string? SessionUrl => sessions.IsSession(Job) && sessions.IsListening(Job) ? Sessions.NotebookSessions.EntryPath(Id(Job.Id)) : null;
     public bool IsSession => sessions.IsSession(Job);
+
+    /// <summary>What a remote front end (VS Code, a local JupyterLab) connects with: the session's address and its own token.</summary>
+    public (string Url, string Token)? RemoteAccess => SessionUrl is { } path && sessions.AccessToken(Job.Id) is { } token
+        ? ($"{Request.Scheme}://{Request.Host}{path}", token) : null;
 
     /// <summary>Runs the tool again on the same inputs with the same parameters, in the same history.</summary>
     public IActionResult OnPostRerun(string id)
