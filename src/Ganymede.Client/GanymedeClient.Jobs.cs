@@ -97,6 +97,23 @@ public sealed partial class GanymedeClient
         return await client.RunScriptJobAsync(scriptOrNotebook, datasets, historyName);
     }
 
+    /// <summary>
+    /// Waits until the notebook session run as job <paramref name="jobId"/> listens, and returns its URL (Galaxy's
+    /// entry point target); a session that ends first is a <see cref="JobFailedException"/>.
+    /// </summary>
+    public async Task<Uri> WaitForSessionAsync(string jobId, TimeSpan timeout, CancellationToken cancel = default)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var points = await GetAsync<JsonArray>($"api/entry_points?job_id={jobId}", cancel);
+            if (points.FirstOrDefault(p => p?["active"]?.GetValue<bool>() == true) is { } point) return new Uri(point["target"]!.ToString());
+            if (await GetJobAsync(jobId, cancel: cancel) is { IsTerminal: true } ended) throw new JobFailedException(ended);
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"session {jobId} did not start within {timeout}");
+            await Task.Delay(100, cancel);
+        }
+    }
+
     private async Task<T> GetAsync<T>(string path, CancellationToken cancel)
     {
         using var response = await _http.GetAsync(path, cancel);

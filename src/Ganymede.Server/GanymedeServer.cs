@@ -26,7 +26,7 @@ public static class GanymedeServer
         builder.WebHost.UseUrls(options.Urls + ";http://unix:" + socket);
         // Upload endpoints stream bodies to disk and enforce their own limits (ServerOptions.MaxUploadBytes).
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = null);
-        builder.Logging.SetMinimumLevel(LogLevel.Information).AddFilter("Microsoft", LogLevel.Warning);
+        builder.Logging.SetMinimumLevel(LogLevel.Information).AddFilter("Microsoft", LogLevel.Warning).AddFilter("Yarp", LogLevel.Warning);
         AddServices(builder.Services, options);
         WebPages.AddWebPages(builder.Services);
 

@@ -33,7 +33,7 @@ public sealed class NotebookSessionTests(ServerFixture server) : IClassFixture<S
         var other = await alice.PasteAsync(history.Id, "not chosen, fetched with get", "notes.txt");
         await alice.WaitForDatasetAsync(other.Id, TimeSpan.FromMinutes(1));
         using var http = Http(server.Url, server.AliceKey);
-        var (job, target) = await StartAsync(alice, http, history.Id,
+        var (job, target) = await StartAsync(alice, history.Id,
             new JsonObject { ["inputs"] = new JsonObject { ["values"] = new JsonArray(GanymedeClient.DatasetInput(data.Id)) } });
         Assert.Equal($"/interactivetool/ep/{job}/", target.AbsolutePath);
         Assert.Equal(target.ToString(), (await http.GetFromJsonAsync<JsonObject>($"/api/entry_points/{job}/access"))!["target"]!.ToString());
@@ -42,6 +42,9 @@ public sealed class NotebookSessionTests(ServerFixture server) : IClassFixture<S
         var specs = (await http.GetFromJsonAsync<JsonObject>(target + "api/kernelspecs"))!["kernelspecs"]!.AsObject();
         Assert.Equal(["ganymede", "python3"], specs.Select(s => s.Key).Order());
         using (var bobs_http = Http(server.Url, server.BobKey)) Assert.Equal(HttpStatusCode.Forbidden, (await bobs_http.GetAsync(target + "api/kernelspecs")).StatusCode);
+        var refused = await Assert.ThrowsAsync<GanymedeApiException>(() => bob.RunToolAsync(bobs.Id, SessionDriver.Tool,
+            new JsonObject { ["inputs"] = new JsonObject { ["values"] = new JsonArray(GanymedeClient.DatasetInput(data.Id)) } }));
+        Assert.Equal(403, refused.Status);
         using var nobody = Http(server.Url, null);
         Assert.Equal(HttpStatusCode.Forbidden, (await nobody.GetAsync(target + "api/kernelspecs")).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await nobody.GetAsync(target + "api/kernelspecs?token=" + new string('0', 64))).StatusCode);
@@ -59,17 +62,17 @@ public sealed class NotebookSessionTests(ServerFixture server) : IClassFixture<S
             evil.Options.SetRequestHeader("Origin", "http://elsewhere.example");
             await Assert.ThrowsAsync<WebSocketException>(() => evil.ConnectAsync(new UriBuilder(target + "api/kernels/x/channels") { Scheme = "ws" }.Uri, CancellationToken.None));
         }
-        using var python = await KernelAsync(http, target, server.AliceKey);
-        Assert.Equal("'slice,dice\\n1,0.75\\n'", await ExecuteAsync(python, "open('outputs/result.txt', 'w').write('dice 0.75')\nopen('inputs/scores.csv').read()"));
+        using var python = await NotebookKernel.StartAsync(target, server.AliceKey);
+        Assert.Equal("'slice,dice\\n1,0.75\\n'", await python.ExecuteAsync("open('outputs/result.txt', 'w').write('dice 0.75')\nopen('inputs/scores.csv').read()"));
         // The history from inside: get copies a dataset in, put stores a file, BioBlend sees the owner's histories.
-        Assert.Equal("'not chosen, fetched with get'", await ExecuteAsync(python, $"open(get({other.Hid})).read()"));
-        await ExecuteAsync(python, "open('summary.txt', 'w').write('put from Python')\nput('summary.txt')['id']");
-        Assert.Contains("'session'", await ExecuteAsync(python,
+        Assert.Equal("'not chosen, fetched with get'", await python.ExecuteAsync($"open(get({other.Hid})).read()"));
+        await python.ExecuteAsync("open('summary.txt', 'w').write('put from Python')\nput('summary.txt')['id']");
+        Assert.Contains("'session'", await python.ExecuteAsync(
             "import os\nfrom bioblend.galaxy import GalaxyInstance\n[h['name'] for h in GalaxyInstance(os.environ['GALAXY_URL'], key=os.environ['API_KEY']).histories.get_histories()]"));
         // The session's key is not its owner's, reaches only what its owner may, and dies with the session.
-        var sessionKey = (await ExecuteAsync(python, "os.environ['API_KEY']")).Trim('\'');
+        var sessionKey = (await python.ExecuteAsync("os.environ['API_KEY']")).Trim('\'');
         Assert.NotEqual(server.AliceKey, sessionKey);
-        Assert.DoesNotContain(server.AliceKey, await ExecuteAsync(python, "str(dict(os.environ))"));
+        Assert.DoesNotContain(server.AliceKey, await python.ExecuteAsync("str(dict(os.environ))"));
         using var asSession = new GanymedeClient(server.Url, sessionKey);
         Assert.Equal(history.Name, (await asSession.GetHistoryAsync(history.Id)).Name);
         Assert.Equal(403, (await Assert.ThrowsAsync<GanymedeApiException>(() => asSession.GetHistoryAsync(bobs.Id))).Status);
@@ -97,12 +100,12 @@ public sealed class NotebookSessionTests(ServerFixture server) : IClassFixture<S
     }
 
     [Fact]
-    public async Task An_idle_session_stops_by_itself_and_saves_its_notebooks()
+    public async Task An_idle_session_stops_by_itself_and_saves_its_notebooks_and_says_which_it_could_not()
     {
         using var alice = new GanymedeClient(server.Url, server.AliceKey);
         var history = await alice.CreateHistoryAsync("idle");
         using var http = Http(server.Url, server.AliceKey);
-        var (job, target) = await StartAsync(alice, http, history.Id, new JsonObject { ["idle_minutes"] = 0.1 });
+        var (job, target) = await StartAsync(alice, history.Id, new JsonObject { ["idle_minutes"] = 0.1 });
         var sandbox = Namespace(job);
         var notebook = new JsonObject
         {
@@ -110,10 +113,20 @@ public sealed class NotebookSessionTests(ServerFixture server) : IClassFixture<S
             ["content"] = new JsonObject { ["nbformat"] = 4, ["nbformat_minor"] = 5, ["metadata"] = new JsonObject(), ["cells"] = new JsonArray() },
         };
         Assert.Equal(HttpStatusCode.Created, (await http.PutAsJsonAsync(target + "api/contents/left.ipynb", notebook)).StatusCode);
-        // Six seconds idle, checked every two: it ends well within the wait, by itself.
-        var ended = await alice.WaitForJobAsync(job, TimeSpan.FromMinutes(1));
-        Assert.Equal("ok", ended.State);
-        Assert.Contains(await alice.ListContentsAsync(history.Id), d => d.Name == "left.ipynb" && d.State == "ok");
+        // A "notebook" that is a link out of the session cannot be saved: the stop says so and leaves it where it is. A
+        // link to a folder of the server's machine is not followed.
+        var outside = Directory.CreateDirectory(Path.Combine(server.DataDirectory, "not-the-sessions")).FullName;
+        File.WriteAllText(Path.Combine(outside, "secret.ipynb"), "{}");
+        using (var python = await NotebookKernel.StartAsync(target, server.AliceKey))
+            await python.ExecuteAsync($"import os\nos.symlink('/etc/passwd', 'leak.ipynb')\nos.symlink('{outside}', 'elsewhere')");
+        // Six seconds idle (a kernel left open without a page does not count), checked every two: it ends by itself.
+        var ended = await alice.WaitForJobAsync(job, TimeSpan.FromMinutes(1), throwOnFailure: false);
+        Assert.Equal("error", ended.State);
+        Assert.Equal("work/leak.ipynb is a symbolic link; only regular files are collected; it is kept in the session's folder on the server", ended.Info);
+        Assert.NotNull(new FileInfo(Path.Combine(server.DataDirectory, "jobs", JobId(job).ToString(System.Globalization.CultureInfo.InvariantCulture), "work", "leak.ipynb")).LinkTarget);
+        var contents = await alice.ListContentsAsync(history.Id);
+        Assert.Contains(contents, d => d.Name == "left.ipynb" && d.State == "ok");
+        Assert.DoesNotContain(contents, d => d.Name.Contains("secret", StringComparison.Ordinal));
         Assert.Empty(await ProcessesLeftAsync(sandbox));
     }
 
@@ -123,7 +136,7 @@ public sealed class NotebookSessionTests(ServerFixture server) : IClassFixture<S
         using var alice = new GanymedeClient(server.Url, server.AliceKey);
         var history = await alice.CreateHistoryAsync("crash");
         using var http = Http(server.Url, server.AliceKey);
-        var (job, _) = await StartAsync(alice, http, history.Id);
+        var (job, _) = await StartAsync(alice, history.Id);
         var sandbox = Namespace(job);
         Process.GetProcessById(Processes(sandbox).Single(pid => CommandLine(pid).Contains("session_launcher.py", StringComparison.Ordinal))).Kill();
         var ended = await alice.WaitForJobAsync(job, TimeSpan.FromMinutes(1), throwOnFailure: false);

@@ -1,14 +1,11 @@
-using System.Net.Http.Json;
-using System.Net.WebSockets;
-using System.Text;
 using System.Text.Json.Nodes;
 using Ganymede.Client;
 
 namespace Ganymede.Server.Tests;
 
 /// <summary>
-/// What the session tests do to a notebook session as a remote front end would: start one, wait for its entry point,
-/// run cells on a kernel over the proxy's WebSocket; and what they look at from outside: the session's processes.
+/// What the session tests do to a notebook session (start one, as a user would) and what they look at from outside:
+/// the session's processes.
 /// </summary>
 public static class SessionDriver
 {
@@ -22,66 +19,10 @@ public static class SessionDriver
     }
 
     /// <summary>Starts a session and returns its job id once its entry point is active, with the URL it gives.</summary>
-    public static async Task<(string Job, Uri Target)> StartAsync(GanymedeClient client, HttpClient http, string historyId, JsonObject? inputs = null)
+    public static async Task<(string Job, Uri Target)> StartAsync(GanymedeClient client, string historyId, JsonObject? inputs = null)
     {
-        var run = await client.RunToolAsync(historyId, Tool, inputs ?? []);
-        var job = run.Jobs[0].Id;
-        return (job, await WaitForEntryAsync(http, job));
-    }
-
-    public static async Task<Uri> WaitForEntryAsync(HttpClient http, string job)
-    {
-        var deadline = DateTime.UtcNow.AddMinutes(2);
-        while (DateTime.UtcNow < deadline)
-        {
-            var entry = (await http.GetFromJsonAsync<JsonArray>("/api/entry_points?running=true"))!.FirstOrDefault(e => e!["job_id"]!.ToString() == job);
-            if (entry?["active"]?.GetValue<bool>() == true) return new Uri(entry["target"]!.ToString());
-            await Task.Delay(100);
-        }
-        throw new TimeoutException($"session {job} did not start listening within 2 minutes");
-    }
-
-    /// <summary>Starts a kernel through the proxy and opens its channels with the owner's key.</summary>
-    public static async Task<ClientWebSocket> KernelAsync(HttpClient http, Uri target, string key, string kernelName = "python3")
-    {
-        var kernel = (await (await http.PostAsJsonAsync(target + "api/kernels", new { name = kernelName })).Content.ReadFromJsonAsync<JsonObject>())!["id"]!.ToString();
-        var socket = new ClientWebSocket();
-        socket.Options.SetRequestHeader("x-api-key", key);
-        await socket.ConnectAsync(new UriBuilder(target + $"api/kernels/{kernel}/channels") { Scheme = "ws" }.Uri, CancellationToken.None);
-        return socket;
-    }
-
-    /// <summary>Sends an execute_request on a kernel's channels (Jupyter's JSON WebSocket protocol) and returns its text/plain result.</summary>
-    public static async Task<string> ExecuteAsync(ClientWebSocket socket, string code)
-    {
-        var id = Guid.NewGuid().ToString("N");
-        var request = new JsonObject
-        {
-            ["header"] = new JsonObject { ["msg_id"] = id, ["msg_type"] = "execute_request", ["username"] = "test", ["session"] = Guid.NewGuid().ToString("N"), ["version"] = "5.3", ["date"] = DateTime.UtcNow.ToString("o") },
-            ["parent_header"] = new JsonObject(), ["metadata"] = new JsonObject(), ["channel"] = "shell", ["buffers"] = new JsonArray(),
-            ["content"] = new JsonObject { ["code"] = code, ["silent"] = false, ["store_history"] = true, ["user_expressions"] = new JsonObject(), ["allow_stdin"] = false },
-        };
-        await socket.SendAsync(Encoding.UTF8.GetBytes(request.ToJsonString()), WebSocketMessageType.Text, true, CancellationToken.None);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        var buffer = new byte[1 << 20];
-        while (true)
-        {
-            var message = new StringBuilder();
-            WebSocketReceiveResult received;
-            do
-            {
-                received = await socket.ReceiveAsync(buffer, timeout.Token);
-                message.Append(Encoding.UTF8.GetString(buffer, 0, received.Count));
-            }
-            while (!received.EndOfMessage);
-            var reply = JsonNode.Parse(message.ToString())!;
-            if (reply["parent_header"]?["msg_id"]?.ToString() != id) continue;
-            switch (reply["header"]!["msg_type"]!.ToString())
-            {
-                case "execute_result": return reply["content"]!["data"]!["text/plain"]!.ToString();
-                case "error": throw new InvalidOperationException($"the cell failed: {reply["content"]!["ename"]}: {reply["content"]!["evalue"]}");
-            }
-        }
+        var job = (await client.RunToolAsync(historyId, Tool, inputs ?? [])).Jobs[0].Id;
+        return (job, await client.WaitForSessionAsync(job, TimeSpan.FromMinutes(2)));
     }
 
     /// <summary>

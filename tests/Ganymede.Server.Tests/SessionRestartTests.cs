@@ -32,10 +32,9 @@ public sealed class SessionRestartTests : IDisposable
         var key = first.Services.GetRequiredService<UserStore>().Create("carol@example.org", isAdmin: false).ApiKey;
         string job, history;
         using (var carol = new GanymedeClient(url, key))
-        using (var http = Http(url, key))
         {
             history = (await carol.CreateHistoryAsync("outlives its server")).Id;
-            (job, _) = await StartAsync(carol, http, history);
+            (job, _) = await StartAsync(carol, history);
         }
         await first.StopAsync();
         await first.DisposeAsync();
@@ -45,11 +44,11 @@ public sealed class SessionRestartTests : IDisposable
         {
             using var carol = new GanymedeClient(newUrl, key);
             using var http = Http(newUrl, key);
-            var target = await WaitForEntryAsync(http, job);
+            var target = await carol.WaitForSessionAsync(job, TimeSpan.FromMinutes(1));
             Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(target + "api/kernelspecs")).StatusCode);
             // The session reaches the new server through the same door (the API socket's folder, bound into its sandbox).
-            using var python = await KernelAsync(http, target, key);
-            Assert.Equal("'outlives its server'", await ExecuteAsync(python,
+            using var python = await NotebookKernel.StartAsync(target, key);
+            Assert.Equal("'outlives its server'", await python.ExecuteAsync(
                 "from bioblend.galaxy import GalaxyInstance\nimport os\nGalaxyInstance(os.environ['GALAXY_URL'], key=os.environ['API_KEY']).histories.show_history(os.environ['HISTORY_ID'])['name']"));
             Assert.Equal(HttpStatusCode.OK, (await http.DeleteAsync($"/api/jobs/{job}")).StatusCode);
             Assert.Equal("ok", (await carol.WaitForJobAsync(job, TimeSpan.FromMinutes(2))).State);

@@ -46,15 +46,21 @@ public sealed class JobCompletion(JobStore jobs, DatasetStore datasets, FileStor
                 if (!declared && outputs.TryGetValue(found.Name, out var earlier))
                 {
                     if (datasets.Get(earlier) is not { State: DatasetStates.Ok or DatasetStates.Empty })
-                        failure = Store(earlier, found.Path, Path.GetRelativePath(dir, found.Path), null) ?? failure;
+                        failure = StoreFound(earlier, found) ?? failure;
                     continue;
                 }
                 var d = datasets.Create(job.HistoryId, job.UserId, found.DatasetName, "data", DatasetStates.Running, job.Id, found.DatasetName, found.Visible);
                 outputs[UniqueName(outputs, found.Name)] = d.Id;
                 jobs.SetOutputs(job.Id, JsonSerializer.Serialize(outputs));
-                failure = Store(d.Id, found.Path, Path.GetRelativePath(dir, found.Path), null) ?? failure;
+                failure = StoreFound(d.Id, found) ?? failure;
             }
         bool ok = failure is null;
+
+        // A session's file that could not be stored is not lost: it stays where the user left it.
+        string? StoreFound(long id, DiscoveredOutput found) =>
+            Store(id, found.Path, Path.GetRelativePath(dir, found.Path), null) is { } refused
+                ? tool.Interactive ? $"{refused}; it is kept in the session's folder on the server" : refused
+                : null;
         if (!jobs.Transition(job.Id, JobStates.Running, ok ? JobStates.Ok : JobStates.Error, exitCode: exitCode, info: failure))
         {
             Discard(job, "the job was cancelled");

@@ -100,11 +100,25 @@ public sealed class NotebookTool : Tool
                 yield return new DiscoveredOutput("output_" + Path.GetFileName(file), file, Path.GetFileName(file));
     }
 
-    /// <summary>Every notebook of the session's folder and below, but not in inputs/, outputs/ or hidden folders (checkpoints, settings).</summary>
-    private static IEnumerable<string> Notebooks(string work) =>
-        Directory.EnumerateFiles(work, "*.ipynb", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.Hidden | FileAttributes.ReparsePoint })
-            .Where(f => Path.GetRelativePath(work, f).Split('/') is var parts && parts[0] is not ("inputs" or "outputs") && !parts.Any(p => p.StartsWith('.')))
-            .Order(StringComparer.Ordinal);
+    /// <summary>
+    /// Every notebook of the session's folder and below, but not in inputs/, outputs/ or hidden folders (checkpoints,
+    /// settings). Links to folders are not followed (one could lead to another user's files); a link named like a
+    /// notebook is listed, so that its refusal is reported.
+    /// </summary>
+    private static IEnumerable<string> Notebooks(string work)
+    {
+        var folders = new EnumerationOptions { AttributesToSkip = FileAttributes.Hidden | FileAttributes.ReparsePoint };
+        var files = new EnumerationOptions { AttributesToSkip = FileAttributes.Hidden };
+        var found = new List<string>();
+        var pending = new Stack<string>([work]);
+        while (pending.TryPop(out var folder))
+        {
+            found.AddRange(Directory.EnumerateFiles(folder, "*.ipynb", files));
+            foreach (var sub in Directory.EnumerateDirectories(folder, "*", folders))
+                if (folder != work || Path.GetFileName(sub) is not ("inputs" or "outputs")) pending.Push(sub);
+        }
+        return found.Order(StringComparer.Ordinal);
+    }
 
     /// <summary>The chosen datasets under their own names, read-only, where notebooks expect them (inputs/covid.h5).</summary>
     private static void PlaceInputs(JobContext job)
@@ -120,7 +134,7 @@ public sealed class NotebookTool : Tool
             if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(target, UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
         }
         // Where the job's preparation staged them (inputs/inputs/0/...), now empty.
-        Directory.Delete(Path.Combine(inputs, "inputs"), recursive: true);
+        if (Directory.Exists(Path.Combine(inputs, "inputs"))) Directory.Delete(Path.Combine(inputs, "inputs"), recursive: true);
     }
 
     /// <summary>

@@ -28,6 +28,8 @@ public sealed class SessionMonitor(JobStore jobs, NotebookSessions sessions, IdC
                     log.LogInformation("session {Job} idle for {Minutes:F1} minutes: stopping it", ids.Encode(job.Id), time.TotalMinutes);
                     await sessions.StopAsync(job, stop);
                 }
+                // Its notebook server not answering: it is ending (stopped, or crashed), and the job loop will see it end.
+                catch (HttpRequestException) { }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
                     log.LogWarning("could not check session {Job} for idleness: {Error}", ids.Encode(job.Id), e.Message);
