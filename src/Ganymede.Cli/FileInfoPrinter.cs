@@ -113,15 +113,14 @@ internal static class FileInfoPrinter
 
     private static void PrintOnnx(string path, TextWriter output)
     {
-        var model = OnnxModel.Load(path);
-        var p = model.Proto;
+        // ONNX Runtime loads it (so it runs), and says what goes in and out; the file itself tells the rest.
+        using var model = OnnxModel.Load(path);
+        Onnx.Proto.ModelProto p;
+        using (var file = File.OpenRead(path)) p = Onnx.Proto.ModelProto.Parser.ParseFrom(file);
         output.WriteLine($"{path}: ONNX, IR version {p.IrVersion}, opset {string.Join(", ", p.OpsetImport.Select(o => $"{(o.Domain.Length == 0 ? "ai.onnx" : o.Domain)} {o.Version}"))}, producer {p.ProducerName} {p.ProducerVersion}");
-        foreach (var (title, values) in new[] { ("input", p.Graph.Input.Where(i => model.Inputs.Contains(i.Name))), ("output", p.Graph.Output.AsEnumerable()) })
+        foreach (var (title, values) in new[] { ("input", model.InputInfo), ("output", model.OutputInfo) })
             foreach (var v in values)
-            {
-                var dims = v.Type?.TensorType?.Shape?.Dim.Select(d => d.HasDimValue ? d.DimValue.ToString(CultureInfo.InvariantCulture) : d.DimParam) ?? [];
-                output.WriteLine($"  {title} {v.Name}: {(Onnx.Proto.TensorProto.Types.DataType)(v.Type?.TensorType?.ElemType ?? 0)} [{string.Join(", ", dims)}]");
-            }
+                output.WriteLine($"  {title} {v.Name}: {v.ElementType} [{v.ShapeText}]");
         long weights = p.Graph.Initializer.Sum(t => t.Dims.Aggregate(1L, (a, d) => a * d));
         output.WriteLine($"  {p.Graph.Node.Count} nodes ({string.Join(", ", p.Graph.Node.GroupBy(n => n.OpType).OrderByDescending(g => g.Count()).Select(g => $"{g.Key} {g.Count()}"))}), {p.Graph.Initializer.Count} initializers, {weights:N0} weights");
         foreach (var (key, value) in model.Metadata) output.WriteLine($"  @{key} = {value}");

@@ -78,7 +78,7 @@ public static class OnnxExporter
     /// </summary>
     private static void Verify(ModelProto proto, Module model, int[] sampleShape, bool probabilities)
     {
-        var onnx = Runtime.OnnxModel.FromProto(proto, "traced export");
+        using var onnx = Runtime.OnnxModel.FromBytes(proto.ToByteArray(), "traced export");
         var input = torch.randn([2, .. sampleShape], new Generator(12345));
         bool training = model.training;
         model.eval();

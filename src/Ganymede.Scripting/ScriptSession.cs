@@ -23,7 +23,7 @@ public sealed class ScriptSession(ScriptGlobals globals)
     private static readonly Assembly[] References =
     [
         typeof(Tensor).Assembly, typeof(NN.Module).Assembly, typeof(Formats.Hdf5.H5File).Assembly, typeof(Onnx.OnnxExporter).Assembly,
-        typeof(Segmentation.Trainer).Assembly, typeof(Client.GanymedeClient).Assembly, typeof(ScriptGlobals).Assembly, typeof(System.Text.Json.JsonSerializer).Assembly,
+        typeof(Segmentation.Trainer).Assembly, typeof(Client.GanymedeClient).Assembly, typeof(Microsoft.ML.OnnxRuntime.InferenceSession).Assembly, typeof(ScriptGlobals).Assembly, typeof(System.Text.Json.JsonSerializer).Assembly,
     ];
 
     private ScriptState<object?>? _state;

@@ -37,6 +37,19 @@ public sealed class SegmentationModel : IDisposable
     private static SegmentationModel LoadOnnx(string path)
     {
         var onnx = OnnxModel.Load(path);
+        try
+        {
+            return FromOnnx(onnx, path);
+        }
+        catch
+        {
+            onnx.Dispose();
+            throw;
+        }
+    }
+
+    private static SegmentationModel FromOnnx(OnnxModel onnx, string path)
+    {
         if (onnx.Inputs.Length != 1 || onnx.Outputs.Length < 1)
             throw new InvalidDataException($"{path}: a segmentation model takes one image input and gives per-pixel outputs; this one has inputs [{string.Join(", ", onnx.Inputs)}]");
         string input = onnx.Inputs[0], output = onnx.Outputs[0];
@@ -46,14 +59,14 @@ public sealed class SegmentationModel : IDisposable
             var config = ModelConfig.FromJson(json, path);
             // Ganymede's exports may end in a sigmoid; predictions work on logits.
             bool probabilities = output.Contains("probabilities", StringComparison.Ordinal);
-            return new SegmentationModel(config, probabilities ? x => Logit(Run(x)) : Run, null, ownNormalisation: true);
+            return new SegmentationModel(config, probabilities ? x => Logit(Run(x)) : Run, onnx, ownNormalisation: true);
         }
-        var dims = onnx.Proto.Graph.Input.First(i => i.Name == input).Type.TensorType.Shape.Dim;
-        if (dims.Count != 4) throw new InvalidDataException($"{path}: input '{input}' has rank {dims.Count}; a segmentation model takes [N, C, H, W]");
-        int channels = dims[1].HasDimValue ? (int)dims[1].DimValue : 1;
-        int size = dims[2].HasDimValue ? (int)dims[2].DimValue : 0;
+        var dims = onnx.InputInfo[0].Shape;
+        if (dims.Length != 4) throw new InvalidDataException($"{path}: input '{input}' has rank {dims.Length}; a segmentation model takes [N, C, H, W]");
+        int channels = dims[1] > 0 ? (int)dims[1] : 1;
+        int size = dims[2] > 0 ? (int)dims[2] : 0;
         var derived = new ModelConfig("onnx", channels, 1, 0, 0, 0, false, 0, size, 0, 1, $"ONNX model {Path.GetFileName(path)}");
-        return new SegmentationModel(derived, Run, null, ownNormalisation: false);
+        return new SegmentationModel(derived, Run, onnx, ownNormalisation: false);
     }
 
     private static Tensor Logit(Tensor p) => p.clamp(1e-7f, 1 - 1e-7f).log().sub(p.neg().add(1f).clamp(1e-7f, 1).log());

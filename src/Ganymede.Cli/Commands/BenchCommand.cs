@@ -5,13 +5,17 @@ using System.Text.Json.Nodes;
 using Ganymede.Backends;
 using Ganymede.NN;
 using Ganymede.NN.Optim;
+using Ganymede.Onnx;
+using Ganymede.Onnx.Runtime;
+using Google.Protobuf;
 
 namespace Ganymede.Cli.Commands;
 
 /// <summary>
 /// `ganymede bench`: times the reference UNet as the PyTorch reference (unet_pytorch.py) does (3 warm-up
 /// steps, median of the timed ones, batch 8, Adam, BCE with logits) and prints one JSON object last,
-/// with the same fields as that script. --compare PATH runs the script in the same invocation.
+/// with the same fields as that script. --compare PATH runs the script in the same invocation; --engine both times
+/// inference on the engine and on ONNX Runtime (the same UNet, exported) in one invocation.
 /// </summary>
 internal static class BenchCommand
 {
@@ -38,16 +42,28 @@ internal static class BenchCommand
             DefaultValueFactory = _ => "highest",
         };
         precision.AcceptOnlyFromAmong(Float32Precision.Names);
+        var engine = new Option<string>("--engine")
+        {
+            Description = "what runs inference: native (the engine), onnxruntime (the same UNet exported to ONNX), or both, side by side",
+            DefaultValueFactory = _ => "native",
+        };
+        engine.AcceptOnlyFromAmong("native", "onnxruntime", "both");
 
         var command = new Command("bench", "Time UNet training or inference steps; the last line is a JSON object.")
         {
-            mode, size, batch, baseWidth, depth, dropout, steps, warmup, seed, precision, compare, profile,
+            mode, size, batch, baseWidth, depth, dropout, steps, warmup, seed, precision, engine, compare, profile,
         };
         command.SetAction(result =>
         {
             GlobalOptions.Apply(result);
             var settings = new Settings(result.GetValue(mode)!, result.GetValue(size), result.GetValue(batch), result.GetValue(baseWidth),
-                result.GetValue(depth), result.GetValue(dropout), result.GetValue(steps), result.GetValue(warmup), result.GetValue(seed), result.GetValue(precision)!);
+                result.GetValue(depth), result.GetValue(dropout), result.GetValue(steps), result.GetValue(warmup), result.GetValue(seed), result.GetValue(precision)!,
+                result.GetValue(engine)!);
+            if (settings.Engine != "native" && settings.Mode != "infer")
+            {
+                Console.Error.WriteLine("error: --engine onnxruntime and both time inference: add --mode infer");
+                return 2;
+            }
             if (settings.Size <= 0 || settings.Size % (1 << settings.Depth) != 0)
             {
                 Console.Error.WriteLine($"error: --size {settings.Size} must be a positive multiple of {1 << settings.Depth} (2^depth)");
@@ -64,6 +80,16 @@ internal static class BenchCommand
                 Console.Error.WriteLine($"error: --compare {script}: no such file; give the path of the PyTorch reference script (unet_pytorch.py)");
                 return 2;
             }
+            if (settings.Engine == "both")
+            {
+                var native = Run(settings with { Engine = "native" }, result.GetValue(profile));
+                Console.WriteLine(native.ToJsonString());
+                var runtime = Run(settings with { Engine = "onnxruntime" }, profile: false);
+                runtime["native_images_per_s"] = native["images_per_s"]!.GetValue<double>();
+                runtime["ratio_vs_native"] = Math.Round(runtime["images_per_s"]!.GetValue<double>() / native["images_per_s"]!.GetValue<double>(), 3);
+                Console.WriteLine(runtime.ToJsonString());
+                return 0;
+            }
             var ours = Run(settings, result.GetValue(profile));
             if (script is not null)
             {
@@ -79,7 +105,7 @@ internal static class BenchCommand
         return command;
     }
 
-    private sealed record Settings(string Mode, int Size, int Batch, int Base, int Depth, float Dropout, int Steps, int Warmup, ulong Seed, string Precision);
+    private sealed record Settings(string Mode, int Size, int Batch, int Base, int Depth, float Dropout, int Steps, int Warmup, ulong Seed, string Precision, string Engine);
 
     private static JsonObject Run(Settings s, bool profile)
     {
@@ -89,6 +115,8 @@ internal static class BenchCommand
         var x = torch.randn(s.Batch, 1, s.Size, s.Size).DetachFromDisposeScope();
         var y = torch.rand(s.Batch, 1, s.Size, s.Size).gt(0.8f).to(DType.Float32).DetachFromDisposeScope();
         var optimizer = new Adam(model.parameters(), lr: 1e-3f);
+        model.eval();
+        using var onnx = s.Engine == "onnxruntime" ? OnnxModel.FromBytes(OnnxExporter.Export(model, 1, s.Size, s.Size).ToByteArray(), "the benchmark's UNet") : null;
         var times = new List<double>();
         for (int i = 0; i < s.Warmup + s.Steps; i++)
         {
@@ -109,6 +137,11 @@ internal static class BenchCommand
                     using (Profiler.Scope("step: optimizer"))
                         optimizer.step();
                 }
+                else if (onnx is not null)
+                {
+                    using var forward = Profiler.Scope("step: forward");
+                    onnx.Run(new Dictionary<string, Tensor> { [onnx.Inputs[0]] = x });
+                }
                 else
                 {
                     model.eval();
@@ -127,7 +160,7 @@ internal static class BenchCommand
         long flops = model.ConvFlops(s.Size, s.Size) * (s.Mode == "train" ? 3 : 1);
         return new JsonObject
         {
-            ["engine"] = "ganymede-" + Backend.Current.Name,
+            ["engine"] = onnx is null ? "ganymede-" + Backend.Current.Name : "onnxruntime-" + typeof(Microsoft.ML.OnnxRuntime.InferenceSession).Assembly.GetName().Version!.ToString(3),
             ["mode"] = s.Mode,
             ["size"] = s.Size,
             ["batch"] = s.Batch,

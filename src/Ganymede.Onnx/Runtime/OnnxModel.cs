@@ -1,121 +1,131 @@
-using Google.Protobuf;
-using Ganymede.Onnx.Proto;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace Ganymede.Onnx.Runtime;
 
 /// <summary>
-/// An ONNX model loaded onto the engine: the graph checked as a whole (operators, opset, types), initializers
-/// read (inline or from external data files, sizes verified before allocation), and a Run that executes the
-/// nodes in order on batches of any size.
+/// An ONNX model on ONNX Runtime, the format's reference runtime: any model it runs (exported by Ganymede, PyTorch,
+/// TensorFlow or scikit-learn), on the engine's tensors or on typed arrays (<see cref="OnnxTensor"/>) of any element
+/// type. Inputs are checked against the model's declared names, element types and shapes before it runs, and every
+/// failure names the file and the problem. Graph optimisations are on; the runtime uses the job's cores.
 /// </summary>
-public sealed class OnnxModel
+public sealed class OnnxModel : IDisposable
 {
-    private readonly Dictionary<string, Tensor> _initializers = [];
-    private readonly long _opset;
+    private readonly InferenceSession _session;
 
-    private OnnxModel(ModelProto proto, string path)
+    private OnnxModel(InferenceSession session, string path)
     {
-        Proto = proto;
+        _session = session;
         Path = path;
-        var graph = proto.Graph ?? throw new InvalidDataException($"{path}: the model has no graph");
-        _opset = proto.OpsetImport.Where(o => o.Domain is "" or "ai.onnx").Select(o => o.Version).DefaultIfEmpty(0).Max();
-        if (_opset is < 1 or > 18) throw new NotSupportedException($"{path}: opset {_opset} is not supported (1 to 18)");
-        var ranks = graph.Input.Concat(graph.ValueInfo).Concat(graph.Output).Where(v => v.Type?.TensorType?.Shape is not null)
-            .GroupBy(v => v.Name).ToDictionary(g => g.Key, g => g.First().Type.TensorType.Shape.Dim.Count);
-        foreach (var t in graph.Initializer) ranks[t.Name] = t.Dims.Count;
-        var problems = graph.Node.Select(n => (n, OperatorSupport.Unsupported(n, _opset, name => ranks.TryGetValue(name, out var r) ? r : null))).Where(x => x.Item2 is not null)
-            .Select(x => $"node '{x.n.Name}' ({x.n.OpType}): {x.Item2}").ToList();
-        foreach (var input in graph.Input.Where(i => !graph.Initializer.Any(t => t.Name == i.Name)))
-        {
-            var type = input.Type?.TensorType?.ElemType ?? 0;
-            if (type is not ((int)TensorProto.Types.DataType.Float or (int)TensorProto.Types.DataType.Int64 or (int)TensorProto.Types.DataType.Bool))
-                problems.Add($"input '{input.Name}': type {(TensorProto.Types.DataType)type} is not supported (float, int64 or bool)");
-        }
-        if (problems.Count > 0) throw new NotSupportedException($"{path}: {string.Join("; ", problems)}");
-        string directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path)) ?? ".";
-        foreach (var t in graph.Initializer) _initializers[t.Name] = TensorProtos.ToTensor(t, $"{path}: initializer '{t.Name}'", External(t, directory, path)).DetachFromDisposeScope();
-        Inputs = graph.Input.Where(i => !_initializers.ContainsKey(i.Name)).Select(i => i.Name).ToArray();
-        Outputs = graph.Output.Select(o => o.Name).ToArray();
-        Metadata = proto.MetadataProps.ToDictionary(p => p.Key, p => p.Value);
+        InputInfo = session.InputMetadata.Select(kv => Describe(kv.Key, kv.Value)).ToArray();
+        OutputInfo = session.OutputMetadata.Select(kv => Describe(kv.Key, kv.Value)).ToArray();
+        Metadata = new Dictionary<string, string>(session.ModelMetadata.CustomMetadataMap);
     }
 
-    public ModelProto Proto { get; }
     public string Path { get; }
-    public string[] Inputs { get; }
-    public string[] Outputs { get; }
+    public IReadOnlyList<OnnxValueInfo> InputInfo { get; }
+    public IReadOnlyList<OnnxValueInfo> OutputInfo { get; }
+    public string[] Inputs => InputInfo.Select(i => i.Name).ToArray();
+    public string[] Outputs => OutputInfo.Select(o => o.Name).ToArray();
+    /// <summary>The model's metadata_props (Ganymede's exports keep their training configuration there).</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; }
 
-    /// <summary>A model already in memory (the exporter checks its traced graphs this way).</summary>
-    internal static OnnxModel FromProto(ModelProto proto, string name) => new(proto, name);
-
-    /// <summary>Loads and checks a model; a malformed, truncated or unsupported file is an error naming what is wrong.</summary>
-    public static OnnxModel Load(string path)
+    /// <summary>Loads a model; a file that is not ONNX, or uses what the runtime lacks, is an error naming the file and the problem.</summary>
+    /// <param name="threads">threads for one operator; by default the job's cores (GANYMEDE_SLOTS), else the machine's.</param>
+    public static OnnxModel Load(string path, int? threads = null)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such model", path);
-        ModelProto proto;
-        long fileLength; // from the open file: FileInfo.Length of a symbolic link is the link's own length
+        return Create(options => new InferenceSession(path, options), path, threads);
+    }
+
+    /// <summary>A model already in memory (the exporter checks its traced graphs this way).</summary>
+    public static OnnxModel FromBytes(byte[] model, string name, int? threads = null) => Create(options => new InferenceSession(model, options), name, threads);
+
+    private static OnnxModel Create(Func<SessionOptions, InferenceSession> open, string path, int? threads)
+    {
+        using var options = new SessionOptions
+        {
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            IntraOpNumThreads = threads ?? DefaultThreads(),
+            InterOpNumThreads = 1,
+        };
         try
         {
-            using var file = File.OpenRead(path);
-            fileLength = file.Length;
-            proto = ModelProto.Parser.ParseFrom(file);
+            return new OnnxModel(open(options), path);
         }
-        catch (InvalidProtocolBufferException e)
+        catch (OnnxRuntimeException e)
         {
-            throw new InvalidDataException($"{path}: not a valid ONNX model (malformed or truncated protobuf: {e.Message})", e);
+            throw new InvalidDataException($"{path}: ONNX Runtime cannot load it: {Reason(e)}", e);
         }
-        // A file far smaller than its inline initializers claim is rejected before any allocation.
-        long declared = proto.Graph?.Initializer.Where(t => t.DataLocation != TensorProto.Types.DataLocation.External)
-            .Sum(t => t.Dims.Aggregate(1L, (a, d) => a * Math.Max(d, 0)) * TensorProtos.ElementSize(t.DataType)) ?? 0;
-        if (declared > fileLength * 2 + 1024)
-            throw new InvalidDataException($"{path}: initializers declare {declared} bytes, the file has {fileLength}");
-        return new OnnxModel(proto, path);
     }
 
-    private static byte[]? External(TensorProto t, string directory, string path)
+    /// <summary>The job's cores where the server set them (GANYMEDE_SLOTS), else every core.</summary>
+    private static int DefaultThreads() =>
+        int.TryParse(Environment.GetEnvironmentVariable("GANYMEDE_SLOTS"), out var slots) && slots > 0 ? slots : Environment.ProcessorCount;
+
+    /// <summary>Runs the model on engine tensors (float32, int64, uint8, bool; converted to the declared type of the same kind) and returns every output as one.</summary>
+    public Dictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> inputs) =>
+        Run(inputs.ToDictionary(kv => kv.Key, kv => OnnxTensor.From(kv.Value, Declared(kv.Key).ElementType, Path, kv.Key)))
+            .ToDictionary(kv => kv.Key, kv => kv.Value.ToTensor(Path, kv.Key));
+
+    /// <summary>Runs the model on typed arrays of any element type the runtime supports; returns every output.</summary>
+    public Dictionary<string, OnnxTensor> Run(IReadOnlyDictionary<string, OnnxTensor> inputs)
     {
-        if (t.DataLocation != TensorProto.Types.DataLocation.External) return null;
-        var entries = t.ExternalData.ToDictionary(e => e.Key, e => e.Value);
-        if (!entries.TryGetValue("location", out var location)) throw new InvalidDataException($"{path}: initializer '{t.Name}' has external data without a location");
-        var full = System.IO.Path.GetFullPath(System.IO.Path.Combine(directory, location));
-        if (!full.StartsWith(directory + System.IO.Path.DirectorySeparatorChar, StringComparison.Ordinal))
-            throw new InvalidDataException($"{path}: initializer '{t.Name}' points outside the model's folder ({location})");
-        if (!File.Exists(full)) throw new FileNotFoundException($"{path}: external data file {location} of initializer '{t.Name}' is missing", full);
-        using var stream = File.OpenRead(full);
-        long offset = entries.TryGetValue("offset", out var o) ? long.Parse(o) : 0;
-        long length = entries.TryGetValue("length", out var l) ? long.Parse(l) : stream.Length - offset;
-        long expected = t.Dims.Aggregate(1L, (a, d) => a * d) * TensorProtos.ElementSize(t.DataType);
-        if (length != expected || offset < 0 || offset + length > stream.Length)
-            throw new InvalidDataException($"{path}: external data of '{t.Name}' ({location}, offset {offset}, length {length}) does not hold its {expected} bytes");
-        stream.Position = offset;
-        var bytes = new byte[length];
-        stream.ReadExactly(bytes);
-        return bytes;
+        Check(inputs);
+        var values = new List<OrtValue>();
+        try
+        {
+            foreach (var info in InputInfo) values.Add(inputs[info.Name].ToOrtValue());
+            using var runOptions = new RunOptions();
+            using var results = _session.Run(runOptions, Inputs, values, Outputs);
+            return Outputs.Zip(results).ToDictionary(p => p.First, p => OnnxTensor.FromOrtValue(p.Second, Path, p.First));
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new InvalidDataException($"{Path}: the model failed to run: {Reason(e)}", e);
+        }
+        finally
+        {
+            foreach (var value in values) value.Dispose();
+        }
     }
 
-    /// <summary>Runs the graph; inputs by name, outputs by name. Nodes run in the file's order, which ONNX requires to be topological.</summary>
-    public Dictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> inputs)
+    /// <summary>Every declared input given, nothing else, each of its declared element type and of a shape its declared one allows.</summary>
+    private void Check(IReadOnlyDictionary<string, OnnxTensor> inputs)
     {
-        using var noGrad = torch.no_grad();
-        var values = new Dictionary<string, Tensor>(_initializers);
-        foreach (var name in Inputs)
-            values[name] = inputs.TryGetValue(name, out var v) ? v : throw new ArgumentException($"{Path}: input '{name}' was not given");
-        foreach (var node in Proto.Graph.Node)
+        foreach (var name in inputs.Keys.Where(n => !Inputs.Contains(n)))
+            throw new ArgumentException($"{Path}: the model has no input '{name}'; its inputs are {Names(InputInfo)}");
+        foreach (var info in InputInfo)
         {
-            var args = node.Input.Select(n => n.Length == 0 ? null : values.TryGetValue(n, out var t) ? t
-                : throw new InvalidDataException($"{Path}: node '{node.Name}' ({node.OpType}) reads '{n}', which nothing produced before it")).ToArray();
-            Tensor[] results;
-            try
-            {
-                results = Operators.All[node.OpType](new NodeContext(node, args, _opset));
-            }
-            catch (Exception e) when (e is ShapeException or DTypeException or ArgumentException)
-            {
-                throw new InvalidDataException($"{Path}: node '{node.Name}' ({node.OpType}) failed: {e.Message}", e);
-            }
-            for (int i = 0; i < Math.Min(results.Length, node.Output.Count); i++)
-                if (node.Output[i].Length > 0) values[node.Output[i]] = results[i];
+            if (!inputs.TryGetValue(info.Name, out var given)) throw new ArgumentException($"{Path}: input '{info.Name}' was not given; the model's inputs are {Names(InputInfo)}");
+            if (given.ElementType != info.ElementType)
+                throw new ArgumentException($"{Path}: input '{info.Name}' is {given.ElementType}; the model expects {info.ElementType}");
+            bool fits = given.Shape.Length == info.Shape.Length && given.Shape.Zip(info.Shape).All(p => p.Second < 0 || p.First == p.Second);
+            if (!fits) throw new ArgumentException($"{Path}: input '{info.Name}' has shape [{string.Join(", ", given.Shape)}]; the model expects [{info.ShapeText}]");
         }
-        return Outputs.ToDictionary(o => o, o => values.TryGetValue(o, out var t) ? t : throw new InvalidDataException($"{Path}: output '{o}' was never produced"));
     }
+
+    private OnnxValueInfo Declared(string input) => InputInfo.FirstOrDefault(i => i.Name == input)
+        ?? throw new ArgumentException($"{Path}: the model has no input '{input}'; its inputs are {Names(InputInfo)}");
+
+    private static string Names(IEnumerable<OnnxValueInfo> values) => string.Join(", ", values.Select(v => $"'{v.Name}' {v.ElementType} [{v.ShapeText}]"));
+
+    private static OnnxValueInfo Describe(string name, NodeMetadata m) => m.OnnxValueType == OnnxValueType.ONNX_TYPE_TENSOR
+        ? new OnnxValueInfo(name, OnnxTensor.ElementName(m.ElementDataType), m.Dimensions.Select(d => (long)d).ToArray(), m.SymbolicDimensions)
+        : new OnnxValueInfo(name, m.OnnxValueType.ToString().Replace("ONNX_TYPE_", "").ToLowerInvariant(), [], []);
+
+    /// <summary>ONNX Runtime's message without its source-file prefix ("[ErrorCode:...] ...").</summary>
+    private static string Reason(OnnxRuntimeException e) => e.Message.Replace("\n", " ").Trim();
+
+    public void Dispose() => _session.Dispose();
+}
+
+/// <summary>
+/// A model input or output as declared: its element type ("float32", "int64", ...; "sequence" or "map" for
+/// non-tensors) and shape, -1 where a dimension is free (its symbolic name, when it has one, in SymbolicShape).
+/// </summary>
+public sealed record OnnxValueInfo(string Name, string ElementType, long[] Shape, string[] SymbolicShape)
+{
+    public string ShapeText => string.Join(", ", Shape.Select((d, i) => d >= 0 ? d.ToString(System.Globalization.CultureInfo.InvariantCulture)
+        : i < SymbolicShape.Length && SymbolicShape[i].Length > 0 ? SymbolicShape[i] : "?"));
 }
