@@ -86,7 +86,10 @@ public static class GanymedeServer
     private static async Task Authenticate(HttpContext c, Func<Task> next)
     {
         var path = c.Request.Path;
-        if (path.StartsWithSegments("/api") && !path.Equals("/api/version") && !path.StartsWithSegments("/api/authenticate"))
+        // What anyone may read: the version, the sign-in exchange, and the list of published histories.
+        bool open = path.Equals("/api/version") || path.StartsWithSegments("/api/authenticate")
+            || (HttpMethods.IsGet(c.Request.Method) && path.Equals("/api/histories/published") && !c.Request.Headers.ContainsKey("x-api-key"));
+        if (path.StartsWithSegments("/api") && !open)
         {
             var users = c.RequestServices.GetRequiredService<UserStore>();
             string? key = c.Request.Headers["x-api-key"].FirstOrDefault() ?? c.Request.Query["key"].FirstOrDefault();

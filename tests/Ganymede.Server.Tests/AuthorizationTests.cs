@@ -44,6 +44,7 @@ public sealed class AuthorizationTests(ServerFixture server) : IClassFixture<Ser
         var attempts = new (HttpMethod Method, string Path, object? Body)[]
         {
             (HttpMethod.Get, $"/api/histories/{h}", null), (HttpMethod.Put, $"/api/histories/{h}", new { name = "mine" }), (HttpMethod.Delete, $"/api/histories/{h}", new { purge = true }),
+            (HttpMethod.Post, $"/api/histories/{h}/tags/mine", null), (HttpMethod.Post, $"/api/histories/deleted/{h}/undelete", null),
             (HttpMethod.Get, $"/api/histories/{h}/contents", null), (HttpMethod.Get, $"/api/histories/{h}/contents/{d}", null),
             (HttpMethod.Get, $"/api/histories/{h}/contents/datasets/{d}", null), (HttpMethod.Put, $"/api/histories/{h}/contents/{d}", new { name = "x" }),
             (HttpMethod.Delete, $"/api/histories/{h}/contents/{d}", new { purge = true }), (HttpMethod.Get, $"/api/histories/{h}/contents/{d}/display", null),

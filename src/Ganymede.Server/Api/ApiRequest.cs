@@ -71,6 +71,14 @@ public static class ApiRequest
         var other => throw ApiException.BadRequest($"{name}: expected true or false, got {other.ToJsonString()}"),
     };
 
+    /// <summary>A JSON body value as a list of strings (tags), or null when absent.</summary>
+    public static IReadOnlyList<string>? Strings(this JsonObject body, string name) => body[name] switch
+    {
+        null => null,
+        JsonArray a when a.All(v => v is JsonValue e && e.TryGetValue<string>(out _)) => a.Select(v => v!.GetValue<string>()).ToList(),
+        var other => throw ApiException.BadRequest($"{name}: expected a list of strings, got {other.ToJsonString()}"),
+    };
+
     public static string? String(this JsonObject body, string name) => body[name] switch
     {
         null => null,

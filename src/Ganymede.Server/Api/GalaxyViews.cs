@@ -18,7 +18,7 @@ public sealed class GalaxyViews(IdCodec ids, HistoryStore histories)
     private Dictionary<string, object?> Summary(HistoryRecord h, long count) => new()
         {
             ["id"] = Id(h.Id), ["model_class"] = "History", ["name"] = h.Name, ["deleted"] = h.Deleted, ["purged"] = h.Purged,
-            ["url"] = $"/api/histories/{Id(h.Id)}", ["published"] = h.Published, ["annotation"] = h.Annotation, ["tags"] = Array.Empty<string>(),
+            ["url"] = $"/api/histories/{Id(h.Id)}", ["published"] = h.Published, ["annotation"] = h.Annotation, ["tags"] = h.TagList,
             ["count"] = count, ["update_time"] = h.UpdateTime,
         };
 
@@ -39,9 +39,10 @@ public sealed class GalaxyViews(IdCodec ids, HistoryStore histories)
         view["user_id"] = Id(h.UserId);
         view["username"] = owner.Username;
         view["create_time"] = h.CreateTime;
-        view["importable"] = false;
-        view["slug"] = null;
-        view["username_and_slug"] = null;
+        // Galaxy makes a published history importable too.
+        view["importable"] = h.Published;
+        view["slug"] = h.Slug;
+        view["username_and_slug"] = h.Slug is null ? null : $"u/{owner.Username}/h/{h.Slug}";
         view["genome_build"] = "?";
         return view;
     }

@@ -6,7 +6,10 @@ using Microsoft.AspNetCore.Routing;
 
 namespace Ganymede.Server.Api;
 
-/// <summary>Histories: create, list, show, update, delete (and purge).</summary>
+/// <summary>
+/// Histories: create, list (an administrator's all=true: everyone's), show, update (name, annotation, tags, publish),
+/// tag, delete (and purge), undelete; the most recently used; the published ones, for anyone.
+/// </summary>
 public static class HistoryEndpoints
 {
     public static IEndpointRouteBuilder MapHistoryEndpoints(this IEndpointRouteBuilder app)
@@ -22,14 +25,38 @@ public static class HistoryEndpoints
         app.MapGet("/api/histories", (HttpContext c, HistoryStore histories, GalaxyViews views) =>
         {
             var user = c.CurrentUser();
-            var filters = Filters(c.Request);
-            bool? deleted = filters.TryGetValue("deleted", out var d) ? bool.TryParse(d, out var db) ? db : throw ApiException.BadRequest($"deleted filter: '{d}'") : false;
-            bool? published = filters.TryGetValue("published", out var p) ? bool.TryParse(p, out var pb) ? pb : throw ApiException.BadRequest($"published filter: '{p}'") : null;
-            if (c.Request.QueryBool("deleted") is { } qd) deleted = qd;
-            var list = histories.List(user.Id, deleted, published).AsEnumerable();
-            if (filters.TryGetValue("name", out var name)) list = list.Where(h => h.Name == name);
-            if (filters.ContainsKey("slug")) list = [];
-            return Results.Json(list.Select(views.HistorySummary).ToList());
+            var (deleted, published, filters) = ListFilters(c.Request);
+            bool everyone = c.Request.QueryBool("all") == true;
+            if (everyone && !user.IsAdmin) throw ApiException.Forbidden("only administrators may list every user's histories (all=true)");
+            var list = everyone ? histories.ListAll(deleted, publishedOnly: published == true) : histories.List(user.Id, deleted, published);
+            return Results.Json(Filtered(list, filters).Select(views.HistorySummary).ToList());
+        });
+
+        app.MapGet("/api/histories/published", (HttpContext c, HistoryStore histories, GalaxyViews views) =>
+        {
+            var (deleted, _, filters) = ListFilters(c.Request);
+            return Results.Json(Filtered(histories.ListAll(deleted, publishedOnly: true), filters).Select(views.HistorySummary).ToList());
+        });
+
+        app.MapGet("/api/histories/most_recently_used", (HttpContext c, HistoryStore histories, UserStore users, GalaxyViews views) =>
+        {
+            var user = c.CurrentUser();
+            // The one changed last: Galaxy's answer for a user of the API, who has no browser session.
+            return histories.List(user.Id, deleted: false, published: null) is { Count: > 0 } list ? Results.Json(views.History(list[0], user)) : Results.Json<object?>(null);
+        });
+
+        app.MapPost("/api/histories/{id}/tags/{tag}", (HttpContext c, string id, string tag, Access access, HistoryService histories) =>
+        {
+            var h = access.WritableHistory(c.CurrentUser(), id);
+            histories.AddTag(h, tag);
+            return Results.Json(new Dictionary<string, object?> { ["model_class"] = "HistoryTagAssociation", ["id"] = id, ["user_tname"] = tag.Trim(), ["user_value"] = null });
+        });
+
+        app.MapPost("/api/histories/deleted/{id}/undelete", (HttpContext c, string id, Access access, HistoryService histories) =>
+        {
+            var h = access.WritableHistory(c.CurrentUser(), id);
+            histories.Update(h, null, null, deleted: false, null);
+            return Results.Json("OK");
         });
 
         app.MapGet("/api/histories/{id}", (HttpContext c, string id, Access access, UserStore users, GalaxyViews views) =>
@@ -42,7 +69,7 @@ public static class HistoryEndpoints
         {
             var h = access.History(c.CurrentUser(), id);
             var body = await c.Request.ReadJsonObjectAsync(o.MaxJsonBytes);
-            var updated = histories.Update(h, body.String("name"), body.String("annotation"), body.Bool("deleted"), body.Bool("published"));
+            var updated = histories.Update(h, body.String("name"), body.String("annotation"), body.Bool("deleted"), body.Bool("published"), body.Strings("tags"));
             return Results.Json(views.History(updated, users.Get(h.UserId)!));
         });
 
@@ -54,6 +81,23 @@ public static class HistoryEndpoints
             return Results.Json(views.History(histories.Delete(h, purge), users.Get(h.UserId)!));
         });
         return app;
+    }
+
+    /// <summary>BioBlend's filters arrive as q/qv pairs: deleted (false unless given), published, slug, name; unknown ones are ignored.</summary>
+    private static (bool? Deleted, bool? Published, Dictionary<string, string> Filters) ListFilters(HttpRequest request)
+    {
+        var filters = Filters(request);
+        bool? deleted = filters.TryGetValue("deleted", out var d) ? bool.TryParse(d, out var db) ? db : throw ApiException.BadRequest($"deleted filter: '{d}'") : false;
+        bool? published = filters.TryGetValue("published", out var p) ? bool.TryParse(p, out var pb) ? pb : throw ApiException.BadRequest($"published filter: '{p}'") : null;
+        if (request.QueryBool("deleted") is { } qd) deleted = qd;
+        return (deleted, published, filters);
+    }
+
+    private static IEnumerable<HistoryRecord> Filtered(IEnumerable<HistoryRecord> list, Dictionary<string, string> filters)
+    {
+        if (filters.TryGetValue("name", out var name)) list = list.Where(h => h.Name == name);
+        if (filters.TryGetValue("slug", out var slug)) list = list.Where(h => h.Slug == slug);
+        return list;
     }
 
     /// <summary>Galaxy's q/qv query filters as a dictionary (q=deleted&amp;qv=True gives deleted: True).</summary>

@@ -49,7 +49,8 @@ public abstract class Database
     protected abstract string Schema { get; }
 
     /// <summary>Columns added after a table was first created: databases made before them get them on start.</summary>
-    private static readonly (string Table, string Column, string Type)[] AddedColumns = [("jobs", "progress", "TEXT"), ("users", "quota", "TEXT"), ("users", "password_hash", "TEXT")];
+    private static readonly (string Table, string Column, string Type)[] AddedColumns = [("jobs", "progress", "TEXT"), ("users", "quota", "TEXT"), ("users", "password_hash", "TEXT"),
+         ("histories", "tags", "TEXT"), ("histories", "slug", "TEXT")];
 
     protected abstract bool HasColumn(DbConnection connection, string table, string column);
 

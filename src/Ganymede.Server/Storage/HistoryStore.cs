@@ -31,15 +31,35 @@ public sealed class HistoryStore(Database db)
             """, new { userId, deleted, published }).AsList();
     }
 
-    public void Update(long id, string? name, string? annotation, bool? deleted, bool? published)
+    /// <summary>Every user's histories (an administrator's view), or every published one; newest change first.</summary>
+    public IReadOnlyList<HistoryRecord> ListAll(bool? deleted, bool publishedOnly)
+    {
+        using var c = db.Open();
+        return c.Query<HistoryRecord>(
+            """
+            SELECT * FROM histories WHERE (@deleted IS NULL OR deleted = @deleted) AND (@publishedOnly = 0 OR published = 1)
+            ORDER BY update_time DESC, id DESC
+            """, new { deleted, publishedOnly }).AsList();
+    }
+
+    /// <summary>Sets what is given (null leaves a field as it is); <paramref name="tags"/> is the tags' JSON.</summary>
+    public void Update(long id, string? name, string? annotation, bool? deleted, bool? published, string? tags = null, string? slug = null)
     {
         using var c = db.Open();
         c.Execute(
             """
             UPDATE histories SET name = COALESCE(@name, name), annotation = COALESCE(@annotation, annotation),
-              deleted = COALESCE(@deleted, deleted), published = COALESCE(@published, published), update_time = @now
+              deleted = COALESCE(@deleted, deleted), published = COALESCE(@published, published), tags = COALESCE(@tags, tags),
+              slug = COALESCE(@slug, slug), update_time = @now
             WHERE id = @id
-            """, new { id, name, annotation, deleted, published, now = Database.Now() });
+            """, new { id, name, annotation, deleted, published, tags, slug, now = Database.Now() });
+    }
+
+    /// <summary>Whether the user has another history published under <paramref name="slug"/>.</summary>
+    public bool SlugTaken(long userId, long historyId, string slug)
+    {
+        using var c = db.Open();
+        return c.ExecuteScalar<long>("SELECT COUNT(*) FROM histories WHERE user_id = @userId AND id <> @historyId AND slug = @slug", new { userId, historyId, slug }) > 0;
     }
 
     public void Delete(long id, bool purge)

@@ -35,8 +35,14 @@ public sealed class HistoryRecord
     public bool Deleted { get; set; }
     public bool Purged { get; set; }
     public bool Published { get; set; }
+    /// <summary>JSON: the history's tags, in the order they were given ("name:..." tags among them), or null for none.</summary>
+    public string? Tags { get; set; }
+    /// <summary>The history's part of its published URL (u/USERNAME/h/SLUG), made when it is first published.</summary>
+    public string? Slug { get; set; }
     public string CreateTime { get; set; } = "";
     public string UpdateTime { get; set; } = "";
+
+    public IReadOnlyList<string> TagList => Tags is null ? [] : System.Text.Json.JsonSerializer.Deserialize<string[]>(Tags) ?? [];
 }
 
 public sealed class DatasetRecord
