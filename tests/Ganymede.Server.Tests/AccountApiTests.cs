@@ -46,6 +46,25 @@ public sealed class AccountApiTests(ServerFixture server) : IClassFixture<Server
     }
 
     [Fact]
+    public async Task Galaxys_api_key_endpoints_make_a_new_key_for_the_user_or_an_administrator_only()
+    {
+        var (grace, graceKey) = Users.Create("grace@example.org", isAdmin: false);
+        using var http = Client(graceKey);
+        var first = await (await http.PostAsync("/api/users/current/api_key", null)).Content.ReadFromJsonAsync<string>();
+        using (var withFirst = Client(first)) Assert.Equal("grace@example.org", (await withFirst.GetFromJsonAsync<JsonObject>("/api/users/current"))!["email"]!.ToString());
+        // Asking again replaces the key made this way; the account's own key stays.
+        var id = (await http.GetFromJsonAsync<JsonObject>("/api/users/current"))!["id"]!.ToString();
+        var second = await http.GetFromJsonAsync<string>($"/api/users/{id}/api_key");
+        Assert.NotEqual(first, second);
+        using (var withFirst = Client(first)) Assert.Equal(HttpStatusCode.Forbidden, (await withFirst.GetAsync("/api/users/current")).StatusCode);
+        Assert.Equal("Not available.", (await http.GetFromJsonAsync<JsonObject>($"/api/users/{id}/api_key/inputs"))!["inputs"]![0]!["value"]!.ToString());
+        using var bob = Client(server.BobKey);
+        Assert.Equal(HttpStatusCode.Forbidden, (await bob.PostAsync($"/api/users/{id}/api_key", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await bob.GetAsync($"/api/users/{id}/api_key/inputs")).StatusCode);
+        Assert.Equal(2, Users.ApiKeys(grace.Id).Count);
+    }
+
+    [Fact]
     public async Task Only_an_administrator_creates_users_and_lists_them_all()
     {
         var (_, adminKey) = Users.Create("root@example.org", isAdmin: true);

@@ -76,6 +76,8 @@ public sealed class NotebookSessionTests(ServerFixture server) : IClassFixture<S
         using var asSession = new GanymedeClient(server.Url, sessionKey);
         Assert.Equal(history.Name, (await asSession.GetHistoryAsync(history.Id)).Name);
         Assert.Equal(403, (await Assert.ThrowsAsync<GanymedeApiException>(() => asSession.GetHistoryAsync(bobs.Id))).Status);
+        using (var sessionHttp = Http(server.Url, sessionKey))
+            Assert.Equal(HttpStatusCode.Forbidden, (await sessionHttp.PostAsync("/api/users/current/api_key", null)).StatusCode);
 
         // A notebook saved in the session, then the session stopped: it and the output file come back as datasets, the
         // starter notebooks as they came do not, and nothing of the session is left running.

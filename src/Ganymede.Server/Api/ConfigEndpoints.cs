@@ -20,6 +20,8 @@ public static class ConfigEndpoints
             ["version_major"] = o.VersionMajor, ["brand"] = "Ganymede", ["allow_user_creation"] = o.AllowRegistration,
             ["ftp_upload_site"] = null, ["chunk_upload_size"] = 10_000_000, ["upload_max_bytes"] = o.MaxUploadBytes,
             ["tus_upload"] = true, ["max_concurrent_jobs"] = o.MaxConcurrentJobs,
+            // Accounts are local (e-mail and password, or a key); they are not deleted through the API.
+            ["use_remote_user"] = false, ["allow_user_deletion"] = false,
         }));
         app.MapGet("/api/whoami", (HttpContext c, IdCodec ids, Quotas quotas) => Results.Json(User(c.CurrentUser(), ids, quotas)));
         app.MapGet("/api/users/current", (HttpContext c, IdCodec ids, Quotas quotas) => Results.Json(User(c.CurrentUser(), ids, quotas)));
@@ -27,12 +29,20 @@ public static class ConfigEndpoints
         app.MapGet("/api/users", (HttpContext c, IdCodec ids, UserStore users, Quotas quotas) =>
             Results.Json(c.CurrentUser() is { IsAdmin: true } ? users.All().Select(u => User(u, ids, quotas)).ToArray() : [User(c.CurrentUser(), ids, quotas)]));
         app.MapGet("/api/users/{id}", (HttpContext c, string id, IdCodec ids, UserStore users, Quotas quotas) =>
+            Results.Json(User(Named(c, id, ids, users), ids, quotas)));
+        // A new key (Galaxy's "get or create" also makes one: a key is stored hashed, so an existing one cannot be shown).
+        app.MapPost("/api/users/{id}/api_key", (HttpContext c, string id, IdCodec ids, UserStore users, UserService accounts) =>
+            Results.Json(accounts.KeyForApi(c.CurrentUser(), Named(c, id, ids, users))));
+        app.MapGet("/api/users/{id}/api_key", (HttpContext c, string id, IdCodec ids, UserStore users, UserService accounts) =>
+            Results.Json(accounts.KeyForApi(c.CurrentUser(), Named(c, id, ids, users))));
+        // The form Galaxy shows a key in: ours are never shown again after they are made.
+        app.MapGet("/api/users/{id}/api_key/inputs", (HttpContext c, string id, IdCodec ids, UserStore users) =>
         {
-            var user = c.CurrentUser();
-            if (id == "current") return Results.Json(User(user, ids, quotas));
-            if (!ids.TryDecode(id, out var value)) throw ApiException.MalformedId("user", id);
-            if (value != user.Id && !user.IsAdmin) throw ApiException.Forbidden($"user {id} is not you");
-            return Results.Json(User(users.Get(value) ?? throw ApiException.NotFound($"user {id} not found"), ids, quotas));
+            Named(c, id, ids, users);
+            return Results.Json(new Dictionary<string, object?>
+            {
+                ["inputs"] = new[] { new Dictionary<string, object?> { ["name"] = "api-key", ["type"] = "text", ["label"] = "Current API key:", ["value"] = "Not available.", ["readonly"] = true } },
+            });
         });
         app.MapPost("/api/users", async (HttpContext c, IdCodec ids, UserService accounts, Quotas quotas, ServerOptions o) =>
         {
@@ -53,6 +63,16 @@ public static class ConfigEndpoints
             return Results.Json(new Dictionary<string, object?> { ["api_key"] = accounts.KeyForPassword(user) });
         });
         return app;
+    }
+
+    /// <summary>The user an URL names ("current", or an id): the caller, or anyone for an administrator.</summary>
+    private static UserRecord Named(HttpContext c, string id, IdCodec ids, UserStore users)
+    {
+        var user = c.CurrentUser();
+        if (id == "current") return user;
+        if (!ids.TryDecode(id, out var value)) throw ApiException.MalformedId("user", id);
+        if (value != user.Id && !user.IsAdmin) throw ApiException.Forbidden($"user {id} is not you");
+        return users.Get(value) ?? throw ApiException.NotFound($"user {id} not found");
     }
 
     /// <summary>Galaxy's user view; the quota fields as Galaxy shows them ("unlimited" and a null percentage without a storage quota).</summary>

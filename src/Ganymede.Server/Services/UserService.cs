@@ -29,9 +29,21 @@ public sealed class UserService(UserStore users, ServerOptions options)
         users.FindByEmail(email) is { } user && Passwords.Verify(password, user.PasswordHash) ? user : null;
 
     /// <summary>A fresh key for a password sign-in through the API; the previous key made this way is revoked.</summary>
-    public string KeyForPassword(UserRecord user)
+    public string KeyForPassword(UserRecord user) => ReplaceKey(user, "made by /api/authenticate/baseauth");
+
+    /// <summary>
+    /// A fresh key asked for through Galaxy's /api/users/{id}/api_key, by the user or an administrator; the previous one
+    /// made this way is revoked, as Galaxy replaces a user's key. (Keys are stored hashed: an existing one cannot be shown.)
+    /// </summary>
+    public string KeyForApi(UserRecord by, UserRecord user)
     {
-        const string name = "made by /api/authenticate/baseauth";
+        if (by.ActsForJob) throw ApiException.Forbidden("a job's key cannot make API keys: the user's own keys never enter a job or a notebook session");
+        if (by.Id != user.Id && !by.IsAdmin) throw ApiException.Forbidden("only the user or an administrator may make the user's API keys");
+        return ReplaceKey(user, "made by /api/users/{id}/api_key");
+    }
+
+    private string ReplaceKey(UserRecord user, string name)
+    {
         foreach (var key in users.ApiKeys(user.Id).Where(k => k.Name == name)) users.RevokeApiKey(user.Id, key.Id);
         return users.CreateApiKey(user.Id, name);
     }

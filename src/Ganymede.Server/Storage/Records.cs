@@ -14,6 +14,8 @@ public sealed class UserRecord
     /// <summary>The password's hash (<see cref="Services.Passwords"/>), or null for a user who signs in by API key only.</summary>
     public string? PasswordHash { get; set; }
     public string CreateTime { get; set; } = "";
+    /// <summary>Set when the request came with a job's key (a script's, a notebook session's), not one of the user's own.</summary>
+    public bool ActsForJob { get; set; }
 }
 
 /// <summary>An API key as its owner sees it: never the key itself, which is shown once when made.</summary>

@@ -76,7 +76,7 @@ public sealed class UserStore(Database db)
         }
         var owner = c.QuerySingleOrDefault<UserRecord>(
             "SELECT u.* FROM job_keys k JOIN jobs j ON j.id = k.job_id JOIN users u ON u.id = k.user_id WHERE k.key_hash = @hash AND j.state = 'running'", new { hash });
-        if (owner is not null) owner.IsAdmin = false;
+        if (owner is not null) (owner.IsAdmin, owner.ActsForJob) = (false, true);
         return owner;
     }
 
