@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Routing;
 
 namespace Ganymede.Server.Api;
 
-/// <summary>Jobs: list, show (with stdout, stderr and exit code when full), inputs, outputs, cancel.</summary>
+/// <summary>Jobs: list (by history, tool, state, dates), show (with stdout, stderr and exit code when full), inputs, outputs, cancel; the job lock.</summary>
 public static class JobEndpoints
 {
     public static IEndpointRouteBuilder MapJobEndpoints(this IEndpointRouteBuilder app)
@@ -19,9 +19,21 @@ public static class JobEndpoints
             var historyId = r.Query["history_id"].LastOrDefault();
             string[]? List(string name) => r.Query[name].Count == 0 ? null : r.Query[name].SelectMany(v => v!.Split(',')).ToArray();
             bool everyone = user.IsAdmin && r.QueryBool("user_details") == true;
+            // Galaxy's date range is of whole days, by when a job last changed: date_range_max's day is included.
             var list = jobs.List(everyone ? null : user.Id, historyId is null ? null : access.History(user, historyId).Id, List("state"), List("tool_id"),
-                r.QueryInt("limit", 500, 10_000), r.QueryInt("offset", 0), r.Query["order_by"].LastOrDefault() ?? "update_time");
+                r.QueryInt("limit", 500, 10_000), r.QueryInt("offset", 0), r.Query["order_by"].LastOrDefault() ?? "update_time",
+                Day(r, "date_range_min")?.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+                Day(r, "date_range_max")?.AddDays(1).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
             return Results.Json(list.Select(views.JobSummary).ToList());
+        });
+
+        app.MapGet("/api/job_lock", (HttpContext c, JobManager manager) => Results.Json(new Dictionary<string, object?> { ["active"] = Admin(c) && manager.JobLock }));
+        app.MapPut("/api/job_lock", async (HttpContext c, JobManager manager, ServerOptions o) =>
+        {
+            Admin(c);
+            var body = await c.Request.ReadJsonObjectAsync(o.MaxJsonBytes);
+            manager.JobLock = body.Bool("active") ?? throw ApiException.MissingParameter("active (true or false) is required");
+            return Results.Json(new Dictionary<string, object?> { ["active"] = manager.JobLock });
         });
 
         app.MapGet("/api/jobs/{id}", (HttpContext c, string id, Access access, DatasetStore datasets, JobManager manager, GalaxyViews views) =>
@@ -66,4 +78,10 @@ public static class JobEndpoints
 
     private static Dictionary<string, object?> Entry(string name, long id, GalaxyViews views) =>
         new() { ["name"] = name, ["dataset"] = new Dictionary<string, object?> { ["src"] = "hda", ["id"] = views.Id(id) } };
+
+    private static bool Admin(HttpContext c) => c.CurrentUser().IsAdmin ? true : throw ApiException.Forbidden("only administrators may see or set the job lock");
+
+    private static DateOnly? Day(HttpRequest r, string name) => r.Query[name].LastOrDefault() is not { Length: > 0 } text ? null
+        : DateOnly.TryParseExact(text, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var day) ? day
+        : throw ApiException.BadRequest($"{name}: '{text}' is not a date (YYYY-MM-DD)");
 }

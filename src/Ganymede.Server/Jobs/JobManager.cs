@@ -24,6 +24,22 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, UserStore u
     private readonly SemaphoreSlim _wake = new(0);
     private readonly Dictionary<long, DateTime> _progressSeen = []; // the loop's own
 
+    /// <summary>
+    /// Galaxy's job lock, which an administrator sets before maintenance: while it is on, queued jobs wait and running
+    /// ones go on. It lasts until turned off or the server restarts.
+    /// </summary>
+    public bool JobLock
+    {
+        get => Volatile.Read(ref _jobLock);
+        set
+        {
+            Volatile.Write(ref _jobLock, value);
+            if (!value) Wake();
+        }
+    }
+
+    private bool _jobLock;
+
     /// <summary>Asks the loop to look at the queue now (after a submission) instead of at its next poll.</summary>
     public void Wake()
     {
@@ -83,7 +99,7 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, UserStore u
         }
         // Jobs that ended (finished, cancelled, lost) no longer need their progress watched.
         _progressSeen.Keys.Except(running.Select(j => j.Id)).ToList().ForEach(id => _progressSeen.Remove(id));
-        foreach (var job in jobs.InState(JobStates.Queued))
+        foreach (var job in JobLock ? [] : jobs.InState(JobStates.Queued))
         {
             if (busy >= options.MaxConcurrentJobs) break;
             if (TryStart(job, running)) busy++;

@@ -92,7 +92,9 @@ public sealed class JobStore(Database db)
     }
 
     /// <summary>A user's jobs (all users' for an admin asking for them), for GET /api/jobs.</summary>
-    public IReadOnlyList<JobRecord> List(long? userId, long? historyId, string[]? states, string[]? toolIds, int limit, int offset, string order)
+    /// <param name="updatedFrom">only jobs last changed at or after this time (ISO-8601, as stored); <paramref name="updatedBefore"/> before it.</param>
+    public IReadOnlyList<JobRecord> List(long? userId, long? historyId, string[]? states, string[]? toolIds, int limit, int offset, string order,
+        string? updatedFrom = null, string? updatedBefore = null)
     {
         var sql = new System.Text.StringBuilder("SELECT * FROM jobs WHERE 1 = 1");
         var p = new DynamicParameters(new { limit, offset });
@@ -101,6 +103,8 @@ public sealed class JobStore(Database db)
         Add("history_id = @historyId", "historyId", historyId);
         Add("state IN @states", "states", states);
         Add("tool_id IN @toolIds", "toolIds", toolIds);
+        Add("update_time >= @updatedFrom", "updatedFrom", updatedFrom);
+        Add("update_time < @updatedBefore", "updatedBefore", updatedBefore);
         sql.Append(order == "create_time" ? " ORDER BY create_time DESC, id DESC" : " ORDER BY update_time DESC, id DESC").Append(" LIMIT @limit OFFSET @offset");
         using var c = db.Open();
         return c.Query<JobRecord>(sql.ToString(), p).AsList();
