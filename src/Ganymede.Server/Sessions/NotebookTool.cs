@@ -92,7 +92,8 @@ public sealed class NotebookTool : Tool
         foreach (var file in Notebooks(job.WorkDirectory))
         {
             var relative = Path.GetRelativePath(job.WorkDirectory, file);
-            if (starters.TryGetValue(relative, out var hash) && hash == Hash(file)) continue;
+            // Only a regular file can be a starter as it came (a link or a pipe in its place is stored, or refused, as any file).
+            if (starters.TryGetValue(relative, out var hash) && Ganymede.Formats.UntrustedFiles.IsRegular(file) && hash == Hash(file)) continue;
             yield return new DiscoveredOutput("notebook_" + relative.Replace('/', '_'), file, relative);
         }
         if (Directory.Exists(job.OutputDirectory))
