@@ -9,12 +9,7 @@ namespace Ganymede.Server.Tests;
 /// <summary>Galaxy's history API beyond create/show/delete: tags, annotation, publishing and its slug, undelete, most recently used, everyone's (admins).</summary>
 public sealed class HistoryApiTests(ServerFixture server) : IClassFixture<ServerFixture>
 {
-    private HttpClient As(string? key)
-    {
-        var http = new HttpClient { BaseAddress = new Uri(server.Url) };
-        if (key is not null) http.DefaultRequestHeaders.Add("x-api-key", key);
-        return http;
-    }
+    private HttpClient As(string? key) => server.Http(key);
 
     private static async Task<JsonNode> Json(HttpResponseMessage response)
     {

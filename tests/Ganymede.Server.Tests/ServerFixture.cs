@@ -21,6 +21,14 @@ public class ServerFixture : IAsyncLifetime
     /// <summary>Every user's quota (the server's --quota); none unless a test's fixture says so.</summary>
     protected virtual UserQuota Quota => UserQuota.Unlimited;
 
+    /// <summary>A client of the API with <paramref name="key"/>, or with none.</summary>
+    public HttpClient Http(string? key)
+    {
+        var http = new HttpClient { BaseAddress = new Uri(Url) };
+        if (key is not null) http.DefaultRequestHeaders.Add("x-api-key", key);
+        return http;
+    }
+
     /// <summary>The server's services, for what a test sets up as an administrator would.</summary>
     public IServiceProvider Services => _app!.Services;
 

@@ -57,8 +57,7 @@ public sealed class StandardToolsTests(ServerFixture server) : IClassFixture<Ser
         Assert.Equal("line 1\nline 2\nline 3\n", await TextAsync(alice, head));
 
         // Galaxy's date range: today's jobs are found from today on, none up to yesterday.
-        using var http = new HttpClient { BaseAddress = new Uri(server.Url) };
-        http.DefaultRequestHeaders.Add("x-api-key", server.AliceKey);
+        using var http = server.Http(server.AliceKey);
         string today = DateTime.UtcNow.ToString("yyyy-MM-dd"), yesterday = DateTime.UtcNow.AddDays(-1).ToString("yyyy-MM-dd");
         Assert.Equal(4, (await http.GetFromJsonAsync<JsonArray>($"/api/jobs?history_id={history}&tool_id=cat1,random_lines1,Show%20beginning1&date_range_min={today}"))!.Count);
         Assert.Empty((await http.GetFromJsonAsync<JsonArray>($"/api/jobs?history_id={history}&date_range_max={yesterday}"))!);
@@ -69,10 +68,8 @@ public sealed class StandardToolsTests(ServerFixture server) : IClassFixture<Ser
     public async Task The_job_lock_holds_queued_jobs_until_an_administrator_lifts_it()
     {
         var adminKey = server.Services.GetRequiredService<UserStore>().Create($"lock-{Guid.NewGuid():N}@example.org", isAdmin: true).ApiKey;
-        using var admin = new HttpClient { BaseAddress = new Uri(server.Url) };
-        admin.DefaultRequestHeaders.Add("x-api-key", adminKey);
-        using var bob = new HttpClient { BaseAddress = new Uri(server.Url) };
-        bob.DefaultRequestHeaders.Add("x-api-key", server.BobKey);
+        using var admin = server.Http(adminKey);
+        using var bob = server.Http(server.BobKey);
         Assert.Equal(HttpStatusCode.Forbidden, (await bob.PutAsJsonAsync("/api/job_lock", new { active = true })).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await bob.GetAsync("/api/job_lock")).StatusCode);
 
