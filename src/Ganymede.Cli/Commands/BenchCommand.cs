@@ -80,6 +80,11 @@ internal static class BenchCommand
                 Console.Error.WriteLine($"error: --compare {script}: no such file; give the path of the PyTorch reference script (unet_pytorch.py)");
                 return 2;
             }
+            if (settings.Engine == "both" && script is not null)
+            {
+                Console.Error.WriteLine("error: --compare times PyTorch against one engine: use --engine native or onnxruntime with it");
+                return 2;
+            }
             if (settings.Engine == "both")
             {
                 var native = Run(settings with { Engine = "native" }, result.GetValue(profile));
