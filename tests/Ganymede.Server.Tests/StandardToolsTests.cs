@@ -45,7 +45,8 @@ public sealed class StandardToolsTests(ServerFixture server) : IClassFixture<Ser
             ["num_lines"] = "5", ["input"] = GanymedeClient.DatasetInput(a.Id),
             ["seed_source"] = new JsonObject { ["seed_source_selector"] = "set_seed", ["seed"] = seed },
         };
-        var first = (await TextAsync(alice, await RunAsync(alice, history, "random_lines1", Seeded("asdf")))).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var chosen = await RunAsync(alice, history, "random_lines1", Seeded("asdf"));
+        var first = (await TextAsync(alice, chosen)).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         var again = (await TextAsync(alice, await RunAsync(alice, history, "random_lines1", Seeded("asdf")))).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(5, first.Length);
         Assert.Equal(first, again);
@@ -58,6 +59,16 @@ public sealed class StandardToolsTests(ServerFixture server) : IClassFixture<Ser
 
         // Galaxy's date range: today's jobs are found from today on, none up to yesterday.
         using var http = server.Http(server.AliceKey);
+
+        // Provenance: the job that made the lines, its parameters as JSON text, and its input, followed back to the paste.
+        var provenance = (await http.GetFromJsonAsync<JsonObject>($"/api/histories/{history}/contents/{chosen}/provenance?follow=true"))!;
+        Assert.Equal(("random_lines1", "5"), (provenance["tool_id"]!.ToString(), provenance["parameters"]!["num_lines"]!.ToString()));
+        Assert.Equal(a.Id, provenance["parameters"]!["input"]!["id"]!.ToString());
+        Assert.Equal("upload1", provenance["parameters"]!["input"]!["tool_id"]!.ToString());
+        var shallow = (await http.GetFromJsonAsync<JsonObject>($"/api/histories/{history}/contents/{chosen}/provenance"))!;
+        Assert.Equal(["id", "uuid"], shallow["parameters"]!["input"]!.AsObject().Select(p => p.Key).Order());
+        using (var bob = server.Http(server.BobKey))
+            Assert.Equal(HttpStatusCode.Forbidden, (await bob.GetAsync($"/api/histories/{history}/contents/{chosen}/provenance")).StatusCode);
         string today = DateTime.UtcNow.ToString("yyyy-MM-dd"), yesterday = DateTime.UtcNow.AddDays(-1).ToString("yyyy-MM-dd");
         Assert.Equal(4, (await http.GetFromJsonAsync<JsonArray>($"/api/jobs?history_id={history}&tool_id=cat1,random_lines1,Show%20beginning1&date_range_min={today}"))!.Count);
         Assert.Empty((await http.GetFromJsonAsync<JsonArray>($"/api/jobs?history_id={history}&date_range_max={yesterday}"))!);

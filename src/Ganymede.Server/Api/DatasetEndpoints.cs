@@ -34,6 +34,11 @@ public static class DatasetEndpoints
             var user = c.CurrentUser();
             return Results.Json(views.Dataset(access.Dataset(user, access.History(user, id), datasetId)));
         });
+        app.MapGet("/api/histories/{id}/contents/{datasetId}/provenance", (HttpContext c, string id, string datasetId, Access access, Provenance provenance) =>
+        {
+            var user = c.CurrentUser();
+            return Results.Json(provenance.Of(access.Dataset(user, access.History(user, id), datasetId), c.Request.QueryBool("follow") == true));
+        });
         app.MapGet("/api/histories/{id}/contents/datasets/{datasetId}", (HttpContext c, string id, string datasetId, Access access, GalaxyViews views) =>
         {
             var user = c.CurrentUser();
