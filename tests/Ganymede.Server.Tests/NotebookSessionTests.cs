@@ -32,7 +32,7 @@ public sealed class NotebookSessionTests(ServerFixture server) : IClassFixture<S
         await alice.WaitForDatasetAsync(data.Id, TimeSpan.FromMinutes(1));
         var other = await alice.PasteAsync(history.Id, "not chosen, fetched with get", "notes.txt");
         await alice.WaitForDatasetAsync(other.Id, TimeSpan.FromMinutes(1));
-        using var http = Http(server.Url, server.AliceKey);
+        using var http = server.Http(server.AliceKey);
         var (job, target) = await StartAsync(alice, history.Id,
             new JsonObject { ["inputs"] = new JsonObject { ["values"] = new JsonArray(GanymedeClient.DatasetInput(data.Id)) } });
         Assert.Equal($"/interactivetool/ep/{job}/", target.AbsolutePath);
@@ -41,15 +41,15 @@ public sealed class NotebookSessionTests(ServerFixture server) : IClassFixture<S
         // Its owner gets in; nobody else, with a key, without one, or with a wrong token. Its own token opens it alone.
         var specs = (await http.GetFromJsonAsync<JsonObject>(target + "api/kernelspecs"))!["kernelspecs"]!.AsObject();
         Assert.Equal(["ganymede", "python3"], specs.Select(s => s.Key).Order());
-        using (var bobs_http = Http(server.Url, server.BobKey)) Assert.Equal(HttpStatusCode.Forbidden, (await bobs_http.GetAsync(target + "api/kernelspecs")).StatusCode);
+        using (var bobs_http = server.Http(server.BobKey)) Assert.Equal(HttpStatusCode.Forbidden, (await bobs_http.GetAsync(target + "api/kernelspecs")).StatusCode);
         var refused = await Assert.ThrowsAsync<GanymedeApiException>(() => bob.RunToolAsync(bobs.Id, SessionDriver.Tool,
             new JsonObject { ["inputs"] = new JsonObject { ["values"] = new JsonArray(GanymedeClient.DatasetInput(data.Id)) } }));
         Assert.Equal(403, refused.Status);
-        using var nobody = Http(server.Url, null);
+        using var nobody = server.Http(null);
         Assert.Equal(HttpStatusCode.Forbidden, (await nobody.GetAsync(target + "api/kernelspecs")).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await nobody.GetAsync(target + "api/kernelspecs?token=" + new string('0', 64))).StatusCode);
         var token = server.Services.GetRequiredService<NotebookSessions>().AccessToken(JobId(job))!;
-        using (var frontEnd = Http(server.Url, null))
+        using (var frontEnd = server.Http(null))
         {
             frontEnd.DefaultRequestHeaders.Authorization = new("token", token);
             Assert.Equal(HttpStatusCode.OK, (await frontEnd.GetAsync(target + "api/kernelspecs")).StatusCode);
@@ -76,7 +76,7 @@ public sealed class NotebookSessionTests(ServerFixture server) : IClassFixture<S
         using var asSession = new GanymedeClient(server.Url, sessionKey);
         Assert.Equal(history.Name, (await asSession.GetHistoryAsync(history.Id)).Name);
         Assert.Equal(403, (await Assert.ThrowsAsync<GanymedeApiException>(() => asSession.GetHistoryAsync(bobs.Id))).Status);
-        using (var sessionHttp = Http(server.Url, sessionKey))
+        using (var sessionHttp = server.Http(sessionKey))
             Assert.Equal(HttpStatusCode.Forbidden, (await sessionHttp.PostAsync("/api/users/current/api_key", null)).StatusCode);
 
         // A notebook saved in the session, then the session stopped: it and the output file come back as datasets, the
@@ -106,7 +106,7 @@ public sealed class NotebookSessionTests(ServerFixture server) : IClassFixture<S
     {
         using var alice = new GanymedeClient(server.Url, server.AliceKey);
         var history = await alice.CreateHistoryAsync("idle");
-        using var http = Http(server.Url, server.AliceKey);
+        using var http = server.Http(server.AliceKey);
         var (job, target) = await StartAsync(alice, history.Id, new JsonObject { ["idle_minutes"] = 0.1 });
         var sandbox = Namespace(job);
         var notebook = new JsonObject
@@ -140,7 +140,7 @@ public sealed class NotebookSessionTests(ServerFixture server) : IClassFixture<S
     {
         using var alice = new GanymedeClient(server.Url, server.AliceKey);
         var history = await alice.CreateHistoryAsync("crash");
-        using var http = Http(server.Url, server.AliceKey);
+        using var http = server.Http(server.AliceKey);
         var (job, _) = await StartAsync(alice, history.Id);
         var sandbox = Namespace(job);
         Process.GetProcessById(Processes(sandbox).Single(pid => CommandLine(pid).Contains("session_launcher.py", StringComparison.Ordinal))).Kill();

@@ -19,14 +19,16 @@ public sealed class OnnxModel : IDisposable
         Path = path;
         InputInfo = session.InputMetadata.Select(kv => Describe(kv.Key, kv.Value)).ToArray();
         OutputInfo = session.OutputMetadata.Select(kv => Describe(kv.Key, kv.Value)).ToArray();
+        Inputs = InputInfo.Select(i => i.Name).ToArray();
+        Outputs = OutputInfo.Select(o => o.Name).ToArray();
         Metadata = new Dictionary<string, string>(session.ModelMetadata.CustomMetadataMap);
     }
 
     public string Path { get; }
     public IReadOnlyList<OnnxValueInfo> InputInfo { get; }
     public IReadOnlyList<OnnxValueInfo> OutputInfo { get; }
-    public string[] Inputs => InputInfo.Select(i => i.Name).ToArray();
-    public string[] Outputs => OutputInfo.Select(o => o.Name).ToArray();
+    public string[] Inputs { get; }
+    public string[] Outputs { get; }
     /// <summary>The model's metadata_props (Ganymede's exports keep their training configuration there).</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; }
 

@@ -31,9 +31,7 @@ public static class ConfigEndpoints
         app.MapGet("/api/users/{id}", (HttpContext c, string id, IdCodec ids, UserStore users, Quotas quotas) =>
             Results.Json(User(Named(c, id, ids, users), ids, quotas)));
         // A new key (Galaxy's "get or create" also makes one: a key is stored hashed, so an existing one cannot be shown).
-        app.MapPost("/api/users/{id}/api_key", (HttpContext c, string id, IdCodec ids, UserStore users, UserService accounts) =>
-            Results.Json(accounts.KeyForApi(c.CurrentUser(), Named(c, id, ids, users))));
-        app.MapGet("/api/users/{id}/api_key", (HttpContext c, string id, IdCodec ids, UserStore users, UserService accounts) =>
+        app.MapMethods("/api/users/{id}/api_key", [HttpMethods.Get, HttpMethods.Post], (HttpContext c, string id, IdCodec ids, UserStore users, UserService accounts) =>
             Results.Json(accounts.KeyForApi(c.CurrentUser(), Named(c, id, ids, users))));
         // The form Galaxy shows a key in: ours are never shown again after they are made.
         app.MapGet("/api/users/{id}/api_key/inputs", (HttpContext c, string id, IdCodec ids, UserStore users) =>

@@ -67,14 +67,15 @@ public sealed class NotebookTool : Tool
         var startup = Path.Combine(settings, "ipython", "profile_default", "startup");
         Directory.CreateDirectory(startup);
         File.WriteAllText(Path.Combine(startup, "00-galaxy-ie-helpers.py"), "from galaxy_ie_helpers import get, put\n");
-        File.WriteAllText(Path.Combine(job.Directory, TokenFile), NewToken());
+        var token = NewToken();
+        File.WriteAllText(Path.Combine(job.Directory, TokenFile), token);
         File.WriteAllText(Path.Combine(job.Directory, AccessTokenFile), NewToken());
         const string home = Sandbox.WorkDirectory;
         return
         [
             ["env", $"HOME={home}", $"JUPYTER_CONFIG_DIR={home}/{Settings}/config", $"JUPYTER_DATA_DIR={home}/{Settings}/data",
              $"JUPYTER_RUNTIME_DIR={home}/{Settings}/runtime", $"IPYTHONDIR={home}/{Settings}/ipython", $"PYTHONPATH={home}/{Settings}/python",
-             $"GANYMEDE_INPUTS={home}/inputs", $"JUPYTER_TOKEN={File.ReadAllText(Path.Combine(job.Directory, TokenFile))}",
+             $"GANYMEDE_INPUTS={home}/inputs", $"JUPYTER_TOKEN={token}",
              "/usr/bin/python3", $"{home}/{Settings}/python/session_launcher.py",
              "--no-browser", $"--sock={home}/{Socket}", "--sock-mode=0600", $"--NotebookApp.notebook_dir={home}",
              $"--NotebookApp.base_url={job.EntryPath}",
