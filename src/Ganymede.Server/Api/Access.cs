@@ -10,6 +10,9 @@ public sealed class Access(IdCodec ids, HistoryStore histories, DatasetStore dat
 {
     public long Decode(string what, string? id) => ids.TryDecode(id, out var value) ? value : throw ApiException.MalformedId(what, id);
 
+    /// <summary>A list of ids from a request body; absent is empty.</summary>
+    public IReadOnlyList<long> DecodeAll(string what, IEnumerable<string>? list) => list?.Select(id => Decode(what, id)).ToList() ?? [];
+
     public HistoryRecord History(UserRecord user, string? id)
     {
         var h = histories.Get(Decode("history", id)) ?? throw ApiException.NotFound($"history {id} not found");

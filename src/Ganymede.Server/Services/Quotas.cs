@@ -41,10 +41,29 @@ public sealed record UserQuota(long? StorageBytes, int? Jobs)
 /// and the amount. A job already running may take a user over the storage quota (its disk limit bounds by how much);
 /// then nothing new is accepted until the user deletes and purges.
 /// </summary>
-public sealed class Quotas(UserStore users, JobStore jobs, ServerOptions options)
+public sealed class Quotas(UserStore users, JobStore jobs, QuotaStore galaxyQuotas, ServerOptions options)
 {
-    /// <summary>The user's quota: the server's default with the administrator's settings for this user over it.</summary>
-    public UserQuota For(UserRecord user) => options.Quota.With(user.Quota ?? "");
+    /// <summary>
+    /// The user's quota. Storage starts from the server's default; Galaxy's quotas (the API's) replace it as Galaxy
+    /// combines them: the largest '=' quota given to the user or their groups, else the default quota for registered
+    /// users (whatever its operation), then every other '+' added and every '-' taken off (unlimited stays unlimited). An administrator's settings for
+    /// this one user (`ganymede users quota`) come last and win.
+    /// </summary>
+    public UserQuota For(UserRecord user)
+    {
+        var quota = options.Quota;
+        var applying = galaxyQuotas.Applying(user.Id);
+        var set = applying.Where(q => q.Operation == "=" && q.DefaultFor is null).ToList();
+        var basis = set.Count > 0 ? set : applying.Where(q => q.DefaultFor == "registered").ToList();
+        if (basis.Count > 0)
+        {
+            var changes = applying.Where(q => q.Operation != "=" && q.DefaultFor is null).ToList();
+            bool unlimited = basis.Any(q => q.Bytes is null) || changes.Any(q => q is { Operation: "+", Bytes: null });
+            long bytes = unlimited ? 0 : basis.Max(q => q.Bytes!.Value) + changes.Sum(q => q.Operation == "+" ? q.Bytes!.Value : -(q.Bytes ?? 0));
+            quota = quota with { StorageBytes = unlimited ? null : Math.Max(0, bytes) };
+        }
+        return quota.With(user.Quota ?? "");
+    }
 
     /// <summary>What the user uses of their quota now (the account page, the dashboard, the user view).</summary>
     public QuotaUse Use(UserRecord user) => new(users.DiskUsage(user.Id), jobs.CountUnfinished(user.Id), For(user));

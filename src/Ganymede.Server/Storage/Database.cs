@@ -165,5 +165,95 @@ public sealed class SqliteDatabase : Database
             length INTEGER NOT NULL,
             offset_bytes INTEGER NOT NULL,
             create_time TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS roles (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL UNIQUE,
+            description TEXT NOT NULL DEFAULT '',
+            deleted INTEGER NOT NULL DEFAULT 0,
+            create_time TEXT NOT NULL,
+            update_time TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS role_users (
+            role_id INTEGER NOT NULL REFERENCES roles(id),
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            PRIMARY KEY (role_id, user_id));
+        CREATE TABLE IF NOT EXISTS groups (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL UNIQUE,
+            deleted INTEGER NOT NULL DEFAULT 0,
+            create_time TEXT NOT NULL,
+            update_time TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS group_users (
+            group_id INTEGER NOT NULL REFERENCES groups(id),
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            PRIMARY KEY (group_id, user_id));
+        CREATE TABLE IF NOT EXISTS group_roles (
+            group_id INTEGER NOT NULL REFERENCES groups(id),
+            role_id INTEGER NOT NULL REFERENCES roles(id),
+            PRIMARY KEY (group_id, role_id));
+        CREATE TABLE IF NOT EXISTS quotas (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL UNIQUE,
+            description TEXT NOT NULL,
+            bytes INTEGER,
+            operation TEXT NOT NULL,
+            default_for TEXT UNIQUE,
+            deleted INTEGER NOT NULL DEFAULT 0,
+            create_time TEXT NOT NULL,
+            update_time TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS quota_users (
+            quota_id INTEGER NOT NULL REFERENCES quotas(id),
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            PRIMARY KEY (quota_id, user_id));
+        CREATE TABLE IF NOT EXISTS quota_groups (
+            quota_id INTEGER NOT NULL REFERENCES quotas(id),
+            group_id INTEGER NOT NULL REFERENCES groups(id),
+            PRIMARY KEY (quota_id, group_id));
+        CREATE TABLE IF NOT EXISTS libraries (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            synopsis TEXT NOT NULL DEFAULT '',
+            deleted INTEGER NOT NULL DEFAULT 0,
+            create_time TEXT NOT NULL,
+            update_time TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS library_folders (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            library_id INTEGER NOT NULL REFERENCES libraries(id),
+            parent_id INTEGER REFERENCES library_folders(id),
+            name TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            deleted INTEGER NOT NULL DEFAULT 0,
+            create_time TEXT NOT NULL,
+            update_time TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS library_folders_parent ON library_folders(library_id, parent_id);
+        CREATE TABLE IF NOT EXISTS library_datasets (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            library_id INTEGER NOT NULL REFERENCES libraries(id),
+            folder_id INTEGER NOT NULL REFERENCES library_folders(id),
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            name TEXT NOT NULL,
+            extension TEXT NOT NULL,
+            state TEXT NOT NULL,
+            file_size INTEGER NOT NULL DEFAULT 0,
+            sha256 TEXT,
+            peek TEXT,
+            info TEXT,
+            metadata TEXT,
+            message TEXT NOT NULL DEFAULT '',
+            tags TEXT,
+            genome_build TEXT NOT NULL DEFAULT '?',
+            linked_path TEXT,
+            deleted INTEGER NOT NULL DEFAULT 0,
+            purged INTEGER NOT NULL DEFAULT 0,
+            uuid TEXT NOT NULL,
+            create_time TEXT NOT NULL,
+            update_time TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS library_datasets_folder ON library_datasets(folder_id);
+        CREATE TABLE IF NOT EXISTS permissions (
+            item TEXT NOT NULL,
+            item_id INTEGER NOT NULL,
+            action TEXT NOT NULL,
+            role INTEGER NOT NULL,
+            PRIMARY KEY (item, item_id, action, role));
         """;
 }

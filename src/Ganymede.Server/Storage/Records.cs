@@ -124,3 +124,97 @@ public static class JobStates
 
     public static bool IsTerminal(string state) => state is Ok or Error or Deleted;
 }
+
+/// <summary>A shared role (private roles are users, see <see cref="RoleStore"/>).</summary>
+public sealed class RoleRecord
+{
+    public long Id { get; set; }
+    public string Name { get; set; } = "";
+    public string Description { get; set; } = "";
+    public bool Deleted { get; set; }
+    public string CreateTime { get; set; } = "";
+    public string UpdateTime { get; set; } = "";
+
+    /// <summary>The role's number in permissions and the API.</summary>
+    public long Number => RoleStore.SharedBase + Id;
+}
+
+public sealed class GroupRecord
+{
+    public long Id { get; set; }
+    public string Name { get; set; } = "";
+    public bool Deleted { get; set; }
+    public string CreateTime { get; set; } = "";
+    public string UpdateTime { get; set; } = "";
+}
+
+/// <summary>Galaxy's quota: an amount of storage that sets (=), adds to (+) or takes from (-) what its users may store.</summary>
+public sealed class QuotaRecord
+{
+    public long Id { get; set; }
+    public string Name { get; set; } = "";
+    public string Description { get; set; } = "";
+    /// <summary>Null is unlimited.</summary>
+    public long? Bytes { get; set; }
+    public string Operation { get; set; } = "=";
+    /// <summary>"registered" or "unregistered" when this is the default quota for those users, else null.</summary>
+    public string? DefaultFor { get; set; }
+    public bool Deleted { get; set; }
+    public string CreateTime { get; set; } = "";
+    public string UpdateTime { get; set; } = "";
+}
+
+/// <summary>A data library: a tree of folders (the root one made with it) holding datasets a lab shares.</summary>
+public sealed class LibraryRecord
+{
+    public long Id { get; set; }
+    public string Name { get; set; } = "";
+    public string Description { get; set; } = "";
+    public string Synopsis { get; set; } = "";
+    public bool Deleted { get; set; }
+    public string CreateTime { get; set; } = "";
+    public string UpdateTime { get; set; } = "";
+}
+
+public sealed class FolderRecord
+{
+    public long Id { get; set; }
+    public long LibraryId { get; set; }
+    /// <summary>Null for the library's root folder.</summary>
+    public long? ParentId { get; set; }
+    public string Name { get; set; } = "";
+    public string Description { get; set; } = "";
+    public bool Deleted { get; set; }
+    public string CreateTime { get; set; } = "";
+    public string UpdateTime { get; set; } = "";
+}
+
+/// <summary>A dataset in a library folder; its bytes are in the file store, or at <see cref="LinkedPath"/> for one an administrator linked in place.</summary>
+public sealed class LibraryDatasetRecord
+{
+    public long Id { get; set; }
+    public long LibraryId { get; set; }
+    public long FolderId { get; set; }
+    /// <summary>Who put it in the library.</summary>
+    public long UserId { get; set; }
+    public string Name { get; set; } = "";
+    public string Extension { get; set; } = "data";
+    public string State { get; set; } = DatasetStates.New;
+    public long FileSize { get; set; }
+    public string? Sha256 { get; set; }
+    public string? Peek { get; set; }
+    public string? Info { get; set; }
+    public string? Metadata { get; set; }
+    public string Message { get; set; } = "";
+    /// <summary>JSON: the dataset's tags, or null for none.</summary>
+    public string? Tags { get; set; }
+    public string GenomeBuild { get; set; } = "?";
+    public string? LinkedPath { get; set; }
+    public bool Deleted { get; set; }
+    public bool Purged { get; set; }
+    public string Uuid { get; set; } = "";
+    public string CreateTime { get; set; } = "";
+    public string UpdateTime { get; set; } = "";
+
+    public IReadOnlyList<string> TagList => Tags is null ? [] : System.Text.Json.JsonSerializer.Deserialize<string[]>(Tags) ?? [];
+}

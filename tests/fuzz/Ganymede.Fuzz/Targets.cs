@@ -164,7 +164,7 @@ internal static class Scratch
             var users = new UserStore(database);
             User = users.Create("fuzz@example.org", isAdmin: false).User;
             Sessions = new UploadStore(database);
-            Tus = new TusUploads(Sessions, Files, Options, new Quotas(users, new JobStore(database), Options));
+            Tus = new TusUploads(Sessions, Files, Options, new Quotas(users, new JobStore(database), new QuotaStore(database), Options));
         }
 
         public ServerOptions Options { get; }
