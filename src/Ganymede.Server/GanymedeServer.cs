@@ -45,6 +45,8 @@ public static class GanymedeServer
            .MapJobEndpoints()
            .MapRoleEndpoints()
            .MapQuotaEndpoints()
+           .MapLibraryEndpoints()
+           .MapFolderEndpoints()
            .MapEntryPointEndpoints()
            .MapNotebookProxy();
         app.MapFallback("/api/{**path}", (HttpContext c) => throw ApiException.NotFound($"no API endpoint {c.Request.Method} {c.Request.Path}"));
@@ -56,9 +58,9 @@ public static class GanymedeServer
         var (files, database) = OpenDataDirectory(options.DataDirectory);
         services.AddSingleton(options).AddSingleton(files).AddSingleton<Database>(database)
             .AddSingleton(IdCodec.ForDataDirectory(files.Root))
-            .AddSingleton<UserStore>().AddSingleton<HistoryStore>().AddSingleton<DatasetStore>().AddSingleton<JobStore>().AddSingleton<UploadStore>().AddSingleton<RoleStore>().AddSingleton<QuotaStore>()
-            .AddSingleton<Access>().AddSingleton<GalaxyViews>().AddSingleton<JobSubmission>()
-            .AddSingleton<HistoryService>().AddSingleton<DatasetService>().AddSingleton<UploadService>().AddSingleton<TusUploads>().AddSingleton<JobCompletion>().AddSingleton<FileInspector>().AddSingleton<Quotas>().AddSingleton<QuotaService>().AddSingleton<RoleService>().AddSingleton<UserService>().AddSingleton<RunMetrics>().AddSingleton<Provenance>().AddSingleton<SystemMonitor>().AddSingleton<Sessions.NotebookSessions>().AddSingleton<Services.Previews.NiftiSlices>()
+            .AddSingleton<UserStore>().AddSingleton<HistoryStore>().AddSingleton<DatasetStore>().AddSingleton<JobStore>().AddSingleton<UploadStore>().AddSingleton<RoleStore>().AddSingleton<QuotaStore>().AddSingleton<LibraryStore>().AddSingleton<PermissionStore>()
+            .AddSingleton<Access>().AddSingleton<GalaxyViews>().AddSingleton<LibraryViews>().AddSingleton<JobSubmission>()
+            .AddSingleton<HistoryService>().AddSingleton<DatasetService>().AddSingleton<UploadService>().AddSingleton<TusUploads>().AddSingleton<JobCompletion>().AddSingleton<FileInspector>().AddSingleton<Quotas>().AddSingleton<QuotaService>().AddSingleton<RoleService>().AddSingleton<LibraryService>().AddSingleton<UserService>().AddSingleton<RunMetrics>().AddSingleton<Provenance>().AddSingleton<SystemMonitor>().AddSingleton<Sessions.NotebookSessions>().AddSingleton<Services.Previews.NiftiSlices>()
             .AddSingleton(ToolBox.BuiltIn()).AddSingleton<IJobRunner>(options.Runner switch
             {
                 "local" => new LocalRunner(),

@@ -36,6 +36,12 @@ public sealed class ServerOptions
     /// <summary>Whether anyone may create an account on the sign-in page (off: administrators create them).</summary>
     public bool AllowRegistration { get; init; }
 
+    /// <summary>
+    /// A folder on the server whose files administrators may add to data libraries by their path (Galaxy's path
+    /// paste, linked in place or copied), or null for none.
+    /// </summary>
+    public string? PathPasteDirectory { get; init; }
+
     public JobLimits LimitsFor(string toolId) => ToolLimits.GetValueOrDefault(toolId, JobLimits);
 
     /// <summary>How jobs start the ganymede program: by default the program this server runs in.</summary>

@@ -65,7 +65,7 @@ public sealed class NotebookSessionTests(ServerFixture server) : IClassFixture<S
         using var python = await NotebookKernel.StartAsync(target, server.AliceKey);
         Assert.Equal("'slice,dice\\n1,0.75\\n'", await python.ExecuteAsync("open('outputs/result.txt', 'w').write('dice 0.75')\nopen('inputs/scores.csv').read()"));
         // The history from inside: get copies a dataset in, put stores a file, BioBlend sees the owner's histories.
-        Assert.Equal("'not chosen, fetched with get'", await python.ExecuteAsync($"open(get({other.Hid})).read()"));
+        Assert.Equal("'not chosen, fetched with get\\n'", await python.ExecuteAsync($"open(get({other.Hid})).read()"));
         await python.ExecuteAsync("open('summary.txt', 'w').write('put from Python')\nput('summary.txt')['id']");
         Assert.Contains("'session'", await python.ExecuteAsync(
             "import os\nfrom bioblend.galaxy import GalaxyInstance\n[h['name'] for h in GalaxyInstance(os.environ['GALAXY_URL'], key=os.environ['API_KEY']).histories.get_histories()]"));

@@ -24,9 +24,10 @@ internal static class ServeCommand
         var toolLimits = new Option<string[]>("--tool-limit") { Description = "limits for one tool's jobs, in place of --job-limits: TOOL_ID:memory=16GiB,time=7d (repeatable)" };
         var quota = new Option<string?>("--quota") { Description = "what each user may store and run at once, e.g. storage=100GiB,jobs=4 (default: no quota); `users quota` sets one user's" };
         var registration = new Option<bool>("--allow-registration") { Description = "let anyone create an account on the sign-in page (default: administrators create accounts)" };
+        var pathPaste = new Option<string?>("--allow-path-paste") { Description = "a folder whose files administrators may add to data libraries by their server path (default: none)" };
         var command = new Command("serve", "Run the server: Galaxy's API for histories, datasets, tools and jobs (BioBlend works unchanged).")
         {
-            urls, dataDir, jobs, version, runner, partition, limits, toolLimits, quota, registration,
+            urls, dataDir, jobs, version, runner, partition, limits, toolLimits, quota, registration, pathPaste,
         };
         command.SetAction(result => Cli.Run(() =>
         {
@@ -40,6 +41,7 @@ internal static class ServeCommand
                 JobLimits = jobLimits, ToolLimits = PerTool(jobLimits, result.GetValue(toolLimits) ?? []),
                 Quota = UserQuota.Unlimited.With(result.GetValue(quota) ?? ""),
                 AllowRegistration = result.GetValue(registration),
+                PathPasteDirectory = result.GetValue(pathPaste) is { } dir ? Path.GetFullPath(dir) : null,
             };
             var app = GanymedeServer.Build(options);
             Console.WriteLine($"ganymede server on {options.Urls}, data in {Path.GetFullPath(options.DataDirectory)}; create a user with: ./ganymede users create --email YOU@EXAMPLE --data-dir {options.DataDirectory}");

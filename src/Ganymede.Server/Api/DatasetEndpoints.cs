@@ -29,6 +29,23 @@ public static class DatasetEndpoints
                 .Select(d => details == "all" || detailedIds?.Contains(d.Id) == true ? views.Dataset(d) : views.ContentItem(d)).ToList());
         });
 
+        // Copies into the history: another history's dataset (source hda) or a library's (source library), sharing the bytes.
+        app.MapPost("/api/histories/{id}/contents", async (HttpContext c, string id, Access access, DatasetService datasets, LibraryService libraries, GalaxyViews views, ServerOptions o) =>
+        {
+            var user = c.CurrentUser();
+            var history = access.WritableHistory(user, id);
+            var body = await c.Request.ReadJsonObjectAsync(o.MaxJsonBytes);
+            if (body.String("type") is { } type && type != "dataset") throw ApiException.BadRequest($"type '{type}': only datasets can be copied into a history here");
+            var content = body.String("content") ?? body.String("from_ld_id") ?? throw ApiException.MissingParameter("content (the id of the dataset to copy) is required");
+            var copy = body.String("source") switch
+            {
+                "hda" or null => datasets.Copy(user, access.Dataset(user, content), history),
+                "library" or "ld" => libraries.ImportToHistory(user, libraries.Dataset(user, access.Decode("library dataset", content)), history),
+                var other => throw ApiException.BadRequest($"source '{other}': expected hda or library"),
+            };
+            return Results.Json(views.Dataset(copy));
+        });
+
         app.MapGet("/api/histories/{id}/contents/{datasetId}", (HttpContext c, string id, string datasetId, Access access, GalaxyViews views) =>
         {
             var user = c.CurrentUser();

@@ -3,8 +3,40 @@ using Ganymede.Server.Storage;
 namespace Ganymede.Server.Services;
 
 /// <summary>The rules for changing datasets: names, visibility, deletion, and purging (the record and its file).</summary>
-public sealed class DatasetService(DatasetStore datasets, FileStore files)
+public sealed class DatasetService(DatasetStore datasets, FileStore files, Quotas quotas)
 {
+    /// <summary>
+    /// A new dataset in the user's history whose file is one that already exists and is described (a copy of another
+    /// dataset, an import from a library): the bytes are shared, not copied (<see cref="FileStore.Share"/>).
+    /// </summary>
+    public DatasetRecord AddShared(UserRecord user, HistoryRecord history, string name, FileFacts facts, string existingFile)
+    {
+        if (!File.Exists(existingFile)) throw ApiException.BadRequest($"dataset '{name}' has no file to copy");
+        quotas.CheckStorage(user, facts.Size);
+        var dataset = datasets.Create(history.Id, user.Id, name, facts.Extension, DatasetStates.Upload);
+        try
+        {
+            files.Share(existingFile, files.DatasetPath(dataset.Id));
+            datasets.Complete(dataset.Id, facts, facts.Size == 0 ? DatasetStates.Empty : DatasetStates.Ok);
+        }
+        catch (Exception e)
+        {
+            datasets.SetState(dataset.Id, DatasetStates.Error, "copy failed: " + e.Message);
+            throw;
+        }
+        return datasets.Get(dataset.Id)!;
+    }
+
+    /// <summary>Copies a finished dataset into a history (Galaxy's copy_dataset), keeping its name and description.</summary>
+    public DatasetRecord Copy(UserRecord user, DatasetRecord source, HistoryRecord target)
+    {
+        if (source.State is not (DatasetStates.Ok or DatasetStates.Empty) || source.Purged)
+            throw ApiException.BadRequest($"dataset '{source.Name}' is {(source.Purged ? "purged" : source.State)}: only finished datasets can be copied");
+        return AddShared(user, target, source.Name, Facts(source), files.DatasetPath(source.Id));
+    }
+
+    public static FileFacts Facts(DatasetRecord d) => new(d.Extension, d.FileSize, d.Sha256 ?? "", d.Peek, d.Metadata, d.Info);
+
     public DatasetRecord Update(DatasetRecord dataset, string? name, bool? visible, bool? deleted)
     {
         if (name is { Length: 0 or > 255 }) throw ApiException.BadRequest("dataset name: 1 to 255 characters");

@@ -22,7 +22,7 @@ public sealed class HistoryService(HistoryStore histories, DatasetService datase
         if (name is { Length: 0 or > 255 } || name?.Contains('\0', StringComparison.Ordinal) == true)
             throw ApiException.BadRequest("history name: 1 to 255 characters, no NUL");
         string? slug = published == true && history.Slug is null ? NewSlug(history, name ?? history.Name) : null;
-        histories.Update(history.Id, name, annotation, deleted, published, tags is null ? null : JsonSerializer.Serialize(CheckedTags(tags)), slug);
+        histories.Update(history.Id, name, annotation, deleted, published, tags is null ? null : JsonSerializer.Serialize(CheckTags(tags)), slug);
         return histories.Get(history.Id)!;
     }
 
@@ -30,7 +30,7 @@ public sealed class HistoryService(HistoryStore histories, DatasetService datase
     public HistoryRecord AddTag(HistoryRecord history, string tag) => Update(history, null, null, null, null, [.. history.TagList, tag]);
 
     /// <summary>Tags as Galaxy keeps them: trimmed, 1 to 255 characters without commas or control characters, each once.</summary>
-    private static List<string> CheckedTags(IEnumerable<string> tags)
+    public static List<string> CheckTags(IEnumerable<string> tags)
     {
         var list = new List<string>();
         foreach (var raw in tags)

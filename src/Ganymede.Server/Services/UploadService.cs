@@ -86,8 +86,8 @@ public sealed class UploadService(DatasetStore datasets, JobStore jobs, FileStor
     }
 
     /// <summary>
-    /// Galaxy's text conversions, streamed (constant memory): Windows and old Mac line ends to '\n', runs of spaces
-    /// to one tab. Returns the converted file, or null when nothing changed.
+    /// Galaxy's text conversions, streamed (constant memory): Windows and old Mac line ends to '\n' and a last line
+    /// ended, runs of spaces to one tab. Returns the converted file, or null when nothing changed.
     /// </summary>
     private string? Rewrite(string path, bool toPosixLines, bool spaceToTab)
     {
@@ -96,10 +96,11 @@ public sealed class UploadService(DatasetStore datasets, JobStore jobs, FileStor
         using (var reader = new StreamReader(path, Encoding.UTF8))
         using (var writer = new StreamWriter(output, false, new UTF8Encoding(false)))
         {
-            int c;
+            int c, last = -1;
             bool inSpaces = false;
             while ((c = reader.Read()) >= 0)
             {
+                last = c;
                 if (toPosixLines && c == '\r')
                 {
                     if (reader.Peek() == '\n') reader.Read();
@@ -114,6 +115,11 @@ public sealed class UploadService(DatasetStore datasets, JobStore jobs, FileStor
                 }
                 inSpaces = false;
                 writer.Write((char)c);
+            }
+            if (toPosixLines && last is not (-1 or '\n' or '\r'))
+            {
+                writer.Write('\n');
+                changed = true;
             }
         }
         if (!changed)

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 
 namespace Ganymede.Server.Storage;
@@ -7,7 +8,7 @@ namespace Ganymede.Server.Storage;
 /// name a client sent, so nothing outside the data directory can be read or written. Files arrive under tmp/
 /// and are renamed into place only when complete.
 /// </summary>
-public sealed class FileStore
+public sealed partial class FileStore
 {
     public FileStore(string dataDir)
     {
@@ -21,6 +22,46 @@ public sealed class FileStore
     public string Jobs => Path.Combine(Root, "jobs");
 
     public string DatasetPath(long id) => Path.Combine(Root, "files", (id / 1000).ToString("D3", System.Globalization.CultureInfo.InvariantCulture), $"dataset_{id}.dat");
+
+    public string LibraryDatasetPath(long id) => Path.Combine(Root, "library", (id / 1000).ToString("D3", System.Globalization.CultureInfo.InvariantCulture), $"library_dataset_{id}.dat");
+
+    /// <summary>
+    /// Gives a file a second name in the store without copying its bytes (a hard link; the data directory is one
+    /// filesystem): a dataset copied to another history, imported from a library or added to one. Each name is removed
+    /// on its own; the bytes go with the last. Where no link can be made (a file linked in from another filesystem), it is copied.
+    /// </summary>
+    public void Share(string existing, string target)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        var temporary = NewTemporaryPath();
+        try
+        {
+            if (link(existing, temporary) != 0) File.Copy(existing, temporary);
+            File.Move(temporary, target, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(temporary);
+        }
+    }
+
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int link(string oldPath, string newPath);
+
+    /// <summary>The path with every link and ".." resolved (the file must exist), or null.</summary>
+    public static string? RealPath(string path)
+    {
+        var resolved = realpath(path, IntPtr.Zero);
+        if (resolved == IntPtr.Zero) return null;
+        try { return Marshal.PtrToStringUTF8(resolved); }
+        finally { free(resolved); }
+    }
+
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial IntPtr realpath(string path, IntPtr resolved);
+
+    [LibraryImport("libc")]
+    private static partial void free(IntPtr pointer);
 
     public string JobDirectory(long id) => Path.Combine(Jobs, id.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
@@ -75,9 +116,12 @@ public sealed class FileStore
     public string NewTemporaryPath() => Path.Combine(Temporary, Guid.NewGuid().ToString("N") + ".part");
 
     /// <summary>Moves a complete file into the dataset's place (same filesystem, so the rename is atomic).</summary>
-    public void CommitDataset(string completeFile, long id)
+    public void CommitDataset(string completeFile, long id) => Commit(completeFile, DatasetPath(id));
+
+    public void CommitLibraryDataset(string completeFile, long id) => Commit(completeFile, LibraryDatasetPath(id));
+
+    private static void Commit(string completeFile, string target)
     {
-        var target = DatasetPath(id);
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         File.Move(completeFile, target, overwrite: true);
     }
@@ -124,6 +168,12 @@ public sealed class FileStore
     public void DeleteDatasetFile(long id)
     {
         var path = DatasetPath(id);
+        if (File.Exists(path)) File.Delete(path);
+    }
+
+    public void DeleteLibraryDatasetFile(long id)
+    {
+        var path = LibraryDatasetPath(id);
         if (File.Exists(path)) File.Delete(path);
     }
 }

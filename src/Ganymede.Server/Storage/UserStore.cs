@@ -114,10 +114,21 @@ public sealed class UserStore(Database db)
         c.Execute("UPDATE users SET quota = @quota WHERE id = @id", new { id, quota });
     }
 
+    /// <summary>
+    /// Bytes the user stores: their datasets not yet purged and what they put in libraries (not files linked in
+    /// place). Copies share one file (<see cref="FileStore.Share"/>) and count once, as Galaxy counts a copied dataset.
+    /// </summary>
     public long DiskUsage(long userId)
     {
         using var c = db.Open();
-        return c.ExecuteScalar<long>("SELECT COALESCE(SUM(file_size), 0) FROM datasets WHERE user_id = @userId AND purged = 0", new { userId });
+        return c.ExecuteScalar<long>(
+            """
+            SELECT COALESCE(SUM(size), 0) FROM (
+              SELECT MAX(file_size) AS size FROM (
+                SELECT file_size, COALESCE(sha256, 'dataset ' || id) AS content FROM datasets WHERE user_id = @userId AND purged = 0
+                UNION ALL SELECT file_size, COALESCE(sha256, 'library dataset ' || id) FROM library_datasets WHERE user_id = @userId AND purged = 0 AND linked_path IS NULL)
+              GROUP BY content)
+            """, new { userId });
     }
 
     private static void InsertKey(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction? transaction, long userId, string name, string key) =>
