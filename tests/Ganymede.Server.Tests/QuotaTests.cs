@@ -90,4 +90,48 @@ public sealed class QuotaTests(QuotaServerFixture server) : IClassFixture<QuotaS
         var full = await Assert.ThrowsAsync<GanymedeApiException>(() => dave.RunToolAsync(history.Id, "ganymede_run_script", new() { ["select_file"] = GanymedeClient.DatasetInput(slow.Id) }));
         Assert.Matches(@": 403 over your storage quota of 16 MiB: you use 19\.\d MiB; delete and purge", full.Message);
     }
+
+    [Fact]
+    public async Task Galaxys_quotas_set_add_and_take_storage_for_groups_users_and_everyone()
+    {
+        var users = server.Services.GetRequiredService<UserStore>();
+        var (heidi, heidiKey) = users.Create("heidi@example.org", isAdmin: false);
+        var (_, ivanKey) = users.Create("ivan@example.org", isAdmin: false);
+        using var admin = server.Http(server.AdminKey);
+        using var heidiHttp = server.Http(heidiKey);
+        using var ivanHttp = server.Http(ivanKey);
+        async Task<long?> QuotaOf(HttpClient http) => (long?)(await http.GetFromJsonAsync<JsonObject>("/api/users/current"))!["quota_bytes"];
+        async Task<JsonObject> Made(HttpResponseMessage response)
+        {
+            Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+            return (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+        }
+        var heidiId = server.Services.GetRequiredService<IdCodec>().Encode(heidi.Id);
+        var group = (await (await admin.PostAsJsonAsync("/api/groups", new { name = "imaging", user_ids = new[] { heidiId } })).Content.ReadFromJsonAsync<JsonArray>())![0]!["id"]!.ToString();
+
+        var everyone = await Made(await admin.PostAsJsonAsync("/api/quotas", new { name = "everyone", description = "registered users", amount = "2 GB", operation = "=", @default = "registered" }));
+        try
+        {
+            Assert.Equal((2L << 30, 2L << 30), (await QuotaOf(heidiHttp), await QuotaOf(ivanHttp)));
+            var imaging = await Made(await admin.PostAsJsonAsync("/api/quotas", new { name = "imaging", description = "the imaging group", amount = "1 GB", operation = "=", in_groups = new[] { group } }));
+            var extra = await Made(await admin.PostAsJsonAsync("/api/quotas", new { name = "heidi's extra", description = "a large study", amount = "512 MB", operation = "+", in_users = new[] { heidiId } }));
+            Assert.Equal((1536L << 20, 2L << 30), (await QuotaOf(heidiHttp), await QuotaOf(ivanHttp)));
+
+            // Enforced as the server's own quota is: with the group's down to 10 KB and the extra gone, a 20 kB paste is refused.
+            Assert.Equal("\"Quota 'imaging' is now '=10.0 KB'\"", await (await admin.PutAsJsonAsync($"/api/quotas/{imaging["id"]}", new { amount = "10 KB" })).Content.ReadAsStringAsync());
+            Assert.Equal("\"Deleted 1 quotas: heidi's extra\"", await (await admin.DeleteAsync($"/api/quotas/{extra["id"]}")).Content.ReadAsStringAsync());
+            Assert.Equal(10L << 10, await QuotaOf(heidiHttp));
+            using var heidiClient = new GanymedeClient(server.Url, heidiKey);
+            var history = await heidiClient.CreateHistoryAsync("over");
+            var refused = await Assert.ThrowsAsync<GanymedeApiException>(() => heidiClient.PasteAsync(history.Id, new string('x', 20_000), "big.txt"));
+            Assert.Equal((403, 403007), (refused.Status, refused.Code));
+            Assert.Contains("over your storage quota of 10 KiB", refused.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await admin.PutAsJsonAsync($"/api/quotas/{everyone["id"]}", new { @default = "no" });
+            await admin.DeleteAsync($"/api/quotas/{everyone["id"]}");
+        }
+        Assert.Equal(16L << 20, await QuotaOf(ivanHttp));
+    }
 }

@@ -8,7 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Ganymede.Server.Tests;
 
-/// <summary>A real server on a free loopback port, in this process, with two users; jobs run the ganymede program beside the tests.</summary>
+/// <summary>A real server on a free loopback port, in this process, with two users and an administrator; jobs run the ganymede program beside the tests.</summary>
 public class ServerFixture : IAsyncLifetime
 {
     private WebApplication? _app;
@@ -17,6 +17,7 @@ public class ServerFixture : IAsyncLifetime
     public string Url { get; private set; } = "";
     public string AliceKey { get; private set; } = "";
     public string BobKey { get; private set; } = "";
+    public string AdminKey { get; private set; } = "";
 
     /// <summary>Every user's quota (the server's --quota); none unless a test's fixture says so.</summary>
     protected virtual UserQuota Quota => UserQuota.Unlimited;
@@ -43,6 +44,7 @@ public class ServerFixture : IAsyncLifetime
         var users = _app.Services.GetRequiredService<UserStore>();
         AliceKey = users.Create("alice@example.org", isAdmin: false).ApiKey;
         BobKey = users.Create("bob@example.org", isAdmin: false).ApiKey;
+        AdminKey = users.Create("admin@example.org", isAdmin: true).ApiKey;
         await _app.StartAsync();
         Url = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
     }
