@@ -49,6 +49,7 @@ public sealed class AuthorizationTests(ServerFixture server) : IClassFixture<Ser
             (HttpMethod.Get, $"/api/histories/{h}/contents/datasets/{d}", null), (HttpMethod.Put, $"/api/histories/{h}/contents/{d}", new { name = "x" }),
             (HttpMethod.Delete, $"/api/histories/{h}/contents/{d}", new { purge = true }), (HttpMethod.Get, $"/api/histories/{h}/contents/{d}/display", null),
             (HttpMethod.Get, $"/api/histories/{h}/contents/{d}/provenance?follow=true", null),
+            (HttpMethod.Put, $"/api/histories/{h}/exports", null), (HttpMethod.Get, $"/api/histories/{h}/exports", null),
             (HttpMethod.Post, $"/api/histories/{h}/contents", new { source = "hda", content = d }), (HttpMethod.Post, $"/api/histories/{bobHistory}/contents", new { source = "hda", content = d }),
             (HttpMethod.Get, $"/api/datasets/{d}", null), (HttpMethod.Get, $"/api/datasets/deleted/{d}", null), (HttpMethod.Get, $"/api/datasets/{d}/display?to_ext=csx", null),
             (HttpMethod.Get, $"/api/datasets?history_id={h}", null), (HttpMethod.Get, $"/api/jobs?history_id={h}", null),

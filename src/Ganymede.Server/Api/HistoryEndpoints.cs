@@ -14,10 +14,26 @@ public static class HistoryEndpoints
 {
     public static IEndpointRouteBuilder MapHistoryEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/histories", async (HttpContext c, HistoryService histories, GalaxyViews views, ServerOptions o) =>
+        // A new history: empty, or imported from a Galaxy history archive sent as archive_file (BioBlend's import_history).
+        app.MapPost("/api/histories", async (HttpContext c, HistoryService histories, HistoryArchives archives, GalaxyViews views, FileStore files, ServerOptions o) =>
         {
             var user = c.CurrentUser();
+            if (c.Request.ContentType?.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase) == true)
+            {
+                var (form, parts) = await MultipartForm.ReadAsync(c.Request.ContentType, c.Request.Body, files, o, c.RequestAborted);
+                if (!parts.Remove("archive_file", out var archive))
+                {
+                    foreach (var part in parts.Values) File.Delete(part.Path);
+                    throw ApiException.MissingParameter(form.String("archive_source") is { Length: > 0 } ? "this server does not fetch URLs; send the archive itself as archive_file" : "send the history archive as archive_file");
+                }
+                foreach (var part in parts.Values) File.Delete(part.Path);
+                var imported = archives.Import(user, archive.Path);
+                var view = views.History(imported, user);
+                view["message"] = $"Imported history '{imported.Name}' from the archive";
+                return Results.Json(view);
+            }
             var body = await c.Request.ReadJsonObjectAsync(o.MaxJsonBytes);
+            if (body.String("archive_source") is { Length: > 0 }) throw ApiException.BadRequest("this server does not fetch URLs; send the archive itself as archive_file");
             return Results.Json(views.History(histories.Create(user, body.String("name")), user));
         });
 

@@ -249,6 +249,17 @@ public sealed class SqliteDatabase : Database
             create_time TEXT NOT NULL,
             update_time TEXT NOT NULL);
         CREATE INDEX IF NOT EXISTS library_datasets_folder ON library_datasets(folder_id);
+        CREATE TABLE IF NOT EXISTS history_exports (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            history_id INTEGER NOT NULL REFERENCES histories(id),
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            options TEXT NOT NULL,
+            version TEXT NOT NULL,
+            state TEXT NOT NULL,
+            info TEXT,
+            create_time TEXT NOT NULL,
+            update_time TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS history_exports_history ON history_exports(history_id);
         CREATE TABLE IF NOT EXISTS permissions (
             item TEXT NOT NULL,
             item_id INTEGER NOT NULL,

@@ -108,6 +108,12 @@ public sealed class DatasetStore(Database db)
             new { id, name, visible, deleted, now = Database.Now() });
     }
 
+    public void SetCreatingJob(long id, long jobId)
+    {
+        using var c = db.Open();
+        c.Execute("UPDATE datasets SET creating_job_id = @jobId WHERE id = @id", new { id, jobId });
+    }
+
     public void Delete(long id, bool purge)
     {
         using var c = db.Open();

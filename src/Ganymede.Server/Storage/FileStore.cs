@@ -63,6 +63,8 @@ public sealed partial class FileStore
     [LibraryImport("libc")]
     private static partial void free(IntPtr pointer);
 
+    public string ExportPath(long id) => Path.Combine(Root, "exports", $"history_export_{id}.tar");
+
     public string JobDirectory(long id) => Path.Combine(Jobs, id.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     /// <summary>A tus session's partial file; the session id is server-made hex, checked again here.</summary>

@@ -218,3 +218,20 @@ public sealed class LibraryDatasetRecord
 
     public IReadOnlyList<string> TagList => Tags is null ? [] : System.Text.Json.JsonSerializer.Deserialize<string[]>(Tags) ?? [];
 }
+
+/// <summary>An export of a history to a Galaxy history archive (the file is <see cref="FileStore.ExportPath"/>).</summary>
+public sealed class HistoryExportRecord
+{
+    public long Id { get; set; }
+    public long HistoryId { get; set; }
+    public long UserId { get; set; }
+    /// <summary>What it includes and how it is packed, e.g. "gzip,hidden" (see <see cref="Services.HistoryArchives"/>).</summary>
+    public string Options { get; set; } = "";
+    /// <summary>The history's state when it was exported: a newer history needs a new export.</summary>
+    public string Version { get; set; } = "";
+    /// <summary>new (being written), ok, or error.</summary>
+    public string State { get; set; } = "new";
+    public string? Info { get; set; }
+    public string CreateTime { get; set; } = "";
+    public string UpdateTime { get; set; } = "";
+}
