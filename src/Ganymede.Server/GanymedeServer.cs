@@ -41,6 +41,7 @@ public static class GanymedeServer
            .MapHistoryEndpoints()
            .MapHistoryArchiveEndpoints()
            .MapDatasetEndpoints()
+           .MapCollectionEndpoints()
            .MapToolEndpoints()
            .MapUploadEndpoints()
            .MapJobEndpoints()
@@ -59,9 +60,9 @@ public static class GanymedeServer
         var (files, database) = OpenDataDirectory(options.DataDirectory);
         services.AddSingleton(options).AddSingleton(files).AddSingleton<Database>(database)
             .AddSingleton(IdCodec.ForDataDirectory(files.Root))
-            .AddSingleton<UserStore>().AddSingleton<HistoryStore>().AddSingleton<DatasetStore>().AddSingleton<JobStore>().AddSingleton<UploadStore>().AddSingleton<RoleStore>().AddSingleton<QuotaStore>().AddSingleton<LibraryStore>().AddSingleton<HistoryExportStore>().AddSingleton<PermissionStore>()
-            .AddSingleton<Access>().AddSingleton<GalaxyViews>().AddSingleton<LibraryViews>().AddSingleton<JobSubmission>()
-            .AddSingleton<HistoryService>().AddSingleton<DatasetService>().AddSingleton<UploadService>().AddSingleton<TusUploads>().AddSingleton<JobCompletion>().AddSingleton<FileInspector>().AddSingleton<Quotas>().AddSingleton<QuotaService>().AddSingleton<RoleService>().AddSingleton<LibraryService>().AddSingleton<HistoryArchives>().AddSingleton<UserService>().AddSingleton<RunMetrics>().AddSingleton<Provenance>().AddSingleton<SystemMonitor>().AddSingleton<Sessions.NotebookSessions>().AddSingleton<Services.Previews.NiftiSlices>()
+            .AddSingleton<UserStore>().AddSingleton<HistoryStore>().AddSingleton<DatasetStore>().AddSingleton<JobStore>().AddSingleton<UploadStore>().AddSingleton<RoleStore>().AddSingleton<QuotaStore>().AddSingleton<LibraryStore>().AddSingleton<HistoryExportStore>().AddSingleton<CollectionStore>().AddSingleton<PermissionStore>()
+            .AddSingleton<Access>().AddSingleton<GalaxyViews>().AddSingleton<LibraryViews>().AddSingleton<CollectionViews>().AddSingleton<JobSubmission>()
+            .AddSingleton<HistoryService>().AddSingleton<DatasetService>().AddSingleton<UploadService>().AddSingleton<TusUploads>().AddSingleton<JobCompletion>().AddSingleton<FileInspector>().AddSingleton<Quotas>().AddSingleton<QuotaService>().AddSingleton<RoleService>().AddSingleton<LibraryService>().AddSingleton<HistoryArchives>().AddSingleton<CollectionService>().AddSingleton<UserService>().AddSingleton<RunMetrics>().AddSingleton<Provenance>().AddSingleton<SystemMonitor>().AddSingleton<Sessions.NotebookSessions>().AddSingleton<Services.Previews.NiftiSlices>()
             .AddSingleton(ToolBox.BuiltIn()).AddSingleton<IJobRunner>(options.Runner switch
             {
                 "local" => new LocalRunner(),

@@ -40,6 +40,14 @@ public sealed class AuthorizationTests(ServerFixture server) : IClassFixture<Ser
         string session = (await alice.SendAsync(tus)).Headers.Location!.OriginalString;
         string user = (await Json(await alice.GetAsync("/api/users/current")))["id"]!.ToString();
         string bobHistory = (await Json(await bob.PostAsJsonAsync("/api/histories", new { name = "bob's" })))["id"]!.ToString();
+        var pairOf = new JsonObject
+        {
+            ["type"] = "dataset_collection", ["name"] = "pair", ["collection_type"] = "paired",
+            ["element_identifiers"] = new JsonArray(new JsonObject { ["name"] = "forward", ["src"] = "hda", ["id"] = d }, new JsonObject { ["name"] = "reverse", ["src"] = "hda", ["id"] = d }),
+        };
+        string hdca = (await Json(await alice.PostAsJsonAsync($"/api/histories/{h}/contents", pairOf)))["id"]!.ToString();
+        var bobsPair = pairOf.DeepClone().AsObject();
+        bobsPair["history_id"] = bobHistory;
 
         var attempts = new (HttpMethod Method, string Path, object? Body)[]
         {
@@ -49,6 +57,10 @@ public sealed class AuthorizationTests(ServerFixture server) : IClassFixture<Ser
             (HttpMethod.Get, $"/api/histories/{h}/contents/datasets/{d}", null), (HttpMethod.Put, $"/api/histories/{h}/contents/{d}", new { name = "x" }),
             (HttpMethod.Delete, $"/api/histories/{h}/contents/{d}", new { purge = true }), (HttpMethod.Get, $"/api/histories/{h}/contents/{d}/display", null),
             (HttpMethod.Get, $"/api/histories/{h}/contents/{d}/provenance?follow=true", null),
+            (HttpMethod.Get, $"/api/histories/{h}/contents/dataset_collections/{hdca}", null), (HttpMethod.Put, $"/api/histories/{h}/contents/dataset_collections/{hdca}", new { visible = false }),
+            (HttpMethod.Delete, $"/api/histories/{h}/contents/dataset_collections/{hdca}", null), (HttpMethod.Get, $"/api/dataset_collections/{hdca}", null),
+            (HttpMethod.Get, $"/api/dataset_collections/{hdca}/download", null), (HttpMethod.Post, $"/api/histories/{bobHistory}/contents", pairOf),
+            (HttpMethod.Post, "/api/dataset_collections", bobsPair),
             (HttpMethod.Put, $"/api/histories/{h}/exports", null), (HttpMethod.Get, $"/api/histories/{h}/exports", null),
             (HttpMethod.Post, $"/api/histories/{h}/contents", new { source = "hda", content = d }), (HttpMethod.Post, $"/api/histories/{bobHistory}/contents", new { source = "hda", content = d }),
             (HttpMethod.Get, $"/api/datasets/{d}", null), (HttpMethod.Get, $"/api/datasets/deleted/{d}", null), (HttpMethod.Get, $"/api/datasets/{d}/display?to_ext=csx", null),

@@ -88,6 +88,11 @@ public sealed class HistoryArchiveTests(ServerFixture server) : IClassFixture<Se
         Assert.Equal("ok", (await alice.WaitForJobAsync(run.Jobs[0].Id, TimeSpan.FromMinutes(1))).State);
         var hidden = await alice.PasteAsync(history, "not exported\n", "hidden.txt");
         await Json(await aliceHttp.PutAsJsonAsync($"/api/histories/{history}/contents/{hidden.Id}", new { visible = false }));
+        await Json(await aliceHttp.PostAsJsonAsync($"/api/histories/{history}/contents", new
+        {
+            type = "dataset_collection", name = "notes pair", collection_type = "paired",
+            element_identifiers = new[] { new { name = "forward", src = "hda", id = notes.Id }, new { name = "reverse", src = "hda", id = more.Id } },
+        }));
 
         var url = await ExportAsync(aliceHttp, history);
         Assert.Equal(url, await ExportAsync(aliceHttp, history)); // unchanged: the same archive
@@ -99,7 +104,7 @@ public sealed class HistoryArchiveTests(ServerFixture server) : IClassFixture<Se
         Assert.Equal(("covid ct, run 2", "the second run"), (imported["name"]!.ToString(), imported["annotation"]!.ToString()));
         Assert.Equal(["covid", "name:ct"], imported["tags"]!.AsArray().Select(t => t!.ToString()));
         var contents = (await Json(await bobHttp.GetAsync($"/api/histories/{imported["id"]}/contents"))).AsArray();
-        Assert.Equal(["unet.onnx", "slices.h5", "notes.txt", "more.txt", "Concatenated datasets"], contents.Select(c => c!["name"]!.ToString()));
+        Assert.Equal(["unet.onnx", "slices.h5", "notes.txt", "more.txt", "Concatenated datasets", "notes pair"], contents.Select(c => c!["name"]!.ToString()));
 
         async Task<JsonNode> Show(HttpClient http, string id) => await Json(await http.GetAsync($"/api/datasets/{id}"));
         foreach (var (original, copy) in new[] { model.Id, h5.Id, notes.Id, more.Id, run.Outputs[0].Id }.Zip(contents.Select(c => c!["id"]!.ToString())))
@@ -112,6 +117,10 @@ public sealed class HistoryArchiveTests(ServerFixture server) : IClassFixture<Se
         Assert.Equal("onnx", contents[0]!["extension"]!.ToString());
         Assert.Contains("\"x\"", (await Show(bobHttp, contents[0]!["id"]!.ToString()))["metadata"]!.ToJsonString(), StringComparison.Ordinal);
         Assert.Contains("X_test", (await Show(bobHttp, contents[1]!["id"]!.ToString()))["peek"]!.ToString(), StringComparison.Ordinal);
+
+        var pair = await Json(await bobHttp.GetAsync($"/api/histories/{imported["id"]}/contents/dataset_collections/{contents[5]!["id"]}"));
+        Assert.Equal(("paired", contents[2]!["id"]!.ToString(), contents[3]!["id"]!.ToString()),
+            (pair["collection_type"]!.ToString(), pair["elements"]![0]!["object"]!["id"]!.ToString(), pair["elements"]![1]!["object"]!["id"]!.ToString()));
 
         // The concatenation's job came along: its inputs are the imported datasets.
         var provenance = await Json(await bobHttp.GetAsync($"/api/histories/{imported["id"]}/contents/{contents[4]!["id"]}/provenance"));

@@ -6,7 +6,7 @@ namespace Ganymede.Server.Api;
 /// Looks up what a request names and checks it belongs to the caller: a malformed id is 400, an unknown one 404,
 /// someone else's 403 (admins may read everything). Every endpoint goes through here, never to the stores directly.
 /// </summary>
-public sealed class Access(IdCodec ids, HistoryStore histories, DatasetStore datasets, JobStore jobs, UploadStore uploads)
+public sealed class Access(IdCodec ids, HistoryStore histories, DatasetStore datasets, CollectionStore collections, JobStore jobs, UploadStore uploads)
 {
     public long Decode(string what, string? id) => ids.TryDecode(id, out var value) ? value : throw ApiException.MalformedId(what, id);
 
@@ -42,6 +42,20 @@ public sealed class Access(IdCodec ids, HistoryStore histories, DatasetStore dat
     {
         var d = Dataset(user, id);
         return d.HistoryId == history.Id ? d : throw ApiException.NotFound($"dataset {id} is not in history {ids.Encode(history.Id)}");
+    }
+
+    public HistoryCollectionRecord Collection(UserRecord user, string? id)
+    {
+        var c = collections.Get(Decode("dataset collection", id)) ?? throw ApiException.NotFound($"dataset collection {id} not found");
+        Check(user, c.UserId, "dataset collection", id);
+        return c;
+    }
+
+    /// <summary>A collection through its history's URL: it must be in that history.</summary>
+    public HistoryCollectionRecord Collection(UserRecord user, HistoryRecord history, string? id)
+    {
+        var c = Collection(user, id);
+        return c.HistoryId == history.Id ? c : throw ApiException.NotFound($"dataset collection {id} is not in history {ids.Encode(history.Id)}");
     }
 
     public JobRecord Job(UserRecord user, string? id)

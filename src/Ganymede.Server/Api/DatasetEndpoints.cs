@@ -14,28 +14,34 @@ public static class DatasetEndpoints
 
     public static IEndpointRouteBuilder MapDatasetEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/histories/{id}/contents", (HttpContext c, string id, Access access, DatasetStore datasets, GalaxyViews views) =>
+        // Datasets and collections in hid order; types=dataset or types=dataset_collection keeps one kind.
+        app.MapGet("/api/histories/{id}/contents", (HttpContext c, string id, Access access, DatasetStore datasets, CollectionStore collections, GalaxyViews views, CollectionViews collectionViews) =>
         {
             var user = c.CurrentUser();
             var h = access.History(user, id);
             var r = c.Request;
             var types = r.Query["types"].SelectMany(t => t!.Split(',')).ToList();
-            if (types.Count > 0 && !types.Contains("dataset")) return Results.Json(Array.Empty<object>()); // no collections here
             var details = r.Query["details"].LastOrDefault();
-            var items = datasets.ListByHistory(h.Id, r.QueryBool("deleted"), r.QueryBool("visible"));
             var ids = r.Query["ids"].LastOrDefault()?.Split(',').Select(i => access.Decode("dataset", i)).ToHashSet();
             var detailedIds = details is null or "all" ? null : details.Split(',').Select(i => access.Decode("dataset", i)).ToHashSet();
-            return Results.Json(items.Where(d => ids is null || ids.Contains(d.Id))
-                .Select(d => details == "all" || detailedIds?.Contains(d.Id) == true ? views.Dataset(d) : views.ContentItem(d)).ToList());
+            var items = types.Count > 0 && !types.Contains("dataset") ? [] : datasets.ListByHistory(h.Id, r.QueryBool("deleted"), r.QueryBool("visible"))
+                .Where(d => ids is null || ids.Contains(d.Id))
+                .Select(d => (d.Hid, View: details == "all" || detailedIds?.Contains(d.Id) == true ? views.Dataset(d) : views.ContentItem(d)));
+            var collectionItems = types.Count > 0 && !types.Contains("dataset_collection") || ids is not null ? []
+                : collections.ListByHistory(h.Id, r.QueryBool("deleted"), r.QueryBool("visible")).Select(hdca => (hdca.Hid, View: collectionViews.Item(hdca)));
+            return Results.Json(items.Concat(collectionItems).OrderBy(i => i.Hid).Select(i => i.View).ToList());
         });
 
-        // Copies into the history: another history's dataset (source hda) or a library's (source library), sharing the bytes.
-        app.MapPost("/api/histories/{id}/contents", async (HttpContext c, string id, Access access, DatasetService datasets, LibraryService libraries, GalaxyViews views, ServerOptions o) =>
+        // Copies into the history: another history's dataset (source hda) or a library's (source library), sharing the bytes...
+        // ...or a new dataset collection (type dataset_collection) of datasets already there.
+        app.MapPost("/api/histories/{id}/contents", async (HttpContext c, string id, Access access, DatasetService datasets, LibraryService libraries,
+            CollectionService collections, GalaxyViews views, CollectionViews collectionViews, ServerOptions o) =>
         {
             var user = c.CurrentUser();
             var history = access.WritableHistory(user, id);
             var body = await c.Request.ReadJsonObjectAsync(o.MaxJsonBytes);
-            if (body.String("type") is { } type && type != "dataset") throw ApiException.BadRequest($"type '{type}': only datasets can be copied into a history here");
+            if (body.String("type") == "dataset_collection") return Results.Json(collectionViews.Detail(CollectionEndpoints.Create(user, history, body, access, collections)));
+            if (body.String("type") is { } type && type != "dataset") throw ApiException.BadRequest($"type '{type}': expected dataset or dataset_collection");
             var content = body.String("content") ?? body.String("from_ld_id") ?? throw ApiException.MissingParameter("content (the id of the dataset to copy) is required");
             var copy = body.String("source") switch
             {

@@ -18,7 +18,7 @@ public sealed record ExportOptions(bool Gzip, bool IncludeHidden, bool IncludeDe
 /// archive. An import re-describes every file in the sandbox (<see cref="FileInspector"/>) rather than trusting the
 /// archive's metadata, and rebuilds the jobs that link its datasets, so provenance survives the round trip.
 /// </summary>
-public sealed class HistoryArchives(HistoryStore histories, DatasetStore datasets, JobStore jobs, HistoryExportStore exports, FileStore files,
+public sealed class HistoryArchives(HistoryStore histories, DatasetStore datasets, CollectionStore collections, JobStore jobs, HistoryExportStore exports, FileStore files,
     FileInspector inspector, Quotas quotas, HistoryService historyService, IdCodec ids, ServerOptions options, ILogger<HistoryArchives> log)
 {
     private readonly ConcurrentDictionary<long, Task> _writing = new();
@@ -56,6 +56,7 @@ public sealed class HistoryArchives(HistoryStore histories, DatasetStore dataset
                 attributes["tags"] is JsonArray tags ? tags.Select(t => t?.ToString() ?? "").Where(t => t.Length > 0).ToList() : null);
             var imported = ImportDatasets(user, history, contents);
             ImportJobs(user, history, contents.Attributes.GetValueOrDefault(GalaxyArchive.JobAttributes) as JsonArray, imported);
+            ImportCollections(user, history, contents.Attributes.GetValueOrDefault(GalaxyArchive.CollectionAttributes) as JsonArray, imported);
             return histories.Get(history.Id)!;
         }
         finally
@@ -118,6 +119,38 @@ public sealed class HistoryArchives(HistoryStore histories, DatasetStore dataset
         }
     }
 
+    /// <summary>The archive's collections whose every dataset was imported, after the datasets, in hid order.</summary>
+    private void ImportCollections(UserRecord user, HistoryRecord history, JsonArray? list, Dictionary<string, long> imported)
+    {
+        foreach (var attrs in (list ?? []).OfType<JsonObject>().OrderBy(c => c["hid"] is JsonValue v && v.TryGetValue<long>(out var hid) ? hid : long.MaxValue))
+        {
+            if (Text(attrs, "display_name") is not { Length: > 0 and <= 255 } name || name.Any(char.IsControl)) continue;
+            if (attrs["collection"] is not JsonObject structure || Spec(structure, imported, depth: 0) is not { } spec) continue;
+            var hdca = collections.Create(history.Id, user.Id, name, spec, visible: attrs["visible"] is not JsonValue v || !v.TryGetValue<bool>(out var visible) || visible);
+            if (attrs["deleted"] is JsonValue d && d.TryGetValue<bool>(out var deleted) && deleted) collections.Update(hdca.Id, null, null, deleted: true);
+        }
+    }
+
+    /// <summary>A collection's structure from the archive, or null when it is not a valid one or names a dataset that was not imported.</summary>
+    private static CollectionSpec? Spec(JsonObject structure, Dictionary<string, long> imported, int depth)
+    {
+        if (depth > 4 || Text(structure, "type") is not { } type) return null;
+        try { CollectionService.CheckType(type); }
+        catch (ApiException) { return null; }
+        var elements = new List<CollectionElementSpec>();
+        foreach (var e in (structure["elements"] as JsonArray ?? []).OfType<JsonObject>())
+        {
+            var identifier = Text(e, "element_identifier");
+            if (identifier is not { Length: > 0 and <= 255 } || identifier.Any(char.IsControl) || identifier.Contains('/', StringComparison.Ordinal)) return null;
+            if (e["hda"] is JsonObject hda && !type.Contains(':', StringComparison.Ordinal) && Text(hda, "encoded_id") is { } archiveId && imported.TryGetValue(archiveId, out var dataset))
+                elements.Add(new(identifier, dataset, null));
+            else if (e["child_collection"] is JsonObject child && type.Contains(':', StringComparison.Ordinal) && Spec(child, imported, depth + 1) is { } nested && type.EndsWith(":" + nested.CollectionType, StringComparison.Ordinal))
+                elements.Add(new(identifier, null, nested));
+            else return null;
+        }
+        return elements.Count > 0 && elements.Select(e => e.Identifier).Distinct().Count() == elements.Count ? new CollectionSpec(type, elements) : null;
+    }
+
     /// <summary>An archive's name → [archive ids] mapping, with only the datasets that were imported, by their new ids.</summary>
     private static Dictionary<string, List<long>> Mapping(JsonNode? node, Dictionary<string, long> imported) =>
         (node as JsonObject ?? []).Select(p => (p.Key, Ids: (p.Value as JsonArray ?? []).Select(i => i?.ToString()).OfType<string>()
@@ -129,8 +162,12 @@ public sealed class HistoryArchives(HistoryStore histories, DatasetStore dataset
         var temporary = files.NewTemporaryPath();
         try
         {
+            var exportedCollections = collections.ListByHistory(history.Id).Where(c => (options.IncludeDeleted || !c.Deleted) && (options.IncludeHidden || c.Visible)).ToList();
+            // A collection's elements go with it, hidden or not, as Galaxy's exports do.
+            var inCollections = exportedCollections.SelectMany(c => DatasetIds(c.CollectionId)).ToHashSet();
             var included = datasets.ListByHistory(history.Id)
-                .Where(d => !d.Purged && (options.IncludeDeleted || !d.Deleted) && (options.IncludeHidden || d.Visible) && File.Exists(files.DatasetPath(d.Id))).ToList();
+                .Where(d => !d.Purged && File.Exists(files.DatasetPath(d.Id))
+                    && (inCollections.Contains(d.Id) || (options.IncludeDeleted || !d.Deleted) && (options.IncludeHidden || d.Visible))).ToList();
             var archiveFiles = included.ToDictionary(d => FileName(d), d => files.DatasetPath(d.Id));
             var attributes = new Dictionary<string, JsonNode>
             {
@@ -142,7 +179,12 @@ public sealed class HistoryArchives(HistoryStore histories, DatasetStore dataset
                 },
                 [GalaxyArchive.DatasetAttributes] = new JsonArray(included.Select(d => (JsonNode?)DatasetAttributes(d)).ToArray()),
                 [GalaxyArchive.JobAttributes] = new JsonArray(JobsOf(included).Select(j => (JsonNode?)JobAttributes(j)).ToArray()),
-                [GalaxyArchive.CollectionAttributes] = new JsonArray(),
+                [GalaxyArchive.CollectionAttributes] = new JsonArray(exportedCollections
+                    .Select(c => (JsonNode?)new JsonObject
+                    {
+                        ["model_class"] = "HistoryDatasetCollectionAssociation", ["encoded_id"] = ids.Encode(c.Id), ["display_name"] = c.Name, ["hid"] = c.Hid,
+                        ["visible"] = c.Visible, ["deleted"] = c.Deleted, ["collection"] = CollectionAttributes(c.CollectionId),
+                    }).ToArray()),
                 [GalaxyArchive.ExportAttributes] = new JsonObject { ["galaxy_export_version"] = "2" },
             };
             using (var output = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
@@ -170,6 +212,21 @@ public sealed class HistoryArchives(HistoryStore histories, DatasetStore dataset
         ["visible"] = d.Visible, ["deleted"] = d.Deleted, ["state"] = d.State, ["info"] = d.Info, ["blurb"] = d.Info, ["peek"] = d.Peek,
         ["metadata"] = d.Metadata is null ? null : JsonNode.Parse(d.Metadata), ["annotation"] = null, ["tags"] = new JsonArray(),
         ["dataset_uuid"] = d.Uuid, ["file_name"] = FileName(d), ["create_time"] = d.CreateTime, ["update_time"] = d.UpdateTime, ["exported"] = true,
+    };
+
+    private IEnumerable<long> DatasetIds(long collectionId) =>
+        collections.Elements(collectionId).SelectMany(e => e.DatasetId is { } d ? [d] : DatasetIds(e.ChildCollectionId!.Value));
+
+    private JsonObject CollectionAttributes(long collectionId) => new()
+    {
+        ["model_class"] = "DatasetCollection", ["type"] = collections.CollectionType(collectionId), ["populated_state"] = "ok",
+        ["elements"] = new JsonArray(collections.Elements(collectionId).Select(e => (JsonNode?)new JsonObject
+        {
+            ["model_class"] = "DatasetCollectionElement", ["element_identifier"] = e.ElementIdentifier, ["element_index"] = e.ElementIndex,
+            ["element_type"] = e.DatasetId is null ? "dataset_collection" : "hda",
+            [e.DatasetId is null ? "child_collection" : "hda"] = e.DatasetId is { } d ? new JsonObject { ["encoded_id"] = ids.Encode(d), ["model_class"] = "HistoryDatasetAssociation" }
+                : CollectionAttributes(e.ChildCollectionId!.Value),
+        }).ToArray()),
     };
 
     private IEnumerable<JobRecord> JobsOf(IEnumerable<DatasetRecord> included) =>

@@ -249,6 +249,31 @@ public sealed class SqliteDatabase : Database
             create_time TEXT NOT NULL,
             update_time TEXT NOT NULL);
         CREATE INDEX IF NOT EXISTS library_datasets_folder ON library_datasets(folder_id);
+        CREATE TABLE IF NOT EXISTS dataset_collections (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            collection_type TEXT NOT NULL,
+            create_time TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS collection_elements (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            collection_id INTEGER NOT NULL REFERENCES dataset_collections(id),
+            element_index INTEGER NOT NULL,
+            element_identifier TEXT NOT NULL,
+            dataset_id INTEGER REFERENCES datasets(id),
+            child_collection_id INTEGER REFERENCES dataset_collections(id));
+        CREATE INDEX IF NOT EXISTS collection_elements_collection ON collection_elements(collection_id, element_index);
+        CREATE TABLE IF NOT EXISTS history_collections (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            history_id INTEGER NOT NULL REFERENCES histories(id),
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            collection_id INTEGER NOT NULL REFERENCES dataset_collections(id),
+            hid INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            visible INTEGER NOT NULL DEFAULT 1,
+            deleted INTEGER NOT NULL DEFAULT 0,
+            creating_job_id INTEGER,
+            create_time TEXT NOT NULL,
+            update_time TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS history_collections_history ON history_collections(history_id, hid);
         CREATE TABLE IF NOT EXISTS history_exports (
             id INTEGER PRIMARY KEY AUTOINCREMENT,
             history_id INTEGER NOT NULL REFERENCES histories(id),

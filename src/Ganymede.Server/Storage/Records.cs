@@ -235,3 +235,36 @@ public sealed class HistoryExportRecord
     public string CreateTime { get; set; } = "";
     public string UpdateTime { get; set; } = "";
 }
+
+/// <summary>A dataset collection in a history (Galaxy's HDCA): a name and a place (hid) for a collection's structure.</summary>
+public sealed class HistoryCollectionRecord
+{
+    public long Id { get; set; }
+    public long HistoryId { get; set; }
+    public long UserId { get; set; }
+    /// <summary>The structure (<see cref="CollectionStore"/>), which copies of the collection share.</summary>
+    public long CollectionId { get; set; }
+    public long Hid { get; set; }
+    public string Name { get; set; } = "";
+    public bool Visible { get; set; } = true;
+    public bool Deleted { get; set; }
+    public long? CreatingJobId { get; set; }
+    public string CreateTime { get; set; } = "";
+    public string UpdateTime { get; set; } = "";
+}
+
+/// <summary>One element of a collection: a dataset, or (in a nested type such as list:paired) a collection.</summary>
+public sealed class CollectionElementRecord
+{
+    public long Id { get; set; }
+    public long CollectionId { get; set; }
+    public int ElementIndex { get; set; }
+    public string ElementIdentifier { get; set; } = "";
+    public long? DatasetId { get; set; }
+    public long? ChildCollectionId { get; set; }
+}
+
+/// <summary>A collection to store: its type ("list", "paired", "list:paired") and elements, each a dataset or a nested collection.</summary>
+public sealed record CollectionSpec(string CollectionType, IReadOnlyList<CollectionElementSpec> Elements);
+
+public sealed record CollectionElementSpec(string Identifier, long? DatasetId, CollectionSpec? Child);

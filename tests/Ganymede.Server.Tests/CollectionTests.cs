@@ -1,0 +1,60 @@
+using System.IO.Compression;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Ganymede.Client;
+
+namespace Ganymede.Server.Tests;
+
+/// <summary>Dataset collections: nested ones built and downloaded as Galaxy lays them out, malformed ones refused with the reason.</summary>
+public sealed class CollectionTests(ServerFixture server) : IClassFixture<ServerFixture>
+{
+    private static JsonObject Hda(string name, string id) => new() { ["name"] = name, ["src"] = "hda", ["id"] = id };
+
+    private static JsonObject Collection(string type, params JsonNode[] elements) =>
+        new() { ["type"] = "dataset_collection", ["name"] = "samples", ["collection_type"] = type, ["element_identifiers"] = new JsonArray(elements) };
+
+    [Fact]
+    public async Task A_list_of_pairs_is_built_and_downloaded_and_malformed_ones_are_refused()
+    {
+        using var alice = new GanymedeClient(server.Url, server.AliceKey);
+        using var http = server.Http(server.AliceKey);
+        var history = (await alice.CreateHistoryAsync("pairs")).Id;
+        var reads = new List<string>();
+        foreach (var text in new[] { "a1\n", "a2\n", "b1\n", "b2\n" }) reads.Add((await alice.PasteAsync(history, text, text.Trim() + ".txt")).Id);
+        JsonObject Pair(string name, string forward, string reverse) => new()
+        {
+            ["name"] = name, ["src"] = "new_collection", ["collection_type"] = "paired", ["element_identifiers"] = new JsonArray(Hda("forward", forward), Hda("reverse", reverse)),
+        };
+
+        var made = await http.PostAsJsonAsync($"/api/histories/{history}/contents", Collection("list:paired", Pair("a", reads[0], reads[1]), Pair("b", reads[2], reads[3])));
+        Assert.True(made.IsSuccessStatusCode, await made.Content.ReadAsStringAsync());
+        var collection = (await made.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal((5L, 2), ((long)collection["hid"]!, collection["elements"]!.AsArray().Count));
+        Assert.Equal(reads[3], collection["elements"]![1]!["object"]!["elements"]![1]!["object"]!["id"]!.ToString());
+
+        using var zip = new ZipArchive(await http.GetStreamAsync($"/api/dataset_collections/{collection["id"]}/download"));
+        var files = zip.Entries.ToDictionary(e => e.FullName, e => new StreamReader(e.Open()).ReadToEnd());
+        Assert.Equal(new Dictionary<string, string>
+        {
+            ["samples/a/forward.txt"] = "a1\n", ["samples/a/reverse.txt"] = "a2\n", ["samples/b/forward.txt"] = "b1\n", ["samples/b/reverse.txt"] = "b2\n",
+        }, files);
+
+        foreach (var (body, reason) in new (JsonObject, string)[]
+        {
+            (Collection("paired", Hda("left", reads[0]), Hda("right", reads[1])), "a pair has two elements, named forward and reverse"),
+            (Collection("list", Hda("x", reads[0]), Hda("x", reads[1])), "two elements are named 'x'"),
+            (Collection("list:paired", Hda("a", reads[0])), "a list:paired holds paired collections"),
+            (Collection("list:list", Pair("a", reads[0], reads[1])), "element 'a' is a paired, but this list:list needs a list there"),
+            (Collection("tree", Hda("a", reads[0])), "collection type 'tree'"),
+            (Collection("list", new JsonObject { ["name"] = "a", ["src"] = "url", ["id"] = "x" }), "src 'url' is not supported"),
+            (Collection("list", Hda("a/b", reads[0])), "without '/'"),
+        })
+        {
+            var refused = await http.PostAsJsonAsync($"/api/histories/{history}/contents", body);
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Contains(reason, (await refused.Content.ReadFromJsonAsync<JsonObject>())!["err_msg"]!.ToString(), StringComparison.Ordinal);
+        }
+        Assert.Single((await http.GetFromJsonAsync<JsonArray>($"/api/histories/{history}/contents?types=dataset_collection"))!);
+    }
+}
