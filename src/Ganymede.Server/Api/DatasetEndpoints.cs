@@ -57,6 +57,13 @@ public static class DatasetEndpoints
             var user = c.CurrentUser();
             return Results.Json(views.Dataset(access.Dataset(user, access.History(user, id), datasetId)));
         });
+        // Galaxy's composite datasets keep extra files beside the main one; every dataset here is one file.
+        app.MapGet("/api/histories/{id}/contents/{datasetId}/extra_files", (HttpContext c, string id, string datasetId, Access access) =>
+        {
+            var user = c.CurrentUser();
+            access.Dataset(user, access.History(user, id), datasetId);
+            return Results.Json(Array.Empty<object>());
+        });
         app.MapGet("/api/histories/{id}/contents/{datasetId}/provenance", (HttpContext c, string id, string datasetId, Access access, Provenance provenance) =>
         {
             var user = c.CurrentUser();
@@ -73,7 +80,8 @@ public static class DatasetEndpoints
             var user = c.CurrentUser();
             var d = access.Dataset(user, access.History(user, id), datasetId);
             var body = await c.Request.ReadJsonObjectAsync(o.MaxJsonBytes);
-            return Results.Json(views.Dataset(datasets.Update(d, body.String("name"), body.Bool("visible"), body.Bool("deleted"))));
+            return Results.Json(views.Dataset(datasets.Update(d, new DatasetChange(body.String("name"), body.Bool("visible"), body.Bool("deleted"),
+                body.String("annotation"), body.String("genome_build") ?? body.String("dbkey"), body.String("misc_info") ?? body.String("info"), body.String("datatype")))));
         });
 
         app.MapDelete("/api/histories/{id}/contents/{datasetId}", async (HttpContext c, string id, string datasetId, Access access, DatasetService datasets, GalaxyViews views, ServerOptions o) =>
@@ -102,6 +110,8 @@ public static class DatasetEndpoints
             var r = c.Request;
             var f = HistoryEndpoints.Filters(r);
             string[]? List(string name) => f.TryGetValue(name + "-in", out var v) ? v.Split(',') : f.TryGetValue(name + "-eq", out var e) ? [e] : f.TryGetValue(name, out var p) ? [p] : null;
+            if (List("state") is { } states && states.FirstOrDefault(s => !DatasetStates.All.Contains(s)) is { } unknown)
+                throw ApiException.BadRequest($"unknown dataset state '{unknown}' (one of {string.Join(", ", DatasetStates.All)})");
             bool? Flag(string name) => f.TryGetValue(name, out var v) ? bool.TryParse(v, out var b) ? b : throw ApiException.BadRequest($"{name} filter: '{v}'") : null;
             var order = r.Query["order"].LastOrDefault() ?? "create_time-dsc";
             var historyId = r.Query["history_id"].LastOrDefault();

@@ -78,7 +78,7 @@ public sealed class GalaxyViews(IdCodec ids, HistoryStore histories)
         view["hda_ldda"] = "hda";
         view["file_ext"] = d.Extension;
         view["file_size"] = d.FileSize;
-        view["genome_build"] = "?";
+        view["genome_build"] = d.GenomeBuild;
         view["misc_info"] = d.Info ?? "";
         view["misc_blurb"] = d.State == DatasetStates.Ok ? d.Info ?? "" : d.State;
         view["data_type"] = $"galaxy.datatypes.{d.Extension}";
@@ -87,7 +87,7 @@ public sealed class GalaxyViews(IdCodec ids, HistoryStore histories)
         view["uuid"] = d.Uuid;
         view["accessible"] = !d.Purged;
         view["download_url"] = $"{view["url"]}/display";
-        view["annotation"] = null;
+        view["annotation"] = d.Annotation;
         view["api_type"] = "file";
         view["created_from_basename"] = d.CreatedFromBasename;
         view["rerunnable"] = false;
@@ -101,6 +101,7 @@ public sealed class GalaxyViews(IdCodec ids, HistoryStore histories)
         var metadata = d.Metadata is null ? null : JsonNode.Parse(d.Metadata) as JsonObject;
         view["metadata"] = metadata;
         foreach (var (key, value) in metadata ?? []) view["metadata_" + key] = value?.DeepClone();
+        view["metadata_dbkey"] = d.GenomeBuild;
         return view;
     }
 

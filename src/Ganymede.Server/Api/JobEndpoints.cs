@@ -1,13 +1,18 @@
+using System.Text.Json.Nodes;
 using Ganymede.Server.Jobs;
 using Ganymede.Server.Sessions;
 using Ganymede.Server.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
 
 namespace Ganymede.Server.Api;
 
-/// <summary>Jobs: list (by history, tool, state, dates), show (with stdout, stderr and exit code when full), inputs, outputs, cancel; the job lock.</summary>
+/// <summary>
+/// Jobs: list (by history, tool, state, dates), search (by tool and values), show (with stdout, stderr and exit code when
+/// full), inputs, outputs, what a rerun needs, common problems, where it ran, error reports, cancel; the job lock.
+/// </summary>
 public static class JobEndpoints
 {
     public static IEndpointRouteBuilder MapJobEndpoints(this IEndpointRouteBuilder app)
@@ -64,6 +69,58 @@ public static class JobEndpoints
             Results.Json(GalaxyViews.JobOutputs(access.Job(c.CurrentUser(), id)).Select(o => Entry(o.Key, o.Value, views)).ToList()));
         app.MapGet("/api/jobs/{id}/metrics", (HttpContext c, string id, Access access, JobManager manager) =>
             Results.Json(manager.Metrics(access.Job(c.CurrentUser(), id))));
+
+        // What a rerun starts from: the tool, the history, and the job's values in the 21.01 format run_tool accepts.
+        app.MapGet("/api/jobs/{id}/build_for_rerun", (HttpContext c, string id, Access access, GalaxyViews views) =>
+        {
+            var job = access.Job(c.CurrentUser(), id);
+            var state = JsonNode.Parse(job.Params) as JsonObject ?? [];
+            foreach (var (name, ids) in System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, List<long>>>(job.Inputs)!)
+                state[name] = new JsonObject
+                {
+                    ["values"] = new JsonArray(ids.Select(i => (JsonNode?)new JsonObject { ["src"] = "hda", ["id"] = views.Id(i) }).ToArray()),
+                };
+            return Results.Json(new Dictionary<string, object?> { ["id"] = job.ToolId, ["history_id"] = views.Id(job.HistoryId), ["state_inputs"] = state, ["job_remap"] = false });
+        });
+        app.MapPost("/api/jobs/search", async (HttpContext c, Access access, JobStore jobs, GalaxyViews views, ServerOptions o) =>
+        {
+            var user = c.CurrentUser();
+            var body = await c.Request.ReadJsonObjectAsync(o.MaxJsonBytes);
+            var toolId = body.String("tool_id") ?? throw ApiException.MissingParameter("tool_id is required");
+            var wanted = JobSearch.Leaves(body["inputs"] as JsonObject ?? throw ApiException.MissingParameter("inputs is required"), access);
+            var states = body.String("state") is { } state ? new[] { state } : null;
+            var found = jobs.List(user.Id, null, states, [toolId], 10_000, 0, "update_time", null, null).Where(j => JobSearch.Matches(j, wanted));
+            return Results.Json(found.Select(views.JobSummary).ToList());
+        });
+        app.MapGet("/api/jobs/{id}/common_problems", (HttpContext c, string id, Access access, DatasetStore datasets) =>
+        {
+            var inputs = GalaxyViews.JobInputs(access.Job(c.CurrentUser(), id)).Select(i => i.Id).ToList();
+            return Results.Json(new Dictionary<string, object?>
+            {
+                ["has_empty_inputs"] = inputs.Any(i => datasets.Get(i) is not { FileSize: > 0 }), ["has_duplicate_inputs"] = inputs.Count != inputs.Distinct().Count(),
+            });
+        });
+        app.MapGet("/api/jobs/{id}/destination_params", (HttpContext c, string id, Access access, ServerOptions o) =>
+        {
+            var user = c.CurrentUser();
+            if (!user.IsAdmin) throw ApiException.Forbidden("only administrators may see where a job ran");
+            var job = access.Job(user, id);
+            return Results.Json(new Dictionary<string, object?> { ["Runner"] = o.Runner, ["Runner Job ID"] = job.ExternalId, ["Handler"] = Environment.MachineName });
+        });
+        // This server sends no mail: the report goes to its log for the administrators, and the answer says so as Galaxy's does.
+        app.MapPost("/api/jobs/{id}/error", async (HttpContext c, string id, Access access, ServerOptions o, ILoggerFactory logs) =>
+        {
+            var user = c.CurrentUser();
+            var job = access.Job(user, id);
+            var body = await c.Request.ReadJsonObjectAsync(o.MaxJsonBytes);
+            if (body.String("dataset_id") is { } dataset) access.Dataset(user, dataset);
+            var message = body.String("message") ?? "";
+            logs.CreateLogger("Ganymede.ErrorReports").LogWarning("error report from {User} on job {Job} ({Tool}): {Message}", user.Email, id, job.ToolId, message.Length > 2000 ? message[..2000] : message);
+            return Results.Json(new Dictionary<string, object?>
+            {
+                ["messages"] = new[] { new[] { "An error occurred sending the report by email: Mail is not configured for this Galaxy instance", "danger" } },
+            });
+        });
 
         // BioBlend's cancel_job reads a JSON boolean: true when the job was stopped, false when it had already ended.
         // A notebook session is stopped as Jupyter stops itself, so its notebooks are saved; any other job is cancelled.

@@ -77,7 +77,7 @@ public static class ToolEndpoints
                         var src => throw ApiException.BadRequest($"element source '{src}' is not supported (use files or pasted)"),
                     };
                     var (dataset, job) = uploads.Store(user, history, path, sha, e.String("name") ?? name, e.String("ext"), "__DATA_FETCH__",
-                        e.Bool("to_posix_lines") ?? false, e.Bool("space_to_tab") ?? false);
+                        e.Bool("to_posix_lines") ?? false, e.Bool("space_to_tab") ?? false, e.String("dbkey") ?? "?");
                     results.Add(($"output{results.Count}", dataset));
                     jobs.Add(job);
                 }
@@ -141,7 +141,8 @@ public static class ToolEndpoints
             var type = inputs.String(prefix + "file_type") ?? inputs.String("file_type");
             bool toPosix = inputs.Bool(prefix + "to_posix_lines") ?? true;
             bool spaceToTab = inputs[prefix + "space_to_tab"]?.ToString() is "Yes" or "true" or "True";
-            var (dataset, job) = uploads.Store(user, history, path, sha, name, type, "upload1", toPosix, spaceToTab);
+            var dbkey = inputs.String(prefix + "dbkey") ?? inputs.String("dbkey") ?? "?";
+            var (dataset, job) = uploads.Store(user, history, path, sha, name, type, "upload1", toPosix, spaceToTab, dbkey);
             outputs.Add(($"output{i}", dataset));
             jobs.Add(job);
         }

@@ -3,7 +3,7 @@ using Ganymede.Server.Storage;
 namespace Ganymede.Server.Services;
 
 /// <summary>The rules for changing datasets: names, visibility, deletion, and purging (the record and its file).</summary>
-public sealed class DatasetService(DatasetStore datasets, FileStore files, Quotas quotas)
+public sealed class DatasetService(DatasetStore datasets, FileStore files, Quotas quotas, FileInspector inspector)
 {
     /// <summary>
     /// A new dataset in the user's history whose file is one that already exists and is described (a copy of another
@@ -37,11 +37,31 @@ public sealed class DatasetService(DatasetStore datasets, FileStore files, Quota
 
     public static FileFacts Facts(DatasetRecord d) => new(d.Extension, d.FileSize, d.Sha256 ?? "", d.Peek, d.Metadata, d.Info);
 
-    public DatasetRecord Update(DatasetRecord dataset, string? name, bool? visible, bool? deleted)
+    public DatasetRecord Update(DatasetRecord dataset, DatasetChange change)
     {
-        if (name is { Length: 0 or > 255 }) throw ApiException.BadRequest("dataset name: 1 to 255 characters");
-        datasets.Update(dataset.Id, name, visible, deleted);
+        if (change.Name is { Length: 0 or > 255 }) throw ApiException.BadRequest("dataset name: 1 to 255 characters");
+        if (change.Annotation is { Length: > 10_000 } || change.Info is { Length: > 10_000 }) throw ApiException.BadRequest("annotation and misc_info: at most 10,000 characters");
+        if (change.GenomeBuild is { } build) CheckGenomeBuild(build);
+        // The type first: describing the file again resets its information, which the user may be setting too.
+        if (change.Datatype is { } type && type != dataset.Extension) ChangeType(dataset, type);
+        datasets.Update(dataset.Id, change.Name, change.Visible, change.Deleted);
+        datasets.Describe(dataset.Id, change.Annotation, change.GenomeBuild, change.Info);
         return datasets.Get(dataset.Id)!;
+    }
+
+    /// <summary>A genome build as Galaxy writes one ("hg19", "mm10", "?"): short, without spaces or control characters.</summary>
+    public static string CheckGenomeBuild(string build) =>
+        build.Length is > 0 and <= 64 && !build.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)) ? build
+            : throw ApiException.BadRequest($"genome build '{build}': 1 to 64 characters without spaces");
+
+    /// <summary>Galaxy's datatype change: the file is described again as the new type (in the sandbox), so its peek and metadata follow.</summary>
+    private void ChangeType(DatasetRecord dataset, string type)
+    {
+        if (!DatasetInspector.Known.Contains(type)) throw ApiException.BadRequest($"unknown datatype '{type}' (one of {string.Join(", ", DatasetInspector.Known)})");
+        if (dataset.State is not (DatasetStates.Ok or DatasetStates.Empty) || dataset.Purged) throw ApiException.BadRequest($"dataset '{dataset.Name}' is {dataset.State}: only a finished dataset's type can change");
+        var path = files.DatasetPath(dataset.Id);
+        var facts = inspector.Inspect(path, dataset.Name, type, dataset.FileSize, dataset.Sha256 ?? FileStore.Sha256Of(path));
+        datasets.Complete(dataset.Id, facts with { Extension = type }, dataset.State);
     }
 
     /// <summary>Marks the dataset deleted (it can be undeleted); purging also frees its file, for good.</summary>
@@ -62,3 +82,7 @@ public sealed class DatasetService(DatasetStore datasets, FileStore files, Quota
         files.KeepReserve();
     }
 }
+
+/// <summary>What a user changes about a dataset (Galaxy's HDA update); null leaves a field as it is.</summary>
+public sealed record DatasetChange(string? Name = null, bool? Visible = null, bool? Deleted = null, string? Annotation = null,
+    string? GenomeBuild = null, string? Info = null, string? Datatype = null);

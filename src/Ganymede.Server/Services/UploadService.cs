@@ -13,11 +13,12 @@ public sealed class UploadService(DatasetStore datasets, JobStore jobs, FileStor
     private static readonly string[] LineTypes = ["txt", "csv", "tabular", "csx", "json"];
 
     public (DatasetRecord Dataset, JobRecord Job) Store(UserRecord user, HistoryRecord history, string completeFile, string sha256,
-        string name, string? fileType, string toolId, bool toPosixLines, bool spaceToTab)
+        string name, string? fileType, string toolId, bool toPosixLines, bool spaceToTab, string genomeBuild = "?")
     {
         try
         {
             name = CheckName(name);
+            DatasetService.CheckGenomeBuild(genomeBuild);
             quotas.CheckStorage(user, new FileInfo(completeFile).Length);
         }
         catch (ApiException)
@@ -38,6 +39,7 @@ public sealed class UploadService(DatasetStore datasets, JobStore jobs, FileStor
             if (LineTypes.Contains(facts.Extension) && (toPosixLines || spaceToTab) && Rewrite(completeFile, toPosixLines, spaceToTab) is { } rewritten)
                 facts = inspector.Inspect(rewritten, name, facts.Extension, new FileInfo(rewritten).Length, FileStore.Sha256Of(rewritten));
             files.CommitDataset(completeFile, dataset.Id);
+            if (genomeBuild != "?") datasets.Describe(dataset.Id, null, genomeBuild, null);
             datasets.Complete(dataset.Id, facts, facts.Size == 0 ? DatasetStates.Empty : DatasetStates.Ok);
             jobs.Transition(job.Id, JobStates.Running, JobStates.Ok, exitCode: 0);
         }

@@ -114,6 +114,14 @@ public sealed class DatasetStore(Database db)
         c.Execute("UPDATE datasets SET creating_job_id = @jobId WHERE id = @id", new { id, jobId });
     }
 
+    /// <summary>Stores what a user says about a dataset: its annotation, genome build and information (null leaves each).</summary>
+    public void Describe(long id, string? annotation, string? genomeBuild, string? info)
+    {
+        using var c = db.Open();
+        c.Execute("UPDATE datasets SET annotation = COALESCE(@annotation, annotation), genome_build = COALESCE(@genomeBuild, genome_build), info = COALESCE(@info, info), update_time = @now WHERE id = @id",
+            new { id, annotation, genomeBuild, info, now = Database.Now() });
+    }
+
     public void Delete(long id, bool purge)
     {
         using var c = db.Open();

@@ -67,6 +67,9 @@ public sealed class DatasetRecord
     public string? Metadata { get; set; }
     public long? CreatingJobId { get; set; }
     public string? CreatedFromBasename { get; set; }
+    public string? Annotation { get; set; }
+    /// <summary>Galaxy's genome build (dbkey); "?" when none is given.</summary>
+    public string GenomeBuild { get; set; } = "?";
     public string Uuid { get; set; } = "";
     public string CreateTime { get; set; } = "";
     public string UpdateTime { get; set; } = "";

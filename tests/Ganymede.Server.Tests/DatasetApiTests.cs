@@ -1,0 +1,82 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Ganymede.Client;
+
+namespace Ganymede.Server.Tests;
+
+/// <summary>What a user says about a dataset (annotation, genome build, information, type), and jobs found again and rerun from their values.</summary>
+public sealed class DatasetApiTests(ServerFixture server) : IClassFixture<ServerFixture>
+{
+    private static async Task<JsonObject> Json(HttpResponseMessage response)
+    {
+        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        return (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+    }
+
+    [Fact]
+    public async Task A_datasets_annotation_genome_build_and_type_change_and_the_type_is_detected_again()
+    {
+        using var alice = new GanymedeClient(server.Url, server.AliceKey);
+        using var http = server.Http(server.AliceKey);
+        var history = (await alice.CreateHistoryAsync("describe")).Id;
+        var upload = await Json(await http.PostAsJsonAsync("/api/tools", new JsonObject
+        {
+            ["history_id"] = history, ["tool_id"] = "upload1",
+            ["inputs"] = new JsonObject { ["files_0|NAME"] = "scores", ["file_type"] = "txt", ["dbkey"] = "hg19", ["files_0|url_paste"] = "slice\tdice\n1\t0.75\n" },
+        }));
+        string id = upload["outputs"]![0]!["id"]!.ToString();
+        var shown = await Json(await http.GetAsync($"/api/datasets/{id}"));
+        Assert.Equal(("txt", "hg19"), (shown["extension"]!.ToString(), shown["genome_build"]!.ToString()));
+
+        var updated = await Json(await http.PutAsJsonAsync($"/api/histories/{history}/contents/{id}",
+            new { annotation = "dice per slice", genome_build = "covid-ct", misc_info = "from run 2", datatype = "tabular" }));
+        Assert.Equal(("dice per slice", "covid-ct", "from run 2", "tabular"),
+            (updated["annotation"]!.ToString(), updated["genome_build"]!.ToString(), updated["misc_info"]!.ToString(), updated["extension"]!.ToString()));
+        Assert.Equal("slice\tdice\n1\t0.75\n", await http.GetStringAsync($"/api/datasets/{id}/display"));
+        Assert.Empty((await http.GetFromJsonAsync<JsonArray>($"/api/histories/{history}/contents/{id}/extra_files"))!);
+
+        foreach (var (body, reason) in new (object, string)[] { (new { datatype = "bed" }, "unknown datatype 'bed'"), (new { genome_build = "has spaces" }, "genome build 'has spaces'") })
+        {
+            var refused = await http.PutAsJsonAsync($"/api/histories/{history}/contents/{id}", body);
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Contains(reason, await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+        Assert.Equal(HttpStatusCode.BadRequest, (await http.GetAsync($"/api/datasets?history_id={history}&q=state&qv=finished")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_job_is_found_by_its_values_and_rerun_from_them_to_the_same_result()
+    {
+        using var alice = new GanymedeClient(server.Url, server.AliceKey);
+        using var http = server.Http(server.AliceKey);
+        var history = (await alice.CreateHistoryAsync("rerun")).Id;
+        var lines = await alice.PasteAsync(history, string.Concat(Enumerable.Range(1, 30).Select(i => $"line {i}\n")), "lines.txt");
+        var inputs = new JsonObject
+        {
+            ["num_lines"] = "4", ["input"] = GanymedeClient.DatasetInput(lines.Id),
+            ["seed_source"] = new JsonObject { ["seed_source_selector"] = "set_seed", ["seed"] = "asdf" },
+        };
+        var run = await alice.RunToolAsync(history, "random_lines1", inputs);
+        Assert.Equal("ok", (await alice.WaitForJobAsync(run.Jobs[0].Id, TimeSpan.FromMinutes(1))).State);
+
+        var found = (await http.PostAsJsonAsync("/api/jobs/search", new JsonObject { ["tool_id"] = "random_lines1", ["inputs"] = inputs.DeepClone() }));
+        Assert.Equal([run.Jobs[0].Id], (await found.Content.ReadFromJsonAsync<JsonArray>())!.Select(j => j!["id"]!.ToString()));
+        var other = inputs.DeepClone().AsObject();
+        other["seed_source"]!["seed"] = "another";
+        Assert.Empty((await (await http.PostAsJsonAsync("/api/jobs/search", new JsonObject { ["tool_id"] = "random_lines1", ["inputs"] = other })).Content.ReadFromJsonAsync<JsonArray>())!);
+
+        var rerun = await Json(await http.GetAsync($"/api/jobs/{run.Jobs[0].Id}/build_for_rerun"));
+        Assert.Equal("random_lines1", rerun["id"]!.ToString());
+        var again = await Json(await http.PostAsJsonAsync("/api/tools", new JsonObject
+        {
+            ["history_id"] = rerun["history_id"]!.ToString(), ["tool_id"] = "random_lines1", ["inputs"] = rerun["state_inputs"]!.DeepClone(), ["input_format"] = "21.01",
+        }));
+        Assert.Equal("ok", (await alice.WaitForJobAsync(again["jobs"]![0]!["id"]!.ToString(), TimeSpan.FromMinutes(1))).State);
+        var first = await http.GetStringAsync($"/api/datasets/{run.Outputs[0].Id}/display");
+        Assert.Equal(4, first.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.Equal(first, await http.GetStringAsync($"/api/datasets/{again["outputs"]![0]!["id"]}/display"));
+        Assert.Equal(new JsonObject { ["has_empty_inputs"] = false, ["has_duplicate_inputs"] = false }.ToJsonString(),
+            (await Json(await http.GetAsync($"/api/jobs/{run.Jobs[0].Id}/common_problems"))).ToJsonString());
+    }
+}
