@@ -49,6 +49,8 @@ public static class GanymedeServer
            .MapQuotaEndpoints()
            .MapLibraryEndpoints()
            .MapFolderEndpoints()
+           .MapWorkflowEndpoints()
+           .MapInvocationEndpoints()
            .MapEntryPointEndpoints()
            .MapNotebookProxy();
         app.MapFallback("/api/{**path}", (HttpContext c) => throw ApiException.NotFound($"no API endpoint {c.Request.Method} {c.Request.Path}"));
@@ -60,16 +62,17 @@ public static class GanymedeServer
         var (files, database) = OpenDataDirectory(options.DataDirectory);
         services.AddSingleton(options).AddSingleton(files).AddSingleton<Database>(database)
             .AddSingleton(IdCodec.ForDataDirectory(files.Root))
-            .AddSingleton<UserStore>().AddSingleton<HistoryStore>().AddSingleton<DatasetStore>().AddSingleton<JobStore>().AddSingleton<UploadStore>().AddSingleton<RoleStore>().AddSingleton<QuotaStore>().AddSingleton<LibraryStore>().AddSingleton<HistoryExportStore>().AddSingleton<CollectionStore>().AddSingleton<PermissionStore>()
-            .AddSingleton<Access>().AddSingleton<GalaxyViews>().AddSingleton<LibraryViews>().AddSingleton<CollectionViews>().AddSingleton<JobSubmission>()
-            .AddSingleton<HistoryService>().AddSingleton<DatasetService>().AddSingleton<UploadService>().AddSingleton<TusUploads>().AddSingleton<JobCompletion>().AddSingleton<FileInspector>().AddSingleton<Quotas>().AddSingleton<QuotaService>().AddSingleton<RoleService>().AddSingleton<LibraryService>().AddSingleton<HistoryArchives>().AddSingleton<CollectionService>().AddSingleton<UserService>().AddSingleton<RunMetrics>().AddSingleton<Provenance>().AddSingleton<SystemMonitor>().AddSingleton<Sessions.NotebookSessions>().AddSingleton<Services.Previews.NiftiSlices>()
+            .AddSingleton<UserStore>().AddSingleton<HistoryStore>().AddSingleton<DatasetStore>().AddSingleton<JobStore>().AddSingleton<UploadStore>().AddSingleton<RoleStore>().AddSingleton<QuotaStore>().AddSingleton<LibraryStore>().AddSingleton<HistoryExportStore>().AddSingleton<CollectionStore>().AddSingleton<WorkflowStore>().AddSingleton<PermissionStore>()
+            .AddSingleton<Access>().AddSingleton<GalaxyViews>().AddSingleton<LibraryViews>().AddSingleton<CollectionViews>().AddSingleton<WorkflowViews>().AddSingleton<JobSubmission>()
+            .AddSingleton<HistoryService>().AddSingleton<DatasetService>().AddSingleton<UploadService>().AddSingleton<TusUploads>().AddSingleton<JobCompletion>().AddSingleton<FileInspector>().AddSingleton<Quotas>().AddSingleton<QuotaService>().AddSingleton<RoleService>().AddSingleton<LibraryService>().AddSingleton<HistoryArchives>().AddSingleton<CollectionService>().AddSingleton<WorkflowService>().AddSingleton<InvocationService>().AddSingleton<UserService>().AddSingleton<RunMetrics>().AddSingleton<Provenance>().AddSingleton<SystemMonitor>().AddSingleton<Sessions.NotebookSessions>().AddSingleton<Services.Previews.NiftiSlices>()
             .AddSingleton(ToolBox.BuiltIn()).AddSingleton<IJobRunner>(options.Runner switch
             {
                 "local" => new LocalRunner(),
                 "slurm" => new SlurmRunner(options.SlurmPartition, options.SlotsPerJob),
                 var other => throw new ArgumentException($"unknown job runner '{other}' (local or slurm)"),
             })
-            .AddSingleton<JobManager>().AddHostedService(s => s.GetRequiredService<JobManager>()).AddHostedService<SessionMonitor>();
+            .AddSingleton<JobManager>().AddHostedService(s => s.GetRequiredService<JobManager>())
+            .AddSingleton<WorkflowScheduler>().AddHostedService(s => s.GetRequiredService<WorkflowScheduler>()).AddHostedService<SessionMonitor>();
         services.AddHttpForwarder();
         services.ConfigureHttpJsonOptions(j => j.SerializerOptions.WriteIndented = false);
     }

@@ -6,7 +6,7 @@ namespace Ganymede.Server.Api;
 /// Looks up what a request names and checks it belongs to the caller: a malformed id is 400, an unknown one 404,
 /// someone else's 403 (admins may read everything). Every endpoint goes through here, never to the stores directly.
 /// </summary>
-public sealed class Access(IdCodec ids, HistoryStore histories, DatasetStore datasets, CollectionStore collections, JobStore jobs, UploadStore uploads)
+public sealed class Access(IdCodec ids, HistoryStore histories, DatasetStore datasets, CollectionStore collections, JobStore jobs, UploadStore uploads, WorkflowStore workflows)
 {
     public long Decode(string what, string? id) => ids.TryDecode(id, out var value) ? value : throw ApiException.MalformedId(what, id);
 
@@ -56,6 +56,20 @@ public sealed class Access(IdCodec ids, HistoryStore histories, DatasetStore dat
     {
         var c = Collection(user, id);
         return c.HistoryId == history.Id ? c : throw ApiException.NotFound($"dataset collection {id} is not in history {ids.Encode(history.Id)}");
+    }
+
+    public InvocationRecord Invocation(UserRecord user, string? id)
+    {
+        var i = workflows.GetInvocation(Decode("invocation", id)) ?? throw ApiException.NotFound($"invocation {id} not found");
+        Check(user, i.UserId, "invocation", id);
+        return i;
+    }
+
+    /// <summary>A step of the invocation (by the step's own id, as Galaxy's clients send it).</summary>
+    public InvocationStepRecord InvocationStep(InvocationRecord invocation, string? id)
+    {
+        var step = workflows.GetStep(Decode("invocation step", id));
+        return step?.InvocationId == invocation.Id ? step : throw ApiException.NotFound($"invocation step {id} not found");
     }
 
     public JobRecord Job(UserRecord user, string? id)

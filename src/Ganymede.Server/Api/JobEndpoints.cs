@@ -10,7 +10,7 @@ using Microsoft.Extensions.Logging;
 namespace Ganymede.Server.Api;
 
 /// <summary>
-/// Jobs: list (by history, tool, state, dates), search (by tool and values), show (with stdout, stderr and exit code when
+/// Jobs: list (by history, tool, state, dates, invocation, workflow), search (by tool and values), show (with stdout, stderr and exit code when
 /// full), inputs, outputs, what a rerun needs, common problems, where it ran, error reports, cancel; the job lock.
 /// </summary>
 public static class JobEndpoints
@@ -28,7 +28,9 @@ public static class JobEndpoints
             var list = jobs.List(everyone ? null : user.Id, historyId is null ? null : access.History(user, historyId).Id, List("state"), List("tool_id"),
                 r.QueryInt("limit", 500, 10_000), r.QueryInt("offset", 0), r.Query["order_by"].LastOrDefault() ?? "update_time",
                 Day(r, "date_range_min")?.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
-                Day(r, "date_range_max")?.AddDays(1).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
+                Day(r, "date_range_max")?.AddDays(1).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+                r.Query["invocation_id"].LastOrDefault() is { } invocation ? access.Invocation(user, invocation).Id : null,
+                r.Query["workflow_id"].LastOrDefault() is { } workflow ? access.Decode("workflow", workflow) : null);
             return Results.Json(list.Select(views.JobSummary).ToList());
         });
 

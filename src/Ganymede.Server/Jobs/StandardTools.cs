@@ -73,3 +73,27 @@ public sealed class ShowBeginningTool : Tool
     public override IReadOnlyList<string[]> Commands(JobContext job) =>
         [["/bin/bash", "-c", "head -n \"$1\" -- \"$2\" > outputs/out_file1", "head", job.Parameter("lineNum", "10"), job.Input("input").Path]];
 }
+
+/// <summary>Paste1: two datasets side by side, line by line, joined by a delimiter (Galaxy's "Paste two files side by side").</summary>
+public sealed class PasteTool : Tool
+{
+    private static readonly Dictionary<string, string> Delimiters = new()
+    {
+        ["T"] = "\t", ["Dt"] = ".", ["C"] = ",", ["D"] = "-", ["U"] = "_", ["P"] = "|", ["Sp"] = " ",
+    };
+
+    public override string Id => "Paste1";
+    public override string Version => "1.0.0";
+    public override string Name => "Paste";
+    public override string Description => "two files side by side";
+    public override IReadOnlyList<ToolInput> Inputs { get; } =
+    [
+        new("input1", "data", "Paste"),
+        new("input2", "data", "and"),
+        new("delimiter", "select", "Delimited by", Default: "T", Options: [.. Delimiters.Keys], Help: "T tab, Dt dot, C comma, D dash, U underscore, P pipe, Sp space"),
+    ];
+    public override IReadOnlyList<ToolOutput> Outputs { get; } = [new("out_file1", "auto", "Pasted", "out_file1")];
+
+    public override IReadOnlyList<string[]> Commands(JobContext job) =>
+        [["/bin/bash", "-c", "paste -d \"$1\" -- \"$2\" \"$3\" > outputs/out_file1", "paste", Delimiters[job.Parameter("delimiter", "T")], job.Input("input1").Path, job.Input("input2").Path]];
+}

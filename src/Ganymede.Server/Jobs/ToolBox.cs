@@ -10,7 +10,7 @@ public sealed class ToolBox
     public ToolBox(IEnumerable<Tool> tools) => _tools = tools.ToDictionary(t => t.Id);
 
     public static ToolBox BuiltIn() => new([new UploadTool(), new DataFetchTool(), new RunScriptTool(), new PackTool(), new TrainUnetTool(), new PredictTool(), new Sessions.NotebookTool(),
-        new ConcatenateTool(), new RandomLinesTool(), new ShowBeginningTool()]);
+        new ConcatenateTool(), new RandomLinesTool(), new ShowBeginningTool(), new PasteTool()]);
 
     public IEnumerable<Tool> All => _tools.Values;
 

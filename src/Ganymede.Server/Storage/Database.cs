@@ -274,6 +274,50 @@ public sealed class SqliteDatabase : Database
             create_time TEXT NOT NULL,
             update_time TEXT NOT NULL);
         CREATE INDEX IF NOT EXISTS history_collections_history ON history_collections(history_id, hid);
+        CREATE TABLE IF NOT EXISTS workflows (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            name TEXT NOT NULL,
+            annotation TEXT NOT NULL DEFAULT '',
+            published INTEGER NOT NULL DEFAULT 0,
+            deleted INTEGER NOT NULL DEFAULT 0,
+            latest_version INTEGER NOT NULL DEFAULT 0,
+            uuid TEXT NOT NULL,
+            create_time TEXT NOT NULL,
+            update_time TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS workflows_user ON workflows(user_id);
+        CREATE TABLE IF NOT EXISTS workflow_versions (
+            workflow_id INTEGER NOT NULL REFERENCES workflows(id),
+            version INTEGER NOT NULL,
+            definition TEXT NOT NULL,
+            create_time TEXT NOT NULL,
+            PRIMARY KEY (workflow_id, version));
+        CREATE TABLE IF NOT EXISTS invocations (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            workflow_id INTEGER NOT NULL REFERENCES workflows(id),
+            version INTEGER NOT NULL,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            history_id INTEGER NOT NULL REFERENCES histories(id),
+            state TEXT NOT NULL,
+            inputs TEXT NOT NULL,
+            parameters TEXT NOT NULL,
+            messages TEXT,
+            uuid TEXT NOT NULL,
+            create_time TEXT NOT NULL,
+            update_time TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS invocations_state ON invocations(state);
+        CREATE TABLE IF NOT EXISTS invocation_steps (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            invocation_id INTEGER NOT NULL REFERENCES invocations(id),
+            order_index INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            job_id INTEGER REFERENCES jobs(id),
+            action INTEGER,
+            outputs TEXT NOT NULL,
+            info TEXT,
+            create_time TEXT NOT NULL,
+            update_time TEXT NOT NULL,
+            UNIQUE (invocation_id, order_index));
         CREATE TABLE IF NOT EXISTS history_exports (
             id INTEGER PRIMARY KEY AUTOINCREMENT,
             history_id INTEGER NOT NULL REFERENCES histories(id),

@@ -94,7 +94,7 @@ public sealed class JobStore(Database db)
     /// <summary>A user's jobs (all users' for an admin asking for them), for GET /api/jobs.</summary>
     /// <param name="updatedFrom">only jobs last changed at or after this time (ISO-8601, as stored); <paramref name="updatedBefore"/> before it.</param>
     public IReadOnlyList<JobRecord> List(long? userId, long? historyId, string[]? states, string[]? toolIds, int limit, int offset, string order,
-        string? updatedFrom = null, string? updatedBefore = null)
+        string? updatedFrom = null, string? updatedBefore = null, long? invocationId = null, long? workflowId = null)
     {
         var sql = new System.Text.StringBuilder("SELECT * FROM jobs WHERE 1 = 1");
         var p = new DynamicParameters(new { limit, offset });
@@ -105,6 +105,8 @@ public sealed class JobStore(Database db)
         Add("tool_id IN @toolIds", "toolIds", toolIds);
         Add("update_time >= @updatedFrom", "updatedFrom", updatedFrom);
         Add("update_time < @updatedBefore", "updatedBefore", updatedBefore);
+        Add("id IN (SELECT job_id FROM invocation_steps WHERE invocation_id = @invocationId)", "invocationId", invocationId);
+        Add("id IN (SELECT s.job_id FROM invocation_steps s JOIN invocations i ON i.id = s.invocation_id WHERE i.workflow_id = @workflowId)", "workflowId", workflowId);
         sql.Append(order == "create_time" ? " ORDER BY create_time DESC, id DESC" : " ORDER BY update_time DESC, id DESC").Append(" LIMIT @limit OFFSET @offset");
         using var c = db.Open();
         return c.Query<JobRecord>(sql.ToString(), p).AsList();

@@ -271,3 +271,56 @@ public sealed class CollectionElementRecord
 public sealed record CollectionSpec(string CollectionType, IReadOnlyList<CollectionElementSpec> Elements);
 
 public sealed record CollectionElementSpec(string Identifier, long? DatasetId, CollectionSpec? Child);
+
+/// <summary>A user's workflow; its steps are in its versions (<see cref="WorkflowStore"/>), the latest being the one that runs.</summary>
+public sealed class WorkflowRecord
+{
+    public long Id { get; set; }
+    public long UserId { get; set; }
+    public string Name { get; set; } = "";
+    public string Annotation { get; set; } = "";
+    public bool Published { get; set; }
+    public bool Deleted { get; set; }
+    public int LatestVersion { get; set; }
+    public string Uuid { get; set; } = "";
+    public string CreateTime { get; set; } = "";
+    public string UpdateTime { get; set; } = "";
+}
+
+/// <summary>A workflow run in a history. States as Galaxy's: new, ready (a step waits for a person), scheduled (every step done), failed, cancelled.</summary>
+public sealed class InvocationRecord
+{
+    public long Id { get; set; }
+    public long WorkflowId { get; set; }
+    public int Version { get; set; }
+    public long UserId { get; set; }
+    public long HistoryId { get; set; }
+    public string State { get; set; } = "new";
+    /// <summary>JSON: each input step's value by step number: {"src": "hda"|"hdca", "id": database id} or a parameter's value.</summary>
+    public string Inputs { get; set; } = "{}";
+    /// <summary>JSON: values for tool steps by step number, over the workflow's own.</summary>
+    public string Parameters { get; set; } = "{}";
+    /// <summary>JSON: why the invocation failed or what went wrong in a step, as Galaxy's messages.</summary>
+    public string? Messages { get; set; }
+    public string Uuid { get; set; } = "";
+    public string CreateTime { get; set; } = "";
+    public string UpdateTime { get; set; } = "";
+}
+
+/// <summary>A step of an invocation, made when the step is reached: its job, or for a pause the person's decision.</summary>
+public sealed class InvocationStepRecord
+{
+    public long Id { get; set; }
+    public long InvocationId { get; set; }
+    public int OrderIndex { get; set; }
+    /// <summary>scheduled (done: its outputs are known), ready (a pause waiting for a decision), failed, cancelled.</summary>
+    public string State { get; set; } = "new";
+    public long? JobId { get; set; }
+    /// <summary>A pause step's decision: null until made, then true (go on) or false (cancel).</summary>
+    public bool? Action { get; set; }
+    /// <summary>JSON: output name to {"src": "hda"|"hdca", "id": database id} or a parameter's value.</summary>
+    public string Outputs { get; set; } = "{}";
+    public string? Info { get; set; }
+    public string CreateTime { get; set; } = "";
+    public string UpdateTime { get; set; } = "";
+}

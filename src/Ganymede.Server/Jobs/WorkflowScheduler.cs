@@ -1,0 +1,140 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Ganymede.Server.Services;
+using Ganymede.Server.Storage;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Ganymede.Server.Jobs;
+
+/// <summary>
+/// Advances invocations, each step when what feeds it is ready: an input step at once, a tool step as a job once every
+/// dataset it reads is finished, a pause when a person decides. A step whose input failed fails with the reason, and so
+/// do the steps after it; the others go on. Everything is in the database, so a restarted server carries on where it
+/// stopped, and the one step row per (invocation, step) means no step is started twice.
+/// </summary>
+public sealed class WorkflowScheduler(WorkflowStore workflows, WorkflowService workflowService, JobSubmission submission, JobManager jobs,
+    DatasetStore datasets, HistoryStore histories, UserStore users, ToolBox tools, IdCodec ids, ILogger<WorkflowScheduler> log) : BackgroundService
+{
+    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
+    private readonly SemaphoreSlim _wake = new(0);
+
+    /// <summary>Asks for a pass now (after an invocation or a decision) instead of at the next tick.</summary>
+    public void Wake()
+    {
+        if (_wake.CurrentCount == 0) _wake.Release();
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            foreach (var invocation in workflows.Unfinished())
+            {
+                try { Advance(invocation); }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    log.LogError(e, "scheduling invocation {Invocation} failed", invocation.Id);
+                    workflows.Transition(invocation.Id, ["new", "ready"], "failed", Messages([("scheduling_failed", null, "the server could not schedule it; its log has the details")]));
+                }
+            }
+            try { await _wake.WaitAsync(Interval, stop); }
+            catch (OperationCanceledException) { return; }
+        }
+    }
+
+    public void Advance(InvocationRecord invocation)
+    {
+        var definition = workflowService.Definition(workflows.Get(invocation.WorkflowId)!, invocation.Version);
+        var reached = workflows.Steps(invocation.Id).ToDictionary(s => s.OrderIndex);
+        var inputs = JsonNode.Parse(invocation.Inputs)!.AsObject();
+        var parameters = JsonNode.Parse(invocation.Parameters) as JsonObject ?? [];
+        foreach (var step in definition.Order())
+        {
+            if (reached.ContainsKey(step.Index)) continue;
+            var made = Reach(invocation, step, reached, inputs, parameters);
+            if (made is not null) reached[step.Index] = made;
+        }
+        if (reached.Count < definition.Steps.Count || reached.Values.Any(s => s.State == "ready"))
+        {
+            workflows.Transition(invocation.Id, ["new"], "ready");
+            return;
+        }
+        var failed = reached.Values.Where(s => s.State == "failed").OrderBy(s => s.OrderIndex).ToList();
+        if (reached.Values.Any(s => s.State == "cancelled")) workflows.Transition(invocation.Id, ["new", "ready"], "cancelled");
+        else if (failed.Count > 0) workflows.Transition(invocation.Id, ["new", "ready"], "failed", Messages(failed.Select(s => ("step_failed", (int?)s.OrderIndex, s.Info ?? "failed"))));
+        else workflows.Transition(invocation.Id, ["new", "ready"], "scheduled");
+    }
+
+    /// <summary>Makes the step's row when it can go (or must fail); null while it waits.</summary>
+    private InvocationStepRecord? Reach(InvocationRecord invocation, WorkflowStep step, Dictionary<int, InvocationStepRecord> reached, JsonObject inputs, JsonObject parameters)
+    {
+        string key = step.Index.ToString(CultureInfo.InvariantCulture);
+        if (step.IsInput)
+        {
+            var value = inputs[key]?.DeepClone() ?? (step.ToolState["default"]?.DeepClone());
+            return workflows.AddStep(invocation.Id, step.Index, "scheduled", null, new JsonObject { ["output"] = value }.ToJsonString(), null);
+        }
+        // What feeds the step: each connection's value, once its step is reached and its dataset finished.
+        var fed = new Dictionary<string, List<JsonNode>>();
+        foreach (var (input, sources) in step.Connections)
+        {
+            foreach (var source in sources)
+            {
+                if (!reached.TryGetValue(source.Step, out var from) || from.State == "ready") return null;
+                if (from.State is "failed" or "cancelled") return Fail(invocation, step, $"step {source.Step}, which it reads, {from.State}");
+                var value = InvocationService.Outputs(from).GetValueOrDefault(source.OutputName);
+                if (value is null) return Fail(invocation, step, $"step {source.Step} has no output '{source.OutputName}'");
+                if (value is JsonObject { } reference && reference["src"]?.ToString() == "hda")
+                {
+                    var dataset = datasets.Get((long)reference["id"]!)!;
+                    if (!DatasetStates.Terminal.Contains(dataset.State)) return null;
+                    if (dataset.State is not (DatasetStates.Ok or DatasetStates.Empty))
+                        return Fail(invocation, step, $"its input '{input}' ({dataset.Name}, from step {source.Step}) is {dataset.State}");
+                }
+                else if (value is JsonObject other && other["src"]?.ToString() == "hdca" && step.Type == WorkflowDefinition.ToolStep)
+                    return Fail(invocation, step, $"its input '{input}' is a collection; running a tool over a collection's elements is not supported yet");
+                (fed.TryGetValue(input, out var list) ? list : fed[input] = []).Add(value.DeepClone());
+            }
+        }
+        if (step.Type == WorkflowDefinition.Pause)
+            return workflows.AddStep(invocation.Id, step.Index, "ready", null, new JsonObject { ["output"] = fed.Values.FirstOrDefault()?.FirstOrDefault()?.DeepClone() }.ToJsonString(), null);
+        // Values for the step: by its number, or (Galaxy's older form) by its tool, for every step of that tool.
+        return RunTool(invocation, step, fed, parameters[key] as JsonObject ?? parameters[step.ToolId ?? ""] as JsonObject);
+    }
+
+    private InvocationStepRecord RunTool(InvocationRecord invocation, WorkflowStep step, Dictionary<string, List<JsonNode>> fed, JsonObject? overrides)
+    {
+        var tool = tools.Find(step.ToolId!);
+        if (tool is null) return Fail(invocation, step, $"this server has no tool '{step.ToolId}'");
+        var values = new JsonObject();
+        foreach (var (name, value) in step.ToolState)
+            if (!name.StartsWith("__", StringComparison.Ordinal) && !(value is JsonValue v && v.TryGetValue<string>(out var s) && s == "null")) values[name] = value?.DeepClone();
+        foreach (var (name, value) in overrides ?? []) values[name] = value?.DeepClone();
+        foreach (var (input, list) in fed)
+            values[input] = list.All(v => v is JsonObject) ? new JsonObject
+            {
+                ["values"] = new JsonArray(list.Select(v => (JsonNode?)new JsonObject { ["src"] = "hda", ["id"] = ids.Encode((long)v["id"]!) }).ToArray()),
+            } : list[0].DeepClone();
+        try
+        {
+            var user = users.Get(invocation.UserId)!;
+            var history = histories.Get(invocation.HistoryId)!;
+            var (job, outputs) = submission.Submit(user, history, tool, values);
+            jobs.Wake();
+            var produced = new JsonObject(outputs.Select(o => KeyValuePair.Create(o.Name, (JsonNode?)new JsonObject { ["src"] = "hda", ["id"] = o.Dataset.Id })));
+            return workflows.AddStep(invocation.Id, step.Index, "scheduled", job.Id, produced.ToJsonString(), null);
+        }
+        catch (ApiException e)
+        {
+            return Fail(invocation, step, e.Message);
+        }
+    }
+
+    private InvocationStepRecord Fail(InvocationRecord invocation, WorkflowStep step, string reason) =>
+        workflows.AddStep(invocation.Id, step.Index, "failed", null, "{}", $"step {step.Index} ({step.Label ?? step.ToolId ?? step.Type}) failed: {reason}");
+
+    private static string Messages(IEnumerable<(string Reason, int? Step, string Details)> messages) =>
+        JsonSerializer.Serialize(messages.Select(m => new Dictionary<string, object?> { ["reason"] = m.Reason, ["workflow_step_id"] = m.Step, ["details"] = m.Details }));
+}

@@ -1,0 +1,143 @@
+using Dapper;
+
+namespace Ganymede.Server.Storage;
+
+/// <summary>Workflows with their versions, and their invocations with the steps reached so far.</summary>
+public sealed class WorkflowStore(Database db)
+{
+    public WorkflowRecord Create(long userId, string name, string annotation, bool published, string definition)
+    {
+        using var c = db.Open();
+        using var t = c.BeginTransaction();
+        var now = Database.Now();
+        var workflow = c.QuerySingle<WorkflowRecord>(
+            """
+            INSERT INTO workflows (user_id, name, annotation, published, uuid, create_time, update_time)
+            VALUES (@userId, @name, @annotation, @published, @uuid, @now, @now) RETURNING *
+            """, new { userId, name, annotation, published, uuid = Guid.NewGuid().ToString(), now }, t);
+        c.Execute("INSERT INTO workflow_versions (workflow_id, version, definition, create_time) VALUES (@id, 0, @definition, @now)", new { id = workflow.Id, definition, now }, t);
+        t.Commit();
+        return workflow;
+    }
+
+    public WorkflowRecord? Get(long id)
+    {
+        using var c = db.Open();
+        return c.QuerySingleOrDefault<WorkflowRecord>("SELECT * FROM workflows WHERE id = @id", new { id });
+    }
+
+    /// <summary>The user's workflows (and, with <paramref name="published"/>, everyone's published ones), newest change first.</summary>
+    public IReadOnlyList<WorkflowRecord> List(long userId, bool published, bool deleted)
+    {
+        using var c = db.Open();
+        return c.Query<WorkflowRecord>(
+            "SELECT * FROM workflows WHERE (user_id = @userId OR (@published AND published = 1)) AND deleted = @deleted ORDER BY update_time DESC, id DESC",
+            new { userId, published, deleted }).AsList();
+    }
+
+    public string Definition(long workflowId, int version)
+    {
+        using var c = db.Open();
+        return c.QuerySingleOrDefault<string>("SELECT definition FROM workflow_versions WHERE workflow_id = @workflowId AND version = @version", new { workflowId, version })
+            ?? throw new KeyNotFoundException($"workflow version {version} not found");
+    }
+
+    public IReadOnlyList<(int Version, string Definition, string CreateTime)> Versions(long workflowId)
+    {
+        using var c = db.Open();
+        return c.Query<(int, string, string)>("SELECT version, definition, create_time FROM workflow_versions WHERE workflow_id = @workflowId ORDER BY version", new { workflowId }).AsList();
+    }
+
+    /// <summary>Stores the workflow's settings; a new definition becomes its next version.</summary>
+    public void Update(WorkflowRecord workflow, string? definition)
+    {
+        using var c = db.Open();
+        using var t = c.BeginTransaction();
+        var now = Database.Now();
+        if (definition is not null)
+        {
+            workflow.LatestVersion++;
+            c.Execute("INSERT INTO workflow_versions (workflow_id, version, definition, create_time) VALUES (@Id, @LatestVersion, @definition, @now)",
+                new { workflow.Id, workflow.LatestVersion, definition, now }, t);
+        }
+        c.Execute("UPDATE workflows SET name = @Name, annotation = @Annotation, published = @Published, deleted = @Deleted, latest_version = @LatestVersion, update_time = @now WHERE id = @Id",
+            new { workflow.Id, workflow.Name, workflow.Annotation, workflow.Published, workflow.Deleted, workflow.LatestVersion, now }, t);
+        t.Commit();
+    }
+
+    public InvocationRecord CreateInvocation(WorkflowRecord workflow, long userId, long historyId, string inputs, string parameters)
+    {
+        using var c = db.Open();
+        var now = Database.Now();
+        return c.QuerySingle<InvocationRecord>(
+            """
+            INSERT INTO invocations (workflow_id, version, user_id, history_id, state, inputs, parameters, uuid, create_time, update_time)
+            VALUES (@workflowId, @version, @userId, @historyId, 'new', @inputs, @parameters, @uuid, @now, @now) RETURNING *
+            """, new { workflowId = workflow.Id, version = workflow.LatestVersion, userId, historyId, inputs, parameters, uuid = Guid.NewGuid().ToString(), now });
+    }
+
+    public InvocationRecord? GetInvocation(long id)
+    {
+        using var c = db.Open();
+        return c.QuerySingleOrDefault<InvocationRecord>("SELECT * FROM invocations WHERE id = @id", new { id });
+    }
+
+    /// <summary>A user's invocations (every user's for null), newest first, leaving out those whose history is deleted.</summary>
+    public IReadOnlyList<InvocationRecord> Invocations(long? userId, long? workflowId, long? historyId, bool includeTerminal, int limit)
+    {
+        using var c = db.Open();
+        return c.Query<InvocationRecord>(
+            """
+            SELECT i.* FROM invocations i JOIN histories h ON h.id = i.history_id
+            WHERE h.deleted = 0 AND (@userId IS NULL OR i.user_id = @userId) AND (@workflowId IS NULL OR i.workflow_id = @workflowId)
+              AND (@historyId IS NULL OR i.history_id = @historyId) AND (@includeTerminal OR i.state NOT IN ('scheduled', 'failed', 'cancelled'))
+            ORDER BY i.id DESC LIMIT @limit
+            """, new { userId, workflowId, historyId, includeTerminal, limit }).AsList();
+    }
+
+    /// <summary>Invocations the scheduler still advances.</summary>
+    public IReadOnlyList<InvocationRecord> Unfinished()
+    {
+        using var c = db.Open();
+        return c.Query<InvocationRecord>("SELECT * FROM invocations WHERE state IN ('new', 'ready') ORDER BY id").AsList();
+    }
+
+    /// <summary>Moves an invocation from one state to another; false when it was no longer in <paramref name="from"/> (cancelled meanwhile).</summary>
+    public bool Transition(long id, string[] from, string to, string? messages = null)
+    {
+        using var c = db.Open();
+        return c.Execute("UPDATE invocations SET state = @to, messages = COALESCE(@messages, messages), update_time = @now WHERE id = @id AND state IN @from",
+            new { id, from, to, messages, now = Database.Now() }) == 1;
+    }
+
+    public IReadOnlyList<InvocationStepRecord> Steps(long invocationId)
+    {
+        using var c = db.Open();
+        return c.Query<InvocationStepRecord>("SELECT * FROM invocation_steps WHERE invocation_id = @invocationId ORDER BY order_index", new { invocationId }).AsList();
+    }
+
+    public InvocationStepRecord? GetStep(long id)
+    {
+        using var c = db.Open();
+        return c.QuerySingleOrDefault<InvocationStepRecord>("SELECT * FROM invocation_steps WHERE id = @id", new { id });
+    }
+
+    /// <summary>Records a step reached; the unique (invocation, step) pair means a step is never made twice.</summary>
+    public InvocationStepRecord AddStep(long invocationId, int orderIndex, string state, long? jobId, string outputs, string? info)
+    {
+        using var c = db.Open();
+        var now = Database.Now();
+        return c.QuerySingle<InvocationStepRecord>(
+            """
+            INSERT INTO invocation_steps (invocation_id, order_index, state, job_id, outputs, info, create_time, update_time)
+            VALUES (@invocationId, @orderIndex, @state, @jobId, @outputs, @info, @now, @now) RETURNING *
+            """, new { invocationId, orderIndex, state, jobId, outputs, info, now });
+    }
+
+    public void UpdateStep(long id, string state, bool? action, string outputs)
+    {
+        using var c = db.Open();
+        c.Execute("UPDATE invocation_steps SET state = @state, action = @action, outputs = @outputs, update_time = @now WHERE id = @id",
+            new { id, state, action, outputs, now = Database.Now() });
+    }
+}
