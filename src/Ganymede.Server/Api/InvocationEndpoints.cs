@@ -69,12 +69,13 @@ public static class InvocationEndpoints
         app.MapGet("/api/invocations/{invocationId}/jobs_summary", (HttpContext c, string invocationId, Access access, WorkflowStore store, WorkflowViews views) =>
         {
             var invocation = access.Invocation(c.CurrentUser(), invocationId);
-            return Results.Json(views.JobsSummary(invocationId, "WorkflowInvocation", store.Steps(invocation.Id).Select(s => s.JobId).OfType<long>()));
+            return Results.Json(views.JobsSummary(invocationId, "WorkflowInvocation", store.Steps(invocation.Id).SelectMany(s => store.StepJobs(s.Id))));
         });
         app.MapGet("/api/invocations/{invocationId}/step_jobs_summary", (HttpContext c, string invocationId, Access access, WorkflowStore store, WorkflowViews views, IdCodec ids) =>
         {
             var invocation = access.Invocation(c.CurrentUser(), invocationId);
-            return Results.Json(store.Steps(invocation.Id).Where(s => s.JobId is not null).Select(s => views.JobsSummary(ids.Encode(s.JobId!.Value), "Job", [s.JobId!.Value])).ToList());
+            return Results.Json(store.Steps(invocation.Id).Select(s => store.StepJobs(s.Id)).Where(j => j.Count > 0)
+                .Select(j => views.JobsSummary(ids.Encode(j[0]), j.Count == 1 ? "Job" : "ImplicitCollectionJobs", j)).ToList());
         });
         app.MapGet("/api/invocations/{invocationId}/report", (HttpContext c, string invocationId, Access access, WorkflowStore store, WorkflowService workflows, IdCodec ids) =>
         {

@@ -51,8 +51,8 @@ public static class InvocationReport
                 ["script"] = Array.Empty<object>(), ["script_driver"] = "Ganymede", ["software_prerequisites"] = Array.Empty<object>(), ["external_data_endpoints"] = Array.Empty<object>(),
                 ["environment_variables"] = new Dictionary<string, object?>(),
             },
-            ["parametric_domain"] = tools.Where(t => reached.ContainsKey(t.Index) && reached[t.Index].JobId is not null)
-                .SelectMany(t => GalaxyViews.JobParameters(jobs.Get(reached[t.Index].JobId!.Value)!).Select(p => new Dictionary<string, object?>
+            ["parametric_domain"] = tools.Where(t => reached.ContainsKey(t.Index) && store.StepJobs(reached[t.Index].Id).Count > 0)
+                .SelectMany(t => GalaxyViews.JobParameters(jobs.Get(store.StepJobs(reached[t.Index].Id)[0])!).Select(p => new Dictionary<string, object?>
                 {
                     ["step"] = t.Index.ToString(System.Globalization.CultureInfo.InvariantCulture), ["param"] = p.Key, ["value"] = p.Value,
                 })).ToList(),

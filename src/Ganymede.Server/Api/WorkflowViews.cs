@@ -59,13 +59,13 @@ public sealed class WorkflowViews(IdCodec ids, WorkflowStore workflows, Workflow
         view["input_step_parameters"] = definition.Steps.Where(s => s.Type == WorkflowDefinition.ParameterInput && inputs[Key(s.Index)] is not null)
             .ToDictionary(s => Key(s.Index), s => (object?)new Dictionary<string, object?> { ["label"] = s.InputName, ["parameter_value"] = inputs[Key(s.Index)]!.ToString() });
         // Outputs the workflow labels, by label, once their step has run.
-        var outputs = new Dictionary<string, object?>();
+        var (outputs, outputCollections) = (new Dictionary<string, object?>(), new Dictionary<string, object?>());
         foreach (var step in definition.Steps)
             foreach (var output in step.Outputs.Where(o => o.Label is not null))
                 if (steps.FirstOrDefault(s => s.OrderIndex == step.Index) is { } reached && InvocationService.Outputs(reached).GetValueOrDefault(output.OutputName) is JsonObject r)
-                    outputs[output.Label!] = Reference(r, null);
+                    (r["src"]?.ToString() == "hdca" ? outputCollections : outputs)[output.Label!] = Reference(r, null);
         view["outputs"] = outputs;
-        view["output_collections"] = new Dictionary<string, object?>();
+        view["output_collections"] = outputCollections;
         view["output_values"] = new Dictionary<string, object?>();
         return view;
     }
@@ -73,14 +73,15 @@ public sealed class WorkflowViews(IdCodec ids, WorkflowStore workflows, Workflow
     public Dictionary<string, object?> Step(InvocationStepRecord s, WorkflowDefinition definition)
     {
         var step = definition.Steps[s.OrderIndex];
+        var stepJobs = workflows.StepJobs(s.Id);
         return new()
         {
             ["id"] = ids.Encode(s.Id), ["model_class"] = "WorkflowInvocationStep", ["order_index"] = s.OrderIndex, ["workflow_step_id"] = ids.Encode(s.OrderIndex),
             ["workflow_step_label"] = step.Label, ["workflow_step_uuid"] = null, ["state"] = s.State, ["action"] = s.Action, ["info"] = s.Info,
-            ["job_id"] = s.JobId is { } job ? ids.Encode(job) : null, ["update_time"] = s.UpdateTime,
-            ["jobs"] = s.JobId is { } j && jobs.Get(j) is { } record ? new[] { views.JobSummary(record) } : Array.Empty<object>(),
-            ["outputs"] = InvocationService.Outputs(s).Where(o => o.Value is JsonObject).ToDictionary(o => o.Key, o => (object?)Reference(o.Value!.AsObject(), null)),
-            ["output_collections"] = new Dictionary<string, object?>(),
+            ["job_id"] = stepJobs is [var job] ? ids.Encode(job) : null, ["update_time"] = s.UpdateTime,
+            ["jobs"] = stepJobs.Select(jobs.Get).OfType<JobRecord>().Select(views.JobSummary).ToList(),
+            ["outputs"] = InvocationService.Outputs(s).Where(o => o.Value is JsonObject r && r["src"]?.ToString() == "hda").ToDictionary(o => o.Key, o => (object?)Reference(o.Value!.AsObject(), null)),
+            ["output_collections"] = InvocationService.Outputs(s).Where(o => o.Value is JsonObject r && r["src"]?.ToString() == "hdca").ToDictionary(o => o.Key, o => (object?)Reference(o.Value!.AsObject(), null)),
         };
     }
 

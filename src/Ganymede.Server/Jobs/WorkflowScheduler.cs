@@ -14,8 +14,8 @@ namespace Ganymede.Server.Jobs;
 /// do the steps after it; the others go on. Everything is in the database, so a restarted server carries on where it
 /// stopped, and the one step row per (invocation, step) means no step is started twice.
 /// </summary>
-public sealed class WorkflowScheduler(WorkflowStore workflows, WorkflowService workflowService, JobSubmission submission, JobManager jobs,
-    DatasetStore datasets, HistoryStore histories, UserStore users, ToolBox tools, IdCodec ids, ILogger<WorkflowScheduler> log) : BackgroundService
+public sealed class WorkflowScheduler(WorkflowStore workflows, WorkflowService workflowService, JobSubmission submission, JobManager jobs, JobStore jobStore,
+    DatasetStore datasets, CollectionStore collections, CollectionService collectionService, HistoryStore histories, UserStore users, ToolBox tools, IdCodec ids, ILogger<WorkflowScheduler> log) : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
     private readonly SemaphoreSlim _wake = new(0);
@@ -74,7 +74,7 @@ public sealed class WorkflowScheduler(WorkflowStore workflows, WorkflowService w
         if (step.IsInput)
         {
             var value = inputs[key]?.DeepClone() ?? (step.ToolState["default"]?.DeepClone());
-            return workflows.AddStep(invocation.Id, step.Index, "scheduled", null, new JsonObject { ["output"] = value }.ToJsonString(), null);
+            return workflows.AddStep(invocation.Id, step.Index, "scheduled", [], new JsonObject { ["output"] = value }.ToJsonString(), null);
         }
         // What feeds the step: each connection's value, once its step is reached and its dataset finished.
         var fed = new Dictionary<string, List<JsonNode>>();
@@ -93,13 +93,19 @@ public sealed class WorkflowScheduler(WorkflowStore workflows, WorkflowService w
                     if (dataset.State is not (DatasetStates.Ok or DatasetStates.Empty))
                         return Fail(invocation, step, $"its input '{input}' ({dataset.Name}, from step {source.Step}) is {dataset.State}");
                 }
-                else if (value is JsonObject other && other["src"]?.ToString() == "hdca" && step.Type == WorkflowDefinition.ToolStep)
-                    return Fail(invocation, step, $"its input '{input}' is a collection; running a tool over a collection's elements is not supported yet");
+                else if (value is JsonObject other && other["src"]?.ToString() == "hdca")
+                {
+                    var hdca = collections.Get((long)other["id"]!)!;
+                    var elements = collectionService.Datasets(hdca.CollectionId).Select(e => e.Dataset).ToList();
+                    if (elements.Any(d => !DatasetStates.Terminal.Contains(d.State))) return null;
+                    if (elements.FirstOrDefault(d => d.State is not (DatasetStates.Ok or DatasetStates.Empty)) is { } bad)
+                        return Fail(invocation, step, $"its input '{input}' ({hdca.Name}, from step {source.Step}) holds {bad.Name}, which is {bad.State}");
+                }
                 (fed.TryGetValue(input, out var list) ? list : fed[input] = []).Add(value.DeepClone());
             }
         }
         if (step.Type == WorkflowDefinition.Pause)
-            return workflows.AddStep(invocation.Id, step.Index, "ready", null, new JsonObject { ["output"] = fed.Values.FirstOrDefault()?.FirstOrDefault()?.DeepClone() }.ToJsonString(), null);
+            return workflows.AddStep(invocation.Id, step.Index, "ready", [], new JsonObject { ["output"] = fed.Values.FirstOrDefault()?.FirstOrDefault()?.DeepClone() }.ToJsonString(), null);
         // Values for the step: by its number, or (Galaxy's older form) by its tool, for every step of that tool.
         return RunTool(invocation, step, fed, parameters[key] as JsonObject ?? parameters[step.ToolId ?? ""] as JsonObject);
     }
@@ -112,19 +118,18 @@ public sealed class WorkflowScheduler(WorkflowStore workflows, WorkflowService w
         foreach (var (name, value) in step.ToolState)
             if (!name.StartsWith("__", StringComparison.Ordinal) && !(value is JsonValue v && v.TryGetValue<string>(out var s) && s == "null")) values[name] = value?.DeepClone();
         foreach (var (name, value) in overrides ?? []) values[name] = value?.DeepClone();
-        foreach (var (input, list) in fed)
-            values[input] = list.All(v => v is JsonObject) ? new JsonObject
-            {
-                ["values"] = new JsonArray(list.Select(v => (JsonNode?)new JsonObject { ["src"] = "hda", ["id"] = ids.Encode((long)v["id"]!) }).ToArray()),
-            } : list[0].DeepClone();
+        foreach (var (input, list) in fed) values[input] = Value(list);
+        var user = users.Get(invocation.UserId)!;
+        var history = histories.Get(invocation.HistoryId)!;
+        // A collection where the tool takes one dataset: the tool runs once per element (Galaxy's mapping over).
+        var mapped = fed.Where(f => f.Value is [JsonObject r] && r["src"]?.ToString() == "hdca").Select(f => (Input: f.Key, Collection: collections.Get((long)f.Value[0]["id"]!)!)).ToList();
+        if (mapped.Count > 0) return MapOver(invocation, step, tool, user, history, values, mapped);
         try
         {
-            var user = users.Get(invocation.UserId)!;
-            var history = histories.Get(invocation.HistoryId)!;
             var (job, outputs) = submission.Submit(user, history, tool, values);
             jobs.Wake();
             var produced = new JsonObject(outputs.Select(o => KeyValuePair.Create(o.Name, (JsonNode?)new JsonObject { ["src"] = "hda", ["id"] = o.Dataset.Id })));
-            return workflows.AddStep(invocation.Id, step.Index, "scheduled", job.Id, produced.ToJsonString(), null);
+            return workflows.AddStep(invocation.Id, step.Index, "scheduled", [job.Id], produced.ToJsonString(), null);
         }
         catch (ApiException e)
         {
@@ -132,8 +137,59 @@ public sealed class WorkflowScheduler(WorkflowStore workflows, WorkflowService w
         }
     }
 
+    /// <summary>
+    /// One job per element of the mapped collections (all with the same elements), their outputs hidden and gathered in
+    /// a new collection per output, with the elements' identifiers.
+    /// </summary>
+    private InvocationStepRecord MapOver(InvocationRecord invocation, WorkflowStep step, Tool tool, UserRecord user, HistoryRecord history, JsonObject values,
+        List<(string Input, HistoryCollectionRecord Collection)> mapped)
+    {
+        var elements = mapped.Select(m => collections.Elements(m.Collection.CollectionId)).ToList();
+        if (elements.Any(e => e.Any(x => x.DatasetId is null))) return Fail(invocation, step, "mapping a tool over a nested collection is not supported yet");
+        var identifiers = elements[0].Select(e => e.ElementIdentifier).ToList();
+        if (elements.Any(e => !e.Select(x => x.ElementIdentifier).SequenceEqual(identifiers)))
+            return Fail(invocation, step, $"the collections it is mapped over ({string.Join(", ", mapped.Select(m => m.Collection.Name))}) do not have the same elements");
+        var started = new List<long>();
+        var produced = new Dictionary<string, List<CollectionElementSpec>>();
+        try
+        {
+            for (int i = 0; i < identifiers.Count; i++)
+            {
+                var element = (JsonObject)values.DeepClone();
+                foreach (var (input, list) in mapped.Select((m, k) => (m.Input, elements[k])))
+                    element[input] = new JsonObject { ["src"] = "hda", ["id"] = ids.Encode(list[i].DatasetId!.Value) };
+                var (job, outputs) = submission.Submit(user, history, tool, element);
+                started.Add(job.Id);
+                foreach (var (name, dataset) in outputs)
+                {
+                    datasets.Update(dataset.Id, null, visible: false, null);
+                    (produced.TryGetValue(name, out var list) ? list : produced[name] = []).Add(new CollectionElementSpec(identifiers[i], dataset.Id, null));
+                }
+            }
+        }
+        catch (ApiException e)
+        {
+            foreach (var id in started) if (jobStore.Get(id) is { } job) jobs.Cancel(job);
+            return Fail(invocation, step, e.Message);
+        }
+        jobs.Wake();
+        var type = collections.CollectionType(mapped[0].Collection.CollectionId);
+        var outputsView = new JsonObject(produced.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)new JsonObject
+        {
+            ["src"] = "hdca", ["id"] = collections.Create(history.Id, user.Id, $"{tool.Name} on {mapped[0].Collection.Name}", new CollectionSpec(type, p.Value)).Id,
+        })));
+        return workflows.AddStep(invocation.Id, step.Index, "scheduled", started, outputsView.ToJsonString(), null);
+    }
+
+    /// <summary>A step input's value for the tool: datasets as references (several in a list), anything else (a parameter) as it is.</summary>
+    private JsonNode? Value(List<JsonNode> list) =>
+        list.All(v => v is JsonObject r && r["src"]?.ToString() == "hda") ? new JsonObject
+        {
+            ["values"] = new JsonArray(list.Select(v => (JsonNode?)new JsonObject { ["src"] = "hda", ["id"] = ids.Encode((long)v["id"]!) }).ToArray()),
+        } : list[0].DeepClone();
+
     private InvocationStepRecord Fail(InvocationRecord invocation, WorkflowStep step, string reason) =>
-        workflows.AddStep(invocation.Id, step.Index, "failed", null, "{}", $"step {step.Index} ({step.Label ?? step.ToolId ?? step.Type}) failed: {reason}");
+        workflows.AddStep(invocation.Id, step.Index, "failed", [], "{}", $"step {step.Index} ({step.Label ?? step.ToolId ?? step.Type}) failed: {reason}");
 
     private static string Messages(IEnumerable<(string Reason, int? Step, string Details)> messages) =>
         JsonSerializer.Serialize(messages.Select(m => new Dictionary<string, object?> { ["reason"] = m.Reason, ["workflow_step_id"] = m.Step, ["details"] = m.Details }));

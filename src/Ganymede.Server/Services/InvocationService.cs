@@ -63,7 +63,8 @@ public sealed class InvocationService(WorkflowStore workflows, WorkflowService w
     {
         if (workflows.Transition(invocation.Id, ["new", "ready", "scheduled"], "cancelled"))
             foreach (var step in workflows.Steps(invocation.Id))
-                if (step.JobId is { } id && jobStore.Get(id) is { } job && !JobStates.IsTerminal(job.State)) jobs.Cancel(job);
+                foreach (var id in workflows.StepJobs(step.Id))
+                    if (jobStore.Get(id) is { } job && !JobStates.IsTerminal(job.State)) jobs.Cancel(job);
         return workflows.GetInvocation(invocation.Id)!;
     }
 

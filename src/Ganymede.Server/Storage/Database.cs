@@ -311,13 +311,16 @@ public sealed class SqliteDatabase : Database
             invocation_id INTEGER NOT NULL REFERENCES invocations(id),
             order_index INTEGER NOT NULL,
             state TEXT NOT NULL,
-            job_id INTEGER REFERENCES jobs(id),
             action INTEGER,
             outputs TEXT NOT NULL,
             info TEXT,
             create_time TEXT NOT NULL,
             update_time TEXT NOT NULL,
             UNIQUE (invocation_id, order_index));
+        CREATE TABLE IF NOT EXISTS invocation_step_jobs (
+            step_id INTEGER NOT NULL REFERENCES invocation_steps(id),
+            job_id INTEGER NOT NULL REFERENCES jobs(id),
+            PRIMARY KEY (step_id, job_id));
         CREATE TABLE IF NOT EXISTS history_exports (
             id INTEGER PRIMARY KEY AUTOINCREMENT,
             history_id INTEGER NOT NULL REFERENCES histories(id),

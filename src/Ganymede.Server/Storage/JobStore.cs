@@ -105,8 +105,11 @@ public sealed class JobStore(Database db)
         Add("tool_id IN @toolIds", "toolIds", toolIds);
         Add("update_time >= @updatedFrom", "updatedFrom", updatedFrom);
         Add("update_time < @updatedBefore", "updatedBefore", updatedBefore);
-        Add("id IN (SELECT job_id FROM invocation_steps WHERE invocation_id = @invocationId)", "invocationId", invocationId);
-        Add("id IN (SELECT s.job_id FROM invocation_steps s JOIN invocations i ON i.id = s.invocation_id WHERE i.workflow_id = @workflowId)", "workflowId", workflowId);
+        Add("id IN (SELECT j.job_id FROM invocation_step_jobs j JOIN invocation_steps s ON s.id = j.step_id WHERE s.invocation_id = @invocationId)", "invocationId", invocationId);
+        Add("""
+            id IN (SELECT j.job_id FROM invocation_step_jobs j JOIN invocation_steps s ON s.id = j.step_id JOIN invocations i ON i.id = s.invocation_id
+              WHERE i.workflow_id = @workflowId)
+            """, "workflowId", workflowId);
         sql.Append(order == "create_time" ? " ORDER BY create_time DESC, id DESC" : " ORDER BY update_time DESC, id DESC").Append(" LIMIT @limit OFFSET @offset");
         using var c = db.Open();
         return c.Query<JobRecord>(sql.ToString(), p).AsList();

@@ -315,7 +315,6 @@ public sealed class InvocationStepRecord
     public int OrderIndex { get; set; }
     /// <summary>scheduled (done: its outputs are known), ready (a pause waiting for a decision), failed, cancelled.</summary>
     public string State { get; set; } = "new";
-    public long? JobId { get; set; }
     /// <summary>A pause step's decision: null until made, then true (go on) or false (cancel).</summary>
     public bool? Action { get; set; }
     /// <summary>JSON: output name to {"src": "hda"|"hdca", "id": database id} or a parameter's value.</summary>

@@ -123,15 +123,26 @@ public sealed class WorkflowStore(Database db)
     }
 
     /// <summary>Records a step reached; the unique (invocation, step) pair means a step is never made twice.</summary>
-    public InvocationStepRecord AddStep(long invocationId, int orderIndex, string state, long? jobId, string outputs, string? info)
+    public InvocationStepRecord AddStep(long invocationId, int orderIndex, string state, IEnumerable<long> jobIds, string outputs, string? info)
     {
         using var c = db.Open();
+        using var t = c.BeginTransaction();
         var now = Database.Now();
-        return c.QuerySingle<InvocationStepRecord>(
+        var step = c.QuerySingle<InvocationStepRecord>(
             """
-            INSERT INTO invocation_steps (invocation_id, order_index, state, job_id, outputs, info, create_time, update_time)
-            VALUES (@invocationId, @orderIndex, @state, @jobId, @outputs, @info, @now, @now) RETURNING *
-            """, new { invocationId, orderIndex, state, jobId, outputs, info, now });
+            INSERT INTO invocation_steps (invocation_id, order_index, state, outputs, info, create_time, update_time)
+            VALUES (@invocationId, @orderIndex, @state, @outputs, @info, @now, @now) RETURNING *
+            """, new { invocationId, orderIndex, state, outputs, info, now }, t);
+        foreach (var jobId in jobIds) c.Execute("INSERT INTO invocation_step_jobs (step_id, job_id) VALUES (@stepId, @jobId)", new { stepId = step.Id, jobId }, t);
+        t.Commit();
+        return step;
+    }
+
+    /// <summary>The jobs a step started: one, or one per element of a collection it was mapped over.</summary>
+    public IReadOnlyList<long> StepJobs(long stepId)
+    {
+        using var c = db.Open();
+        return c.Query<long>("SELECT job_id FROM invocation_step_jobs WHERE step_id = @stepId ORDER BY job_id", new { stepId }).AsList();
     }
 
     public void UpdateStep(long id, string state, bool? action, string outputs)
