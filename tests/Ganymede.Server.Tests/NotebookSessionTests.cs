@@ -96,7 +96,7 @@ public sealed class NotebookSessionTests(ServerFixture server) : IClassFixture<S
         Assert.Equal(("ipynb", "ok"), contents.Single(d => d.Name == "analysis.ipynb") is var n ? (n.Type, n.State) : default);
         Assert.DoesNotContain(contents, d => d.Name.Contains("start_here", StringComparison.Ordinal));
         Assert.Equal("dice 0.75", await TextOf(alice, contents.Single(d => d.Name == "result.txt")));
-        Assert.Equal("put from Python", await TextOf(alice, contents.Single(d => d.Name == "summary.txt")));
+        Assert.Equal("put from Python\n", await TextOf(alice, contents.Single(d => d.Name == "summary.txt")));
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync(target + "api/kernelspecs")).StatusCode);
         Assert.Equal(403, (await Assert.ThrowsAsync<GanymedeApiException>(() => asSession.ListHistoriesAsync())).Status);
     }

@@ -1,7 +1,7 @@
 """BioBlend's own test suite (Debian's python3-bioblend 1.0.0, bioblend/_tests/TestGalaxy*.py) against a real server.
 
 Every test passes except those listed, with the reason, in bioblend_suite_expectations.txt; a listed test that
-passes is an error too, so the list only shrinks. The share that passes is printed.
+passes is an error too, so the list only shrinks; at least 90 % pass. The share that passes is printed.
 """
 import os
 import pathlib
@@ -48,6 +48,8 @@ def test_bioblends_own_suite_passes_but_for_the_listed_tests(built, tmp_path):
     server = Server(data, "23.1", extra_args=["--allow-path-paste", tempfile.gettempdir()])
     try:
         admin = ganymede("users", "create", "--email", "admin@example.org", "--admin", "--data-dir", data).strip().splitlines()[-1]
+        # Another user's published workflow, which the suite imports as a shared one.
+        server.gi().workflows.import_workflow_from_local_path(str(SUITE / "data" / "paste_columns.ga"), publish=True)
         junit = tmp_path / "suite.xml"
         env = dict(os.environ, BIOBLEND_GALAXY_URL=server.url, BIOBLEND_GALAXY_API_KEY=admin, GALAXY_VERSION="release_23.1")
         files = sorted(str(p.name) for p in SUITE.glob("TestGalaxy*.py"))
@@ -61,8 +63,9 @@ def test_bioblends_own_suite_passes_but_for_the_listed_tests(built, tmp_path):
     unexpected = sorted(f"{t}: {o}" for t, o in results.items() if o != "passed" and listed.get(t, (None,))[0] != o)
     now_passing = sorted(t for t, (o, _) in listed.items() if results.get(t) == "passed")
     missing = sorted(t for t in listed if t not in results)
-    passed = sum(o == "passed" for o in results.values())
-    print(f"BioBlend's suite: {passed} of {len(results) + len(NEVER_RUN)} passed ({100 * passed / (len(results) + len(NEVER_RUN)):.0f} %)")
+    passed, total = sum(o == "passed" for o in results.values()), len(results) + len(NEVER_RUN)
+    print(f"BioBlend's suite: {passed} of {total} passed ({100 * passed / total:.0f} %)")
     assert not unexpected, "tests that fail or skip without being listed:\n" + "\n".join(unexpected) + f"\n(the server's log: {data / 'server.log'})"
     assert not now_passing, "listed tests that pass now (take them off the list):\n" + "\n".join(now_passing)
     assert not missing, "listed tests that did not run:\n" + "\n".join(missing)
+    assert passed >= 0.9 * total, f"only {passed} of {total} of BioBlend's tests pass; at least 90 % should"

@@ -32,6 +32,29 @@ public static class ToolEndpoints
             return Results.Json(Describe(tool, c.Request.QueryBool("io_details") == true));
         });
 
+        // The form's model (Galaxy's build): the tool's inputs, and for each dataset input the history's datasets it may take.
+        app.MapPost("/api/tools/{id}/build", async (HttpContext c, string id, ToolBox tools, Access access, DatasetStore datasets, GalaxyViews views, ServerOptions o) =>
+        {
+            var user = c.CurrentUser();
+            var tool = tools.Find(id) ?? throw ApiException.NotFound($"tool {id} not found");
+            var body = await c.Request.ReadJsonObjectAsync(o.MaxJsonBytes);
+            var model = Describe(tool, io: true);
+            if ((body.String("history_id") ?? c.Request.Query["history_id"].LastOrDefault()) is { } historyId)
+            {
+                var history = access.History(user, historyId);
+                var choices = datasets.ListByHistory(history.Id, deleted: false, visible: true).Where(d => d.State is DatasetStates.Ok or DatasetStates.Empty).ToList();
+                foreach (var input in (List<Dictionary<string, object?>>)model["inputs"]!)
+                    if (input["type"] is "data")
+                        input["options"] = new Dictionary<string, object?>
+                        {
+                            ["hda"] = choices.Where(d => (input["extensions"] as string[]) is not { Length: > 0 } f || f.Contains(d.Extension))
+                                .Select(d => new Dictionary<string, object?> { ["id"] = views.Id(d.Id), ["hid"] = d.Hid, ["name"] = d.Name, ["src"] = "hda" }).ToList(),
+                        };
+                model["history_id"] = historyId;
+            }
+            return Results.Json(model);
+        });
+
         app.MapPost("/api/tools", async (HttpContext c, Access access, ToolBox tools, JobSubmission submission, JobManager manager, UploadService uploads, FileStore files, GalaxyViews views, ServerOptions o) =>
         {
             var user = c.CurrentUser();
@@ -91,12 +114,36 @@ public static class ToolEndpoints
     {
         ["id"] = t.Id, ["name"] = t.Name, ["version"] = t.Version, ["description"] = t.Description, ["model_class"] = "Tool",
         ["hidden"] = t.Hidden ? "true" : "", ["panel_section_id"] = "ganymede", ["panel_section_name"] = "Ganymede", ["edam_topics"] = Array.Empty<string>(),
-        ["inputs"] = io ? t.Inputs.Select(i => new Dictionary<string, object?>
-        {
-            ["name"] = i.Name, ["type"] = i.Type, ["label"] = i.Label, ["optional"] = i.Optional, ["multiple"] = i.Multiple, ["help"] = i.Help,
-            ["extensions"] = i.Formats, ["value"] = i.Default?.DeepClone(), ["min"] = i.Min, ["max"] = i.Max, ["options"] = i.Options?.Select(x => new[] { x, x, "False" }).ToArray(),
-        }).ToList() : null,
+        ["inputs"] = io ? Model(t.Inputs) : null,
         ["outputs"] = io ? t.Outputs.Select(x => new Dictionary<string, object?> { ["name"] = x.Name, ["format"] = x.Format, ["label"] = x.Label }).ToList() : null,
+    };
+
+    /// <summary>The inputs as Galaxy's tool model has them: a conditional's inputs gathered under it, its first one choosing the case.</summary>
+    private static List<Dictionary<string, object?>> Model(IReadOnlyList<ToolInput> inputs)
+    {
+        var model = new List<Dictionary<string, object?>>();
+        foreach (var group in inputs.GroupBy(i => i.Conditional ?? i.Name))
+        {
+            var first = group.First();
+            if (first.Conditional is null)
+            {
+                model.Add(Input(first));
+                continue;
+            }
+            var rest = group.Skip(1).Select(Input).ToList();
+            model.Add(new Dictionary<string, object?>
+            {
+                ["model_class"] = "Conditional", ["name"] = first.Conditional, ["type"] = "conditional", ["test_param"] = Input(first),
+                ["cases"] = (first.Options ?? []).Select((option, i) => new Dictionary<string, object?> { ["value"] = option, ["inputs"] = i == 0 ? [] : rest }).ToList(),
+            });
+        }
+        return model;
+    }
+
+    private static Dictionary<string, object?> Input(ToolInput i) => new()
+    {
+        ["name"] = i.Name, ["type"] = i.Type, ["label"] = i.Label, ["optional"] = i.Optional, ["multiple"] = i.Multiple, ["help"] = i.Help,
+        ["extensions"] = i.Formats, ["value"] = i.Default?.DeepClone(), ["min"] = i.Min, ["max"] = i.Max, ["options"] = i.Options?.Select(x => new[] { x, x, "False" }).ToArray(),
     };
 
     /// <summary>The tool inputs: the inputs object (a JSON string in multipart requests) plus every top-level files_* key, as Galaxy merges them.</summary>

@@ -9,7 +9,7 @@ namespace Ganymede.Server.Api;
 
 /// <summary>
 /// Workflows: import (.ga), list (one's own, and published ones), show (any version), export, update (a rename or
-/// a new definition is a new version), versions, delete, extract from a history. Invocations are in <see cref="InvocationEndpoints"/>.
+/// a new definition is a new version), refactor, versions, delete, extract from a history. Invocations are in <see cref="InvocationEndpoints"/>.
 /// </summary>
 public static class WorkflowEndpoints
 {
@@ -66,6 +66,18 @@ public static class WorkflowEndpoints
             var body = await c.Request.ReadJsonObjectAsync(o.MaxJsonBytes);
             var updated = workflows.Update(user, workflow, body.String("name"), body.String("annotation"), body.Bool("published"), body["workflow"] as JsonObject);
             return Results.Json(views.Detail(updated, null));
+        });
+        app.MapPut("/api/workflows/{id}/refactor", async (HttpContext c, string id, WorkflowService workflows, Access access, ServerOptions o) =>
+        {
+            var workflow = workflows.Writable(c.CurrentUser(), access.Decode("workflow", id));
+            var body = await c.Request.ReadJsonObjectAsync(o.MaxJsonBytes);
+            bool dryRun = body.Bool("dry_run") ?? false;
+            var (definition, applied) = workflows.Refactor(workflow, body["actions"] as JsonArray ?? throw ApiException.MissingParameter("actions is required"), dryRun);
+            return Results.Json(new Dictionary<string, object?>
+            {
+                ["action_executions"] = applied.Select(a => new Dictionary<string, object?> { ["action"] = new Dictionary<string, object?> { ["action_type"] = a }, ["messages"] = Array.Empty<object>() }).ToList(),
+                ["dry_run"] = dryRun, ["workflow"] = definition.ToGa(workflow.Uuid),
+            });
         });
         app.MapDelete("/api/workflows/{id}", (HttpContext c, string id, WorkflowService workflows, Access access) =>
         {

@@ -34,8 +34,8 @@ public sealed class RandomLinesTool : Tool
     [
         new("num_lines", "integer", "Randomly select", Default: 1, Min: 0, Help: "lines"),
         new("input", "data", "from"),
-        new("seed_source_selector", "select", "Set a random seed", Optional: true, Default: "no_seed", Options: ["no_seed", "set_seed"]),
-        new("seed", "text", "Random seed", Optional: true, Help: "with set_seed: the same seed selects the same lines"),
+        new("seed_source_selector", "select", "Set a random seed", Optional: true, Default: "no_seed", Options: ["no_seed", "set_seed"], Conditional: "seed_source"),
+        new("seed", "text", "Random seed", Optional: true, Help: "with set_seed: the same seed selects the same lines", Conditional: "seed_source"),
     ];
     public override IReadOnlyList<ToolOutput> Outputs { get; } = [new("out_file1", "auto", "Selected lines", "out_file1")];
 

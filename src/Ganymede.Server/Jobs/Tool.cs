@@ -5,8 +5,11 @@ namespace Ganymede.Server.Jobs;
 /// <summary>One input of a tool, as GET /api/tools/{id}?io_details=True shows it.</summary>
 /// <param name="Type">data, text, integer, float, boolean or select (Galaxy's parameter types).</param>
 /// <param name="Min">the smallest value a number may take (Galaxy's min), checked when a job is submitted; <paramref name="Max"/> the largest.</param>
+/// <param name="Conditional">the Galaxy conditional this input belongs to: its first input chooses a case, the others count when
+/// a case other than the first option is chosen (random_lines1's seed_source); null for a plain input.</param>
 public sealed record ToolInput(string Name, string Type, string Label, bool Optional = false, bool Multiple = false,
-    string[]? Formats = null, JsonNode? Default = null, string[]? Options = null, string Help = "", double? Min = null, double? Max = null);
+    string[]? Formats = null, JsonNode? Default = null, string[]? Options = null, string Help = "", double? Min = null, double? Max = null,
+    string? Conditional = null);
 
 /// <summary>One output: the dataset the job fills from <paramref name="File"/> in its outputs folder.</summary>
 /// <param name="Format">the dataset type, or "auto" to detect it from the file.</param>

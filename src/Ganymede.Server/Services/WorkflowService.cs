@@ -59,6 +59,61 @@ public sealed class WorkflowService(WorkflowStore workflows, DatasetStore datase
         return workflow;
     }
 
+    /// <summary>
+    /// Galaxy's refactoring actions, applied in order to the latest version: add_input (data, data_collection or a
+    /// parameter, with a label), update_step_label (a step found by its label or number), update_name, update_annotation.
+    /// Unless it is a dry run, the result is the workflow's next version.
+    /// </summary>
+    public (WorkflowDefinition Definition, List<string> Applied) Refactor(WorkflowRecord workflow, JsonArray actions, bool dryRun)
+    {
+        var definition = Definition(workflow);
+        var steps = definition.Steps.ToList();
+        var applied = new List<string>();
+        foreach (var node in actions)
+        {
+            if (node is not JsonObject action) throw ApiException.BadRequest("each action is an object with an action_type");
+            string type = action["action_type"]?.ToString() ?? throw ApiException.MissingParameter("an action needs an action_type");
+            switch (type)
+            {
+                case "add_input":
+                    var kind = action["type"]?.ToString() ?? "data";
+                    var stepType = kind switch { "data" => WorkflowDefinition.DataInput, "data_collection" => WorkflowDefinition.CollectionInput, _ => WorkflowDefinition.ParameterInput };
+                    var state = new JsonObject { ["optional"] = action["optional"]?.DeepClone() ?? false };
+                    if (stepType == WorkflowDefinition.ParameterInput) state["parameter_type"] = kind;
+                    var label = action["label"]?.ToString();
+                    if (label is not null && steps.Any(x => x.Label == label)) throw ApiException.BadRequest($"add_input: a step is already labelled '{label}'");
+                    steps.Add(new WorkflowStep(steps.Count, stepType, null, null, label, "Input", "", state, new Dictionary<string, IReadOnlyList<StepConnection>>(), [], null));
+                    break;
+                case "update_step_label":
+                    var reference = action["step"] as JsonObject ?? throw ApiException.MissingParameter("update_step_label needs a step");
+                    int index = reference["order_index"] is JsonValue o && o.TryGetValue<int>(out var n) ? n
+                        : steps.FindIndex(x => x.Label == reference["label"]?.ToString()) is var found and >= 0 ? found
+                        : throw ApiException.BadRequest($"update_step_label: no step {reference.ToJsonString()}");
+                    if (index < 0 || index >= steps.Count) throw ApiException.BadRequest($"update_step_label: no step {index}");
+                    steps[index] = steps[index] with { Label = action["label"]?.ToString() };
+                    break;
+                case "update_name":
+                    definition = definition with { Name = action["name"]?.ToString() is { Length: > 0 and <= 255 } name ? name : throw ApiException.BadRequest("update_name: a name of 1 to 255 characters") };
+                    break;
+                case "update_annotation":
+                    definition = definition with { Annotation = action["annotation"]?.ToString() ?? "" };
+                    break;
+                default:
+                    throw ApiException.BadRequest($"action '{type}' is not supported (add_input, update_step_label, update_name, update_annotation)");
+            }
+            applied.Add(type);
+        }
+        definition = definition with { Steps = steps };
+        definition.Order();
+        if (!dryRun)
+        {
+            workflow.Name = definition.Name;
+            workflow.Annotation = definition.Annotation;
+            workflows.Update(workflow, definition.ToGa().ToJsonString());
+        }
+        return (definition, applied);
+    }
+
     /// <summary>Tool steps whose tool this server does not have (such a workflow is imported but cannot run).</summary>
     public IReadOnlyList<WorkflowStep> MissingTools(WorkflowDefinition definition) =>
         definition.Steps.Where(s => s.Type == WorkflowDefinition.ToolStep && tools.Find(s.ToolId!) is null).ToList();
