@@ -46,6 +46,16 @@ public sealed class AuthorizationTests(ServerFixture server) : IClassFixture<Ser
             ["element_identifiers"] = new JsonArray(new JsonObject { ["name"] = "forward", ["src"] = "hda", ["id"] = d }, new JsonObject { ["name"] = "reverse", ["src"] = "hda", ["id"] = d }),
         };
         string hdca = (await Json(await alice.PostAsJsonAsync($"/api/histories/{h}/contents", pairOf)))["id"]!.ToString();
+        string w = (await Json(await alice.PostAsJsonAsync("/api/workflows/upload", new JsonObject
+        {
+            ["workflow"] = WorkflowTests.Ga("alice's", WorkflowTests.Step(0, "data_input"), WorkflowTests.Step(1, "pause", connections: [("input", "0/output")])),
+        })))["id"]!.ToString();
+        string inv = (await Json(await alice.PostAsJsonAsync($"/api/workflows/{w}/invocations", new JsonObject
+        {
+            ["inputs"] = new JsonObject { ["0"] = new JsonObject { ["src"] = "hda", ["id"] = d } }, ["history_id"] = h,
+        })))["id"]!.ToString();
+        var paused = await WorkflowTests.WaitAsync(alice, inv, i => WorkflowTests.StepAt(i, 1) is not null, "reaching the pause");
+        string step = WorkflowTests.StepAt(paused, 1)!["id"]!.ToString();
         var bobsPair = pairOf.DeepClone().AsObject();
         bobsPair["history_id"] = bobHistory;
 
@@ -61,6 +71,16 @@ public sealed class AuthorizationTests(ServerFixture server) : IClassFixture<Ser
             (HttpMethod.Delete, $"/api/histories/{h}/contents/dataset_collections/{hdca}", null), (HttpMethod.Get, $"/api/dataset_collections/{hdca}", null),
             (HttpMethod.Get, $"/api/dataset_collections/{hdca}/download", null), (HttpMethod.Post, $"/api/histories/{bobHistory}/contents", pairOf),
             (HttpMethod.Post, "/api/dataset_collections", bobsPair),
+            (HttpMethod.Get, $"/api/workflows/{w}", null), (HttpMethod.Put, $"/api/workflows/{w}", new { name = "mine" }), (HttpMethod.Delete, $"/api/workflows/{w}", null),
+            (HttpMethod.Get, $"/api/workflows/download/{w}", null), (HttpMethod.Get, $"/api/workflows/{w}/versions", null),
+            (HttpMethod.Put, $"/api/workflows/{w}/refactor", new { actions = Array.Empty<object>() }), (HttpMethod.Get, $"/api/workflows/{w}/invocations", null),
+            (HttpMethod.Post, $"/api/workflows/{w}/invocations", new JsonObject { ["inputs"] = new JsonObject { ["0"] = new JsonObject { ["src"] = "hda", ["id"] = d } } }),
+            (HttpMethod.Post, "/api/workflows", new { shared_workflow_id = w }),
+            (HttpMethod.Get, $"/api/invocations/{inv}", null), (HttpMethod.Delete, $"/api/invocations/{inv}", null), (HttpMethod.Get, $"/api/invocations/{inv}/steps/{step}", null),
+            (HttpMethod.Put, $"/api/invocations/{inv}/steps/{step}", new { action = true }), (HttpMethod.Get, $"/api/invocations/{inv}/jobs_summary", null),
+            (HttpMethod.Get, $"/api/invocations/{inv}/step_jobs_summary", null), (HttpMethod.Get, $"/api/invocations/{inv}/report", null),
+            (HttpMethod.Get, $"/api/invocations/{inv}/biocompute", null), (HttpMethod.Get, $"/api/workflows/{w}/invocations/{inv}", null),
+            (HttpMethod.Get, $"/api/jobs?invocation_id={inv}", null),
             (HttpMethod.Put, $"/api/histories/{h}/exports", null), (HttpMethod.Get, $"/api/histories/{h}/exports", null),
             (HttpMethod.Post, $"/api/histories/{h}/contents", new { source = "hda", content = d }), (HttpMethod.Post, $"/api/histories/{bobHistory}/contents", new { source = "hda", content = d }),
             (HttpMethod.Get, $"/api/datasets/{d}", null), (HttpMethod.Get, $"/api/datasets/deleted/{d}", null), (HttpMethod.Get, $"/api/datasets/{d}/display?to_ext=csx", null),
@@ -98,6 +118,9 @@ public sealed class AuthorizationTests(ServerFixture server) : IClassFixture<Ser
         Assert.DoesNotContain(h, (await bob.GetStringAsync("/api/histories")));
         Assert.DoesNotContain(d, (await bob.GetStringAsync("/api/datasets")));
         Assert.DoesNotContain(j, (await bob.GetStringAsync("/api/jobs")));
+        Assert.DoesNotContain(w, await bob.GetStringAsync("/api/workflows"));
+        Assert.DoesNotContain(inv, await bob.GetStringAsync("/api/invocations"));
+        Assert.Equal("ready", (await Json(await alice.GetAsync($"/api/invocations/{inv}")))["state"]!.ToString());
         var history = await Json(await alice.GetAsync($"/api/histories/{h}"));
         Assert.Equal("alice's", history["name"]!.ToString());
         Assert.False(history["deleted"]!.GetValue<bool>());
