@@ -78,3 +78,14 @@ public static class DatasetStates
     public const string Upload = "upload", Queued = "queued", Running = "running", Ok = "ok", Empty = "empty", Error = "error",
         Discarded = "discarded", FailedMetadata = "failed_metadata";
 }
+
+public sealed record Workflow(string Id, string Name, bool Published, bool Deleted, int NumberOfSteps);
+
+/// <summary>A workflow run: its steps reached so far (each with its jobs and outputs) and, once done, its labelled outputs.</summary>
+public sealed record Invocation(string Id, string WorkflowId, string HistoryId, string State, IReadOnlyList<InvocationStep> Steps,
+    Dictionary<string, DatasetReference>? Outputs, Dictionary<string, DatasetReference>? OutputCollections, IReadOnlyList<InvocationMessage>? Messages);
+
+public sealed record InvocationStep(string Id, int OrderIndex, string State, string? WorkflowStepLabel, string? Info, IReadOnlyList<Job>? Jobs,
+    Dictionary<string, DatasetReference>? Outputs);
+
+public sealed record InvocationMessage(string Reason, int? WorkflowStepId, string? Details);

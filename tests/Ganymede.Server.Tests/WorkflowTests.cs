@@ -93,6 +93,32 @@ public sealed class WorkflowTests(ServerFixture server) : IClassFixture<ServerFi
     }
 
     [Fact]
+    public async Task The_dotnet_client_imports_invokes_and_waits_for_a_workflow()
+    {
+        using var alice = new GanymedeClient(server.Url, server.AliceKey);
+        var history = (await alice.CreateHistoryAsync("from the client")).Id;
+        var text = await alice.PasteAsync(history, "one\ntwo\nthree\n", "three.txt");
+        var ga = Ga("first line twice", Step(0, "data_input", label: "text"),
+            Step(1, "tool", "Show beginning1", state: new JsonObject { ["lineNum"] = "1" }, connections: [("input", "0/output")]),
+            Step(2, "tool", "cat1", connections: [("input1", "1/out_file1"), ("queries_0|input2", "1/out_file1")]));
+        ga["steps"]!["2"]!["workflow_outputs"] = new JsonArray(new JsonObject { ["output_name"] = "out_file1", ["label"] = "twice" });
+        var workflow = await alice.ImportWorkflowAsync(ga);
+        Assert.Equal(("first line twice", 3), (workflow.Name, workflow.NumberOfSteps));
+
+        var invocation = await alice.InvokeWorkflowAsync(workflow.Id, history, new JsonObject { ["text"] = GanymedeClient.DatasetInput(text.Id) });
+        var done = await alice.WaitForInvocationAsync(invocation.Id, TimeSpan.FromMinutes(2));
+        Assert.Equal(["scheduled", "scheduled", "scheduled"], done.Steps.Select(s => s.State));
+        var path = Path.Combine(server.DataDirectory, Guid.NewGuid().ToString("N"));
+        await alice.DownloadAsync(done.Outputs!["twice"].Id, path);
+        Assert.Equal("one\none\n", await File.ReadAllTextAsync(path));
+
+        var failing = await alice.InvokeWorkflowAsync(workflow.Id, history, new JsonObject { ["text"] = GanymedeClient.DatasetInput(text.Id) },
+            new JsonObject { ["1"] = new JsonObject { ["lineNum"] = "-3" } });
+        var failed = await Assert.ThrowsAsync<InvocationFailedException>(() => alice.WaitForInvocationAsync(failing.Id, TimeSpan.FromMinutes(2)));
+        Assert.Contains("step 1 (Show beginning1) failed", failed.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Cancelling_an_invocation_stops_its_running_job_and_schedules_nothing_more()
     {
         using var alice = new GanymedeClient(server.Url, server.AliceKey);
