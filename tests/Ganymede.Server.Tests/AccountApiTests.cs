@@ -82,6 +82,16 @@ public sealed class AccountApiTests(ServerFixture server) : IClassFixture<Server
         var everyone = (await admin.GetFromJsonAsync<JsonArray>("/api/users"))!.Select(u => u!["email"]!.ToString()).ToList();
         Assert.Contains("alice@example.org", everyone);
         Assert.Contains("frank@example.org", everyone);
+
+        // A public name given at creation, changed later with the address; each stays unique.
+        var judy = (await (await admin.PostAsJsonAsync("/api/users", new { email = "judy@example.org", password = "judy's password", username = "judy.h" })).Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal("judy.h", judy["username"]!.ToString());
+        var renamed = await admin.PutAsJsonAsync($"/api/users/{judy["id"]}", new { username = "judy-h", email = "judy.h@example.org" });
+        Assert.Equal(("judy-h", "judy.h@example.org"), ((await renamed.Content.ReadFromJsonAsync<JsonObject>())!["username"]!.ToString(), Users.Get(Users.FindByEmail("judy.h@example.org")!.Id)!.Email));
+        Assert.Equal(HttpStatusCode.Conflict, (await admin.PutAsJsonAsync($"/api/users/{judy["id"]}", new { email = "alice@example.org" })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await admin.PutAsJsonAsync($"/api/users/{judy["id"]}", new { username = "Not Allowed" })).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await alice.PutAsJsonAsync($"/api/users/{judy["id"]}", new { username = "taken-over" })).StatusCode);
+        Assert.Equal("judy-h", Users.FindByEmail("judy.h@example.org")!.Username);
     }
 
     [Fact]

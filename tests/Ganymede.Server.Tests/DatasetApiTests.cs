@@ -30,7 +30,8 @@ public sealed class DatasetApiTests(ServerFixture server) : IClassFixture<Server
         Assert.Equal(("txt", "hg19"), (shown["extension"]!.ToString(), shown["genome_build"]!.ToString()));
 
         var updated = await Json(await http.PutAsJsonAsync($"/api/histories/{history}/contents/{id}",
-            new { annotation = "dice per slice", genome_build = "covid-ct", misc_info = "from run 2", datatype = "tabular" }));
+            new { annotation = "dice per slice", genome_build = "covid-ct", misc_info = "from run 2", datatype = "tabular", tags = new[] { "name:run2", "dice", "dice" } }));
+        Assert.Equal(["name:run2", "dice"], updated["tags"]!.AsArray().Select(t => t!.ToString()));
         Assert.Equal(("dice per slice", "covid-ct", "from run 2", "tabular"),
             (updated["annotation"]!.ToString(), updated["genome_build"]!.ToString(), updated["misc_info"]!.ToString(), updated["extension"]!.ToString()));
         Assert.Equal("slice\tdice\n1\t0.75\n", await http.GetStringAsync($"/api/datasets/{id}/display"));

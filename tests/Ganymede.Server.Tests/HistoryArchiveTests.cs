@@ -82,6 +82,7 @@ public sealed class HistoryArchiveTests(ServerFixture server) : IClassFixture<Se
         await Json(await aliceHttp.PutAsJsonAsync($"/api/histories/{history}", new { annotation = "the second run", tags = new[] { "covid", "name:ct" } }));
         var model = await alice.WaitForDatasetAsync((await alice.UploadAsync(history, WriteModel(), "unet.onnx")).Id, TimeSpan.FromMinutes(1));
         var h5 = await alice.WaitForDatasetAsync((await alice.UploadAsync(history, WriteH5(), "slices.h5")).Id, TimeSpan.FromMinutes(1));
+        await Json(await aliceHttp.PutAsJsonAsync($"/api/histories/{history}/contents/{h5.Id}", new { annotation = "test slices", tags = new[] { "name:test" } }));
         var notes = await alice.PasteAsync(history, "first\n", "notes.txt");
         var more = await alice.PasteAsync(history, "second\n", "more.txt");
         var run = await alice.RunToolAsync(history, "cat1", new JsonObject { ["input1"] = GanymedeClient.DatasetInput(notes.Id), ["queries_0|input2"] = GanymedeClient.DatasetInput(more.Id) });
@@ -110,7 +111,7 @@ public sealed class HistoryArchiveTests(ServerFixture server) : IClassFixture<Se
         foreach (var (original, copy) in new[] { model.Id, h5.Id, notes.Id, more.Id, run.Outputs[0].Id }.Zip(contents.Select(c => c!["id"]!.ToString())))
         {
             var (before, after) = (await Show(aliceHttp, original), await Show(bobHttp, copy));
-            foreach (var key in new[] { "extension", "file_size", "metadata", "peek", "state" })
+            foreach (var key in new[] { "extension", "file_size", "metadata", "peek", "state", "annotation", "tags", "genome_build" })
                 Assert.True(JsonNode.DeepEquals(before[key], after[key]), $"{before["name"]}: {key} was {before[key]?.ToJsonString()}, is {after[key]?.ToJsonString()}");
             Assert.Equal(before["hashes"]![0]!["hash_value"]!.ToString(), after["hashes"]![0]!["hash_value"]!.ToString());
         }

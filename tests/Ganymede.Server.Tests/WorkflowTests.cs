@@ -111,6 +111,11 @@ public sealed class WorkflowTests(ServerFixture server) : IClassFixture<ServerFi
         var path = Path.Combine(server.DataDirectory, Guid.NewGuid().ToString("N"));
         await alice.DownloadAsync(done.Outputs!["twice"].Id, path);
         Assert.Equal("one\none\n", await File.ReadAllTextAsync(path));
+        using (var http = server.Http(server.AliceKey))
+        {
+            var provenance = await Json(await http.GetAsync($"/api/histories/{history}/contents/{done.Outputs["twice"].Id}/provenance"));
+            Assert.Equal((invocation.Id, 2, "cat1"), (provenance["invocation_id"]!.ToString(), (int)provenance["workflow_step"]!, provenance["tool_id"]!.ToString()));
+        }
 
         var failing = await alice.InvokeWorkflowAsync(workflow.Id, history, new JsonObject { ["text"] = GanymedeClient.DatasetInput(text.Id) },
             new JsonObject { ["1"] = new JsonObject { ["lineNum"] = "-3" } });

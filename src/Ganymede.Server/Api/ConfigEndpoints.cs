@@ -46,8 +46,13 @@ public static class ConfigEndpoints
         {
             var body = await c.Request.ReadJsonObjectAsync(o.MaxJsonBytes);
             var user = accounts.Create(c.CurrentUser(), body.String("email") ?? throw ApiException.MissingParameter("email is required"),
-                body.String("password") ?? throw ApiException.MissingParameter("password is required"));
+                body.String("password") ?? throw ApiException.MissingParameter("password is required"), username: body.String("username"));
             return Results.Json(User(user, ids, quotas));
+        });
+        app.MapPut("/api/users/{id}", async (HttpContext c, string id, IdCodec ids, UserStore users, UserService accounts, Quotas quotas, ServerOptions o) =>
+        {
+            var body = await c.Request.ReadJsonObjectAsync(o.MaxJsonBytes);
+            return Results.Json(User(accounts.Update(c.CurrentUser(), Named(c, id, ids, users), body.String("email"), body.String("username")), ids, quotas));
         });
         // Galaxy's password sign-in for scripts: HTTP Basic e-mail and password in, an API key out.
         app.MapGet("/api/authenticate/baseauth", (HttpContext c, UserService accounts) =>

@@ -81,7 +81,8 @@ public static class DatasetEndpoints
             var d = access.Dataset(user, access.History(user, id), datasetId);
             var body = await c.Request.ReadJsonObjectAsync(o.MaxJsonBytes);
             return Results.Json(views.Dataset(datasets.Update(d, new DatasetChange(body.String("name"), body.Bool("visible"), body.Bool("deleted"),
-                body.String("annotation"), body.String("genome_build") ?? body.String("dbkey"), body.String("misc_info") ?? body.String("info"), body.String("datatype")))));
+                body.String("annotation"), body.String("genome_build") ?? body.String("dbkey"), body.String("misc_info") ?? body.String("info"), body.String("datatype"),
+                body.Strings("tags")))));
         });
 
         app.MapDelete("/api/histories/{id}/contents/{datasetId}", async (HttpContext c, string id, string datasetId, Access access, DatasetService datasets, GalaxyViews views, ServerOptions o) =>

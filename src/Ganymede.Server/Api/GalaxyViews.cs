@@ -65,7 +65,7 @@ public sealed class GalaxyViews(IdCodec ids, HistoryStore histories)
         {
             ["id"] = id, ["type_id"] = $"dataset-{id}", ["name"] = d.Name, ["history_id"] = historyId, ["hid"] = d.Hid,
             ["history_content_type"] = "dataset", ["dataset_id"] = id, ["state"] = d.State, ["extension"] = d.Extension,
-            ["deleted"] = d.Deleted, ["purged"] = d.Purged, ["visible"] = d.Visible, ["tags"] = Array.Empty<string>(), ["type"] = "file",
+            ["deleted"] = d.Deleted, ["purged"] = d.Purged, ["visible"] = d.Visible, ["tags"] = d.TagList, ["type"] = "file",
             ["url"] = $"/api/histories/{historyId}/contents/{id}", ["create_time"] = d.CreateTime, ["update_time"] = d.UpdateTime,
         };
     }

@@ -45,7 +45,8 @@ public sealed class DatasetService(DatasetStore datasets, FileStore files, Quota
         // The type first: describing the file again resets its information, which the user may be setting too.
         if (change.Datatype is { } type && type != dataset.Extension) ChangeType(dataset, type);
         datasets.Update(dataset.Id, change.Name, change.Visible, change.Deleted);
-        datasets.Describe(dataset.Id, change.Annotation, change.GenomeBuild, change.Info);
+        datasets.Describe(dataset.Id, change.Annotation, change.GenomeBuild, change.Info,
+            change.Tags is null ? null : System.Text.Json.JsonSerializer.Serialize(HistoryService.CheckTags(change.Tags)));
         return datasets.Get(dataset.Id)!;
     }
 
@@ -85,4 +86,4 @@ public sealed class DatasetService(DatasetStore datasets, FileStore files, Quota
 
 /// <summary>What a user changes about a dataset (Galaxy's HDA update); null leaves a field as it is.</summary>
 public sealed record DatasetChange(string? Name = null, bool? Visible = null, bool? Deleted = null, string? Annotation = null,
-    string? GenomeBuild = null, string? Info = null, string? Datatype = null);
+    string? GenomeBuild = null, string? Info = null, string? Datatype = null, IReadOnlyList<string>? Tags = null);

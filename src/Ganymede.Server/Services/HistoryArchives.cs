@@ -85,6 +85,10 @@ public sealed class HistoryArchives(HistoryStore histories, DatasetStore dataset
                 var info = Text(attrs, "info")?.Trim() is { Length: > 0 and <= 10_000 } given ? given : null;
                 datasets.Complete(dataset.Id, facts, facts.Size == 0 ? DatasetStates.Empty : DatasetStates.Ok, info);
                 if (attrs["deleted"] is JsonValue del && del.TryGetValue<bool>(out var deleted) && deleted) datasets.Update(dataset.Id, null, null, deleted: true);
+                var tags = (attrs["tags"] as JsonArray ?? []).Select(t => t?.ToString() ?? "").Where(t => t.Length is > 0 and <= 255 && !t.Contains(',') && !t.Any(char.IsControl)).Distinct().ToList();
+                datasets.Describe(dataset.Id, Text(attrs, "annotation") is { Length: <= 10_000 } a ? a : null,
+                    Text(attrs, "genome_build") is { Length: > 0 and <= 64 } g && !g.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)) ? g : null, null,
+                    tags.Count > 0 ? JsonSerializer.Serialize(tags) : null);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -210,7 +214,8 @@ public sealed class HistoryArchives(HistoryStore histories, DatasetStore dataset
     {
         ["model_class"] = "HistoryDatasetAssociation", ["encoded_id"] = ids.Encode(d.Id), ["name"] = d.Name, ["extension"] = d.Extension, ["hid"] = d.Hid,
         ["visible"] = d.Visible, ["deleted"] = d.Deleted, ["state"] = d.State, ["info"] = d.Info, ["blurb"] = d.Info, ["peek"] = d.Peek,
-        ["metadata"] = d.Metadata is null ? null : JsonNode.Parse(d.Metadata), ["annotation"] = null, ["tags"] = new JsonArray(),
+        ["metadata"] = d.Metadata is null ? null : JsonNode.Parse(d.Metadata), ["annotation"] = d.Annotation, ["genome_build"] = d.GenomeBuild,
+        ["tags"] = new JsonArray(d.TagList.Select(t => (JsonNode?)t).ToArray()),
         ["dataset_uuid"] = d.Uuid, ["file_name"] = FileName(d), ["create_time"] = d.CreateTime, ["update_time"] = d.UpdateTime, ["exported"] = true,
     };
 

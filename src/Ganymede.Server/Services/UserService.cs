@@ -9,7 +9,7 @@ namespace Ganymede.Server.Services;
 public sealed class UserService(UserStore users, ServerOptions options)
 {
     /// <summary>Creates a user with a password; <paramref name="by"/> is the administrator creating it, or null for self-registration.</summary>
-    public UserRecord Create(UserRecord? by, string email, string password, bool isAdmin = false)
+    public UserRecord Create(UserRecord? by, string email, string password, bool isAdmin = false, string? username = null)
     {
         if (by is null && !options.AllowRegistration) throw ApiException.Forbidden("this server does not let people create their own accounts: ask an administrator");
         if (by is { IsAdmin: false }) throw ApiException.Forbidden("only an administrator may create users");
@@ -17,12 +17,30 @@ public sealed class UserService(UserStore users, ServerOptions options)
         try
         {
             Passwords.Check(password);
-            var (user, _) = users.Create(email, isAdmin);
+            if (username is not null) CheckUsername(username);
+            var (user, _) = users.Create(email, isAdmin, username);
             users.SetPasswordHash(user.Id, Passwords.Hash(password));
             return users.Get(user.Id)!;
         }
         catch (ArgumentException e) { throw ApiException.BadRequest(e.Message); }
     }
+
+    /// <summary>Galaxy's user update: the user or an administrator changes the e-mail address and the public name, each unique.</summary>
+    public UserRecord Update(UserRecord by, UserRecord user, string? email, string? username)
+    {
+        if (by.ActsForJob) throw ApiException.Forbidden("a job's key cannot change an account");
+        if (by.Id != user.Id && !by.IsAdmin) throw ApiException.Forbidden("only the user or an administrator may change the account");
+        email = email?.Trim() ?? user.Email;
+        if (email.Length is 0 or > 255 || !email.Contains('@', StringComparison.Ordinal) || email.Any(char.IsWhiteSpace)) throw ApiException.BadRequest($"'{email}' is not an e-mail address");
+        username = username is null ? user.Username : CheckUsername(username);
+        if (!users.Rename(user.Id, email, username)) throw new ApiException(409, 409001, "another account has this e-mail address or public name");
+        return users.Get(user.Id)!;
+    }
+
+    /// <summary>A public name as Galaxy allows one: 3 to 255 lower-case letters, digits, '.', '_' and '-'.</summary>
+    private static string CheckUsername(string name) =>
+        name.Length is >= 3 and <= 255 && name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '.' or '_' or '-') ? name
+            : throw ApiException.BadRequest($"public name '{name}': 3 to 255 lower-case letters, digits, '.', '_' or '-'");
 
     /// <summary>The user with this e-mail and password, or null; one answer for both mistakes, so addresses stay private.</summary>
     public UserRecord? SignIn(string email, string password) =>

@@ -114,12 +114,15 @@ public sealed class DatasetStore(Database db)
         c.Execute("UPDATE datasets SET creating_job_id = @jobId WHERE id = @id", new { id, jobId });
     }
 
-    /// <summary>Stores what a user says about a dataset: its annotation, genome build and information (null leaves each).</summary>
-    public void Describe(long id, string? annotation, string? genomeBuild, string? info)
+    /// <summary>Stores what a user says about a dataset: its annotation, genome build, information and tags (JSON); null leaves each.</summary>
+    public void Describe(long id, string? annotation, string? genomeBuild, string? info, string? tags = null)
     {
         using var c = db.Open();
-        c.Execute("UPDATE datasets SET annotation = COALESCE(@annotation, annotation), genome_build = COALESCE(@genomeBuild, genome_build), info = COALESCE(@info, info), update_time = @now WHERE id = @id",
-            new { id, annotation, genomeBuild, info, now = Database.Now() });
+        c.Execute(
+            """
+            UPDATE datasets SET annotation = COALESCE(@annotation, annotation), genome_build = COALESCE(@genomeBuild, genome_build), info = COALESCE(@info, info),
+              tags = COALESCE(@tags, tags), update_time = @now WHERE id = @id
+            """, new { id, annotation, genomeBuild, info, tags, now = Database.Now() });
     }
 
     public void Delete(long id, bool purge)

@@ -70,6 +70,10 @@ public sealed class DatasetRecord
     public string? Annotation { get; set; }
     /// <summary>Galaxy's genome build (dbkey); "?" when none is given.</summary>
     public string GenomeBuild { get; set; } = "?";
+    /// <summary>JSON: the dataset's tags, or null for none.</summary>
+    public string? Tags { get; set; }
+
+    public IReadOnlyList<string> TagList => Tags is null ? [] : System.Text.Json.JsonSerializer.Deserialize<string[]>(Tags) ?? [];
     public string Uuid { get; set; } = "";
     public string CreateTime { get; set; } = "";
     public string UpdateTime { get; set; } = "";

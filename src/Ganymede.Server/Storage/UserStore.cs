@@ -10,7 +10,7 @@ namespace Ganymede.Server.Storage;
 public sealed class UserStore(Database db)
 {
     /// <summary>Creates a user and returns it with its first API key (32 random bytes as hex).</summary>
-    public (UserRecord User, string ApiKey) Create(string email, bool isAdmin)
+    public (UserRecord User, string ApiKey) Create(string email, bool isAdmin, string? username = null)
     {
         email = email.Trim();
         if (email.Length is 0 or > 255 || !email.Contains('@', StringComparison.Ordinal) || email.Any(char.IsWhiteSpace))
@@ -23,7 +23,7 @@ public sealed class UserStore(Database db)
         // users.api_key_hash keeps the first key's hash (the column is older than api_keys); keys are looked up in api_keys.
         var user = c.QuerySingle<UserRecord>(
             "INSERT INTO users (email, username, api_key_hash, is_admin, create_time) VALUES (@email, @username, @hash, @isAdmin, @now) RETURNING *",
-            new { email, username = email.Split('@')[0], hash = Hash(key), isAdmin, now = Database.Now() }, transaction);
+            new { email, username = username ?? email.Split('@')[0], hash = Hash(key), isAdmin, now = Database.Now() }, transaction);
         InsertKey(c, transaction, user.Id, "made with the account", key);
         transaction.Commit();
         return (user, key);
@@ -99,6 +99,17 @@ public sealed class UserStore(Database db)
     {
         using var c = db.Open();
         return c.QuerySingleOrDefault<UserRecord>("SELECT * FROM users WHERE email = @email", new { email = email.Trim() });
+    }
+
+    /// <summary>Changes a user's e-mail address and public name; false when another user has either already.</summary>
+    public bool Rename(long id, string email, string username)
+    {
+        using var c = db.Open();
+        using var t = c.BeginTransaction();
+        if (c.ExecuteScalar<long>("SELECT COUNT(*) FROM users WHERE (email = @email OR username = @username) AND id <> @id", new { id, email, username }, t) > 0) return false;
+        c.Execute("UPDATE users SET email = @email, username = @username WHERE id = @id", new { id, email, username }, t);
+        t.Commit();
+        return true;
     }
 
     public void SetPasswordHash(long id, string hash)

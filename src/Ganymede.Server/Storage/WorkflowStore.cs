@@ -138,6 +138,14 @@ public sealed class WorkflowStore(Database db)
         return step;
     }
 
+    /// <summary>The invocation step that started a job, or null for a job started by hand.</summary>
+    public InvocationStepRecord? StepOfJob(long jobId)
+    {
+        using var c = db.Open();
+        return c.QuerySingleOrDefault<InvocationStepRecord>(
+            "SELECT s.* FROM invocation_steps s JOIN invocation_step_jobs j ON j.step_id = s.id WHERE j.job_id = @jobId", new { jobId });
+    }
+
     /// <summary>The jobs a step started: one, or one per element of a collection it was mapped over.</summary>
     public IReadOnlyList<long> StepJobs(long stepId)
     {
