@@ -82,10 +82,11 @@ public static class InvocationEndpoints
             var invocation = access.Invocation(c.CurrentUser(), invocationId);
             var workflow = store.Get(invocation.WorkflowId)!;
             var definition = workflows.Definition(workflow, invocation.Version);
+            var markdown = InvocationReport.Markdown(invocation, definition, store);
             return Results.Json(new Dictionary<string, object?>
             {
-                ["render_format"] = "markdown", ["title"] = $"Workflow Execution Summary of {definition.Name}", ["invocation_markdown"] = InvocationReport.Markdown(invocation, definition, store),
-                ["markdown"] = InvocationReport.Markdown(invocation, definition, store), ["id"] = invocationId, ["model_class"] = "Report",
+                ["render_format"] = "markdown", ["title"] = $"Workflow Execution Summary of {definition.Name}", ["invocation_markdown"] = markdown,
+                ["markdown"] = markdown, ["id"] = invocationId, ["model_class"] = "Report",
                 ["workflows"] = new Dictionary<string, object?> { [ids.Encode(workflow.Id)] = new Dictionary<string, object?> { ["name"] = definition.Name } },
             });
         });

@@ -9,10 +9,11 @@ namespace Ganymede.Server.Api;
 /// <summary>The JSON shapes Galaxy returns for workflows, invocations and their steps.</summary>
 public sealed class WorkflowViews(IdCodec ids, WorkflowStore workflows, WorkflowService rules, UserStore users, JobStore jobs, GalaxyViews views)
 {
-    public Dictionary<string, object?> Summary(WorkflowRecord w)
+    public Dictionary<string, object?> Summary(WorkflowRecord w) => Summary(w, rules.Definition(w));
+
+    private Dictionary<string, object?> Summary(WorkflowRecord w, WorkflowDefinition definition)
     {
         var id = ids.Encode(w.Id);
-        var definition = rules.Definition(w);
         return new()
         {
             ["id"] = id, ["model_class"] = "StoredWorkflow", ["name"] = w.Name, ["url"] = $"/api/workflows/{id}", ["published"] = w.Published,
@@ -26,7 +27,7 @@ public sealed class WorkflowViews(IdCodec ids, WorkflowStore workflows, Workflow
     public Dictionary<string, object?> Detail(WorkflowRecord w, int? version)
     {
         var definition = rules.Definition(w, version);
-        var view = Summary(w);
+        var view = Summary(w, version is null ? definition : rules.Definition(w));
         view["name"] = definition.Name;
         view["version"] = version ?? w.LatestVersion;
         view["annotation"] = definition.Annotation;

@@ -21,13 +21,13 @@ public sealed class LibraryService(LibraryStore libraries, PermissionStore permi
     public LibraryRecord Library(UserRecord user, long id)
     {
         var library = libraries.Get(id) ?? throw ApiException.NotFound("library not found");
-        return CanAccess(user, library) ? library : throw ApiException.Forbidden($"you may not access library '{library.Name}'");
+        return May(user, Permission.Library, library.Id, Permission.Access) ? library : throw ApiException.Forbidden($"you may not access library '{library.Name}'");
     }
 
     public IEnumerable<LibraryRecord> Visible(UserRecord user, bool? deleted)
     {
         var mine = roles.RolesOf(user.Id);
-        return libraries.List(deleted).Where(l => CanAccess(user, l, mine) && (!l.Deleted || user.IsAdmin));
+        return libraries.List(deleted).Where(l => May(user, Permission.Library, l.Id, Permission.Access, mine) && (!l.Deleted || user.IsAdmin));
     }
 
     public LibraryRecord Update(UserRecord by, LibraryRecord library, string? name, string? description, string? synopsis, bool? deleted)
@@ -209,20 +209,16 @@ public sealed class LibraryService(LibraryStore libraries, PermissionStore permi
 
     public bool MayManage(UserRecord user, string item, long itemId) => May(user, item, itemId, Permission.Manage);
 
-    /// <summary>An administrator may; otherwise the user needs one of the roles given for the action, and an action with no roles is open only for access.</summary>
-    public bool May(UserRecord user, string item, long itemId, string action)
+    /// <summary>
+    /// An administrator may; otherwise the user needs one of the roles given for the action, and an action with no roles
+    /// is open only for access. <paramref name="mine"/>: the user's roles, when the caller already has them.
+    /// </summary>
+    public bool May(UserRecord user, string item, long itemId, string action, HashSet<long>? mine = null)
     {
         if (user.IsAdmin && !user.ActsForJob) return true;
         var given = permissions.Roles(item, itemId, action);
         if (given.Count == 0) return action == Permission.Access;
-        return given.Intersect(roles.RolesOf(user.Id)).Any();
-    }
-
-    private bool CanAccess(UserRecord user, LibraryRecord library, HashSet<long>? mine = null)
-    {
-        if (user.IsAdmin && !user.ActsForJob) return true;
-        var given = permissions.Roles(Permission.Library, library.Id, Permission.Access);
-        return given.Count == 0 || given.Intersect(mine ?? roles.RolesOf(user.Id)).Any();
+        return given.Intersect(mine ?? roles.RolesOf(user.Id)).Any();
     }
 
     private bool Holds(HashSet<long> mine, string item, long itemId, string action) => permissions.Roles(item, itemId, action).Intersect(mine).Any();

@@ -135,12 +135,6 @@ public sealed class RoleStore(Database db)
         return c.Query<long>("SELECT role_id FROM group_roles WHERE group_id = @groupId ORDER BY role_id", new { groupId }).Select(id => id + SharedBase).AsList();
     }
 
-    public IReadOnlyList<long> GroupsOf(long userId)
-    {
-        using var c = db.Open();
-        return c.Query<long>("SELECT gu.group_id FROM group_users gu JOIN groups g ON g.id = gu.group_id WHERE gu.user_id = @userId AND g.deleted = 0", new { userId }).AsList();
-    }
-
     private static void SetMembers(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction t, long groupId, IEnumerable<long> userIds, IEnumerable<long> roles)
     {
         foreach (var userId in userIds.Distinct()) c.Execute("INSERT INTO group_users (group_id, user_id) VALUES (@groupId, @userId) ON CONFLICT DO NOTHING", new { groupId, userId }, t);
