@@ -4,12 +4,21 @@ set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$root/scripts/setup.sh" --test || exit 1
 
-log=$(mktemp)
+# The integration tests write several GiB (models, a 500 MB upload, fault injection); too little room fails them
+# for a reason that has nothing to do with the code, so say so first.
+free_kib=$(df -Pk "${TMPDIR:-/tmp}" | awk 'NR == 2 { print $4 }')
+if [ "$free_kib" -lt $((8 * 1024 * 1024)) ]; then
+  echo "the tests need 8 GiB free in ${TMPDIR:-/tmp}; it has $((free_kib / 1024)) MiB" >&2
+  exit 1
+fi
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+log="$work/log"
 dotnet test "$root/Ganymede.sln" -c Release --nologo 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 
 # The server's integration tests drive a real server with Debian's BioBlend (python3-bioblend 1.0.0).
-/usr/bin/python3 -m pytest "$root/tests/python" -q -p no:cacheprovider 2>&1 | tee -a "$log"
+/usr/bin/python3 -m pytest "$root/tests/python" -q -p no:cacheprovider --basetemp "$work/pytest" 2>&1 | tee -a "$log"
 pystatus=${PIPESTATUS[0]}
 
 # Every parser of untrusted bytes: its corpus and past crashes replayed, then a few seconds of afl-fuzz each.
@@ -26,6 +35,5 @@ for kind in passed failed skipped error; do
   n=$(echo "$summary" | grep -oE "[0-9]+ $kind" | grep -oE '^[0-9]+' || true)
   case $kind in passed) passed=$((passed + ${n:-0}));; skipped) skipped=$((skipped + ${n:-0}));; *) failed=$((failed + ${n:-0}));; esac
 done
-rm -f "$log"
 echo "tests: $passed passed, $failed failed, $skipped skipped"
 if [ "$status" -ne 0 ] || [ "$pystatus" -ne 0 ] || [ "$fuzzstatus" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then exit 1; fi
