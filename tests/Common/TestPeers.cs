@@ -51,3 +51,14 @@ public abstract class TempDirectoryTest : IDisposable
         GC.SuppressFinalize(this);
     }
 }
+
+/// <summary>Files of this repository (its examples), found above the test's binaries.</summary>
+public static class RepositoryFiles
+{
+    public static string Example(string relative)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (Path.Combine(dir.FullName, "examples", relative) is var candidate && File.Exists(candidate)) return candidate;
+        throw new FileNotFoundException($"examples/{relative} was not found above {AppContext.BaseDirectory}", relative);
+    }
+}

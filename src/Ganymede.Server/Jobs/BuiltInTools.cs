@@ -20,13 +20,15 @@ public sealed class RunScriptTool : Tool
         new("select_file", "data", "Script or notebook", Formats: ["csx", "ipynb", "txt"], Help: "C# script (.csx) or notebook (.ipynb) whose C# code cells run in order"),
         new("ml_h5_datasets", "data", "Datasets", Optional: true, Multiple: true, Formats: ["h5"], Help: "available to the script by name and at the paths below"),
         new("ml_h5_dataset_paths", "text", "Data paths", Optional: true, Help: "comma-separated paths the script opens, matched to the datasets by position"),
-        new("parameters", "text", "Parameters", Optional: true, Help: "a JSON object, available to the script as Parameters"),
+        new("parameters", "text", "Parameters", Optional: true, Help: "a JSON object: in a notebook, set after its cell tagged 'parameters' (as papermill does); in any script, Parameters"),
     ];
+
+    private const string ArraysFile = "arrays.h5", WorkdirZip = "workdir.zip";
 
     public override IReadOnlyList<ToolOutput> Outputs { get; } =
     [
-        new("outfile_output_arrays", "h5", "Saved arrays", "arrays.h5"),
-        new("outfile_output_zip", "zip", "Zipped files", "workdir.zip"),
+        new("outfile_output_arrays", "h5", "Saved arrays", ArraysFile),
+        new("outfile_output_zip", "zip", "Zipped files", WorkdirZip),
         new("log", "txt", "Log", "$stdout"),
     ];
 
@@ -75,9 +77,10 @@ public sealed class RunScriptTool : Tool
     }
 
     /// <summary>
-    /// ONNX models the script saved (model_outputs/ holds those exported from its Module variables), and H5 files it
-    /// wrote into its folder; the copies of its inputs are not outputs. Whatever else sits under such a name (a link,
-    /// a pipe) is offered too, and refused when collected.
+    /// ONNX models the script saved (model_outputs/ holds those exported from its Module variables), H5 files it
+    /// wrote into its folder (the copies of its inputs are not outputs), and every file it wrote into outputs/ as
+    /// "output_" and the file's name, which a workflow's next step can read. Whatever else sits under such a name (a
+    /// link, a pipe) is offered too, and refused when collected.
     /// </summary>
     public override IEnumerable<DiscoveredOutput> Discover(JobContext job)
     {
@@ -92,6 +95,8 @@ public sealed class RunScriptTool : Tool
         }
         foreach (var file in Files(job.WorkDirectory, "*.h5"))
             yield return new DiscoveredOutput("h5_" + Path.GetFileNameWithoutExtension(file), file, Path.GetFileName(file));
+        foreach (var file in Files(job.OutputDirectory, "*").Where(f => Path.GetFileName(f) is not (ArraysFile or WorkdirZip)))
+            yield return new DiscoveredOutput("output_" + Path.GetFileName(file), file, Path.GetFileName(file));
     }
 }
 

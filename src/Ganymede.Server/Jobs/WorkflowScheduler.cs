@@ -85,7 +85,13 @@ public sealed class WorkflowScheduler(WorkflowStore workflows, WorkflowService w
                 if (!reached.TryGetValue(source.Step, out var from) || from.State == "ready") return null;
                 if (from.State is "failed" or "cancelled") return Fail(invocation, step, $"step {source.Step}, which it reads, {from.State}");
                 var value = InvocationService.Outputs(from).GetValueOrDefault(source.OutputName);
-                if (value is null) return Fail(invocation, step, $"step {source.Step} has no output '{source.OutputName}'");
+                if (value is null)
+                {
+                    var (found, waiting, missing) = FoundOutput(from, source.OutputName);
+                    if (waiting) return null;
+                    if (found is null) return Fail(invocation, step, $"step {source.Step} {missing} '{source.OutputName}'");
+                    value = found;
+                }
                 if (value is JsonObject { } reference && reference["src"]?.ToString() == "hda")
                 {
                     var dataset = datasets.Get((long)reference["id"]!)!;
@@ -179,6 +185,18 @@ public sealed class WorkflowScheduler(WorkflowStore workflows, WorkflowService w
             ["src"] = "hdca", ["id"] = collections.Create(history.Id, user.Id, $"{tool.Name} on {mapped[0].Collection.Name}", new CollectionSpec(type, p.Value)).Id,
         })));
         return workflows.AddStep(invocation.Id, step.Index, "scheduled", started, outputsView.ToJsonString(), null);
+    }
+
+    /// <summary>
+    /// An output that a tool finds only when its job has ended (a script's files in outputs/, its H5 files and models):
+    /// known once the step's one job has finished; why not otherwise.
+    /// </summary>
+    private (JsonNode? Value, bool Waiting, string Missing) FoundOutput(InvocationStepRecord step, string name)
+    {
+        if (workflows.StepJobs(step.Id) is not [var jobId] || jobStore.Get(jobId) is not { } job) return (null, false, "has no output");
+        if (!JobStates.IsTerminal(job.State)) return (null, true, "");
+        return jobStore.Outputs(job).TryGetValue(name, out var id) ? (new JsonObject { ["src"] = "hda", ["id"] = id }, false, "")
+            : (null, false, job.State == JobStates.Ok ? "made no output" : $"ended in {job.State} without its output");
     }
 
     /// <summary>A step input's value for the tool: datasets as references (several in a list), anything else (a parameter) as it is.</summary>
