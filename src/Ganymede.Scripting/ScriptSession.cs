@@ -52,6 +52,20 @@ public sealed class ScriptSession(ScriptGlobals globals)
     }
 
     /// <summary>
+    /// Runs a script, or a notebook with the globals' parameters set papermill's way: its cells through the one tagged
+    /// "parameters", then the run's values (<see cref="NotebookParameters"/>), then the rest. Returns the last value.
+    /// </summary>
+    /// <param name="notes">what the user should know of how the values were set (a name C# cannot declare).</param>
+    public async Task<object?> RunScriptAsync(ScriptSource.Code code, ICollection<string> notes, CancellationToken cancel = default)
+    {
+        if (!code.IsNotebook || globals.Parameters.Count == 0) return await RunAsync(code.All, cancel);
+        if (code.Head.Length > 0) await RunAsync(code.Head, cancel);
+        else notes.Add($"{code.Name} has no cell tagged 'parameters': the values are set before its first cell");
+        await RunAsync(NotebookParameters.Code(code.Name, globals.Parameters, Variables, notes), cancel);
+        return await RunAsync(code.Body, cancel);
+    }
+
+    /// <summary>
     /// Runs one notebook cell: compile errors leave the session as it was; a runtime exception keeps what the
     /// cell did before it threw (as a notebook user expects) and is returned, not thrown. Cancelling
     /// <paramref name="cancel"/> abandons the cell: whatever it does after that is not kept.

@@ -1,11 +1,13 @@
 """Jobs on a real one-node Slurm cluster: ganymede serve --runner slurm submits job.sh with sbatch."""
+import json
 import os
 import shutil
 import tempfile
 
+import h5py
 import pytest
 
-from conftest import Server, processes_running, wait_until
+from conftest import ROOT, Server, processes_running, wait_until
 from slurm_cluster import SlurmCluster
 from test_server_robustness import SLOW_SCRIPT, api, new_history, paste, run_script, wait_job
 
@@ -70,3 +72,30 @@ def test_cancelling_a_slurm_job_scancels_it(slurm_server):
     assert api(server, "DELETE", f"/jobs/{job}").json() is True
     wait_until(lambda: "CANCELLED" in cluster.completed_jobs(), 30, "Slurm recording the job as cancelled")
     assert wait_job(server, job)["state"] == "deleted"
+
+
+PIPELINE = ROOT / "examples" / "workflows" / "notebook-pipeline"
+
+
+def test_two_notebook_pipelines_run_at_once_through_slurm(slurm_server, tmp_path):
+    """The example pipeline of two notebooks, invoked twice at once from BioBlend: each run gets its own values."""
+    server, cluster = slurm_server
+    slurm_jobs_before = cluster.completed_jobs().count("ganymede-")
+    gi = server.gi()
+    workflow = gi.workflows.import_workflow_from_local_path(str(PIPELINE / "pipeline.ga"))["id"]
+    history = gi.histories.create_history("notebook pipelines under Slurm")["id"]
+    first, second = (gi.tools.upload_file(str(PIPELINE / name), history)["outputs"][0]["id"] for name in ("make-series.ipynb", "summarise.ipynb"))
+    invocations = {count: gi.workflows.invoke_workflow(
+        workflow, history_id=history, inputs_by="name",
+        inputs={"first notebook": {"src": "hda", "id": first}, "second notebook": {"src": "hda", "id": second},
+                "series parameters": json.dumps({"count": count, "scale": 2})})["id"] for count in (3, 5)}
+    for count, invocation in invocations.items():
+        assert gi.invocations.wait_for_invocation(invocation, interval=1)["state"] == "scheduled"
+        summary = gi.invocations.show_invocation(invocation)["outputs"]["summary"]["id"]
+        assert gi.datasets.wait_for_dataset(summary, interval=1)["state"] == "ok"
+        path = gi.datasets.download_dataset(summary, file_path=str(tmp_path / f"summary-{count}.h5"), use_default_filename=False)
+        series = [2.0 * i for i in range(1, count + 1)]
+        with h5py.File(path, "r") as f:
+            assert f["total"][()] == 0.5 * sum(series)  # the second notebook's weight, from the workflow
+            assert list(f["normalised"][()]) == [v / series[-1] for v in series]
+    assert cluster.completed_jobs().count("ganymede-") == slurm_jobs_before + 4  # two notebook steps per run

@@ -42,16 +42,9 @@ internal static class ScriptCommand
                 var code = ScriptSource.Load(path);
                 session.Options = session.Options.WithFilePath(Path.GetFullPath(path));
                 using var cancel = CtrlC.Token();
-                if (code.IsNotebook && globals.Parameters.Count > 0)
-                {
-                    // papermill's order: the notebook's defaults, then the run's values, then the rest.
-                    if (code.Head.Length > 0) session.RunAsync(code.Head, cancel.Token).GetAwaiter().GetResult();
-                    else Console.WriteLine($"{code.Name} has no cell tagged 'parameters': the values are set before its first cell");
-                    var notes = new List<string>();
-                    session.RunAsync(NotebookParameters.Code(code.Name, globals.Parameters, session.Variables, notes), cancel.Token).GetAwaiter().GetResult();
-                    foreach (var note in notes) Console.WriteLine(note);
-                }
-                var value = session.RunAsync(code.IsNotebook && globals.Parameters.Count > 0 ? code.Body : code.All, cancel.Token).GetAwaiter().GetResult();
+                var notes = new List<string>();
+                var value = session.RunScriptAsync(code, notes, cancel.Token).GetAwaiter().GetResult();
+                foreach (var note in notes) Console.WriteLine(note);
                 if (value is not null) Console.WriteLine(value);
             }
             catch (CompilationErrorException e)
