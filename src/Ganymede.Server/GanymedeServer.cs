@@ -38,6 +38,7 @@ public static class GanymedeServer
         app.UseRouting();
         WebPages.UseWebPages(app);
         app.MapConfigEndpoints()
+           .MapSharingEndpoints()
            .MapHistoryEndpoints()
            .MapHistoryArchiveEndpoints()
            .MapDatasetEndpoints()
@@ -64,7 +65,7 @@ public static class GanymedeServer
             .AddSingleton(IdCodec.ForDataDirectory(files.Root))
             .AddSingleton<UserStore>().AddSingleton<HistoryStore>().AddSingleton<DatasetStore>().AddSingleton<JobStore>().AddSingleton<UploadStore>().AddSingleton<RoleStore>().AddSingleton<QuotaStore>().AddSingleton<LibraryStore>().AddSingleton<HistoryExportStore>().AddSingleton<CollectionStore>().AddSingleton<WorkflowStore>().AddSingleton<PermissionStore>()
             .AddSingleton<Access>().AddSingleton<GalaxyViews>().AddSingleton<LibraryViews>().AddSingleton<CollectionViews>().AddSingleton<WorkflowViews>().AddSingleton<JobSubmission>()
-            .AddSingleton<HistoryService>().AddSingleton<DatasetService>().AddSingleton<UploadService>().AddSingleton<TusUploads>().AddSingleton<JobCompletion>().AddSingleton<FileInspector>().AddSingleton<Quotas>().AddSingleton<QuotaService>().AddSingleton<RoleService>().AddSingleton<LibraryService>().AddSingleton<HistoryArchives>().AddSingleton<CollectionService>().AddSingleton<WorkflowService>().AddSingleton<InvocationService>().AddSingleton<UserService>().AddSingleton<RunMetrics>().AddSingleton<Provenance>().AddSingleton<SystemMonitor>().AddSingleton<Sessions.NotebookSessions>().AddSingleton<Services.Previews.NiftiSlices>()
+            .AddSingleton<HistoryService>().AddSingleton<SharingService>().AddSingleton<DatasetService>().AddSingleton<UploadService>().AddSingleton<TusUploads>().AddSingleton<JobCompletion>().AddSingleton<FileInspector>().AddSingleton<Quotas>().AddSingleton<QuotaService>().AddSingleton<RoleService>().AddSingleton<LibraryService>().AddSingleton<HistoryArchives>().AddSingleton<CollectionService>().AddSingleton<WorkflowService>().AddSingleton<InvocationService>().AddSingleton<UserService>().AddSingleton<RunMetrics>().AddSingleton<Provenance>().AddSingleton<SystemMonitor>().AddSingleton<Sessions.NotebookSessions>().AddSingleton<Services.Previews.NiftiSlices>()
             .AddSingleton(ToolBox.BuiltIn()).AddSingleton<IJobRunner>(options.Runner switch
             {
                 "local" => new LocalRunner(),
@@ -104,10 +105,15 @@ public static class GanymedeServer
             string? key = c.Request.Headers["x-api-key"].FirstOrDefault() ?? c.Request.Query["key"].FirstOrDefault();
             if (!string.IsNullOrEmpty(key)) c.SetUser(users.FindByApiKey(key) ?? throw new ApiException(403, 403001, "the API key is not valid"));
             else if (await WebPages.SignedInUserAsync(c, users) is { } user && await WebPages.MaySendAsync(c)) c.SetUser(user);
-            else throw new ApiException(403, 403001, "authentication required: send your API key in the x-api-key header");
+            // Reads of a history or dataset go on without a user: the endpoint serves only what is published to anyone.
+            else if (!(HttpMethods.IsGet(c.Request.Method) && OpenReads.IsMatch(path.Value ?? "")))
+                throw new ApiException(403, 403001, "authentication required: send your API key in the x-api-key header");
         }
         await next();
     }
+
+    private static readonly System.Text.RegularExpressions.Regex OpenReads =
+        new("^/api/(datasets/[^/]+(/display)?|histories/[^/]+(/contents(/[^/]+(/display)?)?)?)$", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
 
     /// <summary>Errors as Galaxy reports them: {"err_msg", "err_code"} with the matching status; unexpected ones are logged.</summary>
     private static async Task GalaxyErrors(HttpContext c, Func<Task> next)

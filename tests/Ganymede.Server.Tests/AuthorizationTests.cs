@@ -95,6 +95,10 @@ public sealed class AuthorizationTests(ServerFixture server) : IClassFixture<Ser
             (HttpMethod.Post, "/api/tools", new JsonObject { ["history_id"] = bobHistory, ["tool_id"] = "ganymede_run_script", ["inputs"] = new JsonObject { ["select_file"] = new JsonObject { ["src"] = "hda", ["id"] = d } } }),
             (HttpMethod.Post, "/api/tools/fetch", new JsonObject { ["history_id"] = bobHistory, ["targets"] = new JsonArray(new JsonObject { ["destination"] = new JsonObject { ["type"] = "hdas" }, ["elements"] = new JsonArray(new JsonObject { ["src"] = "files" }) }), ["files_0|file_data"] = new JsonObject { ["session_id"] = session.Split('/')[^1] } }),
             (HttpMethod.Head, session, null), (HttpMethod.Patch, session, null), (HttpMethod.Delete, session, null),
+            (HttpMethod.Get, $"/api/histories/{h}/sharing", null), (HttpMethod.Put, $"/api/histories/{h}/share_with_users", new { user_ids = new[] { "bob@example.org" } }),
+            (HttpMethod.Put, $"/api/histories/{h}/enable_link_access", null), (HttpMethod.Put, $"/api/histories/{h}/disable_link_access", null),
+            (HttpMethod.Put, $"/api/histories/{h}/publish", null), (HttpMethod.Put, $"/api/histories/{h}/unpublish", null),
+            (HttpMethod.Get, $"/api/datasets/{d}/permissions", null), (HttpMethod.Put, $"/api/datasets/{d}/permissions", new { action = "remove_restrictions" }),
         };
         foreach (var (method, path, body) in attempts)
         {

@@ -1,12 +1,15 @@
+using Ganymede.Server.Services;
 using Ganymede.Server.Storage;
 
 namespace Ganymede.Server.Api;
 
 /// <summary>
 /// Looks up what a request names and checks it belongs to the caller: a malformed id is 400, an unknown one 404,
-/// someone else's 403 (admins may read everything). Every endpoint goes through here, never to the stores directly.
+/// someone else's 403 (admins may read everything). Reading what others shared or published goes through the
+/// Readable look-ups (<see cref="SharingService"/> has the rules). Every endpoint goes through here, never to the stores directly.
 /// </summary>
-public sealed class Access(IdCodec ids, HistoryStore histories, DatasetStore datasets, CollectionStore collections, JobStore jobs, UploadStore uploads, WorkflowStore workflows)
+public sealed class Access(IdCodec ids, HistoryStore histories, DatasetStore datasets, CollectionStore collections, JobStore jobs, UploadStore uploads, WorkflowStore workflows,
+    SharingService sharing)
 {
     public long Decode(string what, string? id) => ids.TryDecode(id, out var value) ? value : throw ApiException.MalformedId(what, id);
 
@@ -19,6 +22,31 @@ public sealed class Access(IdCodec ids, HistoryStore histories, DatasetStore dat
         Check(user, h.UserId, "history", id);
         return h;
     }
+
+    /// <summary>A history the caller may read: theirs, or one shared with them, published or accessible by link (then the caller may be anonymous).</summary>
+    public HistoryRecord ReadableHistory(UserRecord? user, string? id)
+    {
+        var h = histories.Get(Decode("history", id)) ?? throw ApiException.NotFound($"history {id} not found");
+        return sharing.MayRead(user, h) ? h : throw Refused(user, "history", id);
+    }
+
+    /// <summary>A dataset the caller may read (<see cref="SharingService.MayRead(UserRecord?, DatasetRecord)"/>).</summary>
+    public DatasetRecord ReadableDataset(UserRecord? user, string? id)
+    {
+        var d = datasets.Get(Decode("dataset", id)) ?? throw ApiException.NotFound($"dataset {id} not found");
+        return sharing.MayRead(user, d) ? d : throw Refused(user, "dataset", id);
+    }
+
+    /// <summary>A readable dataset through its history's URL: the dataset must be in that history.</summary>
+    public DatasetRecord ReadableDataset(UserRecord? user, HistoryRecord history, string? id)
+    {
+        var d = ReadableDataset(user, id);
+        return d.HistoryId == history.Id ? d : throw ApiException.NotFound($"dataset {id} is not in history {ids.Encode(history.Id)}");
+    }
+
+    private static ApiException Refused(UserRecord? user, string what, string? id) =>
+        user is null ? new ApiException(403, 403001, "authentication required: send your API key in the x-api-key header")
+            : ApiException.Forbidden($"{what} {id} belongs to another user and is not shared with you");
 
     /// <summary>A history the caller may add to: their own and not purged.</summary>
     public HistoryRecord WritableHistory(UserRecord user, string? id)

@@ -16,6 +16,9 @@ public static class ApiRequest
     public static UserRecord CurrentUser(this HttpContext context) =>
         context.Items[UserKey] as UserRecord ?? throw new ApiException(403, 403001, "authentication required: send your API key in the x-api-key header");
 
+    /// <summary>The caller, or null on the few reads open to anyone (what is published): the endpoint decides.</summary>
+    public static UserRecord? CurrentUserOrNull(this HttpContext context) => context.Items[UserKey] as UserRecord;
+
     /// <summary>
     /// The body as a JSON object; an empty body is an empty object (BioBlend sends JSON content types on bodiless
     /// requests). Bodies over the limit, of another content type, or not a JSON object get clear errors.

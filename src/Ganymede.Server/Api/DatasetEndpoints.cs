@@ -15,17 +15,19 @@ public static class DatasetEndpoints
     public static IEndpointRouteBuilder MapDatasetEndpoints(this IEndpointRouteBuilder app)
     {
         // Datasets and collections in hid order; types=dataset or types=dataset_collection keeps one kind.
-        app.MapGet("/api/histories/{id}/contents", (HttpContext c, string id, Access access, DatasetStore datasets, CollectionStore collections, GalaxyViews views, CollectionViews collectionViews) =>
+        // Another user's history shared with the caller (or published) lists only the datasets the caller may read.
+        app.MapGet("/api/histories/{id}/contents", (HttpContext c, string id, Access access, SharingService sharing, DatasetStore datasets, CollectionStore collections,
+            GalaxyViews views, CollectionViews collectionViews) =>
         {
-            var user = c.CurrentUser();
-            var h = access.History(user, id);
+            var user = c.CurrentUserOrNull();
+            var h = access.ReadableHistory(user, id);
             var r = c.Request;
             var types = r.Query["types"].SelectMany(t => t!.Split(',')).ToList();
             var details = r.Query["details"].LastOrDefault();
             var ids = r.Query["ids"].LastOrDefault()?.Split(',').Select(i => access.Decode("dataset", i)).ToHashSet();
             var detailedIds = details is null or "all" ? null : details.Split(',').Select(i => access.Decode("dataset", i)).ToHashSet();
             var items = types.Count > 0 && !types.Contains("dataset") ? [] : datasets.ListByHistory(h.Id, r.QueryBool("deleted"), r.QueryBool("visible"))
-                .Where(d => ids is null || ids.Contains(d.Id))
+                .Where(d => (ids is null || ids.Contains(d.Id)) && (d.UserId == user?.Id || sharing.MayRead(user, d)))
                 .Select(d => (d.Hid, View: details == "all" || detailedIds?.Contains(d.Id) == true ? views.Dataset(d) : views.ContentItem(d)));
             var collectionItems = types.Count > 0 && !types.Contains("dataset_collection") || ids is not null ? []
                 : collections.ListByHistory(h.Id, r.QueryBool("deleted"), r.QueryBool("visible")).Select(hdca => (hdca.Hid, View: collectionViews.Item(hdca)));
@@ -45,7 +47,7 @@ public static class DatasetEndpoints
             var content = body.String("content") ?? body.String("from_ld_id") ?? throw ApiException.MissingParameter("content (the id of the dataset to copy) is required");
             var copy = body.String("source") switch
             {
-                "hda" or null => datasets.Copy(user, access.Dataset(user, content), history),
+                "hda" or null => datasets.Copy(user, access.ReadableDataset(user, content), history),
                 "library" or "ld" => libraries.ImportToHistory(user, libraries.Dataset(user, access.Decode("library dataset", content)), history),
                 var other => throw ApiException.BadRequest($"source '{other}': expected hda or library"),
             };
@@ -54,8 +56,8 @@ public static class DatasetEndpoints
 
         app.MapGet("/api/histories/{id}/contents/{datasetId}", (HttpContext c, string id, string datasetId, Access access, GalaxyViews views) =>
         {
-            var user = c.CurrentUser();
-            return Results.Json(views.Dataset(access.Dataset(user, access.History(user, id), datasetId)));
+            var user = c.CurrentUserOrNull();
+            return Results.Json(views.Dataset(access.ReadableDataset(user, access.ReadableHistory(user, id), datasetId)));
         });
         // Galaxy's composite datasets keep extra files beside the main one; every dataset here is one file.
         app.MapGet("/api/histories/{id}/contents/{datasetId}/extra_files", (HttpContext c, string id, string datasetId, Access access) =>
@@ -97,12 +99,12 @@ public static class DatasetEndpoints
 
         app.MapGet("/api/histories/{id}/contents/{datasetId}/display", (HttpContext c, string id, string datasetId, Access access, FileStore files) =>
         {
-            var user = c.CurrentUser();
-            return Display(c, access.Dataset(user, access.History(user, id), datasetId), files);
+            var user = c.CurrentUserOrNull();
+            return Display(c, access.ReadableDataset(user, access.ReadableHistory(user, id), datasetId), files);
         });
-        app.MapGet("/api/datasets/{id}/display", (HttpContext c, string id, Access access, FileStore files) => Display(c, access.Dataset(c.CurrentUser(), id), files));
+        app.MapGet("/api/datasets/{id}/display", (HttpContext c, string id, Access access, FileStore files) => Display(c, access.ReadableDataset(c.CurrentUserOrNull(), id), files));
 
-        app.MapGet("/api/datasets/{id}", (HttpContext c, string id, Access access, GalaxyViews views) => Results.Json(views.Dataset(access.Dataset(c.CurrentUser(), id))));
+        app.MapGet("/api/datasets/{id}", (HttpContext c, string id, Access access, GalaxyViews views) => Results.Json(views.Dataset(access.ReadableDataset(c.CurrentUserOrNull(), id))));
         app.MapGet("/api/datasets/deleted/{id}", (HttpContext c, string id, Access access, GalaxyViews views) => Results.Json(views.Dataset(access.Dataset(c.CurrentUser(), id))));
 
         app.MapGet("/api/datasets", (HttpContext c, Access access, DatasetStore datasets, GalaxyViews views) =>

@@ -39,8 +39,8 @@ public sealed class GalaxyViews(IdCodec ids, HistoryStore histories)
         view["user_id"] = Id(h.UserId);
         view["username"] = owner.Username;
         view["create_time"] = h.CreateTime;
-        // Galaxy makes a published history importable too.
-        view["importable"] = h.Published;
+        // A published history is accessible by link too, as in Galaxy.
+        view["importable"] = h.Published || h.Importable;
         view["slug"] = h.Slug;
         view["username_and_slug"] = h.Slug is null ? null : $"u/{owner.Username}/h/{h.Slug}";
         view["genome_build"] = "?";

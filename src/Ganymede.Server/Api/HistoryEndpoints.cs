@@ -77,7 +77,7 @@ public static class HistoryEndpoints
 
         app.MapGet("/api/histories/{id}", (HttpContext c, string id, Access access, UserStore users, GalaxyViews views) =>
         {
-            var h = access.History(c.CurrentUser(), id);
+            var h = access.ReadableHistory(c.CurrentUserOrNull(), id);
             return Results.Json(views.History(h, users.Get(h.UserId)!));
         });
 

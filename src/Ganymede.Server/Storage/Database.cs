@@ -51,7 +51,7 @@ public abstract class Database
     /// <summary>Columns added after a table was first created: databases made before them get them on start.</summary>
     private static readonly (string Table, string Column, string Type)[] AddedColumns = [("jobs", "progress", "TEXT"), ("users", "quota", "TEXT"), ("users", "password_hash", "TEXT"),
          ("histories", "tags", "TEXT"), ("histories", "slug", "TEXT"), ("datasets", "annotation", "TEXT"), ("datasets", "genome_build", "TEXT NOT NULL DEFAULT '?'"),
-         ("datasets", "tags", "TEXT")];
+         ("datasets", "tags", "TEXT"), ("histories", "importable", "INTEGER NOT NULL DEFAULT 0"), ("datasets", "published", "INTEGER NOT NULL DEFAULT 0")];
 
     protected abstract bool HasColumn(DbConnection connection, string table, string column);
 
@@ -333,6 +333,12 @@ public sealed class SqliteDatabase : Database
             create_time TEXT NOT NULL,
             update_time TEXT NOT NULL);
         CREATE INDEX IF NOT EXISTS history_exports_history ON history_exports(history_id);
+        CREATE TABLE IF NOT EXISTS history_shares (
+            history_id INTEGER NOT NULL REFERENCES histories(id),
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            create_time TEXT NOT NULL,
+            PRIMARY KEY (history_id, user_id));
+        CREATE INDEX IF NOT EXISTS history_shares_user ON history_shares(user_id);
         CREATE TABLE IF NOT EXISTS permissions (
             item TEXT NOT NULL,
             item_id INTEGER NOT NULL,

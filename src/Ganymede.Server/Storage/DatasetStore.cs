@@ -108,6 +108,12 @@ public sealed class DatasetStore(Database db)
             new { id, name, visible, deleted, now = Database.Now() });
     }
 
+    public void SetPublished(long id, bool published)
+    {
+        using var c = db.Open();
+        c.Execute("UPDATE datasets SET published = @published, update_time = @now WHERE id = @id", new { id, published, now = Database.Now() });
+    }
+
     public void SetCreatingJob(long id, long jobId)
     {
         using var c = db.Open();

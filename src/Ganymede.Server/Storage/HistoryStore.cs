@@ -55,6 +55,48 @@ public sealed class HistoryStore(Database db)
             """, new { id, name, annotation, deleted, published, tags, slug, now = Database.Now() });
     }
 
+    /// <summary>Whether anyone with the history's id may read it (Galaxy's link access).</summary>
+    public void SetImportable(long id, bool importable)
+    {
+        using var c = db.Open();
+        c.Execute("UPDATE histories SET importable = @importable, update_time = @now WHERE id = @id", new { id, importable, now = Database.Now() });
+    }
+
+    /// <summary>The users the history is shared with, by id.</summary>
+    public IReadOnlyList<long> SharedWith(long historyId)
+    {
+        using var c = db.Open();
+        return c.Query<long>("SELECT user_id FROM history_shares WHERE history_id = @historyId ORDER BY user_id", new { historyId }).AsList();
+    }
+
+    /// <summary>Replaces the users the history is shared with.</summary>
+    public void Share(long historyId, IEnumerable<long> userIds)
+    {
+        using var c = db.Open();
+        using var t = c.BeginTransaction();
+        c.Execute("DELETE FROM history_shares WHERE history_id = @historyId", new { historyId }, t);
+        foreach (var userId in userIds.Distinct())
+            c.Execute("INSERT INTO history_shares (history_id, user_id, create_time) VALUES (@historyId, @userId, @now)", new { historyId, userId, now = Database.Now() }, t);
+        t.Commit();
+    }
+
+    public bool IsSharedWith(long historyId, long userId)
+    {
+        using var c = db.Open();
+        return c.ExecuteScalar<long>("SELECT COUNT(*) FROM history_shares WHERE history_id = @historyId AND user_id = @userId", new { historyId, userId }) > 0;
+    }
+
+    /// <summary>Other users' histories shared with this one, not deleted, newest change first.</summary>
+    public IReadOnlyList<HistoryRecord> SharedWithUser(long userId)
+    {
+        using var c = db.Open();
+        return c.Query<HistoryRecord>(
+            """
+            SELECT h.* FROM histories h JOIN history_shares s ON s.history_id = h.id
+            WHERE s.user_id = @userId AND h.deleted = 0 ORDER BY h.update_time DESC, h.id DESC
+            """, new { userId }).AsList();
+    }
+
     /// <summary>Whether the user has another history published under <paramref name="slug"/>.</summary>
     public bool SlugTaken(long userId, long historyId, string slug)
     {

@@ -37,6 +37,8 @@ public sealed class HistoryRecord
     public bool Deleted { get; set; }
     public bool Purged { get; set; }
     public bool Published { get; set; }
+    /// <summary>Readable by anyone who has its id (Galaxy's "accessible via link"); a published history is too.</summary>
+    public bool Importable { get; set; }
     /// <summary>JSON: the history's tags, in the order they were given ("name:..." tags among them), or null for none.</summary>
     public string? Tags { get; set; }
     /// <summary>The history's part of its published URL (u/USERNAME/h/SLUG), made when it is first published.</summary>
@@ -59,6 +61,8 @@ public sealed class DatasetRecord
     public bool Visible { get; set; } = true;
     public bool Deleted { get; set; }
     public bool Purged { get; set; }
+    /// <summary>Readable by anyone, signed in or not (Galaxy's "remove_restrictions").</summary>
+    public bool Published { get; set; }
     public long FileSize { get; set; }
     public string? Sha256 { get; set; }
     public string? Peek { get; set; }

@@ -13,8 +13,8 @@ namespace Ganymede.Server.Web.Pages;
 /// with a mask from the same history over it, an ONNX model card, a sortable table, training curves, a notebook read
 /// only, or the text itself. What the file holds is untrusted: a view that cannot read it says why and offers the download.
 /// </summary>
-public sealed class DatasetModel(UserStore users, HistoryStore histories, DatasetStore datasets, FileStore files, Access access, IdCodec ids, NiftiSlices slices,
-    ILogger<DatasetModel> log) : PageModel
+public sealed class DatasetModel(UserStore users, HistoryStore histories, DatasetStore datasets, Services.DatasetService datasetService, Services.SharingService sharing,
+    FileStore files, Access access, IdCodec ids, NiftiSlices slices, ILogger<DatasetModel> log) : PageModel
 {
     public DatasetRecord Dataset { get; private set; } = null!;
     public HistoryRecord? History { get; private set; }
@@ -31,6 +31,8 @@ public sealed class DatasetModel(UserStore users, HistoryStore histories, Datase
     public string? Problem { get; private set; }
 
     public string Id(long id) => ids.Encode(id);
+    /// <summary>The signed-in user's own dataset, which they may change; another's is shown read-only (shared or published).</summary>
+    public bool Mine => Dataset.UserId == Me.Id;
     public bool Readable => Dataset.State is DatasetStates.Ok && !Dataset.Purged && System.IO.File.Exists(Path);
     private string Path => files.DatasetPath(Dataset.Id);
     private const int MaxTextBytes = 256 << 10;
@@ -47,7 +49,7 @@ public sealed class DatasetModel(UserStore users, HistoryStore histories, Datase
                 case "nii" or "nii.gz":
                     Volume = slices.Facts(Path);
                     Masks = datasets.ListByHistory(Dataset.HistoryId, deleted: false, visible: true)
-                        .Where(d => d.Id != Dataset.Id && d.Extension is "nii" or "nii.gz" && d.State == DatasetStates.Ok && SameGeometry(d)).ToList();
+                        .Where(d => d.Id != Dataset.Id && d.Extension is "nii" or "nii.gz" && d.State == DatasetStates.Ok && SameGeometry(d) && sharing.MayRead(Me, d)).ToList();
                     MaskId = Masks.FirstOrDefault(m => Id(m.Id) == mask) is { } chosen ? Id(chosen.Id) : null;
                     break;
                 case "onnx": Onnx = OnnxCard.Read(Path); break;
@@ -83,11 +85,29 @@ public sealed class DatasetModel(UserStore users, HistoryStore histories, Datase
         string? maskPath = null;
         if (!string.IsNullOrEmpty(mask))
         {
-            var m = access.Dataset(Me, mask);
+            var m = access.ReadableDataset(Me, mask);
             if (m.HistoryId != Dataset.HistoryId) throw ApiException.BadRequest("the mask must be a dataset of the same history");
             maskPath = files.DatasetPath(m.Id);
         }
         return Picture(() => slices.Render(Path, k, level, width, maskPath));
+    }
+
+    /// <summary>Replaces the dataset's tags (comma-separated), as the API's tags do.</summary>
+    public IActionResult OnPostTags(string id, string? tags)
+    {
+        Load(id);
+        if (!Mine) throw ApiException.Forbidden($"dataset {id} belongs to another user");
+        try
+        {
+            datasetService.Update(Dataset, new Services.DatasetChange(Tags: (tags ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)));
+        }
+        catch (ApiException e) when (e.Status == 400)
+        {
+            Problem = WebPages.Sentence(e.Message);
+            Response.StatusCode = 400;
+            return Page();
+        }
+        return Redirect("/datasets/" + id);
     }
 
     /// <summary>A PNG dataset itself, as an image (the download sends it as a file).</summary>
@@ -126,7 +146,7 @@ public sealed class DatasetModel(UserStore users, HistoryStore histories, Datase
 
     private void Load(string id)
     {
-        Dataset = access.Dataset(Me, id);
+        Dataset = access.ReadableDataset(Me, id);
         History = histories.Get(Dataset.HistoryId);
     }
 

@@ -9,12 +9,22 @@ namespace Ganymede.Server.Web.Pages;
 
 /// <summary>
 /// The signed-in user's histories and the datasets of the one chosen (the most recently changed by default), with
-/// what the API offers on them: create, rename, delete, undelete, purge; download and delete datasets. The rules are the
-/// services' (<see cref="HistoryService"/>, <see cref="DatasetService"/>), the checks the API's (<see cref="Access"/>).
+/// what the API offers on them: create, rename, tag, share, publish, delete, undelete, purge; download and delete
+/// datasets. Histories shared with the user, or published by others, are listed too and shown read-only. The rules are
+/// the services' (<see cref="HistoryService"/>, <see cref="DatasetService"/>, <see cref="SharingService"/>), the checks
+/// the API's (<see cref="Access"/>).
 /// </summary>
 public sealed class IndexModel(UserStore users, HistoryStore histories, DatasetStore datasets, HistoryService historyService,
-    DatasetService datasetService, JobStore jobs, ToolBox tools, Access access, IdCodec ids, Sessions.NotebookSessions sessions) : PageModel
+    DatasetService datasetService, SharingService sharing, JobStore jobs, ToolBox tools, Access access, IdCodec ids, Sessions.NotebookSessions sessions) : PageModel
 {
+    public IReadOnlyList<HistoryRecord> SharedWithMe { get; private set; } = [];
+    public IReadOnlyList<HistoryRecord> PublishedByOthers { get; private set; } = [];
+    /// <summary>The current history is another user's (shared with the user, or published): nothing on it can be changed here.</summary>
+    public bool ReadOnly => Current is not null && Current.UserId != Me.Id;
+    public string OwnerEmail => Current is null ? "" : users.Get(Current.UserId)?.Email ?? "";
+    /// <summary>Who may read the current history besides its owner; null when it is not the user's.</summary>
+    public HistorySharing? Sharing { get; private set; }
+
     public IReadOnlyList<(HistoryRecord History, long Count, long Size)> Histories { get; private set; } = [];
     public HistoryRecord? Current { get; private set; }
     public IReadOnlyList<DatasetRecord> Contents { get; private set; } = [];
@@ -63,6 +73,27 @@ public sealed class IndexModel(UserStore users, HistoryStore histories, DatasetS
     public IActionResult OnPostDelete(string history, bool purge) =>
         Act(history, () => { historyService.Delete(Owned(history), purge); return Redirect("/"); });
 
+    public IActionResult OnPostTags(string history, string? tags) =>
+        Act(history, () => Back(historyService.Update(Owned(history), null, null, null, null, (tags ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))));
+
+    /// <summary>Publishing (anyone may read it, and copy from it) and link access (anyone who has its address).</summary>
+    public IActionResult OnPostAccess(string history, bool published, bool importable) =>
+        Act(history, () => { sharing.SetAccess(Me, Owned(history), importable, published); return Back(Owned(history)); });
+
+    public IActionResult OnPostShare(string history, string? email) => Share(history, users => users.Append(email ?? ""));
+
+    public IActionResult OnPostUnshare(string history, string email) => Share(history, users => users.Where(u => u != email));
+
+    /// <summary>Shares with the users <paramref name="change"/> makes of those the history is shared with now; a name that is no user is said on the page.</summary>
+    private IActionResult Share(string history, Func<IEnumerable<string>, IEnumerable<string>> change) =>
+        Act(history, () =>
+        {
+            var h = Owned(history);
+            var shared = sharing.ShareWith(Me, h, change(sharing.Sharing(h).Users.Select(u => u.Email)), _ => null);
+            if (shared.Errors.Count == 0) return Back(h);
+            throw ApiException.BadRequest(string.Join(" ", shared.Errors));
+        });
+
     public IActionResult OnPostUndelete(string history) =>
         Act(history, () => Back(historyService.Update(Owned(history), null, null, deleted: false, null)));
 
@@ -106,10 +137,13 @@ public sealed class IndexModel(UserStore users, HistoryStore histories, DatasetS
         var user = Me;
         var list = histories.List(user.Id, deleted: Deleted, published: null).OrderByDescending(h => h.UpdateTime, StringComparer.Ordinal).ToList();
         Histories = list.Select(h => histories.Totals(h.Id) is var (count, size) ? (h, count, size) : default).ToList();
-        // Another user's history, or a malformed id, answers as the API does (403, 400, 404).
-        Current = history is null ? list.FirstOrDefault() : access.History(user, history);
+        SharedWithMe = sharing.SharedWith(user);
+        PublishedByOthers = histories.ListAll(deleted: false, publishedOnly: true).Where(h => h.UserId != user.Id).ToList();
+        // Another user's history that is not shared with the user, or a malformed id, answers as the API does (403, 400, 404).
+        Current = history is null ? list.FirstOrDefault() : access.ReadableHistory(user, history);
         if (Current is null) return;
-        Contents = datasets.ListByHistory(Current.Id, deleted: false, visible: true);
+        Contents = datasets.ListByHistory(Current.Id, deleted: false, visible: true).Where(d => d.UserId == user.Id || sharing.MayRead(user, d)).ToList();
+        if (Current.UserId == user.Id) Sharing = sharing.Sharing(Current);
         _jobTools = jobs.ToolIds(Current.Id);
     }
 }
