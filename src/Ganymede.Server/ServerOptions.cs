@@ -36,6 +36,9 @@ public sealed class ServerOptions
     /// <summary>Whether anyone may create an account on the sign-in page (off: administrators create them).</summary>
     public bool AllowRegistration { get; init; }
 
+    /// <summary>The shortest password accounts made or changed through the server may have (Galaxy's scripts may assume 6).</summary>
+    public int MinPasswordLength { get; init; } = Services.Passwords.DefaultMinimum;
+
     /// <summary>
     /// A folder on the server whose files administrators may add to data libraries by their path (Galaxy's path
     /// paste, linked in place or copied), or null for none.

@@ -44,8 +44,9 @@ def outcomes(junit):
 def test_bioblends_own_suite_passes_but_for_the_listed_tests(built, tmp_path):
     data = tmp_path / "data"
     data.mkdir()
-    # The suite writes the files it imports by path into the system's temporary folder.
-    server = Server(data, "23.1", extra_args=["--allow-path-paste", tempfile.gettempdir()])
+    # The suite writes the files it imports by path into the system's temporary folder, and gives its users Galaxy's
+    # shortest passwords (6 characters).
+    server = Server(data, "23.1", extra_args=["--allow-path-paste", tempfile.gettempdir(), "--min-password-length", "6"])
     try:
         admin = ganymede("users", "create", "--email", "admin@example.org", "--admin", "--data-dir", data).strip().splitlines()[-1]
         # Another user's published workflow, which the suite imports as a shared one.

@@ -25,13 +25,19 @@ internal static class ServeCommand
         var quota = new Option<string?>("--quota") { Description = "what each user may store and run at once, e.g. storage=100GiB,jobs=4 (default: no quota); `users quota` sets one user's" };
         var registration = new Option<bool>("--allow-registration") { Description = "let anyone create an account on the sign-in page (default: administrators create accounts)" };
         var pathPaste = new Option<string?>("--allow-path-paste") { Description = "a folder whose files administrators may add to data libraries by their server path (default: none)" };
+        var minPassword = new Option<int>("--min-password-length")
+        {
+            Description = $"the shortest password accounts made through the server may have (default {Passwords.DefaultMinimum}; Galaxy's is {Passwords.GalaxyMinimum})",
+            DefaultValueFactory = _ => Passwords.DefaultMinimum,
+        };
         var command = new Command("serve", "Run the server: Galaxy's API for histories, datasets, tools and jobs (BioBlend works unchanged).")
         {
-            urls, dataDir, jobs, version, runner, partition, limits, toolLimits, quota, registration, pathPaste,
+            urls, dataDir, jobs, version, runner, partition, limits, toolLimits, quota, registration, pathPaste, minPassword,
         };
         command.SetAction(result => Cli.Run(() =>
         {
             if (result.GetValue(jobs) < 1) throw new ArgumentException("--max-jobs must be at least 1");
+            if (result.GetValue(minPassword) < Passwords.GalaxyMinimum) throw new ArgumentException($"--min-password-length must be at least {Passwords.GalaxyMinimum}");
             var jobLimits = JobLimits.Default.With(result.GetValue(limits) ?? "");
             var options = new ServerOptions
             {
@@ -42,6 +48,7 @@ internal static class ServeCommand
                 Quota = UserQuota.Unlimited.With(result.GetValue(quota) ?? ""),
                 AllowRegistration = result.GetValue(registration),
                 PathPasteDirectory = result.GetValue(pathPaste) is { } dir ? Path.GetFullPath(dir) : null,
+                MinPasswordLength = result.GetValue(minPassword),
             };
             var app = GanymedeServer.Build(options);
             Console.WriteLine($"ganymede server on {options.Urls}, data in {Path.GetFullPath(options.DataDirectory)}; create a user with: ./ganymede users create --email YOU@EXAMPLE --data-dir {options.DataDirectory}");

@@ -54,13 +54,21 @@ public static class ConfigEndpoints
             var body = await c.Request.ReadJsonObjectAsync(o.MaxJsonBytes);
             return Results.Json(User(accounts.Update(c.CurrentUser(), Named(c, id, ids, users), body.String("email"), body.String("username")), ids, quotas));
         });
+        // The user preferences form's endpoint, which BioBlend's update_user calls.
+        app.MapPut("/api/users/{id}/information/inputs", async (HttpContext c, string id, IdCodec ids, UserStore users, UserService accounts, ServerOptions o) =>
+        {
+            var body = await c.Request.ReadJsonObjectAsync(o.MaxJsonBytes);
+            accounts.Update(c.CurrentUser(), Named(c, id, ids, users), body.String("email"), body.String("username"));
+            return Results.Json(new Dictionary<string, object?> { ["message"] = "User information has been saved." });
+        });
         // Galaxy's password sign-in for scripts: HTTP Basic e-mail and password in, an API key out.
         app.MapGet("/api/authenticate/baseauth", (HttpContext c, UserService accounts) =>
         {
             var header = c.Request.Headers.Authorization.ToString();
             string? decoded = null;
-            if (header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
-                try { decoded = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(header[6..].Trim())); } catch (FormatException) { }
+            // BioBlend sends the credentials without the "Basic" scheme, as Galaxy accepts them.
+            var credentials = header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase) ? header[6..] : header;
+            try { decoded = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(credentials.Trim())); } catch (FormatException) { }
             if (decoded?.Split(':', 2) is not [var email, var password]) throw new ApiException(401, 401001, "send your e-mail and password with HTTP Basic authentication");
             var user = accounts.SignIn(email, password) ?? throw new ApiException(401, 401001, "the e-mail address or the password is wrong");
             return Results.Json(new Dictionary<string, object?> { ["api_key"] = accounts.KeyForPassword(user) });

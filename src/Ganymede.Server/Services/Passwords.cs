@@ -13,16 +13,19 @@ public static class Passwords
     public const int Iterations = 600_000;
     private const string Scheme = "pbkdf2-sha256";
 
+    /// <summary>The shortest password by default; a server may allow Galaxy's 6 (<see cref="ServerOptions.MinPasswordLength"/>).</summary>
+    public const int DefaultMinimum = 8, GalaxyMinimum = 6;
+
     /// <summary>Refuses a password too short to protect an account.</summary>
-    public static void Check(string password)
+    public static void Check(string password, int minimum = DefaultMinimum)
     {
-        if (password.Length < 8) throw new ArgumentException("a password needs at least 8 characters");
+        if (password.Length < minimum) throw new ArgumentException($"a password needs at least {minimum} characters");
         if (password.Length > 1024) throw new ArgumentException("a password may have at most 1024 characters");
     }
 
-    public static string Hash(string password)
+    public static string Hash(string password, int minimum = DefaultMinimum)
     {
-        Check(password);
+        Check(password, minimum);
         var salt = RandomNumberGenerator.GetBytes(16);
         var hash = Rfc2898DeriveBytes.Pbkdf2(password, salt, Iterations, HashAlgorithmName.SHA256, 32);
         return string.Join('$', Scheme, Iterations.ToString(CultureInfo.InvariantCulture), Convert.ToBase64String(salt), Convert.ToBase64String(hash));

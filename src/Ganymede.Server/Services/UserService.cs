@@ -16,10 +16,10 @@ public sealed class UserService(UserStore users, ServerOptions options)
         if (isAdmin && by is null) throw ApiException.Forbidden("only an administrator may create administrators");
         try
         {
-            Passwords.Check(password);
+            Passwords.Check(password, options.MinPasswordLength);
             if (username is not null) CheckUsername(username);
             var (user, _) = users.Create(email, isAdmin, username);
-            users.SetPasswordHash(user.Id, Passwords.Hash(password));
+            users.SetPasswordHash(user.Id, Passwords.Hash(password, options.MinPasswordLength));
             return users.Get(user.Id)!;
         }
         catch (ArgumentException e) { throw ApiException.BadRequest(e.Message); }

@@ -9,7 +9,7 @@ namespace Ganymede.Server.Web.Pages;
 /// The signed-in user's account: storage and jobs against their quota, their API keys (make one under a name, shown
 /// once; revoke any), and their password.
 /// </summary>
-public sealed class AccountModel(UserStore users, Quotas quotas) : PageModel
+public sealed class AccountModel(UserStore users, Quotas quotas, ServerOptions options) : PageModel
 {
     public UserRecord Me { get; private set; } = null!;
     public IReadOnlyList<ApiKeyRecord> Keys { get; private set; } = [];
@@ -53,8 +53,7 @@ public sealed class AccountModel(UserStore users, Quotas quotas) : PageModel
         {
             try
             {
-                Passwords.Check(password ?? "");
-                users.SetPasswordHash(Me.Id, Passwords.Hash(password!));
+                users.SetPasswordHash(Me.Id, Passwords.Hash(password ?? "", options.MinPasswordLength));
                 Message = "Your password is changed.";
             }
             catch (ArgumentException e) { Error = WebPages.Sentence(e.Message); }
