@@ -38,6 +38,7 @@ public static class GanymedeServer
         app.UseRouting();
         WebPages.UseWebPages(app);
         app.MapConfigEndpoints()
+           .MapUserEndpoints()
            .MapSharingEndpoints()
            .MapHistoryEndpoints()
            .MapHistoryArchiveEndpoints()

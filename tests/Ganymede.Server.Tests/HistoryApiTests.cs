@@ -33,7 +33,7 @@ public sealed class HistoryApiTests(ServerFixture server) : IClassFixture<Server
         Assert.Equal(HttpStatusCode.BadRequest, (await alice.PutAsJsonAsync($"/api/histories/{id}", new { tags = new[] { "a,b" } })).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await bob.PostAsync($"/api/histories/{id}/tags/mine", null)).StatusCode);
 
-        // Not published: nobody else lists it. Published: anyone does, by its slug too, and still nobody else may change it.
+        // Not published: nobody else lists it. Published: anyone lists and reads it, by its slug too, and still nobody else may change it.
         Assert.DoesNotContain(id, Ids(await Json(await anybody.GetAsync("/api/histories/published"))));
         var published = await Json(await alice.PutAsJsonAsync($"/api/histories/{id}", new { published = true }));
         Assert.Equal(("covid-ct-run-2", true), (published["slug"]!.ToString(), published["importable"]!.GetValue<bool>()));
@@ -41,7 +41,8 @@ public sealed class HistoryApiTests(ServerFixture server) : IClassFixture<Server
         Assert.Contains(id, Ids(await Json(await anybody.GetAsync("/api/histories/published"))));
         Assert.Equal([id], Ids(await Json(await anybody.GetAsync("/api/histories/published?q=slug&qv=covid-ct-run-2"))));
         Assert.Equal(HttpStatusCode.Forbidden, (await bob.PutAsJsonAsync($"/api/histories/{id}", new { name = "bob's now" })).StatusCode);
-        Assert.Equal(HttpStatusCode.Forbidden, (await anybody.GetAsync($"/api/histories/{id}")).StatusCode);
+        Assert.Equal("COVID CT, run 2", (await Json(await anybody.GetAsync($"/api/histories/{id}")))["name"]!.ToString());
+        Assert.Equal(HttpStatusCode.Forbidden, (await anybody.PutAsJsonAsync($"/api/histories/{id}", new { name = "anybody's now" })).StatusCode);
         var second = (await Json(await alice.PostAsJsonAsync("/api/histories", new { name = "COVID CT, run 2" })))["id"]!.ToString();
         Assert.Equal("covid-ct-run-2-2", (await Json(await alice.PutAsJsonAsync($"/api/histories/{second}", new { published = true })))["slug"]!.ToString());
     }

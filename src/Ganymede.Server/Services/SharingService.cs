@@ -59,7 +59,7 @@ public sealed class SharingService(HistoryStore histories, HistoryService histor
         foreach (var name in names.Select(n => n.Trim()).Where(n => n.Length > 0).Distinct())
         {
             var found = name.Contains('@') ? users.FindByEmail(name) : decodeUser(name) is { } id ? users.Get(id) : null;
-            if (found is null) errors.Add($"{name} is not a user of this server.");
+            if (found is null || found.Deleted) errors.Add($"{name} is not a user of this server.");
             else if (found.Id == history.UserId) errors.Add("You cannot share a history with yourself.");
             else chosen.Add(found.Id);
         }

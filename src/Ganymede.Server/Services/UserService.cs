@@ -6,8 +6,44 @@ namespace Ganymede.Server.Services;
 /// Accounts: who may create one (an administrator always; anyone when the server allows self-registration), with a
 /// password checked as the command line checks it; and keys handed out for a password (Galaxy's baseauth).
 /// </summary>
-public sealed class UserService(UserStore users, ServerOptions options)
+public sealed class UserService(UserStore users, HistoryStore histories, HistoryService historyService, JobStore jobs, Jobs.JobManager jobManager, ServerOptions options)
 {
+    /// <summary>
+    /// An administrator's deletion: the user can no longer sign in, their keys stop working and their unfinished jobs
+    /// are cancelled; their data stays until <paramref name="purge"/> (of a deleted user) purges their histories and
+    /// forgets their address. Galaxy's rules: nobody deletes themself, and only a deleted user is purged.
+    /// </summary>
+    public UserRecord Delete(UserRecord by, UserRecord user, bool purge)
+    {
+        RequireAdministrator(by, "delete users");
+        if (user.Id == by.Id) throw ApiException.BadRequest("you cannot delete your own account");
+        if (purge)
+        {
+            if (!user.Deleted) throw ApiException.BadRequest($"user {user.Email} is not deleted: delete them before purging them");
+            foreach (var history in histories.List(user.Id, deleted: null, published: null)) historyService.Delete(history, purge: true);
+            users.Purge(user.Id);
+        }
+        else
+        {
+            users.SetDeleted(user.Id, true);
+            foreach (var job in jobs.Unfinished(user.Id)) jobManager.Cancel(job);
+        }
+        return users.Get(user.Id)!;
+    }
+
+    public UserRecord Undelete(UserRecord by, UserRecord user)
+    {
+        RequireAdministrator(by, "undelete users");
+        if (user.Purged) throw ApiException.BadRequest($"user {user.Email} is purged: a purged account cannot come back");
+        users.SetDeleted(user.Id, false);
+        return users.Get(user.Id)!;
+    }
+
+    private static void RequireAdministrator(UserRecord by, string what)
+    {
+        if (!by.IsAdmin) throw ApiException.Forbidden($"only an administrator may {what}");
+    }
+
     /// <summary>Creates a user with a password; <paramref name="by"/> is the administrator creating it, or null for self-registration.</summary>
     public UserRecord Create(UserRecord? by, string email, string password, bool isAdmin = false, string? username = null)
     {
@@ -44,7 +80,7 @@ public sealed class UserService(UserStore users, ServerOptions options)
 
     /// <summary>The user with this e-mail and password, or null; one answer for both mistakes, so addresses stay private.</summary>
     public UserRecord? SignIn(string email, string password) =>
-        users.FindByEmail(email) is { } user && Passwords.Verify(password, user.PasswordHash) ? user : null;
+        users.FindByEmail(email) is { Deleted: false } user && Passwords.Verify(password, user.PasswordHash) ? user : null;
 
     /// <summary>A fresh key for a password sign-in through the API; the previous key made this way is revoked.</summary>
     public string KeyForPassword(UserRecord user) => ReplaceKey(user, "made by /api/authenticate/baseauth");

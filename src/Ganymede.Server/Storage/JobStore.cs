@@ -85,6 +85,13 @@ public sealed class JobStore(Database db)
             """).AsList();
     }
 
+    /// <summary>The user's jobs not ended yet, uploads included.</summary>
+    public IReadOnlyList<JobRecord> Unfinished(long userId)
+    {
+        using var c = db.Open();
+        return c.Query<JobRecord>("SELECT * FROM jobs WHERE user_id = @userId AND state IN ('new', 'queued', 'running') ORDER BY id", new { userId }).AsList();
+    }
+
     public IReadOnlyList<JobRecord> InState(string state, int limit = int.MaxValue)
     {
         using var c = db.Open();

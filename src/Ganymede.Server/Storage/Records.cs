@@ -14,6 +14,10 @@ public sealed class UserRecord
     /// <summary>The password's hash (<see cref="Services.Passwords"/>), or null for a user who signs in by API key only.</summary>
     public string? PasswordHash { get; set; }
     public string CreateTime { get; set; } = "";
+    /// <summary>A deleted user cannot sign in, and their keys stop working; an administrator may undelete them.</summary>
+    public bool Deleted { get; set; }
+    /// <summary>Deleted for good: their histories purged, their address and name replaced, their keys gone.</summary>
+    public bool Purged { get; set; }
     /// <summary>Set when the request came with a job's key (a script's, a notebook session's), not one of the user's own.</summary>
     public bool ActsForJob { get; set; }
 }

@@ -29,10 +29,11 @@ public sealed class UserStore(Database db)
         return (user, key);
     }
 
-    public IReadOnlyList<UserRecord> All()
+    /// <summary>The users that are not deleted, or (<paramref name="deleted"/>) those that are.</summary>
+    public IReadOnlyList<UserRecord> All(bool deleted = false)
     {
         using var c = db.Open();
-        return c.Query<UserRecord>("SELECT * FROM users ORDER BY email").ToList();
+        return c.Query<UserRecord>("SELECT * FROM users WHERE deleted = @deleted ORDER BY email", new { deleted }).ToList();
     }
 
     /// <summary>A new API key for the user, under a name they choose; returned once.</summary>
@@ -67,7 +68,7 @@ public sealed class UserStore(Database db)
     {
         using var c = db.Open();
         var hash = Hash(key);
-        if (c.QuerySingleOrDefault<UserRecord>("SELECT u.* FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.key_hash = @hash", new { hash }) is { } user)
+        if (c.QuerySingleOrDefault<UserRecord>("SELECT u.* FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.key_hash = @hash AND u.deleted = 0", new { hash }) is { } user)
         {
             // To the minute: enough to tell a key in use from a forgotten one, without a write per request.
             var now = Database.Now()[..16];
@@ -75,7 +76,7 @@ public sealed class UserStore(Database db)
             return user;
         }
         var owner = c.QuerySingleOrDefault<UserRecord>(
-            "SELECT u.* FROM job_keys k JOIN jobs j ON j.id = k.job_id JOIN users u ON u.id = k.user_id WHERE k.key_hash = @hash AND j.state = 'running'", new { hash });
+            "SELECT u.* FROM job_keys k JOIN jobs j ON j.id = k.job_id JOIN users u ON u.id = k.user_id WHERE k.key_hash = @hash AND j.state = 'running' AND u.deleted = 0", new { hash });
         if (owner is not null) (owner.IsAdmin, owner.ActsForJob) = (false, true);
         return owner;
     }
@@ -110,6 +111,24 @@ public sealed class UserStore(Database db)
         c.Execute("UPDATE users SET email = @email, username = @username WHERE id = @id", new { id, email, username }, t);
         t.Commit();
         return true;
+    }
+
+    public void SetDeleted(long id, bool deleted)
+    {
+        using var c = db.Open();
+        c.Execute("UPDATE users SET deleted = @deleted WHERE id = @id AND purged = 0", new { id, deleted });
+    }
+
+    /// <summary>Forgets who the user was: a placeholder address and name, no password, no keys, nothing shared with them.</summary>
+    public void Purge(long id)
+    {
+        using var c = db.Open();
+        using var t = c.BeginTransaction();
+        c.Execute("UPDATE users SET deleted = 1, purged = 1, email = @email, username = @username, password_hash = NULL WHERE id = @id",
+            new { id, email = $"purged-{id}@deleted.invalid", username = $"purged-{id}" }, t);
+        c.Execute("DELETE FROM api_keys WHERE user_id = @id", new { id }, t);
+        c.Execute("DELETE FROM history_shares WHERE user_id = @id", new { id }, t);
+        t.Commit();
     }
 
     public void SetPasswordHash(long id, string hash)

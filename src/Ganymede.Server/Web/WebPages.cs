@@ -80,12 +80,12 @@ public static class WebPages
         var session = await c.AuthenticateAsync(CookieAuthenticationDefaults.AuthenticationScheme);
         if (!session.Succeeded || !long.TryParse(session.Principal.FindFirstValue(ClaimTypes.NameIdentifier), out var id)) return null;
         c.User = session.Principal;
-        return users.Get(id);
+        return users.Get(id) is { Deleted: false } user ? user : null;
     }
 
     /// <summary>The signed-in user, read again on each request (a deleted user's cookie stops working).</summary>
     public static UserRecord CurrentUser(ClaimsPrincipal principal, UserStore users) =>
-        long.TryParse(principal.FindFirstValue(ClaimTypes.NameIdentifier), out var id) && users.Get(id) is { } user
+        long.TryParse(principal.FindFirstValue(ClaimTypes.NameIdentifier), out var id) && users.Get(id) is { Deleted: false } user
             ? user : throw ApiException.Forbidden("your session has ended: sign in again");
 
     /// <summary>The services' messages are lower-case clauses; a page shows them as a sentence.</summary>
