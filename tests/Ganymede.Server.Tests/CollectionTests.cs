@@ -56,5 +56,20 @@ public sealed class CollectionTests(ServerFixture server) : IClassFixture<Server
             Assert.Contains(reason, (await refused.Content.ReadFromJsonAsync<JsonObject>())!["err_msg"]!.ToString(), StringComparison.Ordinal);
         }
         Assert.Single((await http.GetFromJsonAsync<JsonArray>($"/api/histories/{history}/contents?types=dataset_collection"))!);
+
+        // A copy into another history: the same structure over copies of the datasets, hidden there; the original stays.
+        var other = (await alice.CreateHistoryAsync("pairs, copied")).Id;
+        var copied = await http.PostAsJsonAsync($"/api/histories/{other}/contents", new { type = "dataset_collection", source = "hdca", content = collection["id"]!.ToString() });
+        Assert.True(copied.IsSuccessStatusCode, await copied.Content.ReadAsStringAsync());
+        var copy = (await copied.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal(("samples", other), (copy["name"]!.ToString(), copy["history_id"]!.ToString()));
+        var reverse = copy["elements"]![1]!["object"]!["elements"]![1]!["object"]!["id"]!.ToString();
+        Assert.NotEqual(reads[3], reverse);
+        Assert.Equal("b2\n", await http.GetStringAsync($"/api/datasets/{reverse}/display"));
+        var visible = await http.GetFromJsonAsync<JsonArray>($"/api/histories/{other}/contents?visible=true");
+        Assert.Equal(["samples"], visible!.Select(i => i!["name"]!.ToString()));
+        using var bob = server.Http(server.BobKey);
+        var bobs = (await (await bob.PostAsJsonAsync("/api/histories", new { name = "bob's" })).Content.ReadFromJsonAsync<JsonObject>())!["id"]!.ToString();
+        Assert.Equal(HttpStatusCode.Forbidden, (await bob.PostAsJsonAsync($"/api/histories/{bobs}/contents", new { type = "dataset_collection", source = "hdca", content = collection["id"]!.ToString() })).StatusCode);
     }
 }

@@ -59,6 +59,10 @@ public sealed class SharingTests(ServerFixture server) : IClassFixture<ServerFix
         var bobs = (await Json(await bob.PostAsJsonAsync("/api/histories", new { name = "bob's copy" })))["id"]!.ToString();
         var copy = await Json(await bob.PostAsJsonAsync($"/api/histories/{bobs}/contents", new { source = "hda", content = dataset }));
         Assert.Equal(Scores, await bob.GetStringAsync($"/api/datasets/{copy["id"]}/display"));
+        var whole = await Json(await bob.PostAsJsonAsync("/api/histories", new { history_id = history }));
+        Assert.Equal("Copy of 'shared scores'", whole["name"]!.ToString());
+        var copied = (await Json(await bob.GetAsync($"/api/histories/{whole["id"]}/contents"))).AsArray().Single()!;
+        Assert.Equal(Scores, await bob.GetStringAsync($"/api/datasets/{copied["id"]}/display"));
 
         // Read-only: nothing of Alice's changes through Bob, and someone signed in as no one reads nothing.
         Assert.Equal(HttpStatusCode.Forbidden, (await bob.PutAsJsonAsync($"/api/histories/{history}", new { name = "mine now" })).StatusCode);

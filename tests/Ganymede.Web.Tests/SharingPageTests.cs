@@ -66,5 +66,11 @@ public sealed class SharingPageTests(WebFixture web) : IClassFixture<WebFixture>
         await Expect(bob.GetByRole(AriaRole.Heading, new() { Name = "Shared with you" })).ToHaveCountAsync(0);
         await bob.GetByRole(AriaRole.Link, new() { Name = "Dice per slice" }).ClickAsync();
         await Expect(bob.Locator(".read-only")).ToContainTextAsync("published: read only");
+
+        // A copy of his own, which he may change.
+        await bob.GetByRole(AriaRole.Button, new() { Name = "Copy it into your histories" }).ClickAsync();
+        await Expect(bob.GetByRole(AriaRole.Heading, new() { Name = "Copy of 'Dice per slice'", Level = 1 })).ToBeVisibleAsync();
+        await Expect(bob.GetByRole(AriaRole.Button, new() { Name = "Delete scores.csv" })).ToBeVisibleAsync();
+        await Expect(bob.Locator(".read-only")).ToHaveCountAsync(0);
     }
 }

@@ -42,7 +42,10 @@ public static class DatasetEndpoints
             var user = c.CurrentUser();
             var history = access.WritableHistory(user, id);
             var body = await c.Request.ReadJsonObjectAsync(o.MaxJsonBytes);
-            if (body.String("type") == "dataset_collection") return Results.Json(collectionViews.Detail(CollectionEndpoints.Create(user, history, body, access, collections)));
+            if (body.String("type") == "dataset_collection")
+                return Results.Json(collectionViews.Detail(body.String("source") == "hdca"
+                    ? collections.CopyTo(user, access.Collection(user, body.String("content") ?? throw ApiException.MissingParameter("content (the id of the collection to copy) is required")), history)
+                    : CollectionEndpoints.Create(user, history, body, access, collections)));
             if (body.String("type") is { } type && type != "dataset") throw ApiException.BadRequest($"type '{type}': expected dataset or dataset_collection");
             var content = body.String("content") ?? body.String("from_ld_id") ?? throw ApiException.MissingParameter("content (the id of the dataset to copy) is required");
             var copy = body.String("source") switch

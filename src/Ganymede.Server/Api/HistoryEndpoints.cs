@@ -15,7 +15,8 @@ public static class HistoryEndpoints
     public static IEndpointRouteBuilder MapHistoryEndpoints(this IEndpointRouteBuilder app)
     {
         // A new history: empty, or imported from a Galaxy history archive sent as archive_file (BioBlend's import_history).
-        app.MapPost("/api/histories", async (HttpContext c, HistoryService histories, HistoryArchives archives, GalaxyViews views, FileStore files, ServerOptions o) =>
+        app.MapPost("/api/histories", async (HttpContext c, HistoryService histories, HistoryArchives archives, HistoryCopier copier, Access access, GalaxyViews views,
+            FileStore files, ServerOptions o) =>
         {
             var user = c.CurrentUser();
             if (c.Request.ContentType?.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase) == true)
@@ -34,6 +35,9 @@ public static class HistoryEndpoints
             }
             var body = await c.Request.ReadJsonObjectAsync(o.MaxJsonBytes);
             if (body.String("archive_source") is { Length: > 0 }) throw ApiException.BadRequest("this server does not fetch URLs; send the archive itself as archive_file");
+            // A copy of a history the caller may read (theirs, shared with them, published).
+            if (body.String("history_id") is { } source)
+                return Results.Json(views.History(copier.Copy(user, access.ReadableHistory(user, source), body.String("name")), user));
             return Results.Json(views.History(histories.Create(user, body.String("name")), user));
         });
 

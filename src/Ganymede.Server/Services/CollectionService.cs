@@ -8,7 +8,7 @@ namespace Ganymede.Server.Services;
 /// of pairs); a pair has exactly a forward and a reverse element; identifiers are unique within their level; the
 /// elements are the user's own datasets (or collections), referred to, not copied.
 /// </summary>
-public sealed class CollectionService(CollectionStore collections, DatasetStore datasets)
+public sealed class CollectionService(CollectionStore collections, DatasetStore datasets, DatasetService datasetService)
 {
     private const int MaxElements = 10_000;
     private const int MaxDepth = 4;
@@ -25,6 +25,24 @@ public sealed class CollectionService(CollectionStore collections, DatasetStore 
         var type = CheckType(collectionType ?? throw ApiException.MissingParameter("collection_type is required (list, paired, list:paired, ...)"));
         var spec = Spec(type, elements ?? throw ApiException.MissingParameter("element_identifiers is required"), dataset, collection, "");
         return collections.Create(history.Id, user.Id, name, spec);
+    }
+
+    /// <summary>
+    /// Galaxy's copy of a collection into another history: its datasets copied there, hidden (sharing their bytes), in
+    /// a collection of the same structure and name.
+    /// </summary>
+    public HistoryCollectionRecord CopyTo(UserRecord user, HistoryCollectionRecord source, HistoryRecord target)
+    {
+        CollectionSpec Copied(long collectionId, string type) =>
+            new(type, collections.Elements(collectionId).Select(e => new CollectionElementSpec(e.ElementIdentifier,
+                e.DatasetId is { } id ? Hidden(datasetService.Copy(user, datasets.Get(id)!, target)) : null,
+                e.ChildCollectionId is { } child ? Copied(child, type[(type.IndexOf(':') + 1)..]) : null)).ToList());
+        long Hidden(DatasetRecord copy)
+        {
+            datasets.Update(copy.Id, null, visible: false, null);
+            return copy.Id;
+        }
+        return collections.Create(target.Id, user.Id, source.Name, Copied(source.CollectionId, collections.CollectionType(source.CollectionId)));
     }
 
     public HistoryCollectionRecord Update(HistoryCollectionRecord hdca, string? name, bool? visible, bool? deleted)

@@ -15,7 +15,7 @@ namespace Ganymede.Server.Web.Pages;
 /// the API's (<see cref="Access"/>).
 /// </summary>
 public sealed class IndexModel(UserStore users, HistoryStore histories, DatasetStore datasets, HistoryService historyService,
-    DatasetService datasetService, SharingService sharing, JobStore jobs, ToolBox tools, Access access, IdCodec ids, Sessions.NotebookSessions sessions) : PageModel
+    DatasetService datasetService, SharingService sharing, HistoryCopier copier, JobStore jobs, ToolBox tools, Access access, IdCodec ids, Sessions.NotebookSessions sessions) : PageModel
 {
     public IReadOnlyList<HistoryRecord> SharedWithMe { get; private set; } = [];
     public IReadOnlyList<HistoryRecord> PublishedByOthers { get; private set; } = [];
@@ -93,6 +93,9 @@ public sealed class IndexModel(UserStore users, HistoryStore histories, DatasetS
             if (shared.Errors.Count == 0) return Back(h);
             throw ApiException.BadRequest(string.Join(" ", shared.Errors));
         });
+
+    /// <summary>A history of one's own with copies of what one may read of another's (Galaxy's "import history").</summary>
+    public IActionResult OnPostCopy(string history) => Act(history, () => Back(copier.Copy(Me, access.ReadableHistory(Me, history), null)));
 
     public IActionResult OnPostUndelete(string history) =>
         Act(history, () => Back(historyService.Update(Owned(history), null, null, deleted: false, null)));
