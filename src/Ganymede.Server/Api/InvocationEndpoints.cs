@@ -53,7 +53,7 @@ public static class InvocationEndpoints
             app.MapGet(root + "/steps/{stepId}", (HttpContext c, string invocationId, string stepId, Access access, WorkflowViews views, WorkflowService workflows, WorkflowStore store) =>
             {
                 var invocation = access.Invocation(c.CurrentUser(), invocationId);
-                return Results.Json(views.Step(access.InvocationStep(invocation, stepId), workflows.Definition(store.Get(invocation.WorkflowId)!, invocation.Version)));
+                return Results.Json(views.Step(access.InvocationStep(invocation, stepId), workflows.Definition(invocation)));
             });
             app.MapPut(root + "/steps/{stepId}", async (HttpContext c, string invocationId, string stepId, Access access, InvocationService invocations,
                 WorkflowScheduler scheduler, WorkflowViews views, WorkflowService workflows, WorkflowStore store, ServerOptions o) =>
@@ -62,7 +62,7 @@ public static class InvocationEndpoints
                 var body = await c.Request.ReadJsonObjectAsync(o.MaxJsonBytes);
                 var step = invocations.Act(invocation, access.InvocationStep(invocation, stepId), body.Bool("action") ?? throw ApiException.MissingParameter("action (true or false) is required"));
                 scheduler.Wake();
-                return Results.Json(views.Step(step, workflows.Definition(store.Get(invocation.WorkflowId)!, invocation.Version)));
+                return Results.Json(views.Step(step, workflows.Definition(invocation)));
             });
         }
 
@@ -81,7 +81,7 @@ public static class InvocationEndpoints
         {
             var invocation = access.Invocation(c.CurrentUser(), invocationId);
             var workflow = store.Get(invocation.WorkflowId)!;
-            var definition = workflows.Definition(workflow, invocation.Version);
+            var definition = workflows.Definition(invocation);
             var markdown = InvocationReport.Markdown(invocation, definition, store);
             return Results.Json(new Dictionary<string, object?>
             {
@@ -93,7 +93,7 @@ public static class InvocationEndpoints
         app.MapGet("/api/invocations/{invocationId}/biocompute", (HttpContext c, string invocationId, Access access, WorkflowStore store, WorkflowService workflows, JobStore jobs) =>
         {
             var invocation = access.Invocation(c.CurrentUser(), invocationId);
-            var definition = workflows.Definition(store.Get(invocation.WorkflowId)!, invocation.Version);
+            var definition = workflows.Definition(invocation);
             return Results.Json(InvocationReport.BioCompute(invocation, definition, store, jobs));
         });
         return app;

@@ -44,7 +44,7 @@ public sealed class WorkflowViews(IdCodec ids, WorkflowStore workflows, Workflow
 
     public Dictionary<string, object?> Invocation(InvocationRecord i, bool withSteps = true)
     {
-        var definition = rules.Definition(workflows.Get(i.WorkflowId)!, i.Version);
+        var definition = rules.Definition(i);
         var steps = workflows.Steps(i.Id);
         var inputs = JsonNode.Parse(i.Inputs)!.AsObject();
         var view = new Dictionary<string, object?>
@@ -80,6 +80,7 @@ public sealed class WorkflowViews(IdCodec ids, WorkflowStore workflows, Workflow
             ["id"] = ids.Encode(s.Id), ["model_class"] = "WorkflowInvocationStep", ["order_index"] = s.OrderIndex, ["workflow_step_id"] = ids.Encode(s.OrderIndex),
             ["workflow_step_label"] = step.Label, ["workflow_step_uuid"] = null, ["state"] = s.State, ["action"] = s.Action, ["info"] = s.Info,
             ["job_id"] = stepJobs is [var job] ? ids.Encode(job) : null, ["update_time"] = s.UpdateTime,
+            ["subworkflow_invocation_id"] = step.Subworkflow is null ? null : workflows.SubInvocation(s.Id) is { } child ? ids.Encode(child.Id) : null,
             ["jobs"] = stepJobs.Select(jobs.Get).OfType<JobRecord>().Select(views.JobSummary).ToList(),
             ["outputs"] = InvocationService.Outputs(s).Where(o => o.Value is JsonObject r && r["src"]?.ToString() == "hda").ToDictionary(o => o.Key, o => (object?)Reference(o.Value!.AsObject(), null)),
             ["output_collections"] = InvocationService.Outputs(s).Where(o => o.Value is JsonObject r && r["src"]?.ToString() == "hdca").ToDictionary(o => o.Key, o => (object?)Reference(o.Value!.AsObject(), null)),

@@ -10,8 +10,8 @@ namespace Ganymede.Server.Jobs;
 
 /// <summary>
 /// Advances invocations, each step when what feeds it is ready: an input step at once, a tool step as a job once every
-/// dataset it reads is finished, a pause when a person decides. A step whose input failed fails with the reason, and so
-/// do the steps after it; the others go on. Everything is in the database, so a restarted server carries on where it
+/// dataset it reads is finished, a pause when a person decides, a subworkflow as an invocation of its own whose labelled
+/// outputs become the step's. A step whose input failed fails with the reason, and so do the steps after it; the others go on. Everything is in the database, so a restarted server carries on where it
 /// stopped, and the one step row per (invocation, step) means no step is started twice.
 /// </summary>
 public sealed class WorkflowScheduler(WorkflowStore workflows, WorkflowService workflowService, JobSubmission submission, JobManager jobs, JobStore jobStore,
@@ -46,8 +46,10 @@ public sealed class WorkflowScheduler(WorkflowStore workflows, WorkflowService w
 
     public void Advance(InvocationRecord invocation)
     {
-        var definition = workflowService.Definition(workflows.Get(invocation.WorkflowId)!, invocation.Version);
+        var definition = workflowService.Definition(invocation);
         var reached = workflows.Steps(invocation.Id).ToDictionary(s => s.OrderIndex);
+        foreach (var row in reached.Values.Where(r => r.State == "ready" && definition.Steps[r.OrderIndex].Subworkflow is not null).ToList())
+            reached[row.OrderIndex] = FinishSubworkflow(row, definition.Steps[row.OrderIndex].Subworkflow!);
         var inputs = JsonNode.Parse(invocation.Inputs)!.AsObject();
         var parameters = JsonNode.Parse(invocation.Parameters) as JsonObject ?? [];
         foreach (var step in definition.Order())
@@ -109,6 +111,15 @@ public sealed class WorkflowScheduler(WorkflowStore workflows, WorkflowService w
                 }
                 (fed.TryGetValue(input, out var list) ? list : fed[input] = []).Add(value.DeepClone());
             }
+        }
+        if (step.Subworkflow is not null)
+        {
+            var (given, values) = InvocationService.SubworkflowValues(step, parameters[key] as JsonObject);
+            foreach (var (input, sources) in step.Connections) given[sources[0].InnerStep!.Value.ToString(CultureInfo.InvariantCulture)] = fed[input][0].DeepClone();
+            var path = invocation.Path is null ? key : $"{invocation.Path}/{key}";
+            var row = workflows.AddSubworkflowStep(invocation, step.Index, path, given.ToJsonString(), values.ToJsonString());
+            Wake();
+            return row;
         }
         if (step.Type == WorkflowDefinition.Pause)
             return workflows.AddStep(invocation.Id, step.Index, "ready", [], new JsonObject { ["output"] = fed.Values.FirstOrDefault()?.FirstOrDefault()?.DeepClone() }.ToJsonString(), null);
@@ -185,6 +196,30 @@ public sealed class WorkflowScheduler(WorkflowStore workflows, WorkflowService w
             ["src"] = "hdca", ["id"] = collections.Create(history.Id, user.Id, $"{tool.Name} on {mapped[0].Collection.Name}", new CollectionSpec(type, p.Value)).Id,
         })));
         return workflows.AddStep(invocation.Id, step.Index, "scheduled", started, outputsView.ToJsonString(), null);
+    }
+
+    /// <summary>
+    /// A subworkflow step whose invocation has ended: scheduled, it gives the step the subworkflow's labelled outputs;
+    /// failed or cancelled, it fails the step with the reason. Until then the step stays ready.
+    /// </summary>
+    private InvocationStepRecord FinishSubworkflow(InvocationStepRecord row, WorkflowDefinition subworkflow)
+    {
+        var child = workflows.SubInvocation(row.Id)!;
+        if (child.State is "new" or "ready") return row;
+        if (child.State == "scheduled")
+        {
+            var inner = workflows.Steps(child.Id).ToDictionary(s => s.OrderIndex);
+            var outputs = new JsonObject();
+            foreach (var (label, (step, output)) in subworkflow.LabelledOutputs())
+                if (inner.TryGetValue(step, out var made) && InvocationService.Outputs(made).GetValueOrDefault(output) is { } value) outputs[label] = value.DeepClone();
+            workflows.UpdateStep(row.Id, "scheduled", null, outputs.ToJsonString());
+        }
+        else
+        {
+            var why = child.Messages is { } messages ? string.Join("; ", JsonNode.Parse(messages)!.AsArray().Select(m => m?["details"]?.ToString())) : child.State;
+            workflows.UpdateStep(row.Id, "failed", null, "{}", $"its subworkflow {child.State}: {why}");
+        }
+        return workflows.GetStep(row.Id)!;
     }
 
     /// <summary>

@@ -47,6 +47,14 @@ public sealed class InvocationService(WorkflowStore workflows, WorkflowService w
         }
         var parameters = body["parameters"] as JsonObject ?? body["params"] as JsonObject ?? [];
         if (parameters.ToJsonString().Length > 1 << 20) throw ApiException.BadRequest("parameters: at most 1 MiB");
+        bool normalized = body["parameters_normalized"] is JsonValue n && n.TryGetValue<bool>(out var isNormalized) && isNormalized;
+        foreach (var step in definition.Steps.Where(s => s.Subworkflow is not null))
+        {
+            var values = parameters[step.Index.ToString(CultureInfo.InvariantCulture)] as JsonObject;
+            if (values is not null && !normalized)
+                throw ApiException.BadRequest($"step {step.Index} is a subworkflow: give the values of its steps by their numbers, with parameters_normalized=true");
+            CheckSubworkflowInputs(step, values);
+        }
         var history = History(user, workflow, body, lookups);
         // Galaxy copies inputs from other histories into the one the workflow runs in, unless told not to.
         if (body["no_add_to_history"] is not JsonValue noAdd || !noAdd.TryGetValue<bool>(out var keep) || !keep)
@@ -63,18 +71,49 @@ public sealed class InvocationService(WorkflowStore workflows, WorkflowService w
     {
         if (workflows.Transition(invocation.Id, ["new", "ready", "scheduled"], "cancelled"))
             foreach (var step in workflows.Steps(invocation.Id))
+            {
                 foreach (var id in workflows.StepJobs(step.Id))
                     if (jobStore.Get(id) is { } job && !JobStates.IsTerminal(job.State)) jobs.Cancel(job);
+                if (workflows.SubInvocation(step.Id) is { } child) Cancel(child);
+            }
         return workflows.GetInvocation(invocation.Id)!;
     }
 
     /// <summary>A person's decision on a pause step: go on (true), or cancel the invocation (false).</summary>
     public InvocationStepRecord Act(InvocationRecord invocation, InvocationStepRecord step, bool action)
     {
-        if (step.State != "ready") throw ApiException.BadRequest($"step {step.OrderIndex} is {step.State}: only a paused step waits for a decision");
+        if (step.State != "ready" || workflows.SubInvocation(step.Id) is not null)
+            throw ApiException.BadRequest($"step {step.OrderIndex} is {step.State}: only a paused step waits for a decision");
         workflows.UpdateStep(step.Id, action ? "scheduled" : "cancelled", action, step.Outputs);
         if (!action) Cancel(invocation);
         return workflows.GetStep(step.Id)!;
+    }
+
+    /// <summary>
+    /// A subworkflow step's values (Galaxy's normalized parameters: by inner step number, "1|2" naming step 2 of the
+    /// subworkflow at step 1): those for its parameter inputs become its inputs, the others are its steps' values.
+    /// </summary>
+    public static (JsonObject Inputs, JsonObject Parameters) SubworkflowValues(WorkflowStep step, JsonObject? values)
+    {
+        var (inputs, parameters) = (new JsonObject(), new JsonObject());
+        foreach (var (key, value) in values ?? [])
+        {
+            var last = key.Split('|')[^1];
+            if (!int.TryParse(last, NumberStyles.None, CultureInfo.InvariantCulture, out var index) || index >= step.Subworkflow!.Steps.Count)
+                throw ApiException.BadRequest($"step {step.Index} (a subworkflow) has no step '{key}'");
+            (step.Subworkflow.Steps[index].Type == WorkflowDefinition.ParameterInput ? inputs : parameters)[last] = value?.DeepClone();
+        }
+        return (inputs, parameters);
+    }
+
+    /// <summary>Every input of a subworkflow is fed by a connection, given a value, optional, or has a default.</summary>
+    private static void CheckSubworkflowInputs(WorkflowStep step, JsonObject? values)
+    {
+        var (given, _) = SubworkflowValues(step, values);
+        var fed = step.Connections.Values.SelectMany(c => c).Select(c => c.InnerStep).ToHashSet();
+        foreach (var inner in step.Subworkflow!.Steps.Where(s => s.IsInput && !fed.Contains(s.Index) && !given.ContainsKey(s.Index.ToString(CultureInfo.InvariantCulture))))
+            if (!Optional(inner) && !(inner.Type == WorkflowDefinition.ParameterInput && inner.ToolState["default"] is not null))
+                throw ApiException.BadRequest($"step {step.Index} (a subworkflow): its input step {inner.Index} ('{inner.InputName}') has no value: connect it, or give it in parameters");
     }
 
     private static bool Optional(WorkflowStep step) => step.ToolState["optional"] is JsonValue v && (v.TryGetValue<bool>(out var b) ? b : v.ToString() == "true");

@@ -38,6 +38,9 @@ public sealed class WorkflowService(WorkflowStore workflows, DatasetStore datase
         return WorkflowDefinition.Parse(JsonNode.Parse(workflows.Definition(workflow.Id, v))!.AsObject());
     }
 
+    /// <summary>The workflow an invocation runs: its workflow's version, or the subworkflow in it a subworkflow's invocation runs.</summary>
+    public WorkflowDefinition Definition(InvocationRecord invocation) => Definition(workflows.Get(invocation.WorkflowId)!, invocation.Version).At(invocation.Path);
+
     /// <summary>Galaxy's update: name, annotation and published; a new definition (the "workflow" key) or a new name makes a new version.</summary>
     public WorkflowRecord Update(UserRecord user, WorkflowRecord workflow, string? name, string? annotation, bool? published, JsonObject? ga)
     {
@@ -116,7 +119,7 @@ public sealed class WorkflowService(WorkflowStore workflows, DatasetStore datase
 
     /// <summary>Tool steps whose tool this server does not have (such a workflow is imported but cannot run).</summary>
     public IReadOnlyList<WorkflowStep> MissingTools(WorkflowDefinition definition) =>
-        definition.Steps.Where(s => s.Type == WorkflowDefinition.ToolStep && tools.Find(s.ToolId!) is null).ToList();
+        definition.ToolSteps().Where(s => tools.Find(s.ToolId!) is null).ToList();
 
     /// <summary>
     /// Galaxy's extract: the chosen datasets (by hid) become input steps, the chosen jobs tool steps with their values,

@@ -52,7 +52,8 @@ public abstract class Database
     private static readonly (string Table, string Column, string Type)[] AddedColumns = [("jobs", "progress", "TEXT"), ("users", "quota", "TEXT"), ("users", "password_hash", "TEXT"),
          ("histories", "tags", "TEXT"), ("histories", "slug", "TEXT"), ("datasets", "annotation", "TEXT"), ("datasets", "genome_build", "TEXT NOT NULL DEFAULT '?'"),
          ("datasets", "tags", "TEXT"), ("histories", "importable", "INTEGER NOT NULL DEFAULT 0"), ("datasets", "published", "INTEGER NOT NULL DEFAULT 0"),
-         ("users", "deleted", "INTEGER NOT NULL DEFAULT 0"), ("users", "purged", "INTEGER NOT NULL DEFAULT 0")];
+         ("users", "deleted", "INTEGER NOT NULL DEFAULT 0"), ("users", "purged", "INTEGER NOT NULL DEFAULT 0"),
+         ("invocations", "parent_step_id", "INTEGER REFERENCES invocation_steps(id)"), ("invocations", "path", "TEXT")];
 
     protected abstract bool HasColumn(DbConnection connection, string table, string column);
 

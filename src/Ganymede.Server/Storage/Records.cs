@@ -307,6 +307,9 @@ public sealed class InvocationRecord
     public int Version { get; set; }
     public long UserId { get; set; }
     public long HistoryId { get; set; }
+    /// <summary>For a subworkflow's invocation: the step of the invocation that runs it, and where its workflow is ("1/3").</summary>
+    public long? ParentStepId { get; set; }
+    public string? Path { get; set; }
     public string State { get; set; } = "new";
     /// <summary>JSON: each input step's value by step number: {"src": "hda"|"hdca", "id": database id} or a parameter's value.</summary>
     public string Inputs { get; set; } = "{}";

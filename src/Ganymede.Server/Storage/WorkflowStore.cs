@@ -76,20 +76,50 @@ public sealed class WorkflowStore(Database db)
             """, new { workflowId = workflow.Id, version = workflow.LatestVersion, userId, historyId, inputs, parameters, uuid = Guid.NewGuid().ToString(), now });
     }
 
+    /// <summary>
+    /// A subworkflow step reached: its row (ready while the subworkflow runs) and the invocation of the subworkflow at
+    /// <paramref name="path"/> in the parent's history, made together so that neither exists without the other.
+    /// </summary>
+    public InvocationStepRecord AddSubworkflowStep(InvocationRecord parent, int orderIndex, string path, string inputs, string parameters)
+    {
+        using var c = db.Open();
+        using var t = c.BeginTransaction();
+        var now = Database.Now();
+        var step = c.QuerySingle<InvocationStepRecord>(
+            """
+            INSERT INTO invocation_steps (invocation_id, order_index, state, outputs, create_time, update_time)
+            VALUES (@invocationId, @orderIndex, 'ready', '{}', @now, @now) RETURNING *
+            """, new { invocationId = parent.Id, orderIndex, now }, t);
+        c.Execute(
+            """
+            INSERT INTO invocations (workflow_id, version, user_id, history_id, state, inputs, parameters, uuid, create_time, update_time, parent_step_id, path)
+            VALUES (@WorkflowId, @Version, @UserId, @HistoryId, 'new', @inputs, @parameters, @uuid, @now, @now, @stepId, @path)
+            """, new { parent.WorkflowId, parent.Version, parent.UserId, parent.HistoryId, inputs, parameters, uuid = Guid.NewGuid().ToString(), now, stepId = step.Id, path }, t);
+        t.Commit();
+        return step;
+    }
+
+    /// <summary>The invocation a subworkflow step runs, or null.</summary>
+    public InvocationRecord? SubInvocation(long stepId)
+    {
+        using var c = db.Open();
+        return c.QuerySingleOrDefault<InvocationRecord>("SELECT * FROM invocations WHERE parent_step_id = @stepId", new { stepId });
+    }
+
     public InvocationRecord? GetInvocation(long id)
     {
         using var c = db.Open();
         return c.QuerySingleOrDefault<InvocationRecord>("SELECT * FROM invocations WHERE id = @id", new { id });
     }
 
-    /// <summary>A user's invocations (every user's for null), newest first, leaving out those whose history is deleted.</summary>
+    /// <summary>A user's invocations (every user's for null), newest first, leaving out those whose history is deleted and subworkflows' own.</summary>
     public IReadOnlyList<InvocationRecord> Invocations(long? userId, long? workflowId, long? historyId, bool includeTerminal, int limit)
     {
         using var c = db.Open();
         return c.Query<InvocationRecord>(
             """
             SELECT i.* FROM invocations i JOIN histories h ON h.id = i.history_id
-            WHERE h.deleted = 0 AND (@userId IS NULL OR i.user_id = @userId) AND (@workflowId IS NULL OR i.workflow_id = @workflowId)
+            WHERE h.deleted = 0 AND i.parent_step_id IS NULL AND (@userId IS NULL OR i.user_id = @userId) AND (@workflowId IS NULL OR i.workflow_id = @workflowId)
               AND (@historyId IS NULL OR i.history_id = @historyId) AND (@includeTerminal OR i.state NOT IN ('scheduled', 'failed', 'cancelled'))
             ORDER BY i.id DESC LIMIT @limit
             """, new { userId, workflowId, historyId, includeTerminal, limit }).AsList();
@@ -153,10 +183,10 @@ public sealed class WorkflowStore(Database db)
         return c.Query<long>("SELECT job_id FROM invocation_step_jobs WHERE step_id = @stepId ORDER BY job_id", new { stepId }).AsList();
     }
 
-    public void UpdateStep(long id, string state, bool? action, string outputs)
+    public void UpdateStep(long id, string state, bool? action, string outputs, string? info = null)
     {
         using var c = db.Open();
-        c.Execute("UPDATE invocation_steps SET state = @state, action = @action, outputs = @outputs, update_time = @now WHERE id = @id",
-            new { id, state, action, outputs, now = Database.Now() });
+        c.Execute("UPDATE invocation_steps SET state = @state, action = @action, outputs = @outputs, info = COALESCE(@info, info), update_time = @now WHERE id = @id",
+            new { id, state, action, outputs, info, now = Database.Now() });
     }
 }

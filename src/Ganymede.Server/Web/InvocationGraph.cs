@@ -58,6 +58,7 @@ public sealed class InvocationGraph
     {
         WorkflowDefinition.ToolStep => step.ToolId ?? "tool",
         WorkflowDefinition.Pause => "pause",
+        WorkflowDefinition.Subworkflow => step.Subworkflow!.Name,
         _ => step.InputName,
     };
 
@@ -66,7 +67,7 @@ public sealed class InvocationGraph
         null => ended ? "not run" : "waiting",
         "failed" => "failed",
         "cancelled" => "cancelled",
-        "ready" => "paused",
+        "ready" => step.Subworkflow is null ? "paused" : "running",
         _ when step.Type != WorkflowDefinition.ToolStep || jobs.Count == 0 => "ok",
         _ when jobs.Any(j => j.State == JobStates.Error) => "error",
         _ when jobs.Any(j => j.State == JobStates.Running) => "running",

@@ -21,6 +21,8 @@ public sealed class InvocationModel(UserStore users, HistoryStore histories, Wor
     public InvocationGraph Graph { get; private set; } = null!;
 
     public string Id(long id) => ids.Encode(id);
+    /// <summary>The invocation a subworkflow step runs, to link to; null for other steps.</summary>
+    public InvocationRecord? SubInvocation(GraphNode node) => node.Reached is { } row && node.Step.Subworkflow is not null ? store.SubInvocation(row.Id) : null;
     /// <summary>Whether anything can still change: the page keeps refreshing until not.</summary>
     public bool Live => Invocation.State is "new" or "ready" || Graph.Nodes.Any(n => n.State is "waiting" or "queued" or "running" or "paused");
 
@@ -55,7 +57,7 @@ public sealed class InvocationModel(UserStore users, HistoryStore histories, Wor
         Invocation = access.Invocation(Me, id);
         Workflow = store.Get(Invocation.WorkflowId)!;
         History = histories.Get(Invocation.HistoryId)!;
-        var definition = workflows.Definition(Workflow, Invocation.Version);
+        var definition = workflows.Definition(Invocation);
         Graph = new InvocationGraph(definition, Invocation, store.Steps(Invocation.Id), step => store.StepJobs(step).Select(jobs.Get).OfType<JobRecord>().ToList(), jobs.Outputs);
     }
 }
