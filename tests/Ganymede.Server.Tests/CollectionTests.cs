@@ -72,4 +72,44 @@ public sealed class CollectionTests(ServerFixture server) : IClassFixture<Server
         var bobs = (await (await bob.PostAsJsonAsync("/api/histories", new { name = "bob's" })).Content.ReadFromJsonAsync<JsonObject>())!["id"]!.ToString();
         Assert.Equal(HttpStatusCode.Forbidden, (await bob.PostAsJsonAsync($"/api/histories/{bobs}/contents", new { type = "dataset_collection", source = "hdca", content = collection["id"]!.ToString() })).StatusCode);
     }
+
+    [Fact]
+    public async Task A_tool_given_a_collection_reads_all_of_it_or_runs_once_per_element()
+    {
+        using var alice = new GanymedeClient(server.Url, server.AliceKey);
+        using var http = server.Http(server.AliceKey);
+        var history = (await alice.CreateHistoryAsync("a tool over a collection")).Id;
+        var parts = new List<JsonNode>();
+        foreach (var (name, text) in new[] { ("s1", "1\n2\n"), ("s2", "3\n4\n"), ("s3", "5\n6\n") })
+            parts.Add(Hda(name, (await alice.WaitForDatasetAsync((await alice.PasteAsync(history, text, name + ".txt")).Id, TimeSpan.FromMinutes(1))).Id));
+        var list = await (await http.PostAsJsonAsync($"/api/histories/{history}/contents", Collection("list", [.. parts]))).Content.ReadFromJsonAsync<JsonObject>();
+        var whole = new JsonObject { ["values"] = new JsonArray(new JsonObject { ["src"] = "hdca", ["id"] = list!["id"]!.ToString() }) };
+
+        async Task<JsonObject> Run(string tool, JsonObject inputs)
+        {
+            var response = await http.PostAsJsonAsync("/api/tools", new JsonObject { ["tool_id"] = tool, ["history_id"] = history, ["inputs"] = inputs });
+            Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+            return (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+        }
+        async Task<string> Text(string dataset)
+        {
+            await alice.WaitForDatasetAsync(dataset, TimeSpan.FromMinutes(1));
+            return await http.GetStringAsync($"/api/datasets/{dataset}/display");
+        }
+
+        // An input that takes several datasets reads the collection's, in order, in one job.
+        var concatenated = await Run("cat1", new JsonObject { ["input1"] = whole.DeepClone() });
+        Assert.Single(concatenated["jobs"]!.AsArray());
+        Assert.Equal("1\n2\n3\n4\n5\n6\n", await Text(concatenated["outputs"]![0]!["id"]!.ToString()));
+
+        // An input that takes one: a job per element, their outputs gathered in a collection with the elements' names.
+        var mapped = await Run("Show beginning1", new JsonObject { ["input"] = whole.DeepClone(), ["lineNum"] = "1" });
+        Assert.Equal(3, mapped["jobs"]!.AsArray().Count);
+        var gathered = mapped["implicit_collections"]![0]!;
+        Assert.Equal("out_file1", gathered["output_name"]!.ToString());
+        Assert.Equal(["s1", "s2", "s3"], gathered["elements"]!.AsArray().Select(e => e!["element_identifier"]!.ToString()));
+        var firsts = new List<string>();
+        foreach (var element in gathered["elements"]!.AsArray()) firsts.Add(await Text(element!["object"]!["id"]!.ToString()));
+        Assert.Equal(["1\n", "3\n", "5\n"], firsts);
+    }
 }

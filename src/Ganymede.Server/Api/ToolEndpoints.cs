@@ -55,7 +55,8 @@ public static class ToolEndpoints
             return Results.Json(model);
         });
 
-        app.MapPost("/api/tools", async (HttpContext c, Access access, ToolBox tools, JobSubmission submission, JobManager manager, UploadService uploads, FileStore files, GalaxyViews views, ServerOptions o) =>
+        app.MapPost("/api/tools", async (HttpContext c, Access access, ToolBox tools, ToolRuns runs, UploadService uploads, FileStore files, GalaxyViews views,
+            CollectionViews collectionViews, ServerOptions o) =>
         {
             var user = c.CurrentUser();
             var isMultipart = c.Request.ContentType?.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase) == true;
@@ -68,9 +69,15 @@ public static class ToolEndpoints
                 var tool = tools.Find(toolId) ?? throw ApiException.NotFound($"tool {toolId} not found");
                 if (tool is UploadTool) return Results.Json(Upload(user, history, inputs, fileParts, uploads, views));
                 if (tool is DataFetchTool) throw ApiException.BadRequest("__DATA_FETCH__ runs through POST /api/tools/fetch");
-                var (job, outputs) = submission.Submit(user, history, tool, inputs);
-                manager.Wake();
-                return Results.Json(views.ToolResponse(outputs, [job]));
+                var run = runs.Run(user, history, tool, inputs, id => access.Collection(user, id));
+                var response = views.ToolResponse(run.Outputs, run.Jobs);
+                response["implicit_collections"] = run.Collections.Select(c =>
+                {
+                    var view = collectionViews.Detail(c.Collection);
+                    view["output_name"] = c.Name;
+                    return view;
+                }).ToList();
+                return Results.Json(response);
             }
             finally
             {

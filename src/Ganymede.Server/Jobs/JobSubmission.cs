@@ -47,7 +47,7 @@ public sealed class JobSubmission(JobStore jobs, DatasetStore datasets, IdCodec 
     }
 
     /// <summary>The value for an input, under its name, its legacy flattened name ("cond|name"), or nested (21.01 format).</summary>
-    private static JsonNode? Lookup(JsonObject inputs, string name)
+    internal static JsonNode? Lookup(JsonObject inputs, string name)
     {
         if (inputs.TryGetPropertyValue(name, out var direct)) return direct;
         foreach (var (key, value) in inputs)
@@ -78,7 +78,7 @@ public sealed class JobSubmission(JobStore jobs, DatasetStore datasets, IdCodec 
         foreach (var r in references)
         {
             var src = r["src"]?.ToString();
-            if (src is not ("hda" or "hdca" or null)) throw ApiException.BadRequest($"input {input.Name}: source '{src}' is not supported (use hda)");
+            if (src is not ("hda" or null)) throw ApiException.BadRequest($"input {input.Name}: source '{src}' is not supported here (use hda)");
             var idText = r["id"]?.ToString();
             if (!ids.TryDecode(idText, out var id)) throw ApiException.MalformedId("dataset", idText);
             var d = datasets.Get(id) ?? throw ApiException.NotFound($"input {input.Name}: dataset {idText} not found");

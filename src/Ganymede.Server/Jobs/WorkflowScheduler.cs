@@ -14,7 +14,7 @@ namespace Ganymede.Server.Jobs;
 /// outputs become the step's. A step whose input failed fails with the reason, and so do the steps after it; the others go on. Everything is in the database, so a restarted server carries on where it
 /// stopped, and the one step row per (invocation, step) means no step is started twice.
 /// </summary>
-public sealed class WorkflowScheduler(WorkflowStore workflows, WorkflowService workflowService, JobSubmission submission, JobManager jobs, JobStore jobStore,
+public sealed class WorkflowScheduler(WorkflowStore workflows, WorkflowService workflowService, ToolRuns toolRuns, JobStore jobStore,
     DatasetStore datasets, CollectionStore collections, CollectionService collectionService, HistoryStore histories, UserStore users, ToolBox tools, IdCodec ids, ILogger<WorkflowScheduler> log) : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
@@ -138,64 +138,19 @@ public sealed class WorkflowScheduler(WorkflowStore workflows, WorkflowService w
         foreach (var (input, list) in fed) values[input] = Value(list);
         var user = users.Get(invocation.UserId)!;
         var history = histories.Get(invocation.HistoryId)!;
-        // A collection where the tool takes one dataset: the tool runs once per element (Galaxy's mapping over).
-        var mapped = fed.Where(f => f.Value is [JsonObject r] && r["src"]?.ToString() == "hdca").Select(f => (Input: f.Key, Collection: collections.Get((long)f.Value[0]["id"]!)!)).ToList();
-        if (mapped.Count > 0) return MapOver(invocation, step, tool, user, history, values, mapped);
         try
         {
-            var (job, outputs) = submission.Submit(user, history, tool, values);
-            jobs.Wake();
-            var produced = new JsonObject(outputs.Select(o => KeyValuePair.Create(o.Name, (JsonNode?)new JsonObject { ["src"] = "hda", ["id"] = o.Dataset.Id })));
-            return workflows.AddStep(invocation.Id, step.Index, "scheduled", [job.Id], produced.ToJsonString(), null);
+            // A collection where the tool takes one dataset: the tool runs once per element (Galaxy's mapping over).
+            var run = toolRuns.Run(user, history, tool, values, id => collections.Get(ids.TryDecode(id, out var n) ? n : -1) ?? throw ApiException.NotFound($"collection {id} not found"));
+            var produced = run.Collections.Count > 0
+                ? new JsonObject(run.Collections.Select(c => KeyValuePair.Create(c.Name, (JsonNode?)new JsonObject { ["src"] = "hdca", ["id"] = c.Collection.Id })))
+                : new JsonObject(run.Outputs.Select(o => KeyValuePair.Create(o.Name, (JsonNode?)new JsonObject { ["src"] = "hda", ["id"] = o.Dataset.Id })));
+            return workflows.AddStep(invocation.Id, step.Index, "scheduled", run.Jobs.Select(j => j.Id), produced.ToJsonString(), null);
         }
         catch (ApiException e)
         {
             return Fail(invocation, step, e.Message);
         }
-    }
-
-    /// <summary>
-    /// One job per element of the mapped collections (all with the same elements), their outputs hidden and gathered in
-    /// a new collection per output, with the elements' identifiers.
-    /// </summary>
-    private InvocationStepRecord MapOver(InvocationRecord invocation, WorkflowStep step, Tool tool, UserRecord user, HistoryRecord history, JsonObject values,
-        List<(string Input, HistoryCollectionRecord Collection)> mapped)
-    {
-        var elements = mapped.Select(m => collections.Elements(m.Collection.CollectionId)).ToList();
-        if (elements.Any(e => e.Any(x => x.DatasetId is null))) return Fail(invocation, step, "mapping a tool over a nested collection is not supported yet");
-        var identifiers = elements[0].Select(e => e.ElementIdentifier).ToList();
-        if (elements.Any(e => !e.Select(x => x.ElementIdentifier).SequenceEqual(identifiers)))
-            return Fail(invocation, step, $"the collections it is mapped over ({string.Join(", ", mapped.Select(m => m.Collection.Name))}) do not have the same elements");
-        var started = new List<long>();
-        var produced = new Dictionary<string, List<CollectionElementSpec>>();
-        try
-        {
-            for (int i = 0; i < identifiers.Count; i++)
-            {
-                var element = (JsonObject)values.DeepClone();
-                foreach (var (input, list) in mapped.Select((m, k) => (m.Input, elements[k])))
-                    element[input] = new JsonObject { ["src"] = "hda", ["id"] = ids.Encode(list[i].DatasetId!.Value) };
-                var (job, outputs) = submission.Submit(user, history, tool, element);
-                started.Add(job.Id);
-                foreach (var (name, dataset) in outputs)
-                {
-                    datasets.Update(dataset.Id, null, visible: false, null);
-                    (produced.TryGetValue(name, out var list) ? list : produced[name] = []).Add(new CollectionElementSpec(identifiers[i], dataset.Id, null));
-                }
-            }
-        }
-        catch (ApiException e)
-        {
-            foreach (var id in started) if (jobStore.Get(id) is { } job) jobs.Cancel(job);
-            return Fail(invocation, step, e.Message);
-        }
-        jobs.Wake();
-        var type = collections.CollectionType(mapped[0].Collection.CollectionId);
-        var outputsView = new JsonObject(produced.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)new JsonObject
-        {
-            ["src"] = "hdca", ["id"] = collections.Create(history.Id, user.Id, $"{tool.Name} on {mapped[0].Collection.Name}", new CollectionSpec(type, p.Value)).Id,
-        })));
-        return workflows.AddStep(invocation.Id, step.Index, "scheduled", started, outputsView.ToJsonString(), null);
     }
 
     /// <summary>
@@ -234,11 +189,11 @@ public sealed class WorkflowScheduler(WorkflowStore workflows, WorkflowService w
             : (null, false, job.State == JobStates.Ok ? "made no output" : $"ended in {job.State} without its output");
     }
 
-    /// <summary>A step input's value for the tool: datasets as references (several in a list), anything else (a parameter) as it is.</summary>
+    /// <summary>A step input's value for the tool: datasets and collections as references by encoded id (several in a list), anything else (a parameter) as it is.</summary>
     private JsonNode? Value(List<JsonNode> list) =>
-        list.All(v => v is JsonObject r && r["src"]?.ToString() == "hda") ? new JsonObject
+        list.All(v => v is JsonObject r && r["src"]?.ToString() is "hda" or "hdca") ? new JsonObject
         {
-            ["values"] = new JsonArray(list.Select(v => (JsonNode?)new JsonObject { ["src"] = "hda", ["id"] = ids.Encode((long)v["id"]!) }).ToArray()),
+            ["values"] = new JsonArray(list.Select(v => (JsonNode?)new JsonObject { ["src"] = v["src"]!.ToString(), ["id"] = ids.Encode((long)v["id"]!) }).ToArray()),
         } : list[0].DeepClone();
 
     private InvocationStepRecord Fail(InvocationRecord invocation, WorkflowStep step, string reason) =>
