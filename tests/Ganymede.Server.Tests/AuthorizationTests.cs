@@ -91,7 +91,7 @@ public sealed class AuthorizationTests(ServerFixture server) : IClassFixture<Ser
             (HttpMethod.Get, $"/api/histories/{h}/contents/{d}/extra_files", null), (HttpMethod.Get, $"/api/jobs/{j}/metrics", null), (HttpMethod.Delete, $"/api/jobs/{j}", new { }),
             (HttpMethod.Get, $"/api/users/{user}", null), (HttpMethod.Post, $"/api/users/{user}/api_key", null), (HttpMethod.Get, $"/api/users/{user}/api_key", null),
             (HttpMethod.Get, $"/api/users/{user}/api_key/inputs", null), (HttpMethod.Put, $"/api/users/{user}/information/inputs", new { username = "bobby" }),
-            (HttpMethod.Delete, $"/api/users/{user}", null), (HttpMethod.Post, $"/api/users/deleted/{user}/undelete", null),
+            (HttpMethod.Delete, $"/api/users/{user}", null), (HttpMethod.Delete, $"/api/users/{user}/api_key", null), (HttpMethod.Post, $"/api/users/deleted/{user}/undelete", null),
             (HttpMethod.Post, "/api/tools", new JsonObject { ["history_id"] = h, ["tool_id"] = "upload1", ["files_0|url_paste"] = "x" }),
             (HttpMethod.Post, "/api/tools", new JsonObject { ["history_id"] = bobHistory, ["tool_id"] = "ganymede_run_script", ["inputs"] = new JsonObject { ["select_file"] = new JsonObject { ["src"] = "hda", ["id"] = d } } }),
             (HttpMethod.Post, "/api/tools/fetch", new JsonObject { ["history_id"] = bobHistory, ["targets"] = new JsonArray(new JsonObject { ["destination"] = new JsonObject { ["type"] = "hdas" }, ["elements"] = new JsonArray(new JsonObject { ["src"] = "files" }) }), ["files_0|file_data"] = new JsonObject { ["session_id"] = session.Split('/')[^1] } }),

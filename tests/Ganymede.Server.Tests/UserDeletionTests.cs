@@ -60,4 +60,21 @@ public sealed class UserDeletionTests(ServerFixture server) : IClassFixture<Serv
         Assert.Equal(HttpStatusCode.BadRequest, (await admin.PostAsync($"/api/users/deleted/{id}/undelete", null)).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await asCarol.GetAsync("/api/histories")).StatusCode);
     }
+
+    [Fact]
+    public async Task Deleting_the_api_key_stops_every_key_of_the_user()
+    {
+        using var admin = server.Http(server.AdminKey);
+        using var anonymous = server.Http(null);
+        var dave = await Json(await admin.PostAsJsonAsync("/api/users", new { email = "dave@example.org", password = "dave's password" }));
+        string key = (await Json(await anonymous.SendAsync(SignIn("dave@example.org", "dave's password"))))["api_key"]!.ToString();
+        using var asDave = server.Http(key);
+        string second = (await Json(await asDave.PostAsync($"/api/users/{dave["id"]}/api_key", null))).ToString();
+        Assert.Equal(HttpStatusCode.NoContent, (await asDave.DeleteAsync($"/api/users/{dave["id"]}/api_key")).StatusCode);
+        foreach (var gone in new[] { key, second })
+        {
+            using var client = server.Http(gone);
+            Assert.Equal(HttpStatusCode.Forbidden, (await client.GetAsync("/api/users/current")).StatusCode);
+        }
+    }
 }

@@ -25,6 +25,11 @@ public static class UserEndpoints
         app.MapMethods("/api/users/{id}/api_key", [HttpMethods.Get, HttpMethods.Post], (HttpContext c, string id, IdCodec ids, UserStore users, UserService accounts) =>
             Results.Json(accounts.KeyForApi(c.CurrentUser(), Named(c, id, ids, users))));
         // The form Galaxy shows a key in: ours are never shown again after they are made.
+        app.MapDelete("/api/users/{id}/api_key", (HttpContext c, string id, IdCodec ids, UserStore users, UserService accounts) =>
+        {
+            accounts.RevokeKeys(c.CurrentUser(), Named(c, id, ids, users));
+            return Results.NoContent();
+        });
         app.MapGet("/api/users/{id}/api_key/inputs", (HttpContext c, string id, IdCodec ids, UserStore users) =>
         {
             Named(c, id, ids, users);

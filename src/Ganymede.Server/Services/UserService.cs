@@ -96,6 +96,14 @@ public sealed class UserService(UserStore users, HistoryStore histories, History
         return ReplaceKey(user, "made by /api/users/{id}/api_key");
     }
 
+    /// <summary>Galaxy's delete of "the" API key: every key of the user stops working (the pages still sign in, and make new ones).</summary>
+    public void RevokeKeys(UserRecord by, UserRecord user)
+    {
+        if (by.ActsForJob) throw ApiException.Forbidden("a job's key cannot revoke API keys");
+        if (by.Id != user.Id && !by.IsAdmin) throw ApiException.Forbidden("only the user or an administrator may revoke the user's API keys");
+        foreach (var key in users.ApiKeys(user.Id)) users.RevokeApiKey(user.Id, key.Id);
+    }
+
     private string ReplaceKey(UserRecord user, string name)
     {
         foreach (var key in users.ApiKeys(user.Id).Where(k => k.Name == name)) users.RevokeApiKey(user.Id, key.Id);
