@@ -87,6 +87,9 @@ public static class NotebookParameters
 
     private static string Quote(string text) => SymbolDisplay.FormatLiteral(text, quote: true);
 
-    private static InvalidDataException Wrong(string name, JsonNode? value, Type type) =>
-        new($"parameter '{name}': {value?.ToJsonString() ?? "null"} is not {(type.IsArray ? "an array of " + Name(type.GetElementType()!) : ("aeiou".Contains(Name(type)[0]) ? "an " : "a ") + Name(type))}, the type its default has in the notebook");
+    private static InvalidDataException Wrong(string name, JsonNode? value, Type type)
+    {
+        string kind = type.IsArray ? "an array of " + Name(type.GetElementType()!) : ("aeiou".Contains(Name(type)[0]) ? "an " : "a ") + Name(type);
+        return new($"parameter '{name}': {value?.ToJsonString() ?? "null"} is not {kind}, the type its default has in the notebook");
+    }
 }

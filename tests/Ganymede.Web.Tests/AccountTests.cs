@@ -53,7 +53,7 @@ public sealed class AccountTests(WebFixture web) : IClassFixture<WebFixture>
         await admin.GetByLabel(new Regex("^Password")).FillAsync("dave's long password");
         await admin.GetByRole(AriaRole.Button, new() { Name = "Create the user" }).ClickAsync();
         await Expect(admin.GetByRole(AriaRole.Status)).ToHaveTextAsync("dave@example.org can sign in now.");
-        await Expect(admin.GetByRole(AriaRole.Cell, new() { Name = "dave@example.org" })).ToBeVisibleAsync();
+        await Expect(admin.GetByRole(AriaRole.Cell, new() { Name = "dave@example.org", Exact = true })).ToBeVisibleAsync();
         await WebFixture.CheckPageAsync(admin, "admin-users");
 
         var dave = await web.NewPageAsync();
@@ -64,6 +64,16 @@ public sealed class AccountTests(WebFixture web) : IClassFixture<WebFixture>
         await Expect(dave.GetByRole(AriaRole.Link, new() { Name = "dave@example.org" })).ToBeVisibleAsync();
         await Expect(dave.GetByRole(AriaRole.Link, new() { Name = "Users", Exact = true })).ToHaveCountAsync(0);
         Assert.Equal(403, (await dave.GotoAsync("/admin/users"))!.Status);
+
+        // Deleted, Dave's session ends; undeleted, he may sign in again.
+        await admin.GetByRole(AriaRole.Button, new() { Name = "Delete dave@example.org" }).ClickAsync();
+        await Expect(admin.GetByRole(AriaRole.Status)).ToHaveTextAsync("dave@example.org is deleted.");
+        await Expect(admin.GetByRole(AriaRole.Button, new() { Name = "Undelete dave@example.org" })).ToBeVisibleAsync();
+        await WebFixture.CheckPageAsync(admin, "admin-users-deleted");
+        Assert.Equal(403, (await dave.GotoAsync("/"))!.Status);
+        await admin.GetByRole(AriaRole.Button, new() { Name = "Undelete dave@example.org" }).ClickAsync();
+        await Expect(admin.GetByRole(AriaRole.Status)).ToHaveTextAsync("dave@example.org is undeleted.");
+        Assert.Equal(200, (await dave.GotoAsync("/"))!.Status);
     }
 
     [Fact]

@@ -11,8 +11,9 @@ namespace Ganymede.Server.Jobs;
 /// <summary>
 /// Advances invocations, each step when what feeds it is ready: an input step at once, a tool step as a job once every
 /// dataset it reads is finished, a pause when a person decides, a subworkflow as an invocation of its own whose labelled
-/// outputs become the step's. A step whose input failed fails with the reason, and so do the steps after it; the others go on. Everything is in the database, so a restarted server carries on where it
-/// stopped, and the one step row per (invocation, step) means no step is started twice.
+/// outputs become the step's. A step whose input failed fails with the reason, and so do the steps after it; the others
+/// go on. Everything is in the database, so a restarted server carries on where it stopped, and the one step row per
+/// (invocation, step) means no step is started twice.
 /// </summary>
 public sealed class WorkflowScheduler(WorkflowStore workflows, WorkflowService workflowService, ToolRuns toolRuns, JobStore jobStore,
     DatasetStore datasets, CollectionStore collections, CollectionService collectionService, HistoryStore histories, UserStore users, ToolBox tools, IdCodec ids, ILogger<WorkflowScheduler> log) : BackgroundService
