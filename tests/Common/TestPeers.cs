@@ -52,13 +52,17 @@ public abstract class TempDirectoryTest : IDisposable
     }
 }
 
-/// <summary>Files of this repository (its examples), found above the test's binaries.</summary>
+/// <summary>Files of this repository (its examples, the tests' fixtures), found above the test's binaries.</summary>
 public static class RepositoryFiles
 {
-    public static string Example(string relative)
+    public static string Example(string relative) => Find("examples/" + relative);
+
+    public static string Fixture(string relative) => Find("tests/fixtures/" + relative);
+
+    private static string Find(string relative)
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (Path.Combine(dir.FullName, "examples", relative) is var candidate && File.Exists(candidate)) return candidate;
-        throw new FileNotFoundException($"examples/{relative} was not found above {AppContext.BaseDirectory}", relative);
+            if (Path.Combine(dir.FullName, relative) is var candidate && File.Exists(candidate)) return candidate;
+        throw new FileNotFoundException($"{relative} was not found above {AppContext.BaseDirectory}", relative);
     }
 }

@@ -14,22 +14,26 @@ public abstract class Database
 
     public abstract DbConnection Open();
 
-    /// <summary>Creates missing tables and indexes; safe on every start.</summary>
+    /// <summary>The schema version this program's databases have; one made by a newer program is refused.</summary>
+    public static int SchemaVersion => Migrations.Length;
+
+    /// <summary>
+    /// Brings the database to <see cref="SchemaVersion"/>, one numbered migration after another, each recorded in
+    /// schema_version; a database without that table (new, or made before it existed) starts at 0. A database at a
+    /// later version is refused rather than used with a schema this program does not know.
+    /// </summary>
+    /// <exception cref="InvalidDataException">the database's schema is newer than this program's.</exception>
     public void Migrate()
     {
         using var connection = Open();
-        connection.Execute(Schema);
-        foreach (var (table, column, type) in AddedColumns)
-            if (!HasColumn(connection, table, column)) connection.Execute($"ALTER TABLE {table} ADD COLUMN {column} {type}");
-        foreach (var (name, sql) in DataMigrations)
+        connection.Execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+        long found = connection.ExecuteScalar<long?>("SELECT MAX(version) FROM schema_version") ?? 0;
+        if (found > SchemaVersion)
+            throw new InvalidDataException($"the database has schema version {found}, newer than this program's {SchemaVersion}: run the Ganymede that made it, or a newer one");
+        for (int number = (int)found + 1; number <= SchemaVersion; number++)
         {
-            using var transaction = connection.BeginTransaction();
-            if (connection.ExecuteScalar<long>("SELECT COUNT(*) FROM applied_migrations WHERE name = @name", new { name }, transaction) == 0)
-            {
-                connection.Execute(sql, transaction: transaction);
-                connection.Execute("INSERT INTO applied_migrations (name, apply_time) VALUES (@name, @now)", new { name, now = Now() }, transaction);
-            }
-            transaction.Commit();
+            Migrations[number - 1](this, connection);
+            connection.Execute("DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES (@number)", new { number });
         }
     }
 
@@ -48,7 +52,7 @@ public abstract class Database
 
     protected abstract string Schema { get; }
 
-    /// <summary>Columns added after a table was first created: databases made before them get them on start.</summary>
+    /// <summary>Columns added to tables before versions were kept (migration 1 adds those a database lacks).</summary>
     private static readonly (string Table, string Column, string Type)[] AddedColumns = [("jobs", "progress", "TEXT"), ("users", "quota", "TEXT"), ("users", "password_hash", "TEXT"),
          ("histories", "tags", "TEXT"), ("histories", "slug", "TEXT"), ("datasets", "annotation", "TEXT"), ("datasets", "genome_build", "TEXT NOT NULL DEFAULT '?'"),
          ("datasets", "tags", "TEXT"), ("histories", "importable", "INTEGER NOT NULL DEFAULT 0"), ("datasets", "published", "INTEGER NOT NULL DEFAULT 0"),
@@ -56,6 +60,31 @@ public abstract class Database
          ("invocations", "parent_step_id", "INTEGER REFERENCES invocation_steps(id)"), ("invocations", "path", "TEXT")];
 
     protected abstract bool HasColumn(DbConnection connection, string table, string column);
+
+    /// <summary>
+    /// The migrations, numbered from 1. Never change one that has shipped: add the next, which runs once on every
+    /// database older than it. The first is the schema of December 2026, written so that it also completes databases
+    /// made before versions were kept (each table and column only if missing, each data change once).
+    /// </summary>
+    private static readonly Action<Database, DbConnection>[] Migrations =
+    [
+        (database, connection) =>
+        {
+            connection.Execute(database.Schema);
+            foreach (var (table, column, type) in AddedColumns)
+                if (!database.HasColumn(connection, table, column)) connection.Execute($"ALTER TABLE {table} ADD COLUMN {column} {type}");
+            foreach (var (name, sql) in DataMigrations)
+            {
+                using var transaction = connection.BeginTransaction();
+                if (connection.ExecuteScalar<long>("SELECT COUNT(*) FROM applied_migrations WHERE name = @name", new { name }, transaction) == 0)
+                {
+                    connection.Execute(sql, transaction: transaction);
+                    connection.Execute("INSERT INTO applied_migrations (name, apply_time) VALUES (@name, @now)", new { name, now = Now() }, transaction);
+                }
+                transaction.Commit();
+            }
+        },
+    ];
 
     /// <summary>Timestamps are stored as ISO-8601 text in UTC without a zone, the form Galaxy returns.</summary>
     public static string Now() => DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.ffffff", System.Globalization.CultureInfo.InvariantCulture);
