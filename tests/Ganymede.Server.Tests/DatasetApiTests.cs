@@ -80,4 +80,26 @@ public sealed class DatasetApiTests(ServerFixture server) : IClassFixture<Server
         Assert.Equal(new JsonObject { ["has_empty_inputs"] = false, ["has_duplicate_inputs"] = false }.ToJsonString(),
             (await Json(await http.GetAsync($"/api/jobs/{run.Jobs[0].Id}/common_problems"))).ToJsonString());
     }
+
+    [Fact]
+    public async Task A_historys_contents_come_in_pages_and_an_unchanged_list_is_not_sent_again()
+    {
+        using var alice = new GanymedeClient(server.Url, server.AliceKey);
+        using var http = server.Http(server.AliceKey);
+        var history = (await alice.CreateHistoryAsync("paged")).Id;
+        for (int i = 1; i <= 5; i++) await alice.PasteAsync(history, $"line {i}\n", $"part{i}.txt");
+        var page = await http.GetFromJsonAsync<JsonArray>($"/api/histories/{history}/contents?offset=1&limit=2");
+        Assert.Equal(["part2.txt", "part3.txt"], page!.Select(d => d!["name"]!.ToString()));
+        Assert.Equal(HttpStatusCode.BadRequest, (await http.GetAsync($"/api/histories/{history}/contents?limit=-1")).StatusCode);
+
+        var first = await http.GetAsync($"/api/histories/{history}/contents?limit=2");
+        var etag = first.Headers.ETag!;
+        using var again = new HttpRequestMessage(HttpMethod.Get, $"/api/histories/{history}/contents?limit=2") { Headers = { IfNoneMatch = { etag } } };
+        Assert.Equal(HttpStatusCode.NotModified, (await http.SendAsync(again)).StatusCode);
+        await Json(await http.PutAsJsonAsync($"/api/histories/{history}/contents/{page![0]!["id"]}", new { name = "renamed.txt" }));
+        using var changed = new HttpRequestMessage(HttpMethod.Get, $"/api/histories/{history}/contents?limit=2") { Headers = { IfNoneMatch = { etag } } };
+        var response = await http.SendAsync(changed);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.NotEqual(etag, response.Headers.ETag);
+    }
 }

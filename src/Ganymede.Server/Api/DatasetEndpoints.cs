@@ -14,8 +14,9 @@ public static class DatasetEndpoints
 
     public static IEndpointRouteBuilder MapDatasetEndpoints(this IEndpointRouteBuilder app)
     {
-        // Datasets and collections in hid order; types=dataset or types=dataset_collection keeps one kind.
-        // Another user's history shared with the caller (or published) lists only the datasets the caller may read.
+        // Datasets and collections in hid order; types=dataset or types=dataset_collection keeps one kind; limit and
+        // offset page through them; the ETag lets a poller skip an unchanged list. Another user's history shared with
+        // the caller (or published) lists only the datasets the caller may read.
         app.MapGet("/api/histories/{id}/contents", (HttpContext c, string id, Access access, SharingService sharing, DatasetStore datasets, CollectionStore collections,
             GalaxyViews views, CollectionViews collectionViews) =>
         {
@@ -28,10 +29,12 @@ public static class DatasetEndpoints
             var detailedIds = details is null or "all" ? null : details.Split(',').Select(i => access.Decode("dataset", i)).ToHashSet();
             var items = types.Count > 0 && !types.Contains("dataset") ? [] : datasets.ListByHistory(h.Id, r.QueryBool("deleted"), r.QueryBool("visible"))
                 .Where(d => (ids is null || ids.Contains(d.Id)) && (d.UserId == user?.Id || sharing.MayRead(user, d)))
-                .Select(d => (d.Hid, View: details == "all" || detailedIds?.Contains(d.Id) == true ? views.Dataset(d) : views.ContentItem(d)));
+                .Select(d => (d.Hid, View: (Func<Dictionary<string, object?>>)(() => details == "all" || detailedIds?.Contains(d.Id) == true ? views.Dataset(d) : views.ContentItem(d))));
             var collectionItems = types.Count > 0 && !types.Contains("dataset_collection") || ids is not null ? []
-                : collections.ListByHistory(h.Id, r.QueryBool("deleted"), r.QueryBool("visible")).Select(hdca => (hdca.Hid, View: collectionViews.Item(hdca)));
-            return Results.Json(items.Concat(collectionItems).OrderBy(i => i.Hid).Select(i => i.View).ToList());
+                : collections.ListByHistory(h.Id, r.QueryBool("deleted"), r.QueryBool("visible"))
+                    .Select(hdca => (hdca.Hid, View: (Func<Dictionary<string, object?>>)(() => collectionViews.Item(hdca))));
+            var page = items.Concat(collectionItems).OrderBy(i => i.Hid).Skip(r.QueryInt("offset", 0)).Take(r.QueryInt("limit", int.MaxValue));
+            return ConditionalJson.Of(c, page.Select(i => i.View()).ToList());
         });
 
         // Copies into the history: another history's dataset (source hda) or a library's (source library), sharing the bytes...
