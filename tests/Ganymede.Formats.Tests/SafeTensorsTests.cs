@@ -57,11 +57,23 @@ public class SafeTensorsTests : TempDirectoryTest
         Assert.Equal("pt", metadata["format"]);
     }
 
+    [Fact]
+    public void Metadata_another_writer_kept_as_numbers_reads_as_their_json()
+    {
+        var path = Path.Combine(Dir, "theirs.safetensors");
+        var json = Encoding.UTF8.GetBytes("{\"__metadata__\": {\"epoch\": 31, \"format\": \"pt\"}}");
+        File.WriteAllBytes(path, [.. BitConverter.GetBytes((ulong)json.Length), .. json]);
+        var (tensors, metadata) = SafeTensorsFile.Load(path);
+        Assert.Empty(tensors);
+        Assert.Equal(("31", "pt"), (metadata["epoch"], metadata["format"]));
+    }
+
     [Theory]
     [InlineData("{\"a\": {\"dtype\": \"F32\", \"shape\": [3], \"data_offsets\": [0, 8]}}", "needs 12 bytes")]
     [InlineData("{\"a\": {\"dtype\": \"Q9\", \"shape\": [1], \"data_offsets\": [0, 4]}}", "unsupported dtype")]
     [InlineData("{\"a\": {\"dtype\": \"F32\", \"shape\": [4], \"data_offsets\": [0, 16]}}", "outside")]
     [InlineData("[1, 2", "not a JSON object")]
+    [InlineData("{\"__metadata__\": [1, 2]}", "__metadata__ is not an object of texts")]
     public void Malformed_headers_are_clear_errors(string header, string expected)
     {
         var path = Path.Combine(Dir, "bad.safetensors");

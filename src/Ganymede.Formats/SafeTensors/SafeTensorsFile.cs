@@ -95,8 +95,10 @@ public static class SafeTensorsFile
         {
             if (name == "__metadata__")
             {
-                foreach (var (key, value) in node?.AsObject() ?? [])
-                    metadata[key] = value?.GetValue<string>() ?? "";
+                if (node is not (JsonObject or null)) throw new InvalidDataException($"{path}: __metadata__ is not an object of texts");
+                // The format keeps metadata as text; another writer's number or list is kept as its JSON.
+                foreach (var (key, value) in node as JsonObject ?? [])
+                    metadata[key] = value is JsonValue v && v.TryGetValue<string>(out var text) ? text : value?.ToJsonString() ?? "";
                 continue;
             }
             try
