@@ -20,7 +20,7 @@ public sealed class IndexModel(UserStore users, HistoryStore histories, DatasetS
     public IReadOnlyList<HistoryRecord> SharedWithMe { get; private set; } = [];
     public IReadOnlyList<HistoryRecord> PublishedByOthers { get; private set; } = [];
     /// <summary>The current history is another user's (shared with the user, or published): nothing on it can be changed here.</summary>
-    public bool ReadOnly => Current is not null && Current.UserId != Me.Id;
+    public bool ReadOnly { get; private set; }
     public string OwnerEmail => Current is null ? "" : users.Get(Current.UserId)?.Email ?? "";
     /// <summary>Who may read the current history besides its owner; null when it is not the user's.</summary>
     public HistorySharing? Sharing { get; private set; }
@@ -78,7 +78,12 @@ public sealed class IndexModel(UserStore users, HistoryStore histories, DatasetS
 
     /// <summary>Publishing (anyone may read it, and copy from it) and link access (anyone who has its address).</summary>
     public IActionResult OnPostAccess(string history, bool published, bool importable) =>
-        Act(history, () => { sharing.SetAccess(Me, Owned(history), importable, published); return Back(Owned(history)); });
+        Act(history, () =>
+        {
+            var h = Owned(history);
+            sharing.SetAccess(Me, h, importable, published);
+            return Back(h);
+        });
 
     public IActionResult OnPostShare(string history, string? email) => Share(history, users => users.Append(email ?? ""));
 
@@ -146,7 +151,8 @@ public sealed class IndexModel(UserStore users, HistoryStore histories, DatasetS
         Current = history is null ? list.FirstOrDefault() : access.ReadableHistory(user, history);
         if (Current is null) return;
         Contents = datasets.ListByHistory(Current.Id, deleted: false, visible: true).Where(d => d.UserId == user.Id || sharing.MayRead(user, d)).ToList();
-        if (Current.UserId == user.Id) Sharing = sharing.Sharing(Current);
+        ReadOnly = Current.UserId != user.Id;
+        if (!ReadOnly) Sharing = sharing.Sharing(Current);
         _jobTools = jobs.ToolIds(Current.Id);
     }
 }
