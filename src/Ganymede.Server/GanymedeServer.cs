@@ -61,7 +61,7 @@ public static class GanymedeServer
 
     public static void AddServices(IServiceCollection services, ServerOptions options)
     {
-        var (files, database) = OpenDataDirectory(options.DataDirectory);
+        var (files, database) = OpenDataDirectory(options.DataDirectory, options.Database);
         services.AddSingleton(options).AddSingleton(files).AddSingleton<Database>(database)
             .AddSingleton(IdCodec.ForDataDirectory(files.Root))
             .AddSingleton<UserStore>().AddSingleton<HistoryStore>().AddSingleton<DatasetStore>().AddSingleton<JobStore>().AddSingleton<UploadStore>().AddSingleton<RoleStore>().AddSingleton<QuotaStore>().AddSingleton<LibraryStore>().AddSingleton<HistoryExportStore>().AddSingleton<CollectionStore>().AddSingleton<WorkflowStore>().AddSingleton<PermissionStore>()
@@ -79,11 +79,14 @@ public static class GanymedeServer
         services.ConfigureHttpJsonOptions(j => j.SerializerOptions.WriteIndented = false);
     }
 
-    /// <summary>The data directory's files and its migrated database (the server, and `ganymede users create`, start here).</summary>
-    public static (FileStore Files, Database Database) OpenDataDirectory(string dataDirectory)
+    /// <summary>
+    /// The data directory's files and its migrated database: the one <paramref name="databaseUrl"/> names, or the SQLite
+    /// file in the data directory (the server, and `ganymede users create`, start here).
+    /// </summary>
+    public static (FileStore Files, Database Database) OpenDataDirectory(string dataDirectory, string? databaseUrl)
     {
         var files = new FileStore(dataDirectory);
-        var database = new SqliteDatabase(Path.Combine(files.Root, "ganymede.sqlite"));
+        var database = Database.Connect(databaseUrl, files.Root);
         database.Migrate();
         return (files, database);
     }

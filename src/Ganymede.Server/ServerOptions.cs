@@ -9,6 +9,8 @@ public sealed class ServerOptions
 {
     public string Urls { get; init; } = "http://127.0.0.1:8080";
     public string DataDirectory { get; init; } = "ganymede-data";
+    /// <summary>The database (postgresql://USER:PASSWORD@HOST:PORT/DB), or null for the SQLite file in the data directory.</summary>
+    public string? Database { get; init; }
     /// <summary>Jobs that may run at once; each training uses every core it gets, so one is the default on a small machine.</summary>
     public int MaxConcurrentJobs { get; init; } = 1;
     /// <summary>Cores a job may use (GANYMEDE_SLOTS in its environment, as Galaxy's GALAXY_SLOTS).</summary>

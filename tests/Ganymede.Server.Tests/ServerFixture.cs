@@ -1,3 +1,4 @@
+using Ganymede.Tests;
 using Ganymede.Server;
 using Ganymede.Server.Services;
 using Ganymede.Server.Storage;
@@ -37,7 +38,7 @@ public class ServerFixture : IAsyncLifetime
     {
         var options = new ServerOptions
         {
-            Urls = "http://127.0.0.1:0", DataDirectory = DataDirectory,
+            Urls = "http://127.0.0.1:0", DataDirectory = DataDirectory, Database = TestPostgres.UrlFor(DataDirectory),
             GanymedeCommand = ["dotnet", Path.Combine(AppContext.BaseDirectory, "ganymede.dll")], Quota = Quota,
         };
         _app = GanymedeServer.Build(options);

@@ -1,3 +1,4 @@
+using Ganymede.Tests;
 using System.Net;
 using Ganymede.Client;
 using Microsoft.AspNetCore.Builder;
@@ -18,7 +19,7 @@ public sealed class SessionRestartTests : IDisposable
     {
         var app = GanymedeServer.Build(new ServerOptions
         {
-            Urls = "http://127.0.0.1:0", DataDirectory = _data,
+            Urls = "http://127.0.0.1:0", DataDirectory = _data, Database = TestPostgres.UrlFor(_data),
             GanymedeCommand = ["dotnet", Path.Combine(AppContext.BaseDirectory, "ganymede.dll")],
         });
         await app.StartAsync();

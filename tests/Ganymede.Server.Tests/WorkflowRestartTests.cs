@@ -1,3 +1,4 @@
+using Ganymede.Tests;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Ganymede.Client;
@@ -19,7 +20,7 @@ public sealed class WorkflowRestartTests : IDisposable
     {
         var app = GanymedeServer.Build(new ServerOptions
         {
-            Urls = "http://127.0.0.1:0", DataDirectory = _data, GanymedeCommand = ["dotnet", Path.Combine(AppContext.BaseDirectory, "ganymede.dll")],
+            Urls = "http://127.0.0.1:0", DataDirectory = _data, Database = TestPostgres.UrlFor(_data), GanymedeCommand = ["dotnet", Path.Combine(AppContext.BaseDirectory, "ganymede.dll")],
         });
         await app.StartAsync();
         var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -31,7 +32,7 @@ public sealed class WorkflowRestartTests : IDisposable
     [Fact]
     public async Task A_paused_invocation_goes_on_under_a_new_server()
     {
-        var (_, database) = GanymedeServer.OpenDataDirectory(_data);
+        var (_, database) = GanymedeServer.OpenDataDirectory(_data, TestPostgres.UrlFor(_data));
         string key = new UserStore(database).Create("dan@example.org", isAdmin: false).ApiKey;
         var (first, http, client) = await StartAsync(key);
         string invocation, pause, history;

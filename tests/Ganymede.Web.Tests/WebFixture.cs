@@ -1,3 +1,4 @@
+using Ganymede.Tests;
 using Deque.AxeCore.Playwright;
 using Ganymede.Server.Services;
 using Ganymede.Server.Storage;
@@ -30,7 +31,7 @@ public sealed class WebFixture : IAsyncLifetime
     {
         var options = new ServerOptions
         {
-            Urls = "http://127.0.0.1:0", DataDirectory = DataDirectory,
+            Urls = "http://127.0.0.1:0", DataDirectory = DataDirectory, Database = TestPostgres.UrlFor(DataDirectory),
             GanymedeCommand = ["dotnet", Path.Combine(AppContext.BaseDirectory, "ganymede.dll")],
             AllowRegistration = true,
         };

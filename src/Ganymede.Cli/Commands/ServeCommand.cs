@@ -9,12 +9,19 @@ namespace Ganymede.Cli.Commands;
 /// <summary>`ganymede serve` (the Galaxy-compatible server) and `ganymede users create` (accounts and API keys).</summary>
 internal static class ServeCommand
 {
-    private static Option<string> DataDir() => new("--data-dir") { Description = "where the server keeps its database, datasets and job folders", DefaultValueFactory = _ => "ganymede-data" };
+    private static Option<string> DataDir() => new("--data-dir") { Description = "where the server keeps its datasets and job folders (and its SQLite database)", DefaultValueFactory = _ => "ganymede-data" };
+
+    private static Option<string?> DatabaseUrl() => new("--database")
+    {
+        Description = $"the database: postgresql://USER:PASSWORD@HOST:PORT/DB, shared by several servers (default: ${Database.UrlVariable}, else SQLite in the data directory)",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable(Database.UrlVariable),
+    };
 
     public static Command Create()
     {
         var urls = new Option<string>("--urls") { Description = "address(es) to listen on, separated by ';'", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
         var dataDir = DataDir();
+        var database = DatabaseUrl();
         var jobs = new Option<int>("--max-jobs") { Description = "jobs that may run at once (each gets GANYMEDE_SLOTS cores)", DefaultValueFactory = _ => 1 };
         var version = new Option<string>("--galaxy-version") { Description = "the Galaxy version to report; below 22.01 BioBlend uploads in one multipart request, from 22.01 with tus", DefaultValueFactory = _ => "23.1" };
         var runner = new Option<string>("--runner") { Description = "where jobs run: local (processes here) or slurm (sbatch; the nodes must share the data directory's path)", DefaultValueFactory = _ => "local" };
@@ -32,7 +39,7 @@ internal static class ServeCommand
         };
         var command = new Command("serve", "Run the server: Galaxy's API for histories, datasets, tools and jobs (BioBlend works unchanged).")
         {
-            urls, dataDir, jobs, version, runner, partition, limits, toolLimits, quota, registration, pathPaste, minPassword,
+            urls, dataDir, database, jobs, version, runner, partition, limits, toolLimits, quota, registration, pathPaste, minPassword,
         };
         command.SetAction(result => Cli.Run(() =>
         {
@@ -41,7 +48,7 @@ internal static class ServeCommand
             var jobLimits = JobLimits.Default.With(result.GetValue(limits) ?? "");
             var options = new ServerOptions
             {
-                Urls = result.GetValue(urls)!, DataDirectory = result.GetValue(dataDir)!, MaxConcurrentJobs = result.GetValue(jobs),
+                Urls = result.GetValue(urls)!, DataDirectory = result.GetValue(dataDir)!, Database = result.GetValue(database), MaxConcurrentJobs = result.GetValue(jobs),
                 SlotsPerJob = Math.Max(1, Environment.ProcessorCount / result.GetValue(jobs)), VersionMajor = result.GetValue(version)!,
                 Runner = result.GetValue(runner)!, SlurmPartition = result.GetValue(partition),
                 JobLimits = jobLimits, ToolLimits = PerTool(jobLimits, result.GetValue(toolLimits) ?? []),
@@ -69,12 +76,13 @@ internal static class ServeCommand
         var admin = new Option<bool>("--admin") { Description = "may see every user's jobs" };
         var password = new Option<bool>("--password") { Description = "read a password for the web pages from standard input (one line; at least 8 characters)" };
         var dataDir = DataDir();
-        var create = new Command("create", "Create a user; prints the new API key as the last line.") { email, admin, password, dataDir };
+        var databaseUrl = DatabaseUrl();
+        var create = new Command("create", "Create a user; prints the new API key as the last line.") { email, admin, password, dataDir, databaseUrl };
         create.SetAction(result => Cli.Run(() =>
         {
             // Read and checked first: a bad password creates nothing. Never an argument, which every process could read.
             string? hash = result.GetValue(password) ? Passwords.Hash(Console.In.ReadLine() ?? throw new ArgumentException("--password: no password on standard input")) : null;
-            var (_, database) = GanymedeServer.OpenDataDirectory(result.GetValue(dataDir)!);
+            var (_, database) = GanymedeServer.OpenDataDirectory(result.GetValue(dataDir)!, result.GetValue(databaseUrl));
             var users = new UserStore(database);
             var (user, key) = users.Create(result.GetValue(email)!, result.GetValue(admin));
             if (hash is not null) users.SetPasswordHash(user.Id, hash);
@@ -89,11 +97,12 @@ internal static class ServeCommand
     {
         var email = new Option<string>("--email") { Description = "the user's e-mail address", Required = true };
         var dataDir = DataDir();
-        var command = new Command("password", "Set a user's password for the web pages (one line on standard input; at least 8 characters).") { email, dataDir };
+        var databaseUrl = DatabaseUrl();
+        var command = new Command("password", "Set a user's password for the web pages (one line on standard input; at least 8 characters).") { email, dataDir, databaseUrl };
         command.SetAction(result => Cli.Run(() =>
         {
             var hash = Passwords.Hash(Console.In.ReadLine() ?? throw new ArgumentException("no password on standard input"));
-            var (_, database) = GanymedeServer.OpenDataDirectory(result.GetValue(dataDir)!);
+            var (_, database) = GanymedeServer.OpenDataDirectory(result.GetValue(dataDir)!, result.GetValue(databaseUrl));
             var users = new UserStore(database);
             var user = users.FindByEmail(result.GetValue(email)!) ?? throw new ArgumentException($"no user with e-mail {result.GetValue(email)}");
             users.SetPasswordHash(user.Id, hash);
@@ -111,10 +120,11 @@ internal static class ServeCommand
             Description = "the user's quota, e.g. storage=500GiB,jobs=8 (none lifts one); 'default' returns the user to the server's --quota", Required = true,
         };
         var dataDir = DataDir();
-        var command = new Command("quota", "Set one user's storage and jobs quota.") { email, settings, dataDir };
+        var databaseUrl = DatabaseUrl();
+        var command = new Command("quota", "Set one user's storage and jobs quota.") { email, settings, dataDir, databaseUrl };
         command.SetAction(result => Cli.Run(() =>
         {
-            var (_, database) = GanymedeServer.OpenDataDirectory(result.GetValue(dataDir)!);
+            var (_, database) = GanymedeServer.OpenDataDirectory(result.GetValue(dataDir)!, result.GetValue(databaseUrl));
             var users = new UserStore(database);
             var user = users.FindByEmail(result.GetValue(email)!) ?? throw new ArgumentException($"no user with e-mail {result.GetValue(email)}");
             var text = result.GetValue(settings)!.Trim();

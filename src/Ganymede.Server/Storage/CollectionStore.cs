@@ -22,7 +22,7 @@ public sealed class CollectionStore(Database db)
             """
             INSERT INTO history_collections (history_id, user_id, collection_id, hid, name, visible, creating_job_id, create_time, update_time)
             VALUES (@historyId, @userId, @collectionId, @hid, @name, @visible, @creatingJobId, @now, @now) RETURNING *
-            """, new { historyId, userId, collectionId, hid, name, visible, creatingJobId, now }, t);
+            """, new { historyId, userId, collectionId, hid, name, visible = Database.Flag(visible), creatingJobId, now }, t);
         t.Commit();
         return created;
     }
@@ -40,7 +40,7 @@ public sealed class CollectionStore(Database db)
             """
             SELECT * FROM history_collections WHERE history_id = @historyId
               AND (@deleted IS NULL OR deleted = @deleted) AND (@visible IS NULL OR visible = @visible) ORDER BY hid
-            """, new { historyId, deleted, visible }).AsList();
+            """, new { historyId, deleted = Database.Flag(deleted), visible = Database.Flag(visible) }).AsList();
     }
 
     public string CollectionType(long collectionId)
@@ -59,7 +59,7 @@ public sealed class CollectionStore(Database db)
     {
         using var c = db.Open();
         c.Execute("UPDATE history_collections SET name = COALESCE(@name, name), visible = COALESCE(@visible, visible), deleted = COALESCE(@deleted, deleted), update_time = @now WHERE id = @id",
-            new { id, name, visible, deleted, now = Database.Now() });
+            new { id, name, visible = Database.Flag(visible), deleted = Database.Flag(deleted), now = Database.Now() });
     }
 
     private static long Insert(DbConnection c, DbTransaction t, CollectionSpec spec, string now)

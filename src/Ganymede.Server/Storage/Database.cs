@@ -5,14 +5,26 @@ using Microsoft.Data.Sqlite;
 namespace Ganymede.Server.Storage;
 
 /// <summary>
-/// Where metadata lives. The stores speak portable SQL (RETURNING, no vendor functions) through Dapper, so a
-/// database is a connection factory plus its schema: SQLite now; PostgreSQL (Npgsql) is one more subclass.
+/// Where metadata lives. The stores speak portable SQL (RETURNING, ON CONFLICT, no vendor functions) through Dapper,
+/// so a database is a connection factory plus its dialect: SQLite in the data directory (the embedded default), or
+/// PostgreSQL, which several servers share. Flags are INTEGER columns on both: stores pass them as 0 or 1.
 /// </summary>
 public abstract class Database
 {
     static Database() => DefaultTypeMap.MatchNamesWithUnderscores = true;
 
+    /// <summary>The environment variable that names the database when --database does not.</summary>
+    public const string UrlVariable = "GANYMEDE_DATABASE";
+
     public abstract DbConnection Open();
+
+    /// <summary>
+    /// The database <paramref name="url"/> names (postgresql://USER:PASSWORD@HOST:PORT/DB), or with none the SQLite
+    /// file in the data directory.
+    /// </summary>
+    /// <exception cref="ArgumentException">the URL is not one Ganymede knows.</exception>
+    public static Database Connect(string? url, string dataDirectory) =>
+        string.IsNullOrWhiteSpace(url) ? new SqliteDatabase(Path.Combine(dataDirectory, "ganymede.sqlite")) : PostgresDatabase.FromUrl(url);
 
     /// <summary>The schema version this program's databases have; one made by a newer program is refused.</summary>
     public static int SchemaVersion => Migrations.Length;
@@ -20,12 +32,14 @@ public abstract class Database
     /// <summary>
     /// Brings the database to <see cref="SchemaVersion"/>, one numbered migration after another, each recorded in
     /// schema_version; a database without that table (new, or made before it existed) starts at 0. A database at a
-    /// later version is refused rather than used with a schema this program does not know.
+    /// later version is refused rather than used with a schema this program does not know. Servers starting together
+    /// on one database migrate it one after the other (<see cref="LockSchema"/>).
     /// </summary>
     /// <exception cref="InvalidDataException">the database's schema is newer than this program's.</exception>
     public void Migrate()
     {
         using var connection = Open();
+        using var schemaLock = LockSchema(connection);
         connection.Execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
         long found = connection.ExecuteScalar<long?>("SELECT MAX(version) FROM schema_version") ?? 0;
         if (found > SchemaVersion)
@@ -36,6 +50,18 @@ public abstract class Database
             connection.Execute("DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES (@number)", new { number });
         }
     }
+
+    /// <summary>Holds other processes off the schema until disposed (SQLite's own file lock suffices for one file).</summary>
+    protected virtual IDisposable? LockSchema(DbConnection connection) => null;
+
+    /// <summary>
+    /// "<paramref name="column"/> is one of the list <paramref name="parameter"/>": Dapper expands a list into one
+    /// parameter per item for SQLite, and passes it whole as an array to PostgreSQL.
+    /// </summary>
+    public virtual string In(string column, string parameter) => $"{column} IN @{parameter}";
+
+    /// <summary>The SQL of <see cref="Schema"/> as this engine reads it.</summary>
+    protected virtual string Dialect(string sql) => sql;
 
     /// <summary>
     /// Changes to existing rows, each applied once (recorded in applied_migrations), in order: unlike the schema,
@@ -49,8 +75,6 @@ public abstract class Database
             WHERE api_key_hash NOT IN (SELECT key_hash FROM api_keys)
             """),
     ];
-
-    protected abstract string Schema { get; }
 
     /// <summary>Columns added to tables before versions were kept (migration 1 adds those a database lacks).</summary>
     private static readonly (string Table, string Column, string Type)[] AddedColumns = [("jobs", "progress", "TEXT"), ("users", "quota", "TEXT"), ("users", "password_hash", "TEXT"),
@@ -70,9 +94,9 @@ public abstract class Database
     [
         (database, connection) =>
         {
-            connection.Execute(database.Schema);
+            connection.Execute(database.Dialect(Schema.First));
             foreach (var (table, column, type) in AddedColumns)
-                if (!database.HasColumn(connection, table, column)) connection.Execute($"ALTER TABLE {table} ADD COLUMN {column} {type}");
+                if (!database.HasColumn(connection, table, column)) connection.Execute(database.Dialect($"ALTER TABLE {table} ADD COLUMN {column} {type}"));
             foreach (var (name, sql) in DataMigrations)
             {
                 using var transaction = connection.BeginTransaction();
@@ -85,6 +109,12 @@ public abstract class Database
             }
         },
     ];
+
+    /// <summary>A flag as its INTEGER column holds it (PostgreSQL does not compare or store a boolean as a number).</summary>
+    public static int Flag(bool value) => value ? 1 : 0;
+
+    /// <summary>A flag that may be unset (a filter that is off), as its INTEGER column holds it.</summary>
+    public static int? Flag(bool? value) => value is { } v ? Flag(v) : null;
 
     /// <summary>Timestamps are stored as ISO-8601 text in UTC without a zone, the form Galaxy returns.</summary>
     public static string Now() => DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.ffffff", System.Globalization.CultureInfo.InvariantCulture);
@@ -114,267 +144,4 @@ public sealed class SqliteDatabase : Database
 
     protected override bool HasColumn(DbConnection connection, string table, string column) =>
         connection.Query<string>($"SELECT name FROM pragma_table_info('{table}')").Contains(column);
-
-    protected override string Schema => """
-        CREATE TABLE IF NOT EXISTS users (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            email TEXT NOT NULL UNIQUE,
-            username TEXT NOT NULL,
-            api_key_hash TEXT NOT NULL UNIQUE,
-            is_admin INTEGER NOT NULL DEFAULT 0,
-            create_time TEXT NOT NULL);
-        CREATE TABLE IF NOT EXISTS histories (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            user_id INTEGER NOT NULL REFERENCES users(id),
-            name TEXT NOT NULL,
-            annotation TEXT,
-            deleted INTEGER NOT NULL DEFAULT 0,
-            purged INTEGER NOT NULL DEFAULT 0,
-            published INTEGER NOT NULL DEFAULT 0,
-            next_hid INTEGER NOT NULL DEFAULT 1,
-            create_time TEXT NOT NULL,
-            update_time TEXT NOT NULL);
-        CREATE INDEX IF NOT EXISTS histories_user ON histories(user_id);
-        CREATE TABLE IF NOT EXISTS datasets (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            history_id INTEGER NOT NULL REFERENCES histories(id),
-            user_id INTEGER NOT NULL REFERENCES users(id),
-            hid INTEGER NOT NULL,
-            name TEXT NOT NULL,
-            extension TEXT NOT NULL,
-            state TEXT NOT NULL,
-            visible INTEGER NOT NULL DEFAULT 1,
-            deleted INTEGER NOT NULL DEFAULT 0,
-            purged INTEGER NOT NULL DEFAULT 0,
-            file_size INTEGER NOT NULL DEFAULT 0,
-            sha256 TEXT,
-            peek TEXT,
-            info TEXT,
-            metadata TEXT,
-            creating_job_id INTEGER,
-            created_from_basename TEXT,
-            uuid TEXT NOT NULL,
-            create_time TEXT NOT NULL,
-            update_time TEXT NOT NULL);
-        CREATE INDEX IF NOT EXISTS datasets_history ON datasets(history_id, hid);
-        CREATE TABLE IF NOT EXISTS jobs (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            user_id INTEGER NOT NULL REFERENCES users(id),
-            history_id INTEGER NOT NULL REFERENCES histories(id),
-            tool_id TEXT NOT NULL,
-            tool_version TEXT NOT NULL,
-            state TEXT NOT NULL,
-            exit_code INTEGER,
-            params TEXT NOT NULL,
-            inputs TEXT NOT NULL,
-            outputs TEXT NOT NULL,
-            external_id TEXT,
-            info TEXT,
-            command_line TEXT,
-            progress TEXT,
-            create_time TEXT NOT NULL,
-            update_time TEXT NOT NULL);
-        CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);
-        CREATE INDEX IF NOT EXISTS jobs_user ON jobs(user_id);
-        CREATE TABLE IF NOT EXISTS api_keys (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            user_id INTEGER NOT NULL REFERENCES users(id),
-            name TEXT NOT NULL,
-            key_hash TEXT NOT NULL UNIQUE,
-            create_time TEXT NOT NULL,
-            last_used TEXT);
-        CREATE INDEX IF NOT EXISTS api_keys_user ON api_keys(user_id);
-        CREATE TABLE IF NOT EXISTS applied_migrations (
-            name TEXT PRIMARY KEY,
-            apply_time TEXT NOT NULL);
-        CREATE TABLE IF NOT EXISTS job_keys (
-            key_hash TEXT PRIMARY KEY,
-            job_id INTEGER NOT NULL REFERENCES jobs(id),
-            user_id INTEGER NOT NULL REFERENCES users(id));
-        CREATE TABLE IF NOT EXISTS uploads (
-            id TEXT PRIMARY KEY,
-            user_id INTEGER NOT NULL REFERENCES users(id),
-            length INTEGER NOT NULL,
-            offset_bytes INTEGER NOT NULL,
-            create_time TEXT NOT NULL);
-        CREATE TABLE IF NOT EXISTS roles (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            name TEXT NOT NULL UNIQUE,
-            description TEXT NOT NULL DEFAULT '',
-            deleted INTEGER NOT NULL DEFAULT 0,
-            create_time TEXT NOT NULL,
-            update_time TEXT NOT NULL);
-        CREATE TABLE IF NOT EXISTS role_users (
-            role_id INTEGER NOT NULL REFERENCES roles(id),
-            user_id INTEGER NOT NULL REFERENCES users(id),
-            PRIMARY KEY (role_id, user_id));
-        CREATE TABLE IF NOT EXISTS groups (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            name TEXT NOT NULL UNIQUE,
-            deleted INTEGER NOT NULL DEFAULT 0,
-            create_time TEXT NOT NULL,
-            update_time TEXT NOT NULL);
-        CREATE TABLE IF NOT EXISTS group_users (
-            group_id INTEGER NOT NULL REFERENCES groups(id),
-            user_id INTEGER NOT NULL REFERENCES users(id),
-            PRIMARY KEY (group_id, user_id));
-        CREATE TABLE IF NOT EXISTS group_roles (
-            group_id INTEGER NOT NULL REFERENCES groups(id),
-            role_id INTEGER NOT NULL REFERENCES roles(id),
-            PRIMARY KEY (group_id, role_id));
-        CREATE TABLE IF NOT EXISTS quotas (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            name TEXT NOT NULL UNIQUE,
-            description TEXT NOT NULL,
-            bytes INTEGER,
-            operation TEXT NOT NULL,
-            default_for TEXT UNIQUE,
-            deleted INTEGER NOT NULL DEFAULT 0,
-            create_time TEXT NOT NULL,
-            update_time TEXT NOT NULL);
-        CREATE TABLE IF NOT EXISTS quota_users (
-            quota_id INTEGER NOT NULL REFERENCES quotas(id),
-            user_id INTEGER NOT NULL REFERENCES users(id),
-            PRIMARY KEY (quota_id, user_id));
-        CREATE TABLE IF NOT EXISTS quota_groups (
-            quota_id INTEGER NOT NULL REFERENCES quotas(id),
-            group_id INTEGER NOT NULL REFERENCES groups(id),
-            PRIMARY KEY (quota_id, group_id));
-        CREATE TABLE IF NOT EXISTS libraries (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            name TEXT NOT NULL,
-            description TEXT NOT NULL DEFAULT '',
-            synopsis TEXT NOT NULL DEFAULT '',
-            deleted INTEGER NOT NULL DEFAULT 0,
-            create_time TEXT NOT NULL,
-            update_time TEXT NOT NULL);
-        CREATE TABLE IF NOT EXISTS library_folders (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            library_id INTEGER NOT NULL REFERENCES libraries(id),
-            parent_id INTEGER REFERENCES library_folders(id),
-            name TEXT NOT NULL,
-            description TEXT NOT NULL DEFAULT '',
-            deleted INTEGER NOT NULL DEFAULT 0,
-            create_time TEXT NOT NULL,
-            update_time TEXT NOT NULL);
-        CREATE INDEX IF NOT EXISTS library_folders_parent ON library_folders(library_id, parent_id);
-        CREATE TABLE IF NOT EXISTS library_datasets (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            library_id INTEGER NOT NULL REFERENCES libraries(id),
-            folder_id INTEGER NOT NULL REFERENCES library_folders(id),
-            user_id INTEGER NOT NULL REFERENCES users(id),
-            name TEXT NOT NULL,
-            extension TEXT NOT NULL,
-            state TEXT NOT NULL,
-            file_size INTEGER NOT NULL DEFAULT 0,
-            sha256 TEXT,
-            peek TEXT,
-            info TEXT,
-            metadata TEXT,
-            message TEXT NOT NULL DEFAULT '',
-            tags TEXT,
-            genome_build TEXT NOT NULL DEFAULT '?',
-            linked_path TEXT,
-            deleted INTEGER NOT NULL DEFAULT 0,
-            purged INTEGER NOT NULL DEFAULT 0,
-            uuid TEXT NOT NULL,
-            create_time TEXT NOT NULL,
-            update_time TEXT NOT NULL);
-        CREATE INDEX IF NOT EXISTS library_datasets_folder ON library_datasets(folder_id);
-        CREATE TABLE IF NOT EXISTS dataset_collections (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            collection_type TEXT NOT NULL,
-            create_time TEXT NOT NULL);
-        CREATE TABLE IF NOT EXISTS collection_elements (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            collection_id INTEGER NOT NULL REFERENCES dataset_collections(id),
-            element_index INTEGER NOT NULL,
-            element_identifier TEXT NOT NULL,
-            dataset_id INTEGER REFERENCES datasets(id),
-            child_collection_id INTEGER REFERENCES dataset_collections(id));
-        CREATE INDEX IF NOT EXISTS collection_elements_collection ON collection_elements(collection_id, element_index);
-        CREATE TABLE IF NOT EXISTS history_collections (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            history_id INTEGER NOT NULL REFERENCES histories(id),
-            user_id INTEGER NOT NULL REFERENCES users(id),
-            collection_id INTEGER NOT NULL REFERENCES dataset_collections(id),
-            hid INTEGER NOT NULL,
-            name TEXT NOT NULL,
-            visible INTEGER NOT NULL DEFAULT 1,
-            deleted INTEGER NOT NULL DEFAULT 0,
-            creating_job_id INTEGER,
-            create_time TEXT NOT NULL,
-            update_time TEXT NOT NULL);
-        CREATE INDEX IF NOT EXISTS history_collections_history ON history_collections(history_id, hid);
-        CREATE TABLE IF NOT EXISTS workflows (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            user_id INTEGER NOT NULL REFERENCES users(id),
-            name TEXT NOT NULL,
-            annotation TEXT NOT NULL DEFAULT '',
-            published INTEGER NOT NULL DEFAULT 0,
-            deleted INTEGER NOT NULL DEFAULT 0,
-            latest_version INTEGER NOT NULL DEFAULT 0,
-            uuid TEXT NOT NULL,
-            create_time TEXT NOT NULL,
-            update_time TEXT NOT NULL);
-        CREATE INDEX IF NOT EXISTS workflows_user ON workflows(user_id);
-        CREATE TABLE IF NOT EXISTS workflow_versions (
-            workflow_id INTEGER NOT NULL REFERENCES workflows(id),
-            version INTEGER NOT NULL,
-            definition TEXT NOT NULL,
-            create_time TEXT NOT NULL,
-            PRIMARY KEY (workflow_id, version));
-        CREATE TABLE IF NOT EXISTS invocations (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            workflow_id INTEGER NOT NULL REFERENCES workflows(id),
-            version INTEGER NOT NULL,
-            user_id INTEGER NOT NULL REFERENCES users(id),
-            history_id INTEGER NOT NULL REFERENCES histories(id),
-            state TEXT NOT NULL,
-            inputs TEXT NOT NULL,
-            parameters TEXT NOT NULL,
-            messages TEXT,
-            uuid TEXT NOT NULL,
-            create_time TEXT NOT NULL,
-            update_time TEXT NOT NULL);
-        CREATE INDEX IF NOT EXISTS invocations_state ON invocations(state);
-        CREATE TABLE IF NOT EXISTS invocation_steps (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            invocation_id INTEGER NOT NULL REFERENCES invocations(id),
-            order_index INTEGER NOT NULL,
-            state TEXT NOT NULL,
-            action INTEGER,
-            outputs TEXT NOT NULL,
-            info TEXT,
-            create_time TEXT NOT NULL,
-            update_time TEXT NOT NULL,
-            UNIQUE (invocation_id, order_index));
-        CREATE TABLE IF NOT EXISTS invocation_step_jobs (
-            step_id INTEGER NOT NULL REFERENCES invocation_steps(id),
-            job_id INTEGER NOT NULL REFERENCES jobs(id),
-            PRIMARY KEY (step_id, job_id));
-        CREATE TABLE IF NOT EXISTS history_exports (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            history_id INTEGER NOT NULL REFERENCES histories(id),
-            user_id INTEGER NOT NULL REFERENCES users(id),
-            options TEXT NOT NULL,
-            version TEXT NOT NULL,
-            state TEXT NOT NULL,
-            info TEXT,
-            create_time TEXT NOT NULL,
-            update_time TEXT NOT NULL);
-        CREATE INDEX IF NOT EXISTS history_exports_history ON history_exports(history_id);
-        CREATE TABLE IF NOT EXISTS history_shares (
-            history_id INTEGER NOT NULL REFERENCES histories(id),
-            user_id INTEGER NOT NULL REFERENCES users(id),
-            create_time TEXT NOT NULL,
-            PRIMARY KEY (history_id, user_id));
-        CREATE INDEX IF NOT EXISTS history_shares_user ON history_shares(user_id);
-        CREATE TABLE IF NOT EXISTS permissions (
-            item TEXT NOT NULL,
-            item_id INTEGER NOT NULL,
-            action TEXT NOT NULL,
-            role INTEGER NOT NULL,
-            PRIMARY KEY (item, item_id, action, role));
-        """;
 }

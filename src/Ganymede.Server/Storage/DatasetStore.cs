@@ -19,7 +19,7 @@ public sealed class DatasetStore(Database db)
             INSERT INTO datasets (history_id, user_id, hid, name, extension, state, visible, creating_job_id, created_from_basename, uuid, create_time, update_time)
             VALUES (@historyId, @userId, @hid, @name, @extension, @state, @visible, @creatingJobId, @basename, @uuid, @now, @now) RETURNING *
             """,
-            new { historyId, userId, hid, name, extension, state, visible, creatingJobId, basename, uuid = Guid.NewGuid().ToString(), now }, t);
+            new { historyId, userId, hid, name, extension, state, visible = Database.Flag(visible), creatingJobId, basename, uuid = Guid.NewGuid().ToString(), now }, t);
         t.Commit();
         return record;
     }
@@ -38,7 +38,7 @@ public sealed class DatasetStore(Database db)
             SELECT * FROM datasets WHERE history_id = @historyId
               AND (@deleted IS NULL OR deleted = @deleted) AND (@visible IS NULL OR visible = @visible)
             ORDER BY hid
-            """, new { historyId, deleted, visible }).AsList();
+            """, new { historyId, deleted = Database.Flag(deleted), visible = Database.Flag(visible) }).AsList();
     }
 
     /// <summary>A user's datasets across histories, for GET /api/datasets.</summary>
@@ -48,12 +48,12 @@ public sealed class DatasetStore(Database db)
         var p = new DynamicParameters(new { userId, limit = q.Limit, offset = q.Offset });
         void Add(string clause, string name, object? value) { if (value is null) return; sql.Append(" AND ").Append(clause); p.Add(name, value); }
         Add("d.history_id = @historyId", "historyId", q.HistoryId);
-        Add("d.name LIKE @name", "name", q.Name is null ? null : "%" + q.Name + "%");
-        Add("d.state IN @states", "states", q.States);
-        Add("d.extension IN @extensions", "extensions", q.Extensions);
-        Add("d.visible = @visible", "visible", q.Visible);
-        Add("d.deleted = @deleted", "deleted", q.Deleted);
-        Add("d.purged = @purged", "purged", q.Purged);
+        Add("LOWER(d.name) LIKE LOWER(@name)", "name", q.Name is null ? null : "%" + q.Name + "%");
+        Add(db.In("d.state", "states"), "states", q.States);
+        Add(db.In("d.extension", "extensions"), "extensions", q.Extensions);
+        Add("d.visible = @visible", "visible", Database.Flag(q.Visible));
+        Add("d.deleted = @deleted", "deleted", Database.Flag(q.Deleted));
+        Add("d.purged = @purged", "purged", Database.Flag(q.Purged));
         Add("j.tool_id = @toolId", "toolId", q.ToolId);
         Add("d.create_time >= @createMin", "createMin", q.CreateTimeMin);
         Add("d.create_time <= @createMax", "createMax", q.CreateTimeMax);
@@ -105,13 +105,13 @@ public sealed class DatasetStore(Database db)
     {
         using var c = db.Open();
         c.Execute("UPDATE datasets SET name = COALESCE(@name, name), visible = COALESCE(@visible, visible), deleted = COALESCE(@deleted, deleted), update_time = @now WHERE id = @id",
-            new { id, name, visible, deleted, now = Database.Now() });
+            new { id, name, visible = Database.Flag(visible), deleted = Database.Flag(deleted), now = Database.Now() });
     }
 
     public void SetPublished(long id, bool published)
     {
         using var c = db.Open();
-        c.Execute("UPDATE datasets SET published = @published, update_time = @now WHERE id = @id", new { id, published, now = Database.Now() });
+        c.Execute("UPDATE datasets SET published = @published, update_time = @now WHERE id = @id", new { id, published = Database.Flag(published), now = Database.Now() });
     }
 
     public void SetCreatingJob(long id, long jobId)
@@ -134,8 +134,8 @@ public sealed class DatasetStore(Database db)
     public void Delete(long id, bool purge)
     {
         using var c = db.Open();
-        c.Execute("UPDATE datasets SET deleted = 1, purged = CASE WHEN @purge THEN 1 ELSE purged END, update_time = @now WHERE id = @id",
-            new { id, purge, now = Database.Now() });
+        c.Execute("UPDATE datasets SET deleted = 1, purged = CASE WHEN @purge = 1 THEN 1 ELSE purged END, update_time = @now WHERE id = @id",
+            new { id, purge = Database.Flag(purge), now = Database.Now() });
     }
 
     public IReadOnlyList<long> IdsOfHistory(long historyId)

@@ -28,7 +28,7 @@ public sealed class HistoryStore(Database db)
             SELECT * FROM histories WHERE user_id = @userId
               AND (@deleted IS NULL OR deleted = @deleted) AND (@published IS NULL OR published = @published)
             ORDER BY update_time DESC, id DESC
-            """, new { userId, deleted, published }).AsList();
+            """, new { userId, deleted = Database.Flag(deleted), published = Database.Flag(published) }).AsList();
     }
 
     /// <summary>Every user's histories (an administrator's view), or every published one; newest change first.</summary>
@@ -39,7 +39,7 @@ public sealed class HistoryStore(Database db)
             """
             SELECT * FROM histories WHERE (@deleted IS NULL OR deleted = @deleted) AND (@publishedOnly = 0 OR published = 1)
             ORDER BY update_time DESC, id DESC
-            """, new { deleted, publishedOnly }).AsList();
+            """, new { deleted = Database.Flag(deleted), publishedOnly = Database.Flag(publishedOnly) }).AsList();
     }
 
     /// <summary>Sets what is given (null leaves a field as it is); <paramref name="tags"/> is the tags' JSON.</summary>
@@ -52,14 +52,14 @@ public sealed class HistoryStore(Database db)
               deleted = COALESCE(@deleted, deleted), published = COALESCE(@published, published), tags = COALESCE(@tags, tags),
               slug = COALESCE(@slug, slug), update_time = @now
             WHERE id = @id
-            """, new { id, name, annotation, deleted, published, tags, slug, now = Database.Now() });
+            """, new { id, name, annotation, deleted = Database.Flag(deleted), published = Database.Flag(published), tags, slug, now = Database.Now() });
     }
 
     /// <summary>Whether anyone with the history's id may read it (Galaxy's link access).</summary>
     public void SetImportable(long id, bool importable)
     {
         using var c = db.Open();
-        c.Execute("UPDATE histories SET importable = @importable, update_time = @now WHERE id = @id", new { id, importable, now = Database.Now() });
+        c.Execute("UPDATE histories SET importable = @importable, update_time = @now WHERE id = @id", new { id, importable = Database.Flag(importable), now = Database.Now() });
     }
 
     /// <summary>The users the history is shared with, by id.</summary>
@@ -107,8 +107,8 @@ public sealed class HistoryStore(Database db)
     public void Delete(long id, bool purge)
     {
         using var c = db.Open();
-        c.Execute("UPDATE histories SET deleted = 1, purged = CASE WHEN @purge THEN 1 ELSE purged END, update_time = @now WHERE id = @id",
-            new { id, purge, now = Database.Now() });
+        c.Execute("UPDATE histories SET deleted = 1, purged = CASE WHEN @purge = 1 THEN 1 ELSE purged END, update_time = @now WHERE id = @id",
+            new { id, purge = Database.Flag(purge), now = Database.Now() });
     }
 
     /// <summary>Dataset counts per state over the history's non-deleted datasets.</summary>

@@ -108,8 +108,8 @@ public sealed class JobStore(Database db)
         void Add(string clause, string name, object? value) { if (value is null) return; sql.Append(" AND ").Append(clause); p.Add(name, value); }
         Add("user_id = @userId", "userId", userId);
         Add("history_id = @historyId", "historyId", historyId);
-        Add("state IN @states", "states", states);
-        Add("tool_id IN @toolIds", "toolIds", toolIds);
+        Add(db.In("state", "states"), "states", states);
+        Add(db.In("tool_id", "toolIds"), "toolIds", toolIds);
         Add("update_time >= @updatedFrom", "updatedFrom", updatedFrom);
         Add("update_time < @updatedBefore", "updatedBefore", updatedBefore);
         Add("id IN (SELECT j.job_id FROM invocation_step_jobs j JOIN invocation_steps s ON s.id = j.step_id WHERE s.invocation_id = @invocationId)", "invocationId", invocationId);

@@ -29,14 +29,14 @@ public sealed class LibraryStore(Database db)
     public IReadOnlyList<LibraryRecord> List(bool? deleted)
     {
         using var c = db.Open();
-        return c.Query<LibraryRecord>("SELECT * FROM libraries WHERE @deleted IS NULL OR deleted = @deleted ORDER BY name, id", new { deleted }).AsList();
+        return c.Query<LibraryRecord>("SELECT * FROM libraries WHERE @deleted IS NULL OR deleted = @deleted ORDER BY name, id", new { deleted = Database.Flag(deleted) }).AsList();
     }
 
     public void Update(LibraryRecord library)
     {
         using var c = db.Open();
         c.Execute("UPDATE libraries SET name = @Name, description = @Description, synopsis = @Synopsis, deleted = @Deleted, update_time = @now WHERE id = @Id",
-            new { library.Id, library.Name, library.Description, library.Synopsis, library.Deleted, now = Database.Now() });
+            new { library.Id, library.Name, library.Description, library.Synopsis, Deleted = Database.Flag(library.Deleted), now = Database.Now() });
     }
 
     public FolderRecord RootFolder(long libraryId)
@@ -72,7 +72,7 @@ public sealed class LibraryStore(Database db)
     {
         using var c = db.Open();
         c.Execute("UPDATE library_folders SET name = @Name, description = @Description, deleted = @Deleted, update_time = @now WHERE id = @Id",
-            new { folder.Id, folder.Name, folder.Description, folder.Deleted, now = Database.Now() });
+            new { folder.Id, folder.Name, folder.Description, Deleted = Database.Flag(folder.Deleted), now = Database.Now() });
     }
 
     /// <summary>A new library dataset, in state "upload" until its file is complete (<see cref="CompleteDataset"/>).</summary>
@@ -124,7 +124,7 @@ public sealed class LibraryStore(Database db)
             """
             UPDATE library_datasets SET name = @Name, info = @Info, genome_build = @GenomeBuild, tags = @Tags, deleted = @Deleted, purged = @Purged,
               update_time = @now WHERE id = @Id
-            """, new { d.Id, d.Name, d.Info, d.GenomeBuild, d.Tags, d.Deleted, d.Purged, now = Database.Now() });
+            """, new { d.Id, d.Name, d.Info, d.GenomeBuild, d.Tags, Deleted = Database.Flag(d.Deleted), Purged = Database.Flag(d.Purged), now = Database.Now() });
     }
 
     public static string? TagsJson(IReadOnlyList<string> tags) => tags.Count == 0 ? null : System.Text.Json.JsonSerializer.Serialize(tags);

@@ -31,7 +31,7 @@ public sealed class QuotaStore(Database db)
     public IReadOnlyList<QuotaRecord> List(bool deleted)
     {
         using var c = db.Open();
-        return c.Query<QuotaRecord>("SELECT * FROM quotas WHERE deleted = @deleted ORDER BY name", new { deleted }).AsList();
+        return c.Query<QuotaRecord>("SELECT * FROM quotas WHERE deleted = @deleted ORDER BY name", new { deleted = Database.Flag(deleted) }).AsList();
     }
 
     /// <summary>Stores the quota's new settings, and its users and groups when given (each replaces the old list).</summary>
@@ -45,7 +45,7 @@ public sealed class QuotaStore(Database db)
             """
             UPDATE quotas SET name = @Name, description = @Description, bytes = @Bytes, operation = @Operation, default_for = @DefaultFor,
               deleted = @Deleted, update_time = @now WHERE id = @Id
-            """, new { quota.Id, quota.Name, quota.Description, quota.Bytes, quota.Operation, quota.DefaultFor, quota.Deleted, now = Database.Now() }, t);
+            """, new { quota.Id, quota.Name, quota.Description, quota.Bytes, quota.Operation, quota.DefaultFor, Deleted = Database.Flag(quota.Deleted), now = Database.Now() }, t);
         if (userIds is not null) c.Execute("DELETE FROM quota_users WHERE quota_id = @Id", quota, t);
         if (groupIds is not null) c.Execute("DELETE FROM quota_groups WHERE quota_id = @Id", quota, t);
         SetMembers(c, t, quota.Id, userIds ?? [], groupIds ?? []);

@@ -23,7 +23,7 @@ public sealed class UserStore(Database db)
         // users.api_key_hash keeps the first key's hash (the column is older than api_keys); keys are looked up in api_keys.
         var user = c.QuerySingle<UserRecord>(
             "INSERT INTO users (email, username, api_key_hash, is_admin, create_time) VALUES (@email, @username, @hash, @isAdmin, @now) RETURNING *",
-            new { email, username = username ?? email.Split('@')[0], hash = Hash(key), isAdmin, now = Database.Now() }, transaction);
+            new { email, username = username ?? email.Split('@')[0], hash = Hash(key), isAdmin = Database.Flag(isAdmin), now = Database.Now() }, transaction);
         InsertKey(c, transaction, user.Id, "made with the account", key);
         transaction.Commit();
         return (user, key);
@@ -33,7 +33,7 @@ public sealed class UserStore(Database db)
     public IReadOnlyList<UserRecord> All(bool deleted = false)
     {
         using var c = db.Open();
-        return c.Query<UserRecord>("SELECT * FROM users WHERE deleted = @deleted ORDER BY email", new { deleted }).ToList();
+        return c.Query<UserRecord>("SELECT * FROM users WHERE deleted = @deleted ORDER BY email", new { deleted = Database.Flag(deleted) }).ToList();
     }
 
     /// <summary>A new API key for the user, under a name they choose; returned once.</summary>
@@ -116,7 +116,7 @@ public sealed class UserStore(Database db)
     public void SetDeleted(long id, bool deleted)
     {
         using var c = db.Open();
-        c.Execute("UPDATE users SET deleted = @deleted WHERE id = @id AND purged = 0", new { id, deleted });
+        c.Execute("UPDATE users SET deleted = @deleted WHERE id = @id AND purged = 0", new { id, deleted = Database.Flag(deleted) });
     }
 
     /// <summary>Forgets who the user was: a placeholder address and name, no password, no keys, nothing shared with them.</summary>
@@ -156,8 +156,8 @@ public sealed class UserStore(Database db)
             SELECT COALESCE(SUM(size), 0) FROM (
               SELECT MAX(file_size) AS size FROM (
                 SELECT file_size, COALESCE(sha256, 'dataset ' || id) AS content FROM datasets WHERE user_id = @userId AND purged = 0
-                UNION ALL SELECT file_size, COALESCE(sha256, 'library dataset ' || id) FROM library_datasets WHERE user_id = @userId AND purged = 0 AND linked_path IS NULL)
-              GROUP BY content)
+                UNION ALL SELECT file_size, COALESCE(sha256, 'library dataset ' || id) FROM library_datasets WHERE user_id = @userId AND purged = 0 AND linked_path IS NULL) AS stored
+              GROUP BY content) AS contents
             """, new { userId });
     }
 

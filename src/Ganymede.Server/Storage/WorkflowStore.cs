@@ -14,7 +14,7 @@ public sealed class WorkflowStore(Database db)
             """
             INSERT INTO workflows (user_id, name, annotation, published, uuid, create_time, update_time)
             VALUES (@userId, @name, @annotation, @published, @uuid, @now, @now) RETURNING *
-            """, new { userId, name, annotation, published, uuid = Guid.NewGuid().ToString(), now }, t);
+            """, new { userId, name, annotation, published = Database.Flag(published), uuid = Guid.NewGuid().ToString(), now }, t);
         c.Execute("INSERT INTO workflow_versions (workflow_id, version, definition, create_time) VALUES (@id, 0, @definition, @now)", new { id = workflow.Id, definition, now }, t);
         t.Commit();
         return workflow;
@@ -31,8 +31,8 @@ public sealed class WorkflowStore(Database db)
     {
         using var c = db.Open();
         return c.Query<WorkflowRecord>(
-            "SELECT * FROM workflows WHERE (user_id = @userId OR (@published AND published = 1)) AND deleted = @deleted ORDER BY update_time DESC, id DESC",
-            new { userId, published, deleted }).AsList();
+            "SELECT * FROM workflows WHERE (user_id = @userId OR (@published = 1 AND published = 1)) AND deleted = @deleted ORDER BY update_time DESC, id DESC",
+            new { userId, published = Database.Flag(published), deleted = Database.Flag(deleted) }).AsList();
     }
 
     public string Definition(long workflowId, int version)
@@ -120,9 +120,9 @@ public sealed class WorkflowStore(Database db)
             """
             SELECT i.* FROM invocations i JOIN histories h ON h.id = i.history_id
             WHERE h.deleted = 0 AND i.parent_step_id IS NULL AND (@userId IS NULL OR i.user_id = @userId) AND (@workflowId IS NULL OR i.workflow_id = @workflowId)
-              AND (@historyId IS NULL OR i.history_id = @historyId) AND (@includeTerminal OR i.state NOT IN ('scheduled', 'failed', 'cancelled'))
+              AND (@historyId IS NULL OR i.history_id = @historyId) AND (@includeTerminal = 1 OR i.state NOT IN ('scheduled', 'failed', 'cancelled'))
             ORDER BY i.id DESC LIMIT @limit
-            """, new { userId, workflowId, historyId, includeTerminal, limit }).AsList();
+            """, new { userId, workflowId, historyId, includeTerminal = Database.Flag(includeTerminal), limit }).AsList();
     }
 
     /// <summary>Invocations the scheduler still advances.</summary>
@@ -136,7 +136,7 @@ public sealed class WorkflowStore(Database db)
     public bool Transition(long id, string[] from, string to, string? messages = null)
     {
         using var c = db.Open();
-        return c.Execute("UPDATE invocations SET state = @to, messages = COALESCE(@messages, messages), update_time = @now WHERE id = @id AND state IN @from",
+        return c.Execute("UPDATE invocations SET state = @to, messages = COALESCE(@messages, messages), update_time = @now WHERE id = @id AND " + db.In("state", "from"),
             new { id, from, to, messages, now = Database.Now() }) == 1;
     }
 
@@ -187,6 +187,6 @@ public sealed class WorkflowStore(Database db)
     {
         using var c = db.Open();
         c.Execute("UPDATE invocation_steps SET state = @state, action = @action, outputs = @outputs, info = COALESCE(@info, info), update_time = @now WHERE id = @id",
-            new { id, state, action, outputs, info, now = Database.Now() });
+            new { id, state, action = Database.Flag(action), outputs, info, now = Database.Now() });
     }
 }

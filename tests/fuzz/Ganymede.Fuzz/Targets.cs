@@ -160,7 +160,7 @@ internal static class Scratch
         public UploadServer(string dataDirectory)
         {
             Options = new ServerOptions { DataDirectory = dataDirectory, MaxUploadBytes = 1 << 24, MaxJsonBytes = 1 << 20 };
-            (Files, var database) = GanymedeServer.OpenDataDirectory(dataDirectory);
+            (Files, var database) = GanymedeServer.OpenDataDirectory(dataDirectory, databaseUrl: null);
             var users = new UserStore(database);
             User = users.Create("fuzz@example.org", isAdmin: false).User;
             Sessions = new UploadStore(database);
