@@ -21,7 +21,7 @@ public static class GanymedeServer
     public static WebApplication Build(ServerOptions options)
     {
         var builder = WebApplication.CreateSlimBuilder();
-        var socket = ApiChannel.SocketPath(options.DataDirectory);
+        var socket = ApiChannel.SocketPath(options.DataDirectory, options.HandlerName);
         ApiChannel.Prepare(socket);
         builder.WebHost.UseUrls(options.Urls + ";http://unix:" + socket);
         // Upload endpoints stream bodies to disk and enforce their own limits (ServerOptions.MaxUploadBytes).
@@ -61,10 +61,10 @@ public static class GanymedeServer
 
     public static void AddServices(IServiceCollection services, ServerOptions options)
     {
-        var (files, database) = OpenDataDirectory(options.DataDirectory, options.Database);
+        var (files, database) = OpenDataDirectory(options.DataDirectory, options.Database, options.HandlerName);
         services.AddSingleton(options).AddSingleton(files).AddSingleton<Database>(database)
             .AddSingleton(IdCodec.ForDataDirectory(files.Root))
-            .AddSingleton<UserStore>().AddSingleton<HistoryStore>().AddSingleton<DatasetStore>().AddSingleton<JobStore>().AddSingleton<UploadStore>().AddSingleton<RoleStore>().AddSingleton<QuotaStore>().AddSingleton<LibraryStore>().AddSingleton<HistoryExportStore>().AddSingleton<CollectionStore>().AddSingleton<WorkflowStore>().AddSingleton<PermissionStore>()
+            .AddSingleton<UserStore>().AddSingleton<HistoryStore>().AddSingleton<DatasetStore>().AddSingleton<JobStore>().AddSingleton<UploadStore>().AddSingleton<RoleStore>().AddSingleton<QuotaStore>().AddSingleton<LibraryStore>().AddSingleton<HistoryExportStore>().AddSingleton<CollectionStore>().AddSingleton<WorkflowStore>().AddSingleton<PermissionStore>().AddSingleton<HandlerStore>()
             .AddSingleton<Access>().AddSingleton<GalaxyViews>().AddSingleton<LibraryViews>().AddSingleton<CollectionViews>().AddSingleton<WorkflowViews>().AddSingleton<JobSubmission>().AddSingleton<Jobs.ToolRuns>()
             .AddSingleton<HistoryService>().AddSingleton<SharingService>().AddSingleton<HistoryCopier>().AddSingleton<DatasetService>().AddSingleton<UploadService>().AddSingleton<TusUploads>().AddSingleton<JobCompletion>().AddSingleton<FileInspector>().AddSingleton<Quotas>().AddSingleton<QuotaService>().AddSingleton<RoleService>().AddSingleton<LibraryService>().AddSingleton<HistoryArchives>().AddSingleton<CollectionService>().AddSingleton<WorkflowService>().AddSingleton<InvocationService>().AddSingleton<UserService>().AddSingleton<RunMetrics>().AddSingleton<Provenance>().AddSingleton<SystemMonitor>().AddSingleton<Sessions.NotebookSessions>().AddSingleton<Services.Previews.NiftiSlices>()
             .AddSingleton(ToolBox.BuiltIn()).AddSingleton<IJobRunner>(options.Runner switch
@@ -73,6 +73,7 @@ public static class GanymedeServer
                 "slurm" => new SlurmRunner(options.SlurmPartition, options.SlotsPerJob),
                 var other => throw new ArgumentException($"unknown job runner '{other}' (local or slurm)"),
             })
+            .AddSingleton<JobHandler>().AddHostedService(s => s.GetRequiredService<JobHandler>())
             .AddSingleton<JobManager>().AddHostedService(s => s.GetRequiredService<JobManager>())
             .AddSingleton<WorkflowScheduler>().AddHostedService(s => s.GetRequiredService<WorkflowScheduler>()).AddHostedService<SessionMonitor>();
         services.AddHttpForwarder();
@@ -83,9 +84,9 @@ public static class GanymedeServer
     /// The data directory's files and its migrated database: the one <paramref name="databaseUrl"/> names, or the SQLite
     /// file in the data directory (the server, and `ganymede users create`, start here).
     /// </summary>
-    public static (FileStore Files, Database Database) OpenDataDirectory(string dataDirectory, string? databaseUrl)
+    public static (FileStore Files, Database Database) OpenDataDirectory(string dataDirectory, string? databaseUrl, string? handlerName = null)
     {
-        var files = new FileStore(dataDirectory);
+        var files = new FileStore(dataDirectory, JobHandler.CheckName(handlerName ?? JobHandler.DefaultName()));
         var database = Database.Connect(databaseUrl, files.Root);
         database.Migrate();
         return (files, database);

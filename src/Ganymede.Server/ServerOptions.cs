@@ -11,6 +11,13 @@ public sealed class ServerOptions
     public string DataDirectory { get; init; } = "ganymede-data";
     /// <summary>The database (postgresql://USER:PASSWORD@HOST:PORT/DB), or null for the SQLite file in the data directory.</summary>
     public string? Database { get; init; }
+    /// <summary>
+    /// This server's name among the job handlers sharing its database (<see cref="Jobs.JobHandler"/>): each server of a
+    /// database needs its own, and a server restarted under the same name goes on with the jobs it had started.
+    /// </summary>
+    public string HandlerName { get; init; } = Jobs.JobHandler.DefaultName();
+    /// <summary>How long a handler may be silent before the others take it for dead and adopt its jobs.</summary>
+    public TimeSpan HandlerTimeout { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>Jobs that may run at once; each training uses every core it gets, so one is the default on a small machine.</summary>
     public int MaxConcurrentJobs { get; init; } = 1;
     /// <summary>Cores a job may use (GANYMEDE_SLOTS in its environment, as Galaxy's GALAXY_SLOTS).</summary>

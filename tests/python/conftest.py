@@ -55,21 +55,28 @@ def free_port():
 
 
 class Server:
-    """One `ganymede serve` process with its own data directory and two users."""
+    """
+    One `ganymede serve` process with its own data directory and two users; or, with keys, one more server of a
+    data directory and database that another made (several servers share them, each with its own --handler-name).
+    """
 
-    def __init__(self, data_dir, version="23.1", extra_args=()):
+    def __init__(self, data_dir, version="23.1", extra_args=(), database=None, name="server", keys=None):
         self.data_dir = pathlib.Path(data_dir)
         self.version = version
-        self.extra_args = list(extra_args)
+        self.database = ["--database", database] if database else []
+        self.extra_args = list(extra_args) + self.database
+        self.name = name
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.key = ganymede("users", "create", "--email", "alice@example.org", "--data-dir", data_dir).strip().splitlines()[-1]
-        self.other_key = ganymede("users", "create", "--email", "bob@example.org", "--data-dir", data_dir).strip().splitlines()[-1]
+        if keys is None:
+            keys = [ganymede("users", "create", "--email", email, "--data-dir", data_dir, *self.database).strip().splitlines()[-1]
+                    for email in ("alice@example.org", "bob@example.org")]
+        self.key, self.other_key = keys
         self.process = None
         self.start()
 
     def start(self):
-        self.log = open(self.data_dir / "server.log", "a")
+        self.log = open(self.data_dir / f"{self.name}.log", "a")
         self.process = subprocess.Popen(
             [str(ROOT / "ganymede"), "serve", "--urls", self.url, "--data-dir", str(self.data_dir), "--galaxy-version", self.version, *self.extra_args],
             stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -79,7 +86,7 @@ class Server:
                 urllib.request.urlopen(self.url + "/api/version", timeout=1).read()
                 return
             except OSError:
-                assert self.process.poll() is None, (self.data_dir / "server.log").read_text()
+                assert self.process.poll() is None, (self.data_dir / f"{self.name}.log").read_text()
                 time.sleep(0.2)
         raise RuntimeError("the server did not start")
 

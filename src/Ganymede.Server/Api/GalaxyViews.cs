@@ -111,6 +111,14 @@ public sealed class GalaxyViews(IdCodec ids, HistoryStore histories)
         ["state"] = j.State, ["exit_code"] = j.ExitCode, ["create_time"] = j.CreateTime, ["update_time"] = j.UpdateTime,
     };
 
+    /// <summary>A job in a list; for an administrator with where it runs, as Galaxy shows it to them (its handler and the runner's id).</summary>
+    public Dictionary<string, object?> JobSummary(JobRecord j, bool forAdmin)
+    {
+        var view = JobSummary(j);
+        if (forAdmin) (view["handler"], view["external_id"]) = (j.Handler, j.ExternalId);
+        return view;
+    }
+
     public Dictionary<string, object?> Job(JobRecord j, Func<long, string?> datasetUuid)
     {
         var view = JobSummary(j);

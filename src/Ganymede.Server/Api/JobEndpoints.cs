@@ -31,7 +31,7 @@ public static class JobEndpoints
                 Day(r, "date_range_max")?.AddDays(1).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
                 r.Query["invocation_id"].LastOrDefault() is { } invocation ? access.Invocation(user, invocation).Id : null,
                 r.Query["workflow_id"].LastOrDefault() is { } workflow ? access.Decode("workflow", workflow) : null);
-            return Results.Json(list.Select(views.JobSummary).ToList());
+            return Results.Json(list.Select(j => views.JobSummary(j, user.IsAdmin)).ToList());
         });
 
         app.MapGet("/api/job_lock", (HttpContext c, JobManager manager) => Results.Json(new Dictionary<string, object?> { ["active"] = Admin(c) && manager.JobLock }));

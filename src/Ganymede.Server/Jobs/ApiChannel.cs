@@ -18,11 +18,12 @@ public static class ApiChannel
     public const string SocketVariable = "GANYMEDE_API_SOCKET", KeyVariable = "GANYMEDE_API_KEY", HistoryVariable = "GANYMEDE_HISTORY_ID";
 
     /// <summary>
-    /// Where the server's socket lives: in a folder of its own under /run, named after the data directory (a Unix
-    /// socket's path is limited to 107 bytes, which a data directory's own path may pass).
+    /// Where the server's socket lives: in a folder of its own under /run, named after the data directory and the
+    /// server's job handler (servers sharing a data directory on one machine each have theirs; a Unix socket's path
+    /// is limited to 107 bytes, which a data directory's own path may pass).
     /// </summary>
-    public static string SocketPath(string dataDirectory) =>
-        Path.Combine("/run/ganymede", Sandbox.NameFor(Path.GetFullPath(dataDirectory), "api"), SocketName);
+    public static string SocketPath(string dataDirectory, string handlerName) =>
+        Path.Combine("/run/ganymede", Sandbox.NameFor(Path.GetFullPath(dataDirectory), "api-" + handlerName), SocketName);
 
     /// <summary>Makes the socket's folder and removes a socket a stopped server left, before Kestrel binds a new one.</summary>
     public static void Prepare(string socketPath)

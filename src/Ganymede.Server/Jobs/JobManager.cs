@@ -17,9 +17,11 @@ namespace Ganymede.Server.Jobs;
 /// One loop runs <see cref="Tick"/>; it holds no lock, so a job's outputs can take as long as they take to collect
 /// while cancellations answer at once: the loop and <see cref="Cancel"/> agree through the job's state transitions,
 /// which the store makes atomically (compare and set), so whichever comes second sees the first and backs off.
+/// Several servers share one queue: each claims a queued job atomically before starting it, watches only the jobs it
+/// started (its <see cref="JobHandler"/>'s), and adopts those of a server gone silent.
 /// </summary>
 public sealed class JobManager(JobStore jobs, DatasetStore datasets, UserStore users, FileStore files, ToolBox tools, IJobRunner runner,
-    JobCompletion completion, ServerOptions options, IdCodec ids, ILogger<JobManager> log) : BackgroundService
+    JobCompletion completion, JobHandler handler, HandlerStore handlers, ServerOptions options, IdCodec ids, ILogger<JobManager> log) : BackgroundService
 {
     private readonly SemaphoreSlim _wake = new(0);
     private readonly Dictionary<long, DateTime> _progressSeen = []; // the loop's own
@@ -49,19 +51,27 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, UserStore u
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // Runs before the server listens: anything half-made by a previous process is reported, not left hanging.
-        foreach (var job in jobs.InState(JobStates.New))
+        foreach (var job in jobs.OfHandler(handler.Name, JobStates.New))
             Fail(job, JobStates.New, "the server stopped while the job was being created");
-        foreach (var job in jobs.InState(JobStates.Running).Where(j => j.ExternalId is null))
+        foreach (var job in jobs.OfHandler(handler.Name, JobStates.Running).Where(j => j.ExternalId is null))
             Fail(job, JobStates.Running, "the server stopped while storing the upload");
+        // Jobs of a program from before handlers were kept belong to whichever server starts first.
+        TakeOver(handlers.Adopt(null, handler.Name, handler.SilentBefore()), "a server from before job handlers");
         int orphans = datasets.EndOrphans("the server stopped while this output was being collected");
         if (orphans > 0) log.LogWarning("{Count} datasets were left unfinished by a stop and are now in error", orphans);
-        // No upload or collection runs yet: whatever sits in tmp/ was left by a stop.
+        // No upload or collection of this server runs yet: whatever sits in its temporary folder was left by a stop.
         files.ClearTemporary();
         files.KeepReserve();
+        long lastAdoption = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
+                if (Environment.TickCount64 - lastAdoption > options.HandlerTimeout.TotalMilliseconds / 3)
+                {
+                    lastAdoption = Environment.TickCount64;
+                    AdoptFromSilentHandlers();
+                }
                 Tick();
             }
             catch (Exception e)
@@ -73,10 +83,39 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, UserStore u
         }
     }
 
+    /// <summary>Takes over the jobs of every handler silent past the timeout (a server that died; or stopped and not back).</summary>
+    private void AdoptFromSilentHandlers()
+    {
+        var before = handler.SilentBefore();
+        foreach (var dead in handlers.Silent(before).Where(name => name != handler.Name))
+        {
+            TakeOver(handlers.Adopt(dead, handler.Name, before), $"server {dead}, silent since before {before} UTC");
+            files.ClearTemporary(dead);
+        }
+    }
+
+    /// <summary>
+    /// What the jobs of a dead server become here: those it was making or storing (uploads) fail, as they would on its
+    /// restart; those it ran are watched from now on; and those it had claimed go on from the queue, unless it had
+    /// already launched them (the runner's id is in the job folder), which are then watched, never launched twice.
+    /// </summary>
+    private void TakeOver(IReadOnlyList<JobRecord> adopted, string from)
+    {
+        if (adopted.Count == 0) return;
+        log.LogWarning("adopting {Count} jobs of {From}", adopted.Count, from);
+        foreach (var job in adopted)
+        {
+            if (job.State == JobStates.New) Fail(job, JobStates.New, "the server creating the job stopped");
+            else if (job.State == JobStates.Running && job.ExternalId is null) Fail(job, JobStates.Running, "the server storing the upload stopped");
+            else if (job.State == JobStates.Queued && JobScript.TryReadLaunched(files.JobDirectory(job.Id)) is { } externalId)
+                jobs.Transition(job.Id, JobStates.Queued, JobStates.Running, externalId: externalId);
+        }
+    }
+
     /// <summary>One pass: finish what ended, then start what fits.</summary>
     private void Tick()
     {
-        var running = jobs.InState(JobStates.Running);
+        var running = jobs.OfHandler(handler.Name, JobStates.Running);
         int busy = 0;
         // Upload jobs run inside their request and have no process to watch.
         foreach (var job in running.Where(j => j.ExternalId is not null))
@@ -99,7 +138,7 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, UserStore u
         }
         // Jobs that ended (finished, cancelled, lost) no longer need their progress watched.
         _progressSeen.Keys.Except(running.Select(j => j.Id)).ToList().ForEach(id => _progressSeen.Remove(id));
-        foreach (var job in JobLock ? [] : jobs.InState(JobStates.Queued))
+        foreach (var job in JobLock ? [] : jobs.QueuedFor(handler.Name))
         {
             if (busy >= options.MaxConcurrentJobs) break;
             if (TryStart(job, running)) busy++;
@@ -134,11 +173,13 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, UserStore u
             }
             if (d.State != DatasetStates.Ok) return false; // an earlier job is still making it
         }
+        if (!jobs.Claim(job.Id, handler.Name)) return false; // another server took it
         try
         {
             var context = Prepare(job, tool, inputIds);
             var commandLine = JobScript.Write(context.Directory, tool.Commands(context), SandboxFor(job, tool, running));
             var externalId = runner.Launch(context.Directory);
+            JobScript.RecordLaunched(context.Directory, externalId);
             if (!jobs.Transition(job.Id, JobStates.Queued, JobStates.Running, externalId: externalId, commandLine: commandLine))
             {
                 runner.Kill(externalId, context.Directory); // cancelled while starting
@@ -186,7 +227,7 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, UserStore u
             secrets[ApiChannel.KeyVariable] = users.CreateJobKey(job.Id, job.UserId);
             environment[ApiChannel.SocketVariable] = ApiChannel.SocketInSandbox;
             environment[ApiChannel.HistoryVariable] = ids.Encode(job.HistoryId);
-            apiSocket = ApiChannel.SocketPath(files.Root);
+            apiSocket = ApiChannel.SocketPath(files.Root, handler.Name);
         }
         return new Sandbox(Sandbox.NameFor(files.Root, job.Id), Sandbox.UidFor(job.Id), options.LimitsFor(job.ToolId), cores,
             Sandbox.ProgramDirectoriesOf(options.GanymedeCommand), environment, apiSocket, secrets);
@@ -200,7 +241,13 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, UserStore u
     private JobContext Prepare(JobRecord job, Tool tool, Dictionary<string, List<long>> inputIds)
     {
         var dir = files.JobDirectory(job.Id);
-        if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true); // a start cut short by a restart
+        if (Directory.Exists(dir))
+        {
+            // A start cut short by a stop: its folder goes, unless the job had begun (its supervisor wrote the start
+            // time), whose folder is kept beside the new one, so that nothing a job did is erased unseen.
+            if (File.Exists(Path.Combine(dir, JobScript.Started))) Directory.Move(dir, $"{dir}.earlier-{DateTime.UtcNow:yyyyMMddTHHmmssfff}");
+            else Directory.Delete(dir, recursive: true);
+        }
         var work = Path.Combine(dir, "work");
         Directory.CreateDirectory(Path.Combine(work, "outputs"));
         var parameters = JsonSerializer.Deserialize<Dictionary<string, JsonNode?>>(job.Params)!;

@@ -35,7 +35,7 @@ public interface IJobRunner
 public static class JobScript
 {
     public const string FileName = "job.sh", Commands = "run.sh", Stdout = "stdout.txt", Stderr = "stderr.txt", ExitCode = "exit_code", Started = "started",
-        StagedInputs = "inputs.json", Cores = "cores", MemoryPeak = "memory_peak";
+        StagedInputs = "inputs.json", Cores = "cores", MemoryPeak = "memory_peak", Launched = "launched";
 
     /// <summary>The progress file a training writes, in its work folder (so inside the sandbox, and untrusted).</summary>
     public const string Progress = "progress.json";
@@ -79,6 +79,24 @@ public static class JobScript
     }
 
     public static string Quote(string s) => "'" + s.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+
+    /// <summary>
+    /// Records the runner's id of a launched job in its folder, before the database hears of it: a server adopting the
+    /// job of one that died between the two then watches it instead of launching it again.
+    /// </summary>
+    public static void RecordLaunched(string jobDirectory, string externalId)
+    {
+        var temporary = Path.Combine(jobDirectory, Launched + ".tmp");
+        File.WriteAllText(temporary, externalId);
+        File.Move(temporary, Path.Combine(jobDirectory, Launched), overwrite: true);
+    }
+
+    /// <summary>The runner's id <see cref="RecordLaunched"/> kept, or null for a job never launched.</summary>
+    public static string? TryReadLaunched(string jobDirectory)
+    {
+        var path = Path.Combine(jobDirectory, Launched);
+        return File.Exists(path) ? File.ReadAllText(path).Trim() : null;
+    }
 
     public static bool TryReadExitCode(string jobDirectory, out int exitCode)
     {

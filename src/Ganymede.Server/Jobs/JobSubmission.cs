@@ -11,7 +11,7 @@ namespace Ganymede.Server.Jobs;
 /// job and its output datasets and queues it. Accepts Galaxy's forms of dataset values: {"src": "hda", "id"},
 /// {"values": [...]}, lists of these, and the legacy "name|sub" keys.
 /// </summary>
-public sealed class JobSubmission(JobStore jobs, DatasetStore datasets, IdCodec ids, Quotas quotas, FileStore files)
+public sealed class JobSubmission(JobStore jobs, DatasetStore datasets, IdCodec ids, Quotas quotas, FileStore files, JobHandler handler)
 {
     public (JobRecord Job, IReadOnlyList<(string Name, DatasetRecord Dataset)> Outputs) Submit(UserRecord user, HistoryRecord history, Tool tool, JsonObject inputs)
     {
@@ -36,7 +36,7 @@ public sealed class JobSubmission(JobStore jobs, DatasetStore datasets, IdCodec 
 
         var job = jobs.Create(new JobRecord
         {
-            UserId = user.Id, HistoryId = history.Id, ToolId = tool.Id, ToolVersion = tool.Version, State = JobStates.New,
+            UserId = user.Id, HistoryId = history.Id, ToolId = tool.Id, ToolVersion = tool.Version, State = JobStates.New, Handler = handler.Name,
             Params = JsonSerializer.Serialize(parameters), Inputs = JsonSerializer.Serialize(dataInputs.ToDictionary(i => i.Key, i => i.Value.Select(d => d.Id).ToList())),
         });
         var outputs = tool.Outputs.Select(o => (o.Name, datasets.Create(history.Id, user.Id, o.Label, o.Format == "auto" ? "data" : o.Format, DatasetStates.New, job.Id))).ToList();

@@ -13,10 +13,11 @@ namespace Ganymede.Server.Jobs;
 /// dataset it reads is finished, a pause when a person decides, a subworkflow as an invocation of its own whose labelled
 /// outputs become the step's. A step whose input failed fails with the reason, and so do the steps after it; the others
 /// go on. Everything is in the database, so a restarted server carries on where it stopped, and the one step row per
-/// (invocation, step) means no step is started twice.
+/// (invocation, step) means no step is started twice. Of several servers on one database, the one that leads
+/// (<see cref="JobHandler.Leads"/>) schedules; the others' invocations are advanced there within a second.
 /// </summary>
 public sealed class WorkflowScheduler(WorkflowStore workflows, WorkflowService workflowService, ToolRuns toolRuns, JobStore jobStore,
-    DatasetStore datasets, CollectionStore collections, CollectionService collectionService, HistoryStore histories, UserStore users, ToolBox tools, IdCodec ids, ILogger<WorkflowScheduler> log) : BackgroundService
+    DatasetStore datasets, CollectionStore collections, CollectionService collectionService, HistoryStore histories, UserStore users, ToolBox tools, IdCodec ids, JobHandler handler, ILogger<WorkflowScheduler> log) : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
     private readonly SemaphoreSlim _wake = new(0);
@@ -31,7 +32,7 @@ public sealed class WorkflowScheduler(WorkflowStore workflows, WorkflowService w
     {
         while (!stop.IsCancellationRequested)
         {
-            foreach (var invocation in workflows.Unfinished())
+            foreach (var invocation in handler.Leads ? workflows.Unfinished() : [])
             {
                 try { Advance(invocation); }
                 catch (Exception e) when (e is not OperationCanceledException)

@@ -8,7 +8,7 @@ namespace Ganymede.Server.Services;
 /// inside the request, because the bytes are already on disk when it arrives. The dataset appears in state
 /// "upload" only once its file is whole, and is ok once the file is in place and described.
 /// </summary>
-public sealed class UploadService(DatasetStore datasets, JobStore jobs, FileStore files, FileInspector inspector, Quotas quotas)
+public sealed class UploadService(DatasetStore datasets, JobStore jobs, FileStore files, FileInspector inspector, Quotas quotas, Jobs.JobHandler handler)
 {
     private static readonly string[] LineTypes = ["txt", "csv", "tabular", "csx", "json"];
 
@@ -28,7 +28,7 @@ public sealed class UploadService(DatasetStore datasets, JobStore jobs, FileStor
         }
         var job = jobs.Create(new JobRecord
         {
-            UserId = user.Id, HistoryId = history.Id, ToolId = toolId, ToolVersion = "1.1.7", State = JobStates.Running,
+            UserId = user.Id, HistoryId = history.Id, ToolId = toolId, ToolVersion = "1.1.7", State = JobStates.Running, Handler = handler.Name,
             Params = System.Text.Json.JsonSerializer.Serialize(new { file_type = fileType ?? "auto", name }),
         });
         var dataset = datasets.Create(history.Id, user.Id, name, "data", DatasetStates.Upload, job.Id, name);

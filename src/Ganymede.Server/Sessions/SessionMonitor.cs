@@ -11,7 +11,7 @@ namespace Ganymede.Server.Sessions;
 /// button stops them, so their notebooks are saved. The server decides, not Jupyter's culling, whose checks run once
 /// a minute: a timeout of seconds behaves as asked.
 /// </summary>
-public sealed class SessionMonitor(JobStore jobs, NotebookSessions sessions, IdCodec ids, ILogger<SessionMonitor> log) : BackgroundService
+public sealed class SessionMonitor(JobStore jobs, NotebookSessions sessions, IdCodec ids, JobHandler handler, ILogger<SessionMonitor> log) : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(2);
 
@@ -19,7 +19,7 @@ public sealed class SessionMonitor(JobStore jobs, NotebookSessions sessions, IdC
     {
         using var timer = new PeriodicTimer(Interval);
         while (await timer.WaitForNextTickAsync(stop))
-            foreach (var job in jobs.InState(JobStates.Running).Where(sessions.IsSession).Where(sessions.IsListening))
+            foreach (var job in jobs.OfHandler(handler.Name, JobStates.Running).Where(sessions.IsSession).Where(sessions.IsListening))
             {
                 try
                 {

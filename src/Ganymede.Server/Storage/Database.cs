@@ -108,6 +108,7 @@ public abstract class Database
                 transaction.Commit();
             }
         },
+        (database, connection) => connection.Execute(database.Dialect(Schema.JobHandlers)),
     ];
 
     /// <summary>A flag as its INTEGER column holds it (PostgreSQL does not compare or store a boolean as a number).</summary>
@@ -117,7 +118,10 @@ public abstract class Database
     public static int? Flag(bool? value) => value is { } v ? Flag(v) : null;
 
     /// <summary>Timestamps are stored as ISO-8601 text in UTC without a zone, the form Galaxy returns.</summary>
-    public static string Now() => DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.ffffff", System.Globalization.CultureInfo.InvariantCulture);
+    public static string Now() => Timestamp(DateTime.UtcNow);
+
+    /// <summary>A UTC time as timestamps are stored (they compare as text in time order).</summary>
+    public static string Timestamp(DateTime utc) => utc.ToString("yyyy-MM-ddTHH:mm:ss.ffffff", System.Globalization.CultureInfo.InvariantCulture);
 }
 
 /// <summary>The embedded default: one SQLite file in the data directory, in WAL mode so readers never wait for the job runner's writes.</summary>

@@ -6,18 +6,22 @@ namespace Ganymede.Server.Storage;
 /// <summary>
 /// The data directory's layout. Every path is built from database integers or server-made ids, never from a
 /// name a client sent, so nothing outside the data directory can be read or written. Files arrive under tmp/
-/// and are renamed into place only when complete.
+/// and are renamed into place only when complete; each server sharing the data directory has a folder of its own
+/// there (named after its job handler), which it alone clears.
 /// </summary>
 public sealed partial class FileStore
 {
-    public FileStore(string dataDir)
+    public FileStore(string dataDir, string handlerName)
     {
         Root = Path.GetFullPath(dataDir);
+        Temporary = TemporaryOf(handlerName);
         foreach (var d in new[] { Root, Temporary, Uploads, Jobs, Path.Combine(Root, "files") }) Directory.CreateDirectory(d);
     }
 
     public string Root { get; }
-    public string Temporary => Path.Combine(Root, "tmp");
+    public string Temporary { get; }
+
+    private string TemporaryOf(string handlerName) => Path.Combine(Root, "tmp", handlerName);
     public string Uploads => Path.Combine(Root, "uploads");
     public string Jobs => Path.Combine(Root, "jobs");
 
@@ -74,11 +78,16 @@ public sealed partial class FileStore
         return Path.Combine(Uploads, sessionId + ".part");
     }
 
-    /// <summary>Removes every temporary file (at start, when nothing can be using one).</summary>
-    public void ClearTemporary()
+    /// <summary>
+    /// Removes every temporary file of this server (at start, when nothing can be using one), or of a server that
+    /// died (<paramref name="handlerName"/>: whose jobs this one adopted).
+    /// </summary>
+    public void ClearTemporary(string? handlerName = null)
     {
-        foreach (var entry in new DirectoryInfo(Temporary).EnumerateFileSystemInfos())
-            if (entry is DirectoryInfo folder) folder.Delete(recursive: true);
+        var folder = handlerName is null ? Temporary : TemporaryOf(handlerName);
+        if (!Directory.Exists(folder)) return;
+        foreach (var entry in new DirectoryInfo(folder).EnumerateFileSystemInfos())
+            if (entry is DirectoryInfo directory) directory.Delete(recursive: true);
             else entry.Delete();
     }
 
@@ -101,9 +110,9 @@ public sealed partial class FileStore
             }
             File.Move(path, ReservePath);
         }
-        catch (IOException e) when (DiskSpace.IsFull(e))
+        catch (IOException e) when (DiskSpace.IsFull(e) || File.Exists(ReservePath))
         {
-            File.Delete(path); // filled in the meantime: the next deletion tries again
+            File.Delete(path); // filled in the meantime (the next deletion tries again), or another server made it
         }
     }
 

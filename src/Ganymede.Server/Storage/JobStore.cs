@@ -11,9 +11,9 @@ public sealed class JobStore(Database db)
         var now = Database.Now();
         return c.QuerySingle<JobRecord>(
             """
-            INSERT INTO jobs (user_id, history_id, tool_id, tool_version, state, exit_code, params, inputs, outputs, info, create_time, update_time)
-            VALUES (@UserId, @HistoryId, @ToolId, @ToolVersion, @State, @ExitCode, @Params, @Inputs, @Outputs, @Info, @now, @now) RETURNING *
-            """, new { job.UserId, job.HistoryId, job.ToolId, job.ToolVersion, job.State, job.ExitCode, job.Params, job.Inputs, job.Outputs, job.Info, now });
+            INSERT INTO jobs (user_id, history_id, tool_id, tool_version, state, exit_code, params, inputs, outputs, info, handler, create_time, update_time)
+            VALUES (@UserId, @HistoryId, @ToolId, @ToolVersion, @State, @ExitCode, @Params, @Inputs, @Outputs, @Info, @Handler, @now, @now) RETURNING *
+            """, new { job.UserId, job.HistoryId, job.ToolId, job.ToolVersion, job.State, job.ExitCode, job.Params, job.Inputs, job.Outputs, job.Info, job.Handler, now });
     }
 
     public JobRecord? Get(long id)
@@ -39,7 +39,10 @@ public sealed class JobStore(Database db)
     public Dictionary<string, long> Outputs(JobRecord job) =>
         System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, long>>(Get(job.Id)?.Outputs ?? job.Outputs)!;
 
-    /// <summary>Moves a job to a new state only if it is still in <paramref name="from"/>; false when another actor (a cancel) got there first.</summary>
+    /// <summary>
+    /// Moves a job to a new state only if it is still in <paramref name="from"/>; false when another actor (a cancel)
+    /// got there first. A job entering the queue belongs to no handler until one claims it (<see cref="Claim"/>).
+    /// </summary>
     /// <remarks>A job that ends loses its API keys (<see cref="UserStore.CreateJobKey"/>).</remarks>
     public bool Transition(long id, string from, string to, int? exitCode = null, string? externalId = null, string? info = null, string? commandLine = null)
     {
@@ -47,7 +50,8 @@ public sealed class JobStore(Database db)
         bool moved = c.Execute(
             """
             UPDATE jobs SET state = @to, exit_code = COALESCE(@exitCode, exit_code), external_id = COALESCE(@externalId, external_id),
-              info = COALESCE(@info, info), command_line = COALESCE(@commandLine, command_line), update_time = @now
+              info = COALESCE(@info, info), command_line = COALESCE(@commandLine, command_line),
+              handler = CASE WHEN @to = 'queued' THEN NULL ELSE handler END, update_time = @now
             WHERE id = @id AND state = @from
             """, new { id, from, to, exitCode, externalId, info, commandLine, now = Database.Now() }) == 1;
         if (moved && JobStates.IsTerminal(to)) c.Execute("DELETE FROM job_keys WHERE job_id = @id", new { id });
@@ -96,6 +100,30 @@ public sealed class JobStore(Database db)
     {
         using var c = db.Open();
         return c.Query<JobRecord>("SELECT * FROM jobs WHERE state = @state ORDER BY id LIMIT @limit", new { state, limit }).AsList();
+    }
+
+    /// <summary>The jobs in <paramref name="state"/> that belong to <paramref name="handler"/>.</summary>
+    public IReadOnlyList<JobRecord> OfHandler(string handler, string state)
+    {
+        using var c = db.Open();
+        return c.Query<JobRecord>("SELECT * FROM jobs WHERE handler = @handler AND state = @state ORDER BY id", new { handler, state }).AsList();
+    }
+
+    /// <summary>Queued jobs no handler has taken yet, and those <paramref name="handler"/> took, oldest first.</summary>
+    public IReadOnlyList<JobRecord> QueuedFor(string handler)
+    {
+        using var c = db.Open();
+        return c.Query<JobRecord>("SELECT * FROM jobs WHERE state = 'queued' AND (handler IS NULL OR handler = @handler) ORDER BY id", new { handler }).AsList();
+    }
+
+    /// <summary>
+    /// Takes a queued job for <paramref name="handler"/> to start: true for exactly one of several servers asking at
+    /// once (a conditional update, atomic in either database), false when another has it or it left the queue.
+    /// </summary>
+    public bool Claim(long id, string handler)
+    {
+        using var c = db.Open();
+        return c.Execute("UPDATE jobs SET handler = @handler WHERE id = @id AND state = 'queued' AND (handler IS NULL OR handler = @handler)", new { id, handler }) == 1;
     }
 
     /// <summary>A user's jobs (all users' for an admin asking for them), for GET /api/jobs.</summary>

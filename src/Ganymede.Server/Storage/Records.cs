@@ -108,6 +108,8 @@ public sealed class JobRecord
     public string? CommandLine { get; set; }
     /// <summary>JSON: the progress the job last reported (epoch and step of N, percent, ETA, last metrics), or null.</summary>
     public string? Progress { get; set; }
+    /// <summary>The server (job handler) that started the job, or that is making it while it is new; null while it waits in the queue.</summary>
+    public string? Handler { get; set; }
     public string CreateTime { get; set; } = "";
     public string UpdateTime { get; set; } = "";
 }

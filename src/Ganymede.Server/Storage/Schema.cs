@@ -270,4 +270,19 @@ internal static class Schema
             role INTEGER NOT NULL,
             PRIMARY KEY (item, item_id, action, role));
         """;
+
+    /// <summary>
+    /// Migration 2: several servers over one database. Each server is a job handler with a heartbeat; a job belongs
+    /// to the handler that started it (or that made it, while it is new), and to none while it waits in the queue.
+    /// </summary>
+    public const string JobHandlers = """
+        ALTER TABLE jobs ADD COLUMN handler TEXT;
+        CREATE INDEX jobs_handler ON jobs(handler, state);
+        CREATE TABLE handlers (
+            name TEXT PRIMARY KEY,
+            host TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            start_time TEXT NOT NULL,
+            heartbeat TEXT NOT NULL);
+        """;
 }
