@@ -17,6 +17,10 @@ log="$work/log"
 dotnet test "$root/Ganymede.sln" -c Release --nologo 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 
+# The server's suite once more on PostgreSQL (Debian's, started by the tests on a private port), as several servers run it.
+GANYMEDE_TEST_DATABASE=postgresql dotnet test "$root/tests/Ganymede.Server.Tests" -c Release --no-build --nologo 2>&1 | tee -a "$log"
+pgstatus=${PIPESTATUS[0]}
+
 # The server's integration tests drive a real server with Debian's BioBlend (python3-bioblend 1.0.0).
 /usr/bin/python3 -m pytest "$root/tests/python" -q -p no:cacheprovider --basetemp "$work/pytest" 2>&1 | tee -a "$log"
 pystatus=${PIPESTATUS[0]}
@@ -36,4 +40,4 @@ for kind in passed failed skipped error; do
   case $kind in passed) passed=$((passed + ${n:-0}));; skipped) skipped=$((skipped + ${n:-0}));; *) failed=$((failed + ${n:-0}));; esac
 done
 echo "tests: $passed passed, $failed failed, $skipped skipped"
-if [ "$status" -ne 0 ] || [ "$pystatus" -ne 0 ] || [ "$fuzzstatus" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then exit 1; fi
+if [ "$status" -ne 0 ] || [ "$pgstatus" -ne 0 ] || [ "$pystatus" -ne 0 ] || [ "$fuzzstatus" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then exit 1; fi

@@ -20,6 +20,11 @@ public sealed class ServerOptions
     public TimeSpan HandlerTimeout { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>Jobs that may run at once; each training uses every core it gets, so one is the default on a small machine.</summary>
     public int MaxConcurrentJobs { get; init; } = 1;
+    /// <summary>
+    /// Jobs one user may have running at once on all servers together (fair share), or null for no limit: the others
+    /// wait in the queue, saying why, and let other users' jobs pass.
+    /// </summary>
+    public int? MaxRunningPerUser { get; init; }
     /// <summary>Cores a job may use (GANYMEDE_SLOTS in its environment, as Galaxy's GALAXY_SLOTS).</summary>
     public int SlotsPerJob { get; init; } = Environment.ProcessorCount;
     /// <summary>

@@ -23,6 +23,9 @@ public class ServerFixture : IAsyncLifetime
     /// <summary>Every user's quota (the server's --quota); none unless a test's fixture says so.</summary>
     protected virtual UserQuota Quota => UserQuota.Unlimited;
 
+    /// <summary>Jobs one user may run at once (the server's --max-running-per-user), and all users together.</summary>
+    protected virtual (int? PerUser, int Total) RunningJobs => (null, 1);
+
     /// <summary>A client of the API with <paramref name="key"/>, or with none.</summary>
     public HttpClient Http(string? key)
     {
@@ -40,6 +43,7 @@ public class ServerFixture : IAsyncLifetime
         {
             Urls = "http://127.0.0.1:0", DataDirectory = DataDirectory, Database = TestPostgres.UrlFor(DataDirectory),
             GanymedeCommand = ["dotnet", Path.Combine(AppContext.BaseDirectory, "ganymede.dll")], Quota = Quota,
+            MaxRunningPerUser = RunningJobs.PerUser, MaxConcurrentJobs = RunningJobs.Total,
         };
         _app = GanymedeServer.Build(options);
         var users = _app.Services.GetRequiredService<UserStore>();

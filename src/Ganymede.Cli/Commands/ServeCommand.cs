@@ -32,6 +32,10 @@ internal static class ServeCommand
             Description = "seconds a server of the database may be silent before the others adopt its jobs", DefaultValueFactory = _ => 30,
         };
         var jobs = new Option<int>("--max-jobs") { Description = "jobs that may run at once (each gets GANYMEDE_SLOTS cores)", DefaultValueFactory = _ => 1 };
+        var perUser = new Option<int?>("--max-running-per-user")
+        {
+            Description = "jobs one user may have running at once on all servers together (fair share; the rest wait in the queue, saying why); default: no limit",
+        };
         var version = new Option<string>("--galaxy-version") { Description = "the Galaxy version to report; below 22.01 BioBlend uploads in one multipart request, from 22.01 with tus", DefaultValueFactory = _ => "23.1" };
         var runner = new Option<string>("--runner") { Description = "where jobs run: local (processes here) or slurm (sbatch; the nodes must share the data directory's path)", DefaultValueFactory = _ => "local" };
         runner.AcceptOnlyFromAmong("local", "slurm");
@@ -48,18 +52,19 @@ internal static class ServeCommand
         };
         var command = new Command("serve", "Run the server: Galaxy's API for histories, datasets, tools and jobs (BioBlend works unchanged).")
         {
-            urls, dataDir, database, handlerName, handlerTimeout, jobs, version, runner, partition, limits, toolLimits, quota, registration, pathPaste, minPassword,
+            urls, dataDir, database, handlerName, handlerTimeout, jobs, perUser, version, runner, partition, limits, toolLimits, quota, registration, pathPaste, minPassword,
         };
         command.SetAction(result => Cli.Run(() =>
         {
             if (result.GetValue(jobs) < 1) throw new ArgumentException("--max-jobs must be at least 1");
+            if (result.GetValue(perUser) is < 1) throw new ArgumentException("--max-running-per-user must be at least 1");
             if (result.GetValue(handlerTimeout) < 3) throw new ArgumentException("--handler-timeout must be at least 3 seconds");
             if (result.GetValue(minPassword) < Passwords.GalaxyMinimum) throw new ArgumentException($"--min-password-length must be at least {Passwords.GalaxyMinimum}");
             var jobLimits = JobLimits.Default.With(result.GetValue(limits) ?? "");
             var options = new ServerOptions
             {
                 Urls = result.GetValue(urls)!, DataDirectory = result.GetValue(dataDir)!, Database = result.GetValue(database),
-                HandlerName = JobHandler.CheckName(result.GetValue(handlerName)!), HandlerTimeout = TimeSpan.FromSeconds(result.GetValue(handlerTimeout)), MaxConcurrentJobs = result.GetValue(jobs),
+                HandlerName = JobHandler.CheckName(result.GetValue(handlerName)!), HandlerTimeout = TimeSpan.FromSeconds(result.GetValue(handlerTimeout)), MaxConcurrentJobs = result.GetValue(jobs), MaxRunningPerUser = result.GetValue(perUser),
                 SlotsPerJob = Math.Max(1, Environment.ProcessorCount / result.GetValue(jobs)), VersionMajor = result.GetValue(version)!,
                 Runner = result.GetValue(runner)!, SlurmPartition = result.GetValue(partition),
                 JobLimits = jobLimits, ToolLimits = PerTool(jobLimits, result.GetValue(toolLimits) ?? []),

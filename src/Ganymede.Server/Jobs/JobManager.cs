@@ -138,11 +138,24 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, UserStore u
         }
         // Jobs that ended (finished, cancelled, lost) no longer need their progress watched.
         _progressSeen.Keys.Except(running.Select(j => j.Id)).ToList().ForEach(id => _progressSeen.Remove(id));
+        var runningByUser = options.MaxRunningPerUser is null ? [] : jobs.RunningByUser();
         foreach (var job in JobLock ? [] : jobs.QueuedFor(handler.Name))
         {
             if (busy >= options.MaxConcurrentJobs) break;
-            if (TryStart(job, running)) busy++;
+            if (HeldBack(job, runningByUser)) continue;
+            if (!TryStart(job, running)) continue;
+            busy++;
+            runningByUser[job.UserId] = runningByUser.GetValueOrDefault(job.UserId) + 1;
         }
+    }
+
+    /// <summary>Fair share: whether the job's owner already runs as many jobs as one user may; if so the job says so and waits.</summary>
+    private bool HeldBack(JobRecord job, Dictionary<long, int> runningByUser)
+    {
+        if (options.MaxRunningPerUser is not { } most || runningByUser.GetValueOrDefault(job.UserId) < most) return false;
+        var reason = $"waiting: {most} of your jobs are running, the most one user may run at once; it starts when one of them ends";
+        if (job.Info != reason) jobs.Hold(job.Id, reason);
+        return true;
     }
 
     /// <summary>When the job has written new progress, stores it (which also moves the job's update_time).</summary>

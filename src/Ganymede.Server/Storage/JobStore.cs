@@ -123,7 +123,22 @@ public sealed class JobStore(Database db)
     public bool Claim(long id, string handler)
     {
         using var c = db.Open();
-        return c.Execute("UPDATE jobs SET handler = @handler WHERE id = @id AND state = 'queued' AND (handler IS NULL OR handler = @handler)", new { id, handler }) == 1;
+        return c.Execute("UPDATE jobs SET handler = @handler, info = NULL WHERE id = @id AND state = 'queued' AND (handler IS NULL OR handler = @handler)", new { id, handler }) == 1;
+    }
+
+    /// <summary>Says why a queued job waits (GET /api/jobs/{id} shows it as its info); <see cref="Claim"/> clears it.</summary>
+    public void Hold(long id, string reason)
+    {
+        using var c = db.Open();
+        c.Execute("UPDATE jobs SET info = @reason, update_time = @now WHERE id = @id AND state = 'queued'", new { id, reason, now = Database.Now() });
+    }
+
+    /// <summary>Jobs running per user, on every server (uploads, which run inside their request, left out).</summary>
+    public Dictionary<long, int> RunningByUser()
+    {
+        using var c = db.Open();
+        return c.Query<(long UserId, long Count)>("SELECT user_id, COUNT(*) FROM jobs WHERE state = 'running' AND external_id IS NOT NULL GROUP BY user_id")
+            .ToDictionary(r => r.UserId, r => (int)r.Count);
     }
 
     /// <summary>A user's jobs (all users' for an admin asking for them), for GET /api/jobs.</summary>
