@@ -101,5 +101,7 @@ public sealed class DatasetApiTests(ServerFixture server) : IClassFixture<Server
         var response = await http.SendAsync(changed);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.NotEqual(etag, response.Headers.ETag);
+        // The owner's listing is kept while the history is unchanged (ContentsCache): the change shows at once.
+        Assert.Equal(["part1.txt", "renamed.txt"], (await response.Content.ReadFromJsonAsync<JsonArray>())!.Select(d => d!["name"]!.ToString()));
     }
 }

@@ -13,11 +13,19 @@ namespace Ganymede.Server.Api;
 /// </summary>
 public static class ConditionalJson
 {
-    public static IResult Of(HttpContext c, object value)
+    public static IResult Of(HttpContext c, object value) => Of(c, Serialize(c, value));
+
+    /// <summary>The answer's bytes and their ETag, to send now and again while the value stays the same.</summary>
+    public static (byte[] Body, string ETag) Serialize(HttpContext c, object value)
     {
         var options = c.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
         var body = JsonSerializer.SerializeToUtf8Bytes(value, options);
-        var etag = $"\"{Convert.ToHexStringLower(SHA256.HashData(body))[..32]}\"";
+        return (body, $"\"{Convert.ToHexStringLower(SHA256.HashData(body))[..32]}\"");
+    }
+
+    public static IResult Of(HttpContext c, (byte[] Body, string ETag) answer)
+    {
+        var (body, etag) = answer;
         c.Response.Headers.ETag = etag;
         bool unchanged = c.Request.Headers.IfNoneMatch.SelectMany(v => (v ?? "").Split(',', StringSplitOptions.TrimEntries)).Any(v => v == etag || v == "*");
         return unchanged ? Results.StatusCode(StatusCodes.Status304NotModified) : Results.Bytes(body, "application/json; charset=utf-8");

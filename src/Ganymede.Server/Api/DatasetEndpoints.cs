@@ -18,13 +18,17 @@ public static class DatasetEndpoints
         // offset page through them; the ETag lets a poller skip an unchanged list. Another user's history shared with
         // the caller (or published) lists only the datasets the caller may read.
         app.MapGet("/api/histories/{id}/contents", (HttpContext c, string id, Access access, SharingService sharing, DatasetStore datasets, CollectionStore collections,
-            GalaxyViews views, CollectionViews collectionViews) =>
+            GalaxyViews views, CollectionViews collectionViews, ContentsCache cache) =>
         {
             var user = c.CurrentUserOrNull();
             var h = access.ReadableHistory(user, id);
             var r = c.Request;
-            var types = r.Query["types"].SelectMany(t => t!.Split(',')).ToList();
             var details = r.Query["details"].LastOrDefault();
+            // Read before the contents: a change made meanwhile gives the next request a newer version, never a stale answer.
+            var version = user is not null && user.Id == h.UserId && details is null ? datasets.ContentsVersion(h.Id) : null;
+            var query = r.QueryString.Value ?? "";
+            if (version is not null && cache.TryGet(h.Id, query, version, out var kept)) return ConditionalJson.Of(c, kept);
+            var types = r.Query["types"].SelectMany(t => t!.Split(',')).ToList();
             var ids = r.Query["ids"].LastOrDefault()?.Split(',').Select(i => access.Decode("dataset", i)).ToHashSet();
             var detailedIds = details is null or "all" ? null : details.Split(',').Select(i => access.Decode("dataset", i)).ToHashSet();
             var items = types.Count > 0 && !types.Contains("dataset") ? [] : datasets.ListByHistory(h.Id, r.QueryBool("deleted"), r.QueryBool("visible"))
@@ -34,7 +38,9 @@ public static class DatasetEndpoints
                 : collections.ListByHistory(h.Id, r.QueryBool("deleted"), r.QueryBool("visible"))
                     .Select(hdca => (hdca.Hid, View: (Func<Dictionary<string, object?>>)(() => collectionViews.Item(hdca))));
             var page = items.Concat(collectionItems).OrderBy(i => i.Hid).Skip(r.QueryInt("offset", 0)).Take(r.QueryInt("limit", int.MaxValue));
-            return ConditionalJson.Of(c, page.Select(i => i.View()).ToList());
+            var answer = ConditionalJson.Serialize(c, page.Select(i => i.View()).ToList());
+            if (version is not null) cache.Put(h.Id, query, version, answer);
+            return ConditionalJson.Of(c, answer);
         });
 
         // Copies into the history: another history's dataset (source hda) or a library's (source library), sharing the bytes...

@@ -30,6 +30,21 @@ public sealed class DatasetStore(Database db)
         return c.QuerySingleOrDefault<DatasetRecord>("SELECT * FROM datasets WHERE id = @id", new { id });
     }
 
+    /// <summary>
+    /// What changes whenever the history's list of contents does (every change of a dataset or collection moves its
+    /// update_time; a new one adds to the count): a cheap query that tells whether a listing made earlier still holds.
+    /// </summary>
+    public string ContentsVersion(long historyId)
+    {
+        using var c = db.Open();
+        var (datasets, datasetTime, collections, collectionTime) = c.QuerySingle<(long, string?, long, string?)>(
+            """
+            SELECT (SELECT COUNT(*) FROM datasets WHERE history_id = @historyId), (SELECT MAX(update_time) FROM datasets WHERE history_id = @historyId),
+                   (SELECT COUNT(*) FROM history_collections WHERE history_id = @historyId), (SELECT MAX(update_time) FROM history_collections WHERE history_id = @historyId)
+            """, new { historyId });
+        return $"{datasets}|{datasetTime}|{collections}|{collectionTime}";
+    }
+
     public IReadOnlyList<DatasetRecord> ListByHistory(long historyId, bool? deleted = null, bool? visible = null)
     {
         using var c = db.Open();
@@ -117,7 +132,7 @@ public sealed class DatasetStore(Database db)
     public void SetCreatingJob(long id, long jobId)
     {
         using var c = db.Open();
-        c.Execute("UPDATE datasets SET creating_job_id = @jobId WHERE id = @id", new { id, jobId });
+        c.Execute("UPDATE datasets SET creating_job_id = @jobId, update_time = @now WHERE id = @id", new { id, jobId, now = Database.Now() });
     }
 
     /// <summary>Stores what a user says about a dataset: its annotation, genome build, information and tags (JSON); null leaves each.</summary>

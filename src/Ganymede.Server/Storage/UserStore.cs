@@ -9,6 +9,8 @@ namespace Ganymede.Server.Storage;
 /// </summary>
 public sealed class UserStore(Database db)
 {
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _lastUseWritten = new();
+
     /// <summary>Creates a user and returns it with its first API key (32 random bytes as hex).</summary>
     public (UserRecord User, string ApiKey) Create(string email, bool isAdmin, string? username = null)
     {
@@ -70,9 +72,15 @@ public sealed class UserStore(Database db)
         var hash = Hash(key);
         if (c.QuerySingleOrDefault<UserRecord>("SELECT u.* FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.key_hash = @hash AND u.deleted = 0", new { hash }) is { } user)
         {
-            // To the minute: enough to tell a key in use from a forgotten one, without a write per request.
+            // To the minute: enough to tell a key in use from a forgotten one, without a write per request (a write
+            // that changes nothing still waits for SQLite's one writer), nor a statement once this server wrote it.
             var now = Database.Now()[..16];
-            c.Execute("UPDATE api_keys SET last_used = @now WHERE key_hash = @hash AND (last_used IS NULL OR last_used < @now)", new { hash, now });
+            if (_lastUseWritten.GetValueOrDefault(hash) != now)
+            {
+                c.Execute("UPDATE api_keys SET last_used = @now WHERE key_hash = @hash AND (last_used IS NULL OR last_used < @now)", new { hash, now });
+                if (_lastUseWritten.Count > 10_000) _lastUseWritten.Clear();
+                _lastUseWritten[hash] = now;
+            }
             return user;
         }
         var owner = c.QuerySingleOrDefault<UserRecord>(
