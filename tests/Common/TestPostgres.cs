@@ -51,6 +51,7 @@ public static class TestPostgres
 
     private static (string, int) Start()
     {
+        RemoveOrphans();
         var folder = Directory.CreateTempSubdirectory("ganymede-pg-").FullName;
         Run("chown", ["postgres:postgres", folder], asPostgres: false);
         var passwordFile = Path.Combine(folder, "password");
@@ -69,6 +70,23 @@ public static class TestPostgres
         };
         Psql(port, $"CREATE ROLE {User} LOGIN PASSWORD '{Password}'");
         return (folder, port);
+    }
+
+    /// <summary>
+    /// Removes the clusters of earlier test processes that ended without removing theirs (a test host may be ended
+    /// before its exit handlers finish): those over ten minutes old whose server is not running. Younger ones may
+    /// belong to a test process starting beside this one.
+    /// </summary>
+    private static void RemoveOrphans()
+    {
+        foreach (var folder in new DirectoryInfo(Path.GetTempPath()).EnumerateDirectories("ganymede-pg-*"))
+        {
+            if (folder.CreationTimeUtc > DateTime.UtcNow.AddMinutes(-10)) continue;
+            var pidFile = Path.Combine(folder.FullName, "data", "postmaster.pid");
+            bool running = File.Exists(pidFile) && File.ReadLines(pidFile).FirstOrDefault() is { } pid && File.Exists($"/proc/{pid}/status")
+                && !File.ReadAllText($"/proc/{pid}/status").Contains("State:\tZ", StringComparison.Ordinal);
+            if (!running) folder.Delete(recursive: true);
+        }
     }
 
     private static int FreePort()
