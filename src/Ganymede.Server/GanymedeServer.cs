@@ -65,12 +65,12 @@ public static class GanymedeServer
         services.AddSingleton(options).AddSingleton(files).AddSingleton<Database>(database)
             .AddSingleton(IdCodec.ForDataDirectory(files.Root))
             .AddSingleton<UserStore>().AddSingleton<HistoryStore>().AddSingleton<DatasetStore>().AddSingleton<JobStore>().AddSingleton<UploadStore>().AddSingleton<RoleStore>().AddSingleton<QuotaStore>().AddSingleton<LibraryStore>().AddSingleton<HistoryExportStore>().AddSingleton<CollectionStore>().AddSingleton<WorkflowStore>().AddSingleton<PermissionStore>().AddSingleton<HandlerStore>()
-            .AddSingleton<Access>().AddSingleton<GalaxyViews>().AddSingleton<ContentsCache>().AddSingleton<LibraryViews>().AddSingleton<CollectionViews>().AddSingleton<WorkflowViews>().AddSingleton<JobSubmission>().AddSingleton<Jobs.ToolRuns>()
+            .AddSingleton<Access>().AddSingleton<GalaxyViews>().AddSingleton<ContentsCache>().AddSingleton<LibraryViews>().AddSingleton<CollectionViews>().AddSingleton<WorkflowViews>().AddSingleton<JobSubmission>().AddSingleton<ResourceRequests>().AddSingleton<Jobs.ToolRuns>()
             .AddSingleton<HistoryService>().AddSingleton<SharingService>().AddSingleton<HistoryCopier>().AddSingleton<DatasetService>().AddSingleton<UploadService>().AddSingleton<TusUploads>().AddSingleton<JobCompletion>().AddSingleton<FileInspector>().AddSingleton<Quotas>().AddSingleton<QuotaService>().AddSingleton<RoleService>().AddSingleton<LibraryService>().AddSingleton<HistoryArchives>().AddSingleton<CollectionService>().AddSingleton<WorkflowService>().AddSingleton<InvocationService>().AddSingleton<UserService>().AddSingleton<RunMetrics>().AddSingleton<Provenance>().AddSingleton<SystemMonitor>().AddSingleton<Sessions.NotebookSessions>().AddSingleton<Services.Previews.NiftiSlices>()
             .AddSingleton(ToolBox.BuiltIn()).AddSingleton<IJobRunner>(options.Runner switch
             {
                 "local" => new LocalRunner(),
-                "slurm" => new SlurmRunner(options.SlurmPartition, options.SlotsPerJob),
+                "slurm" => new SlurmRunner(options.SlurmPartition),
                 var other => throw new ArgumentException($"unknown job runner '{other}' (local or slurm)"),
             })
             .AddSingleton<JobHandler>().AddHostedService(s => s.GetRequiredService<JobHandler>())

@@ -5,7 +5,7 @@ using Ganymede.Server.Services;
 namespace Ganymede.Server;
 
 /// <summary>How a Ganymede server runs (ganymede serve's options).</summary>
-public sealed class ServerOptions
+public sealed record ServerOptions
 {
     public string Urls { get; init; } = "http://127.0.0.1:8080";
     public string DataDirectory { get; init; } = "ganymede-data";
@@ -43,6 +43,15 @@ public sealed class ServerOptions
     public JobLimits JobLimits { get; init; } = JobLimits.Default;
     /// <summary>Limits for the jobs of one tool (its id), in place of <see cref="JobLimits"/>.</summary>
     public IReadOnlyDictionary<string, JobLimits> ToolLimits { get; init; } = new Dictionary<string, JobLimits>();
+    /// <summary>
+    /// GPUs the local runner hands out to jobs that ask for them (their CUDA_VISIBLE_DEVICES and device files): by
+    /// default those the NVIDIA driver shows as /dev/nvidiaN.
+    /// </summary>
+    public IReadOnlyList<string> Gpus { get; init; } = Jobs.Gpus.Present();
+    /// <summary>The most a job may ask for (<see cref="Jobs.ResourceRequests"/>); by default this machine's cores and GPUs, and the job limits' memory and time.</summary>
+    public Jobs.JobResources? MaxResources { get; init; }
+
+    public Jobs.JobResources ResourceMaxima => MaxResources ?? Jobs.ResourceRequests.MachineMaxima(JobLimits, Gpus);
 
     /// <summary>What each user may store and run at once, unless an administrator set their own (`ganymede users quota`).</summary>
     public UserQuota Quota { get; init; } = UserQuota.Unlimited;

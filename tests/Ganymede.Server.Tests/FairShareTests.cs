@@ -26,7 +26,7 @@ public sealed class FairShareTests(FairShareServer server) : IClassFixture<FairS
         async Task<string> RunSlowAsync() =>
             (await alice.RunToolAsync(history.Id, "ganymede_run_script", new() { ["select_file"] = GanymedeClient.DatasetInput(slow.Id) })).Jobs[0].Id;
         var first = await RunSlowAsync();
-        await WaitForStateAsync(alice, first, "running");
+        await JobPolling.WaitForStateAsync(alice, first, "running");
         var second = await RunSlowAsync();
 
         // Bob's job, submitted after Alice's second, runs and ends while hers waits.
@@ -39,20 +39,8 @@ public sealed class FairShareTests(FairShareServer server) : IClassFixture<FairS
 
         // Her first ends: the second starts, its reason gone.
         Assert.True(await alice.CancelJobAsync(first));
-        var started = await WaitForStateAsync(alice, second, "running");
+        var started = await JobPolling.WaitForStateAsync(alice, second, "running");
         Assert.Null(started.Info);
         Assert.True(await alice.CancelJobAsync(second));
-    }
-
-    private static async Task<Job> WaitForStateAsync(GanymedeClient client, string job, string state)
-    {
-        var deadline = DateTime.UtcNow.AddMinutes(2);
-        while (true)
-        {
-            var current = await client.GetJobAsync(job);
-            if (current.State == state) return current;
-            Assert.True(DateTime.UtcNow < deadline, $"job {job} is still {current.State}, not {state}");
-            await Task.Delay(100);
-        }
     }
 }

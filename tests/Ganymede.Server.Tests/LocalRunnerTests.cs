@@ -19,7 +19,7 @@ public sealed class LocalRunnerTests : IDisposable
         for (int i = 0; i < 20; i++)
         {
             var dir = NewJob($"job{i}", "sleep 0.05; exit 3");
-            var id = runner.Launch(dir);
+            var id = runner.Launch(dir, TestJobs.Resources);
             RunnerState state;
             int code;
             // Polled as fast as it goes, to land in every early moment; a job that never ends fails the test instead of hanging it.
@@ -36,7 +36,7 @@ public sealed class LocalRunnerTests : IDisposable
     {
         var runner = new LocalRunner();
         var dir = NewJob("killed", "sleep 60");
-        var id = runner.Launch(dir);
+        var id = runner.Launch(dir, TestJobs.Resources);
         Assert.Equal(RunnerState.Running, runner.Poll(id, dir, out _));
         // Cancelled once job.sh has begun (a process killed sooner is lost: it had no time to write an exit code).
         var deadline = DateTime.UtcNow.AddSeconds(30);

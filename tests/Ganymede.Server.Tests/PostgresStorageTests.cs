@@ -50,11 +50,18 @@ public sealed class PostgresStorageTests
             UserId = user.Id, HistoryId = history.Id, ToolId = "cat1", ToolVersion = "1", State = JobStates.Queued,
         })).ToList();
 
-        // Four servers race for every job: each job is won once.
+        // server0 has claimed a few before the others start (so that it has jobs to adopt below), which no other
+        // server can take; then four servers race for the rest: each job is won once.
         var won = new System.Collections.Concurrent.ConcurrentBag<(long Job, string Handler)>();
+        foreach (var job in queued.Take(5))
+        {
+            Assert.True(jobs.Claim(job.Id, "server0"));
+            won.Add((job.Id, "server0"));
+        }
+        foreach (var job in queued.Take(5)) Assert.False(jobs.Claim(job.Id, "server1"));
         Parallel.For(0, 4, server =>
         {
-            foreach (var job in queued)
+            foreach (var job in queued.Skip(5))
                 if (jobs.Claim(job.Id, $"server{server}")) won.Add((job.Id, $"server{server}"));
         });
         Assert.Equal(queued.Select(j => j.Id).Order(), won.Select(w => w.Job).Order());

@@ -17,7 +17,7 @@ public sealed class SandboxTests : IDisposable
     private (int Code, string Stdout, string Stderr) Run(string command, JobLimits? limits = null, string cores = "")
     {
         var dir = TestJobs.Create(Path.Combine(_root, Guid.NewGuid().ToString("N")), command, limits, cores);
-        var id = _runner.Launch(dir);
+        var id = _runner.Launch(dir, TestJobs.Resources);
         var deadline = DateTime.UtcNow.AddSeconds(60);
         int code;
         while (_runner.Poll(id, dir, out code) == RunnerState.Running)
@@ -69,7 +69,7 @@ public sealed class SandboxTests : IDisposable
     public void A_cancelled_job_ends_with_every_process_it_started()
     {
         var dir = TestJobs.Create(Path.Combine(_root, "cancelled"), "(trap '' TERM HUP; exec sleep 1000.5) & sleep 1000.75");
-        var id = _runner.Launch(dir);
+        var id = _runner.Launch(dir, TestJobs.Resources);
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (ProcessesRunning("sleep\01000.75").Count == 0) Assert.True(DateTime.UtcNow < deadline, "the job did not start");
         _runner.Kill(id, dir);

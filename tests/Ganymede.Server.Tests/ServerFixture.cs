@@ -26,6 +26,9 @@ public class ServerFixture : IAsyncLifetime
     /// <summary>Jobs one user may run at once (the server's --max-running-per-user), and all users together.</summary>
     protected virtual (int? PerUser, int Total) RunningJobs => (null, 1);
 
+    /// <summary>The server's options as a test's fixture wants them (GPUs, resource maxima, job limits).</summary>
+    protected virtual ServerOptions Configure(ServerOptions options) => options;
+
     /// <summary>A client of the API with <paramref name="key"/>, or with none.</summary>
     public HttpClient Http(string? key)
     {
@@ -44,8 +47,10 @@ public class ServerFixture : IAsyncLifetime
             Urls = "http://127.0.0.1:0", DataDirectory = DataDirectory, Database = TestPostgres.UrlFor(DataDirectory),
             GanymedeCommand = ["dotnet", Path.Combine(AppContext.BaseDirectory, "ganymede.dll")], Quota = Quota,
             MaxRunningPerUser = RunningJobs.PerUser, MaxConcurrentJobs = RunningJobs.Total,
+            // As `serve --max-jobs` shares the cores out.
+            SlotsPerJob = Math.Max(1, Environment.ProcessorCount / RunningJobs.Total),
         };
-        _app = GanymedeServer.Build(options);
+        _app = GanymedeServer.Build(Configure(options));
         var users = _app.Services.GetRequiredService<UserStore>();
         AliceKey = users.Create("alice@example.org", isAdmin: false).ApiKey;
         BobKey = users.Create("bob@example.org", isAdmin: false).ApiKey;

@@ -7,6 +7,9 @@ internal static class TestJobs
 {
     private static int _next;
 
+    /// <summary>What a test's job asks for (the local runner starts it whatever it asks; the server's scheduling is tested through the server).</summary>
+    public static JobResources Resources { get; } = new(1, JobLimits.Default.MemoryBytes, JobLimits.Default.WallTime, 0);
+
     /// <summary>A job folder whose job.sh runs <paramref name="command"/> in a sandbox with these limits and cores.</summary>
     public static string Create(string directory, string command, JobLimits? limits = null, string cores = "")
     {

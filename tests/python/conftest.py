@@ -64,8 +64,8 @@ class Server:
         self.data_dir = pathlib.Path(data_dir)
         self.version = version
         self.database = ["--database", database] if database else []
-        self.extra_args = list(extra_args) + self.database
         self.name = name
+        self.extra_args = list(extra_args) + self.database + ["--handler-name", name]
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         if keys is None:
@@ -89,6 +89,11 @@ class Server:
                 assert self.process.poll() is None, (self.data_dir / f"{self.name}.log").read_text()
                 time.sleep(0.2)
         raise RuntimeError("the server did not start")
+
+    @property
+    def temporary(self):
+        """This server's folder for files still arriving (each server of a data directory has its own)."""
+        return self.data_dir / "tmp" / self.name
 
     def kill(self):
         """Stops the server at once, as a crash would: jobs it started keep running."""

@@ -95,7 +95,7 @@ def test_a_full_disk_answers_507_without_paths_and_purge_frees_space(small_disk)
     _, location = tus_create(server, 10_000_000)
     assert tus_patch(server, location, os.urandom(10_000_000)).status_code == 204
     assert fetch(server, history, location, "after.bin").json()["outputs"][0]["state"] == "ok"
-    assert list((server.data_dir / "tmp").iterdir()) == []
+    assert list(server.temporary.iterdir()) == []
     assert (server.data_dir / "reserve").stat().st_size == 8 << 20  # made again once there was room
 
 
@@ -145,7 +145,7 @@ def test_kill_9_during_ten_concurrent_uploads_loses_nothing_and_leaves_nothing(f
 
     def halfway_everywhere():
         parts = [p.stat().st_size for p in (server.data_dir / "uploads").iterdir()]
-        temporary = [p.stat().st_size for p in (server.data_dir / "tmp").iterdir()]
+        temporary = [p.stat().st_size for p in server.temporary.iterdir()]
         # The multipart reader holds back a few KiB while it looks for the next boundary.
         return len(parts) == 5 and min(parts) >= sent and len(temporary) == 5 and min(temporary) >= sent - (64 << 10)
     wait_until(halfway_everywhere, 60, "ten uploads arriving halfway")
@@ -155,7 +155,7 @@ def test_kill_9_during_ten_concurrent_uploads_loses_nothing_and_leaves_nothing(f
         t.join()
     server.start()
 
-    assert list((server.data_dir / "tmp").iterdir()) == []
+    assert list(server.temporary.iterdir()) == []
     assert api(server, "GET", f"/histories/{history}/contents").json() == []
     for location, payload in zip(sessions, payloads):
         offset = int(requests.head(location, headers={**TUS, "x-api-key": server.key}, timeout=30).headers["Upload-Offset"])
@@ -177,7 +177,7 @@ def test_kill_9_while_a_jobs_outputs_are_collected_leaves_nothing_unfinished(fre
     job = run_script(server, history, script)
 
     def collecting_big_output():
-        return any(p.stat().st_size > 100_000_000 for p in (server.data_dir / "tmp").iterdir())
+        return any(p.stat().st_size > 100_000_000 for p in server.temporary.iterdir())
     wait_until(collecting_big_output, 240, "the job's 300 MB output being collected")
     server.kill()
     server.start()
@@ -188,4 +188,4 @@ def test_kill_9_while_a_jobs_outputs_are_collected_leaves_nothing_unfinished(fre
     assert all(d["state"] in ("ok", "empty") for d in contents), [(d["name"], d["state"]) for d in contents]
     big = [d for d in contents if d["name"] == "big.h5"]
     assert len(big) == 1 and api(server, "GET", f"/datasets/{big[0]['id']}").json()["file_size"] == 300_000_000
-    assert list((server.data_dir / "tmp").iterdir()) == []
+    assert list(server.temporary.iterdir()) == []

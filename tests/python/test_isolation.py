@@ -79,7 +79,7 @@ def test_a_hostile_output_is_refused_and_the_job_fails_with_the_reason(victim, m
     refused = [d for d in contents if d["name"] == refusal.split(" ")[0]]
     assert refused and refused[0]["state"] == "error" and refusal in refused[0]["misc_info"]
     assert hashlib.sha256(target.read_bytes()).hexdigest() == before
-    assert list((server.data_dir / "tmp").iterdir()) == []
+    assert list(server.temporary.iterdir()) == []
     # The loop is not stalled: the next job runs to its end.
     again = run_as(server, server.other_key, history, 'Console.WriteLine(6 * 7);\n')
     assert wait_job(server, again.json()["jobs"][0]["id"])["state"] == "ok"
@@ -117,11 +117,11 @@ def test_a_restart_removes_orphaned_temporary_files_and_ends_unfinished_outputs(
     log_id = [o["id"] for o in api(server, "GET", f"/histories/{history}/contents", key=server.other_key).json() if o["name"] == "Log"]
     server.stop()
     # As a kill in the middle of collecting would leave them: a half-copied file in tmp/, an output still running.
-    (server.data_dir / "tmp" / "half-copied.part").write_bytes(b"x" * 1000)
+    (server.temporary / "half-copied.part").write_bytes(b"x" * 1000)
     with sqlite3.connect(server.data_dir / "ganymede.sqlite") as db:
         assert db.execute("UPDATE datasets SET state = 'running' WHERE name = 'Log'").rowcount == 1
     server.start()
-    assert list((server.data_dir / "tmp").iterdir()) == []
+    assert list(server.temporary.iterdir()) == []
     shown = api(server, "GET", f"/datasets/{log_id[0]}", key=server.other_key).json()
     assert shown["state"] == "error" and "stopped while this output was being collected" in shown["misc_info"]
 

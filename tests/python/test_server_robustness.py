@@ -125,9 +125,9 @@ def test_multipart_upload_cut_off_leaves_nothing(server):
         s.sendall((f"POST /api/tools HTTP/1.1\r\nHost: localhost\r\nx-api-key: {server.key}\r\n"
                    f"Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {len(head) + 50_000_000}\r\n\r\n").encode() + head)
         s.sendall(os.urandom(5_000_000))
-        wait_until(lambda: os.listdir(server.data_dir / "tmp") != [], 30, "the server receiving the upload")
+        wait_until(lambda: os.listdir(server.temporary) != [], 30, "the server receiving the upload")
     # The connection is cut: the server notices and removes what it received; nothing becomes a dataset.
-    wait_until(lambda: os.listdir(server.data_dir / "tmp") == [], 30, "the partial upload being removed")
+    wait_until(lambda: os.listdir(server.temporary) == [], 30, "the partial upload being removed")
     assert api(server, "GET", f"/histories/{history}/contents").json() == []
 
 

@@ -3,15 +3,19 @@ claimed by exactly one server, and when one is killed, another adopts its jobs. 
 import hashlib
 import os
 import random
+import shutil
+import tempfile
 
 import pytest
 
 from conftest import Server, ganymede, wait_until
 from postgres_cluster import PostgresCluster
+from slurm_cluster import SlurmCluster
 from test_faults import fetch, tus_create, tus_patch
 from test_server_robustness import api, new_history, paste
 
-JOBS = 300
+# Jobs per run: fewer through Slurm, whose controller starts them one by one on the one node's four CPUs.
+JOBS = {"local": 300, "slurm": 60}
 
 
 @pytest.fixture(scope="module")
@@ -23,20 +27,40 @@ def postgres(built):
     cluster.stop()
 
 
-def start_servers(data, database, count):
+@pytest.fixture(scope="module")
+def slurm(built, tmp_path_factory):
+    """A one-node Slurm cluster that the servers started while it is current submit to (SLURM_CONF in their environment)."""
+    base = tempfile.mkdtemp(prefix="ganymede-slurm-")
+    os.chmod(base, 0o755)  # munged runs as its own user and must reach its folder
+    cluster = SlurmCluster(base, ctld_port=16927, slurmd_port=16928)
+    yield cluster
+    cluster.stop()
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def start_servers(data, database, count, runner="local"):
     """count servers of one data directory and database; the first makes the users."""
-    def args(i):
-        return ["--handler-name", f"server{i}", "--handler-timeout", "5", "--max-jobs", "4"]
-    first = Server(data, database=database, name="server0", extra_args=args(0))
-    return [first] + [Server(data, database=database, name=f"server{i}", keys=(first.key, first.other_key), extra_args=args(i))
+    args = ["--handler-timeout", "5", "--max-jobs", "4", "--runner", runner]
+    if runner == "slurm":
+        args += ["--job-limits", "memory=1GiB"]  # the node has 8000 MB: the default 8 GiB is more than it could give
+    first = Server(data, database=database, name="server0", extra_args=args)
+    return [first] + [Server(data, database=database, name=f"server{i}", keys=(first.key, first.other_key), extra_args=args)
                       for i in range(1, count)]
 
 
-def test_jobs_submitted_to_three_servers_each_run_once_although_one_is_killed_halfway(postgres, tmp_path):
+@pytest.mark.parametrize("runner", ["local", "slurm"])
+def test_jobs_submitted_to_three_servers_each_run_once_although_one_is_killed_halfway(postgres, runner, request, tmp_path):
     data = tmp_path / "data"
     data.mkdir()
-    database = postgres.create_database("three_servers")
-    servers = start_servers(data, database, 3)
+    database = postgres.create_database(f"three_servers_{runner}")
+    count = JOBS[runner]
+    if runner == "slurm":
+        cluster = request.getfixturevalue("slurm")
+        os.environ["SLURM_CONF"] = str(cluster.conf)
+    try:
+        servers = start_servers(data, database, 3, runner)
+    finally:
+        os.environ.pop("SLURM_CONF", None)
     admin = ganymede("users", "create", "--email", "admin@example.org", "--admin", "--data-dir", data, "--database", database).strip().splitlines()[-1]
     try:
         history = new_history(servers[0], "several servers")
@@ -45,8 +69,8 @@ def test_jobs_submitted_to_three_servers_each_run_once_although_one_is_killed_ha
         alive = list(servers)
         rng = random.Random(25)
         expected = {}
-        for n in range(JOBS):
-            if n == JOBS // 2:
+        for n in range(count):
+            if n == count // 2:
                 servers[1].kill()  # kill -9, with jobs of its own queued and running
                 alive.remove(servers[1])
             k = n % 3
@@ -56,15 +80,17 @@ def test_jobs_submitted_to_three_servers_each_run_once_although_one_is_killed_ha
         def unfinished():
             listed = api(alive[0], "GET", "/jobs", params={"history_id": history, "limit": 1000}).json()
             return [j for j in listed if j["tool_id"] == "cat1" and j["state"] not in ("ok", "error", "deleted")]
-        wait_until(lambda: not unfinished(), 240, f"the end of all {JOBS} jobs")
+        wait_until(lambda: not unfinished(), 240, f"the end of all {count} jobs")
         jobs = [j for j in api(alive[0], "GET", "/jobs", params={"history_id": history, "limit": 1000}).json() if j["tool_id"] == "cat1"]
-        assert len(jobs) == JOBS and {j["state"] for j in jobs} == {"ok"}
+        assert len(jobs) == count and {j["state"] for j in jobs} == {"ok"}
 
         # Each job ran exactly once: its supervisor writes its start time into the job folder when it runs, and a
         # folder of a job that had begun is never erased (a second run would keep it beside, as N.earlier-...).
         folders = list((data / "jobs").iterdir())
         started = [p for p in folders if (p / "started").exists()]
-        assert len(started) == JOBS and all(p.name.isdigit() for p in started)
+        assert len(started) == count and all(p.name.isdigit() for p in started)
+        if runner == "slurm":
+            assert cluster.completed_jobs().count("JobState=COMPLETED") == count
         # The servers shared the work, and the survivors adopted the killed one's jobs.
         handlers = [j["handler"] for j in api(alive[0], "GET", "/jobs", params={"history_id": history, "limit": 1000, "user_details": "true"},
                                               key=admin).json() if j["tool_id"] == "cat1"]

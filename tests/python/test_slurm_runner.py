@@ -23,7 +23,8 @@ def slurm_server(built, tmp_path_factory):
     saved = os.environ.get("SLURM_CONF")
     os.environ["SLURM_CONF"] = str(cluster.conf)  # the server's sbatch, squeue and scancel find the cluster
     try:
-        server = Server(tmp_path_factory.mktemp("server"), extra_args=["--runner", "slurm", "--max-jobs", "2", "--job-limits", "memory=1GiB"])
+        server = Server(tmp_path_factory.mktemp("server"), extra_args=["--runner", "slurm", "--max-jobs", "2", "--job-limits", "memory=1GiB",
+                                                                    "--job-resource-max", "cores=4,memory=16GiB,gpus=1"])
     finally:
         if saved is None:
             os.environ.pop("SLURM_CONF")
@@ -61,6 +62,34 @@ def test_a_slurm_job_over_its_memory_limit_is_killed_and_says_so(slurm_server):
     script = 'var held = new List<byte[]>();\nfor (int i = 0; i < 8192; i++) { var b = new byte[1 << 20]; Array.Fill(b, (byte)1); held.Add(b); }\n'
     done = wait_job(server, run_script(server, history, paste(server, history, script)))
     assert done["state"] == "error" and "killed: memory limit 1 GiB exceeded" in done["info"], done["info"]
+
+
+def test_a_resource_request_reaches_sbatch_and_one_the_cluster_cannot_satisfy_fails_at_once(slurm_server):
+    """The node has 4 CPUs, 8000 MB and no GPU: a request within that runs as asked, one beyond it fails when submitted."""
+    server, cluster = slurm_server
+    history = new_history(server)
+    script = paste(server, history, 'Console.WriteLine(Environment.GetEnvironmentVariable("GANYMEDE_SLOTS"));\n')
+
+    def run(**resources):
+        inputs = {"select_file": {"src": "hda", "id": script}, "__job_resource": {"__job_resource__select": "yes", **resources}}
+        r = api(server, "POST", "/tools", json={"history_id": history, "tool_id": "ganymede_run_script", "inputs": inputs})
+        assert r.status_code == 200, r.text
+        return wait_job(server, r.json()["jobs"][0]["id"])
+
+    done = run(cores=2, memory=0.75, time=0.25)
+    assert (done["state"], done["stdout"].strip()) == ("ok", "2"), done["stderr"]
+    record = cluster.completed_jobs().strip().splitlines()[-1]
+    assert {"TimeLimit=15", "ProcCnt=2", "JobState=COMPLETED"} <= set(record.split()), record
+    assert "mem=768M" in record.split("Tres=")[1].split()[0], record
+
+    gpu = run(gpus=1)
+    assert gpu["state"] == "error"
+    assert gpu["info"] == ("could not start the job: the cluster refused the job's request (1 core, 1 GiB, 3 d, 1 GPU): "
+                           "sbatch: error: Invalid generic resource (gres) specification"), gpu["info"]
+    memory = run(memory=12)
+    assert memory["state"] == "error"
+    assert memory["info"].startswith("could not start the job: the cluster refused the job's request (1 core, 12 GiB, 3 d): sbatch: error: "), memory["info"]
+    assert "Requested node configuration is not available" in memory["info"], memory["info"]
 
 
 def test_cancelling_a_slurm_job_scancels_it(slurm_server):

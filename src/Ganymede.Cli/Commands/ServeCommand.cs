@@ -42,6 +42,11 @@ internal static class ServeCommand
         var partition = new Option<string?>("--slurm-partition") { Description = "the Slurm partition for jobs (default: the cluster's default)" };
         var limits = new Option<string?>("--job-limits") { Description = "what each job may use, e.g. memory=8GiB,processes=1024,time=72h,disk=20GiB (these are the defaults; name only what you change)" };
         var toolLimits = new Option<string[]>("--tool-limit") { Description = "limits for one tool's jobs, in place of --job-limits: TOOL_ID:memory=16GiB,time=7d (repeatable)" };
+        var maxResources = new Option<string?>("--job-resource-max")
+        {
+            Description = "the most a job may ask for in its tool's __job_resource section, e.g. cores=16,memory=64GiB,time=7d,gpus=2 (default: this machine's cores and GPUs, --job-limits' memory and time)",
+        };
+        var gpus = new Option<string?>("--gpus") { Description = "the GPUs the local runner hands out to jobs that ask for them, e.g. 0,1, or none (default: those at /dev/nvidiaN)" };
         var quota = new Option<string?>("--quota") { Description = "what each user may store and run at once, e.g. storage=100GiB,jobs=4 (default: no quota); `users quota` sets one user's" };
         var registration = new Option<bool>("--allow-registration") { Description = "let anyone create an account on the sign-in page (default: administrators create accounts)" };
         var pathPaste = new Option<string?>("--allow-path-paste") { Description = "a folder whose files administrators may add to data libraries by their server path (default: none)" };
@@ -52,7 +57,8 @@ internal static class ServeCommand
         };
         var command = new Command("serve", "Run the server: Galaxy's API for histories, datasets, tools and jobs (BioBlend works unchanged).")
         {
-            urls, dataDir, database, handlerName, handlerTimeout, jobs, perUser, version, runner, partition, limits, toolLimits, quota, registration, pathPaste, minPassword,
+            urls, dataDir, database, handlerName, handlerTimeout, jobs, perUser, version, runner, partition, limits, toolLimits, maxResources, gpus, quota,
+            registration, pathPaste, minPassword,
         };
         command.SetAction(result => Cli.Run(() =>
         {
@@ -61,13 +67,16 @@ internal static class ServeCommand
             if (result.GetValue(handlerTimeout) < 3) throw new ArgumentException("--handler-timeout must be at least 3 seconds");
             if (result.GetValue(minPassword) < Passwords.GalaxyMinimum) throw new ArgumentException($"--min-password-length must be at least {Passwords.GalaxyMinimum}");
             var jobLimits = JobLimits.Default.With(result.GetValue(limits) ?? "");
+            var gpuIds = result.GetValue(gpus) switch { null => Gpus.Present(), "none" => [], var list => Gpus.Parse(list) };
             var options = new ServerOptions
             {
                 Urls = result.GetValue(urls)!, DataDirectory = result.GetValue(dataDir)!, Database = result.GetValue(database),
                 HandlerName = JobHandler.CheckName(result.GetValue(handlerName)!), HandlerTimeout = TimeSpan.FromSeconds(result.GetValue(handlerTimeout)), MaxConcurrentJobs = result.GetValue(jobs), MaxRunningPerUser = result.GetValue(perUser),
                 SlotsPerJob = Math.Max(1, Environment.ProcessorCount / result.GetValue(jobs)), VersionMajor = result.GetValue(version)!,
                 Runner = result.GetValue(runner)!, SlurmPartition = result.GetValue(partition),
-                JobLimits = jobLimits, ToolLimits = PerTool(jobLimits, result.GetValue(toolLimits) ?? []),
+                JobLimits = jobLimits, ToolLimits = PerTool(jobLimits, result.GetValue(toolLimits) ?? []), Gpus = gpuIds,
+                MaxResources = result.GetValue(maxResources) is { } most
+                    ? ResourceRequests.MachineMaxima(jobLimits, gpuIds).With(most) : null,
                 Quota = UserQuota.Unlimited.With(result.GetValue(quota) ?? ""),
                 AllowRegistration = result.GetValue(registration),
                 PathPasteDirectory = result.GetValue(pathPaste) is { } dir ? Path.GetFullPath(dir) : null,

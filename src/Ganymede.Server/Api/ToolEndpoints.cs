@@ -18,27 +18,27 @@ public static class ToolEndpoints
         app.MapGet("/api/tools", (HttpContext c, ToolBox tools) =>
         {
             c.CurrentUser();
-            var visible = tools.All.Where(t => !t.Hidden).Select(t => Describe(t, false)).ToList();
+            var visible = tools.All.Where(t => !t.Hidden).Select(t => Describe(t, resources: null)).ToList();
             if (c.Request.QueryBool("in_panel") == true)
                 return Results.Json(new[] { new Dictionary<string, object?> { ["model_class"] = "ToolSection", ["id"] = "ganymede", ["name"] = "Ganymede", ["elems"] = visible } });
             return Results.Json(visible);
         });
 
         // Tool ids may contain '/' (Tool Shed ids), so the id is a catch-all.
-        app.MapGet("/api/tools/{**id}", (HttpContext c, string id, ToolBox tools) =>
+        app.MapGet("/api/tools/{**id}", (HttpContext c, string id, ToolBox tools, ResourceRequests resources) =>
         {
             c.CurrentUser();
             var tool = tools.Find(id) ?? throw ApiException.NotFound($"tool {id} not found");
-            return Results.Json(Describe(tool, c.Request.QueryBool("io_details") == true));
+            return Results.Json(Describe(tool, c.Request.QueryBool("io_details") == true ? resources : null));
         });
 
         // The form's model (Galaxy's build): the tool's inputs, and for each dataset input the history's datasets it may take.
-        app.MapPost("/api/tools/{id}/build", async (HttpContext c, string id, ToolBox tools, Access access, DatasetStore datasets, GalaxyViews views, ServerOptions o) =>
+        app.MapPost("/api/tools/{id}/build", async (HttpContext c, string id, ToolBox tools, Access access, DatasetStore datasets, GalaxyViews views, ResourceRequests resources, ServerOptions o) =>
         {
             var user = c.CurrentUser();
             var tool = tools.Find(id) ?? throw ApiException.NotFound($"tool {id} not found");
             var body = await c.Request.ReadJsonObjectAsync(o.MaxJsonBytes);
-            var model = Describe(tool, io: true);
+            var model = Describe(tool, resources);
             if ((body.String("history_id") ?? c.Request.Query["history_id"].LastOrDefault()) is { } historyId)
             {
                 var history = access.History(user, historyId);
@@ -117,12 +117,13 @@ public static class ToolEndpoints
         return app;
     }
 
-    private static Dictionary<string, object?> Describe(Tool t, bool io) => new()
+    /// <summary>A tool as Galaxy shows it; with <paramref name="resources"/>, its inputs and outputs too (a runnable tool's ending with its job resource section).</summary>
+    private static Dictionary<string, object?> Describe(Tool t, ResourceRequests? resources) => new()
     {
         ["id"] = t.Id, ["name"] = t.Name, ["version"] = t.Version, ["description"] = t.Description, ["model_class"] = "Tool",
         ["hidden"] = t.Hidden ? "true" : "", ["panel_section_id"] = "ganymede", ["panel_section_name"] = "Ganymede", ["edam_topics"] = Array.Empty<string>(),
-        ["inputs"] = io ? Model(t.Inputs) : null,
-        ["outputs"] = io ? t.Outputs.Select(x => new Dictionary<string, object?> { ["name"] = x.Name, ["format"] = x.Format, ["label"] = x.Label }).ToList() : null,
+        ["inputs"] = resources is null ? null : Model(t.Runnable ? [.. t.Inputs, .. resources.Inputs(t)] : t.Inputs),
+        ["outputs"] = resources is not null ? t.Outputs.Select(x => new Dictionary<string, object?> { ["name"] = x.Name, ["format"] = x.Format, ["label"] = x.Label }).ToList() : null,
     };
 
     /// <summary>The inputs as Galaxy's tool model has them: a conditional's inputs gathered under it, its first one choosing the case.</summary>

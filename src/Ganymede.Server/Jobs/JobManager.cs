@@ -21,7 +21,7 @@ namespace Ganymede.Server.Jobs;
 /// started (its <see cref="JobHandler"/>'s), and adopts those of a server gone silent.
 /// </summary>
 public sealed class JobManager(JobStore jobs, DatasetStore datasets, UserStore users, FileStore files, ToolBox tools, IJobRunner runner,
-    JobCompletion completion, JobHandler handler, HandlerStore handlers, ServerOptions options, IdCodec ids, ILogger<JobManager> log) : BackgroundService
+    JobCompletion completion, JobHandler handler, HandlerStore handlers, ResourceRequests requests, ServerOptions options, IdCodec ids, ILogger<JobManager> log) : BackgroundService
 {
     private readonly SemaphoreSlim _wake = new(0);
     private readonly Dictionary<long, DateTime> _progressSeen = []; // the loop's own
@@ -116,7 +116,7 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, UserStore u
     private void Tick()
     {
         var running = jobs.OfHandler(handler.Name, JobStates.Running);
-        int busy = 0;
+        var stillRunning = new List<JobRecord>();
         // Upload jobs run inside their request and have no process to watch.
         foreach (var job in running.Where(j => j.ExternalId is not null))
         {
@@ -124,7 +124,7 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, UserStore u
             switch (runner.Poll(job.ExternalId ?? "", dir, out int exitCode))
             {
                 case RunnerState.Running:
-                    busy++;
+                    stillRunning.Add(job);
                     RefreshProgress(job, dir);
                     break;
                 case RunnerState.Exited:
@@ -139,14 +139,59 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, UserStore u
         // Jobs that ended (finished, cancelled, lost) no longer need their progress watched.
         _progressSeen.Keys.Except(running.Select(j => j.Id)).ToList().ForEach(id => _progressSeen.Remove(id));
         var runningByUser = options.MaxRunningPerUser is null ? [] : jobs.RunningByUser();
+        var held = HeldBy(stillRunning);
+        int busy = stillRunning.Count;
         foreach (var job in JobLock ? [] : jobs.QueuedFor(handler.Name))
         {
             if (busy >= options.MaxConcurrentJobs) break;
             if (HeldBack(job, runningByUser)) continue;
-            if (!TryStart(job, running)) continue;
+            if (!TryStart(job, held)) continue;
             busy++;
             runningByUser[job.UserId] = runningByUser.GetValueOrDefault(job.UserId) + 1;
         }
+    }
+
+    /// <summary>The cores and GPUs this server's running jobs hold (the local runner's; recorded in their folders when they started).</summary>
+    private Placement HeldBy(IEnumerable<JobRecord> running)
+    {
+        var held = new Placement([], []);
+        if (runner.PlacesJobs) return held;
+        foreach (var job in running)
+        {
+            var dir = files.JobDirectory(job.Id);
+            string Read(string name) => File.Exists(Path.Combine(dir, name)) ? File.ReadAllText(Path.Combine(dir, name)) : "";
+            held.Cores.Add(Cores.Parse(Read(JobScript.Cores)));
+            held.Gpus.Add(Gpus.Parse(Read(JobScript.GpuIds)));
+        }
+        return held;
+    }
+
+    /// <summary>What running jobs hold: each one's cores, and each one's GPUs.</summary>
+    private sealed record Placement(List<IReadOnlyList<int>> Cores, List<IReadOnlyList<string>> Gpus);
+
+    /// <summary>
+    /// Where the local runner puts the job: cores and GPUs no running job holds, as many as it asks for; null when too
+    /// few are free (it waits, saying so), or when this machine has fewer than it asks for (it fails, saying so).
+    /// </summary>
+    private (IReadOnlyList<int> Cores, IReadOnlyList<string> Gpus)? Place(JobRecord job, JobResources resources, Placement held)
+    {
+        var allowed = Cores.Allowed();
+        if (resources.Cores > allowed.Count || resources.Gpus > options.Gpus.Count)
+        {
+            Fail(job, JobStates.Queued, $"the job asks for {resources}; this server's jobs can have at most {allowed.Count} cores and {options.Gpus.Count} GPUs");
+            return null;
+        }
+        int freeCores = allowed.Count - held.Cores.SelectMany(c => c).Where(allowed.Contains).Distinct().Count();
+        var gpus = Gpus.Choose(options.Gpus, held.Gpus, resources.Gpus);
+        if (freeCores < resources.Cores || gpus is null)
+        {
+            static string Count(int n, string what) => $"{n} free {what}{(n == 1 ? "" : "s")}";
+            var reason = $"waiting for {Count(resources.Cores, "core")}{(resources.Gpus > 0 ? " and " + Count(resources.Gpus, "GPU") : "")}: "
+                + $"{freeCores} of {allowed.Count} cores{(options.Gpus.Count > 0 ? $" and {options.Gpus.Count - held.Gpus.Sum(g => g.Count)} of {options.Gpus.Count} GPUs" : "")} are free";
+            if (job.Info != reason) jobs.Hold(job.Id, reason);
+            return null;
+        }
+        return (Cores.Choose(allowed, held.Cores, resources.Cores), gpus);
     }
 
     /// <summary>Fair share: whether the job's owner already runs as many jobs as one user may; if so the job says so and waits.</summary>
@@ -167,7 +212,7 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, UserStore u
         jobs.SetProgress(job.Id, progress.Json);
     }
 
-    private bool TryStart(JobRecord job, IReadOnlyList<JobRecord> running)
+    private bool TryStart(JobRecord job, Placement held)
     {
         var tool = tools.Find(job.ToolId);
         if (tool is null)
@@ -186,12 +231,17 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, UserStore u
             }
             if (d.State != DatasetStates.Ok) return false; // an earlier job is still making it
         }
+        var resources = requests.For(tool, JsonSerializer.Deserialize<Dictionary<string, JsonNode?>>(job.Params)!);
+        (IReadOnlyList<int> Cores, IReadOnlyList<string> Gpus)? placed = runner.PlacesJobs ? ([], []) : Place(job, resources, held);
+        if (placed is null) return false;
         if (!jobs.Claim(job.Id, handler.Name)) return false; // another server took it
         try
         {
             var context = Prepare(job, tool, inputIds);
-            var commandLine = JobScript.Write(context.Directory, tool.Commands(context), SandboxFor(job, tool, running));
-            var externalId = runner.Launch(context.Directory);
+            var commandLine = JobScript.Write(context.Directory, tool.Commands(context), SandboxFor(job, tool, resources, placed.Value.Cores, placed.Value.Gpus));
+            held.Cores.Add(placed.Value.Cores);
+            held.Gpus.Add(placed.Value.Gpus);
+            var externalId = runner.Launch(context.Directory, resources);
             JobScript.RecordLaunched(context.Directory, externalId);
             if (!jobs.Transition(job.Id, JobStates.Queued, JobStates.Running, externalId: externalId, commandLine: commandLine))
             {
@@ -210,21 +260,17 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, UserStore u
     }
 
     /// <summary>
-    /// The job's sandbox: its user, the limits for its tool, the cores it may use (chosen here unless the runner places
-    /// jobs itself, as Slurm does; recorded in the job folder so that later choices, after a restart too, see them),
-    /// the environment its commands get, and for a tool that calls the server, the API channel with a key of its own.
+    /// The job's sandbox: its user, its limits (its tool's, with the memory and time it asked for), the cores and GPUs
+    /// it gets (chosen by <see cref="Place"/> unless the runner places jobs itself, as Slurm does; recorded in the job
+    /// folder so that later choices, after a restart too, see them), the environment its commands get, and for a tool
+    /// that calls the server, the API channel with a key of its own.
     /// </summary>
-    private Sandbox SandboxFor(JobRecord job, Tool tool, IReadOnlyList<JobRecord> running)
+    private Sandbox SandboxFor(JobRecord job, Tool tool, JobResources resources, IReadOnlyList<int> cores, IReadOnlyList<string> gpus)
     {
         var dir = files.JobDirectory(job.Id);
-        string cores = "";
-        if (!runner.PlacesJobs)
-        {
-            var held = running.Select(r => Path.Combine(files.JobDirectory(r.Id), JobScript.Cores)).Where(File.Exists).Select(f => Cores.Parse(File.ReadAllText(f)));
-            cores = Cores.Format(Cores.Choose(Cores.Allowed(), held.ToList(), options.SlotsPerJob));
-            File.WriteAllText(Path.Combine(dir, JobScript.Cores), cores);
-        }
-        string slots = options.SlotsPerJob.ToString(CultureInfo.InvariantCulture);
+        File.WriteAllText(Path.Combine(dir, JobScript.Cores), Cores.Format(cores));
+        File.WriteAllText(Path.Combine(dir, JobScript.GpuIds), Gpus.Format(gpus));
+        string slots = resources.Cores.ToString(CultureInfo.InvariantCulture);
         var environment = Sandbox.BaseEnvironment();
         environment["GANYMEDE_JOB_ID"] = job.Id.ToString(CultureInfo.InvariantCulture);
         environment["GANYMEDE_SLOTS"] = slots;
@@ -233,6 +279,12 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, UserStore u
         // The engine's oneDNN (OpenMP) and OpenBLAS threads stay within the job's cores.
         environment["OMP_NUM_THREADS"] = slots;
         environment["OPENBLAS_NUM_THREADS"] = slots;
+        // As Slurm without device confinement does: the job sees the machine's GPUs and uses those it was given.
+        if (gpus.Count > 0)
+        {
+            environment["CUDA_VISIBLE_DEVICES"] = Gpus.Format(gpus);
+            environment["CUDA_DEVICE_ORDER"] = "PCI_BUS_ID";
+        }
         string? apiSocket = null;
         var secrets = new Dictionary<string, string>();
         if (tool.UsesApi)
@@ -242,8 +294,10 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, UserStore u
             environment[ApiChannel.HistoryVariable] = ids.Encode(job.HistoryId);
             apiSocket = ApiChannel.SocketPath(files.Root, handler.Name);
         }
-        return new Sandbox(Sandbox.NameFor(files.Root, job.Id), Sandbox.UidFor(job.Id), options.LimitsFor(job.ToolId), cores,
-            Sandbox.ProgramDirectoriesOf(options.GanymedeCommand), environment, apiSocket, secrets);
+        var limits = options.LimitsFor(job.ToolId) with { MemoryBytes = resources.MemoryBytes, WallTime = resources.WallTime };
+        return new Sandbox(Sandbox.NameFor(files.Root, job.Id), Sandbox.UidFor(job.Id), limits, Cores.Format(cores),
+            Sandbox.ProgramDirectoriesOf(options.GanymedeCommand), environment, apiSocket, secrets,
+            gpus.Count > 0 ? Gpus.DeviceFiles(options.Gpus) : [], RunnerGpus: runner.PlacesJobs ? resources.Gpus : 0);
     }
 
     /// <summary>
@@ -362,5 +416,7 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, UserStore u
     }
 
     /// <summary>Galaxy's job metrics for GET /api/jobs/{id}/metrics.</summary>
-    public List<Dictionary<string, object?>> Metrics(JobRecord job) => JobProgress.Metrics(job, files.JobDirectory(job.Id), options.SlotsPerJob);
+    public List<Dictionary<string, object?>> Metrics(JobRecord job) =>
+        JobProgress.Metrics(job, files.JobDirectory(job.Id), tools.Find(job.ToolId) is { } tool
+            ? requests.For(tool, JsonSerializer.Deserialize<Dictionary<string, JsonNode?>>(job.Params) ?? []) : null);
 }

@@ -39,10 +39,12 @@ public static class JobProgress
     }
 
     /// <summary>
-    /// Galaxy's job metrics (GET /api/jobs/{id}/metrics): start and end time, runtime in seconds, cores allocated, and
-    /// once it ended the most memory it held (Galaxy's cgroup plugin's figure), where the memory controller measured it.
+    /// Galaxy's job metrics (GET /api/jobs/{id}/metrics): start and end time, runtime in seconds, the cores, memory and
+    /// GPUs allocated, the host it ran on, and once it ended its exit code, the most memory it held and its CPU time
+    /// (Galaxy's cgroup plugin's figures) where the control groups measured them. job.sh writes them outside the
+    /// sandbox, after the job's processes are gone.
     /// </summary>
-    public static List<Dictionary<string, object?>> Metrics(JobRecord job, string jobDirectory, int slots)
+    public static List<Dictionary<string, object?>> Metrics(JobRecord job, string jobDirectory, JobResources? resources)
     {
         var metrics = new List<Dictionary<string, object?>>();
         var started = Path.Combine(jobDirectory, JobScript.Started);
@@ -54,17 +56,32 @@ public static class JobProgress
         metrics.Add(Metric("start_epoch", "Job Start Time", start, DateTime.UnixEpoch.AddSeconds(start).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)));
         if (exit.Exists) metrics.Add(Metric("end_epoch", "Job End Time", end, DateTime.UnixEpoch.AddSeconds(end).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)));
         metrics.Add(Metric("runtime_seconds", "Job Runtime (Wall Clock)", runtime, Duration(runtime)));
-        metrics.Add(Metric("galaxy_slots", "Cores Allocated", slots, slots.ToString(CultureInfo.InvariantCulture)));
-        // Written by job.sh, outside the sandbox, after the job's processes are gone.
-        var peak = Path.Combine(jobDirectory, JobScript.MemoryPeak);
-        if (File.Exists(peak) && long.TryParse(File.ReadAllText(peak).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out long bytes))
+        if (resources is not null)
+        {
+            metrics.Add(Metric("galaxy_slots", "Cores Allocated", resources.Cores, resources.Cores.ToString(CultureInfo.InvariantCulture)));
+            metrics.Add(Metric("galaxy_memory_mb", "Memory Allocated (MB)", resources.MemoryBytes >> 20, (resources.MemoryBytes >> 20).ToString(CultureInfo.InvariantCulture)));
+            metrics.Add(Metric("galaxy_gpus", "GPUs Allocated", resources.Gpus, resources.Gpus.ToString(CultureInfo.InvariantCulture)));
+        }
+        if (ReadLine(jobDirectory, JobScript.Host) is { Length: > 0 } host) metrics.Add(Metric("hostname", "Hostname", 0, host, plugin: "hostname", raw: host));
+        if (JobScript.TryReadExitCode(jobDirectory, out int code)) metrics.Add(Metric("exit_code", "Exit Code", code, code.ToString(CultureInfo.InvariantCulture)));
+        if (long.TryParse(ReadLine(jobDirectory, JobScript.MemoryPeak), NumberStyles.None, CultureInfo.InvariantCulture, out long bytes))
             metrics.Add(Metric("memory.max_usage_in_bytes", "Max memory usage (MEM)", bytes, Api.GalaxyViews.NiceSize(bytes), plugin: "cgroup"));
+        if (double.TryParse(ReadLine(jobDirectory, JobScript.CpuTime), NumberStyles.Float, CultureInfo.InvariantCulture, out double cpu))
+            metrics.Add(Metric("cpuacct.usage", "CPU Time", cpu, Duration(cpu), plugin: "cgroup"));
         return metrics;
     }
 
-    private static Dictionary<string, object?> Metric(string name, string title, double raw, string value, string plugin = "core") => new()
+    /// <summary>The first line of a small file job.sh wrote in the job folder, or null.</summary>
+    private static string? ReadLine(string jobDirectory, string name)
     {
-        ["title"] = title, ["value"] = value, ["plugin"] = plugin, ["name"] = name, ["raw_value"] = raw.ToString("F7", CultureInfo.InvariantCulture),
+        var path = Path.Combine(jobDirectory, name);
+        try { return File.Exists(path) ? File.ReadLines(path).FirstOrDefault()?.Trim() : null; }
+        catch (IOException) { return null; }
+    }
+
+    private static Dictionary<string, object?> Metric(string name, string title, double number, string value, string plugin = "core", string? raw = null) => new()
+    {
+        ["title"] = title, ["value"] = value, ["plugin"] = plugin, ["name"] = name, ["raw_value"] = raw ?? number.ToString("F7", CultureInfo.InvariantCulture),
     };
 
     private static string Duration(double seconds) => seconds switch

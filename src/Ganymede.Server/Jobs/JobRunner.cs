@@ -15,8 +15,11 @@ public enum RunnerState { Running, Exited, Lost }
 /// </summary>
 public interface IJobRunner
 {
-    /// <summary>Starts the job's script and returns the handle to find it again (a process id, a Slurm job id).</summary>
-    string Launch(string jobDirectory);
+    /// <summary>
+    /// Starts the job's script and returns the handle to find it again (a process id, a Slurm job id). A runner that
+    /// places jobs asks its scheduler for <paramref name="resources"/>; it throws when the scheduler refuses them.
+    /// </summary>
+    string Launch(string jobDirectory, JobResources resources);
 
     RunnerState Poll(string externalId, string jobDirectory, out int exitCode);
 
@@ -35,7 +38,8 @@ public interface IJobRunner
 public static class JobScript
 {
     public const string FileName = "job.sh", Commands = "run.sh", Stdout = "stdout.txt", Stderr = "stderr.txt", ExitCode = "exit_code", Started = "started",
-        StagedInputs = "inputs.json", Cores = "cores", MemoryPeak = "memory_peak", Launched = "launched";
+        StagedInputs = "inputs.json", Cores = "cores", GpuIds = "gpus", MemoryPeak = "memory_peak", CpuTime = "cpu_seconds", Host = "host",
+        Launched = "launched";
 
     /// <summary>The progress file a training writes, in its work folder (so inside the sandbox, and untrusted).</summary>
     public const string Progress = "progress.json";
@@ -59,7 +63,7 @@ public static class JobScript
             ("MAX_PROCESSES", limits.MaxProcesses.ToString(CultureInfo.InvariantCulture)),
             ("WALL_SECONDS", ((long)limits.WallTime.TotalSeconds).ToString(CultureInfo.InvariantCulture)), ("WALL_TEXT", JobLimits.FormatDuration(limits.WallTime)),
             ("DISK_BYTES", limits.DiskBytes.ToString(CultureInfo.InvariantCulture)), ("DISK_TEXT", JobLimits.FormatBytes(limits.DiskBytes)),
-            ("CORES", sandbox.Cores),
+            ("CORES", sandbox.Cores), ("RUNNER_GPUS", sandbox.RunnerGpus.ToString(CultureInfo.InvariantCulture)),
         };
         var job = new StringBuilder("#!/bin/bash\n# Written by the Ganymede server; the runner executes it as it is.\n");
         foreach (var (name, value) in settings) job.Append(name).Append('=').Append(Quote(value)).Append('\n');
@@ -114,7 +118,7 @@ public sealed partial class LocalRunner : IJobRunner
 {
     public bool PlacesJobs => false;
 
-    public string Launch(string jobDirectory)
+    public string Launch(string jobDirectory, JobResources resources)
     {
         var start = new ProcessStartInfo("setsid") { UseShellExecute = false, WorkingDirectory = jobDirectory };
         start.ArgumentList.Add("bash");

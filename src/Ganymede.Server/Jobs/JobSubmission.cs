@@ -9,9 +9,10 @@ namespace Ganymede.Server.Jobs;
 /// Turns a POST /api/tools request into a queued job: checks every input and parameter against the tool (a
 /// missing input, a wrong type, someone else's dataset: a Galaxy-style error, nothing created), then creates the
 /// job and its output datasets and queues it. Accepts Galaxy's forms of dataset values: {"src": "hda", "id"},
-/// {"values": [...]}, lists of these, and the legacy "name|sub" keys.
+/// {"values": [...]}, lists of these, and the legacy "name|sub" keys. A request for resources (Galaxy's
+/// `__job_resource` section) is checked against the maxima and kept with the parameters.
 /// </summary>
-public sealed class JobSubmission(JobStore jobs, DatasetStore datasets, IdCodec ids, Quotas quotas, FileStore files, JobHandler handler)
+public sealed class JobSubmission(JobStore jobs, DatasetStore datasets, IdCodec ids, Quotas quotas, FileStore files, JobHandler handler, ResourceRequests resources)
 {
     public (JobRecord Job, IReadOnlyList<(string Name, DatasetRecord Dataset)> Outputs) Submit(UserRecord user, HistoryRecord history, Tool tool, JsonObject inputs)
     {
@@ -28,6 +29,14 @@ public sealed class JobSubmission(JobStore jobs, DatasetStore datasets, IdCodec 
                 else parameters[input.Name] = Parameter(input, value);
             }
             catch (ApiException e) when (e.Status == 400) { wrong[input.Name] = e.Message; }
+        }
+        try
+        {
+            if (resources.Parse(tool, inputs) is { } request) parameters[ResourceRequests.Section] = request;
+        }
+        catch (ApiException e) when (e.Status == 400)
+        {
+            foreach (var (name, message) in e.Fields) wrong[name] = message;
         }
         if (wrong.Count > 0) throw ApiException.InvalidInputs(wrong);
         tool.Validate(parameters, dataInputs.ToDictionary(i => i.Key, i => (IReadOnlyList<string>)i.Value.Select(d => d.Extension).ToList()));

@@ -18,8 +18,12 @@ namespace Ganymede.Server.Jobs;
 /// <param name="ApiSocket">the server's socket, for a job that may call it (<see cref="ApiChannel"/>); null for none.</param>
 /// <param name="Secrets">variables the job's commands export themselves (its API key): bubblewrap's command line,
 /// where <see cref="Environment"/> goes, can be read by every process on the machine.</param>
+/// <param name="Devices">device files the job may open beyond the private /dev's (its GPUs', <see cref="Gpus.DeviceFiles"/>).</param>
+/// <param name="RunnerGpus">GPUs the runner gives the job where it places jobs itself (Slurm): job.sh passes the node's
+/// GPU device files and the scheduler's CUDA_VISIBLE_DEVICES into the sandbox.</param>
 public sealed record Sandbox(string Name, int Uid, JobLimits Limits, string Cores, IReadOnlyList<string> ProgramDirectories,
-    IReadOnlyDictionary<string, string> Environment, string? ApiSocket = null, IReadOnlyDictionary<string, string>? Secrets = null)
+    IReadOnlyDictionary<string, string> Environment, string? ApiSocket = null, IReadOnlyDictionary<string, string>? Secrets = null,
+    IReadOnlyList<string>? Devices = null, int RunnerGpus = 0)
 {
     /// <summary>Jobs run as users from here up (uid = this + job id modulo a million), far above people's and containers' ranges.</summary>
     public const int FirstUid = 2_000_000;
@@ -55,6 +59,8 @@ public sealed record Sandbox(string Name, int Uid, JobLimits Limits, string Core
             "--ro-bind", commandsFile, Commands]);
         // "-try": on a cluster node other than the server's the socket is absent, and the job runs without the channel.
         if (ApiSocket is not null) args.AddRange(["--ro-bind-try", Path.GetDirectoryName(ApiSocket)!, ApiChannel.DirectoryInSandbox]);
+        // "-try" too: a driver's shared device files differ between driver versions.
+        foreach (var device in Devices ?? []) args.AddRange(["--dev-bind-try", device, device]);
         args.AddRange(["--chdir", WorkDirectory, "--clearenv"]);
         foreach (var (name, value) in Environment) args.AddRange(["--setenv", name, value]);
         args.AddRange(BecomeUser(Uid));

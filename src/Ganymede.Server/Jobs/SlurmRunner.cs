@@ -8,7 +8,7 @@ namespace Ganymede.Server.Jobs;
 /// shared filesystem, as Galaxy's cluster runners assume); job.sh writes its output and exit code there itself, so
 /// Slurm is asked only whether a job is still queued or running (squeue), and to cancel it (scancel).
 /// </summary>
-public sealed class SlurmRunner(string? partition, int cpusPerTask) : IJobRunner
+public sealed class SlurmRunner(string? partition) : IJobRunner
 {
     private static readonly string[] Alive = ["PENDING", "CONFIGURING", "RUNNING", "COMPLETING", "SUSPENDED", "REQUEUED", "RESIZING"];
     // squeue is a call to the controller: asked at most every two seconds per job; the exit code file is checked every time.
@@ -16,15 +16,30 @@ public sealed class SlurmRunner(string? partition, int cpusPerTask) : IJobRunner
 
     public bool PlacesJobs => true;
 
-    public string Launch(string jobDirectory)
+    public string Launch(string jobDirectory, JobResources resources)
     {
-        var args = new List<string> { "--parsable", "--job-name", "ganymede-" + Path.GetFileName(jobDirectory), "--chdir", jobDirectory,
-            "--output", Path.Combine(jobDirectory, "slurm.out"), "--cpus-per-task", cpusPerTask.ToString(CultureInfo.InvariantCulture) };
+        var (code, output, error) = Run("sbatch", Arguments(jobDirectory, resources, partition));
+        // sbatch refuses at once what no node of the partition could give (a GPU where there is none, more memory than
+        // a node has): the job fails with that, instead of waiting in Slurm's queue for ever.
+        if (code != 0) throw new InvalidOperationException($"the cluster refused the job's request ({resources}): {error.Trim()}");
+        return output.Trim().Split(';')[0]; // "123" or "123;cluster"
+    }
+
+    /// <summary>sbatch's arguments for a job: its folder, and its resources as Slurm's requests.</summary>
+    public static List<string> Arguments(string jobDirectory, JobResources resources, string? partition)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var args = new List<string>
+        {
+            "--parsable", "--job-name", "ganymede-" + Path.GetFileName(jobDirectory), "--chdir", jobDirectory, "--output", Path.Combine(jobDirectory, "slurm.out"),
+            "--cpus-per-task", resources.Cores.ToString(inv),
+            "--mem", ((resources.MemoryBytes + (1 << 20) - 1) >> 20).ToString(inv) + "M",
+            "--time", ((long)Math.Ceiling(resources.WallTime.TotalMinutes)).ToString(inv),
+        };
+        if (resources.Gpus > 0) args.Add("--gres=gpu:" + resources.Gpus.ToString(inv));
         if (!string.IsNullOrEmpty(partition)) args.AddRange(["--partition", partition]);
         args.Add(Path.Combine(jobDirectory, JobScript.FileName));
-        var (code, output, error) = Run("sbatch", args);
-        if (code != 0) throw new InvalidOperationException($"sbatch failed ({code}): {error.Trim()}");
-        return output.Trim().Split(';')[0]; // "123" or "123;cluster"
+        return args;
     }
 
     public RunnerState Poll(string externalId, string jobDirectory, out int exitCode)

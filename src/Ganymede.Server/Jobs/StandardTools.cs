@@ -5,7 +5,7 @@ namespace Ganymede.Server.Jobs;
 // of the command, so a dataset's name cannot become a command.
 
 /// <summary>cat1: the chosen datasets, one after another, in one dataset.</summary>
-public sealed class ConcatenateTool : Tool
+public sealed class ConcatenateTool : LineTool
 {
     public override string Id => "cat1";
     public override string Name => "Concatenate datasets";
@@ -25,7 +25,7 @@ public sealed class ConcatenateTool : Tool
 }
 
 /// <summary>random_lines1: some lines of a dataset chosen at random, in their order; with a seed, the same lines every time.</summary>
-public sealed class RandomLinesTool : Tool
+public sealed class RandomLinesTool : LineTool
 {
     public override string Id => "random_lines1";
     public override string Name => "Select random lines";
@@ -58,7 +58,7 @@ public sealed class RandomLinesTool : Tool
 }
 
 /// <summary>Show beginning1: the first lines of a dataset.</summary>
-public sealed class ShowBeginningTool : Tool
+public sealed class ShowBeginningTool : LineTool
 {
     public override string Id => "Show beginning1";
     public override string Name => "Select first";
@@ -75,7 +75,7 @@ public sealed class ShowBeginningTool : Tool
 }
 
 /// <summary>Paste1: two datasets side by side, line by line, joined by a delimiter (Galaxy's "Paste two files side by side").</summary>
-public sealed class PasteTool : Tool
+public sealed class PasteTool : LineTool
 {
     private static readonly Dictionary<string, string> Delimiters = new()
     {
@@ -96,4 +96,10 @@ public sealed class PasteTool : Tool
 
     public override IReadOnlyList<string[]> Commands(JobContext job) =>
         [["/bin/bash", "-c", "paste -d \"$1\" -- \"$2\" \"$3\" > outputs/out_file1", "paste", Delimiters[job.Parameter("delimiter", "T")], job.Input("input1").Path, job.Input("input2").Path]];
+}
+
+/// <summary>A tool that reads and writes lines of text: one core is all its jobs use.</summary>
+public abstract class LineTool : Tool
+{
+    public override JobResources Resources(JobResources server) => server with { Cores = 1 };
 }

@@ -37,6 +37,12 @@ public abstract class Tool
     /// <summary>A file in outputs/ the job adds a line of metrics to per epoch while it runs (metrics.csv or .jsonl), for live curves.</summary>
     public virtual string? LiveMetrics => null;
     public abstract IReadOnlyList<ToolInput> Inputs { get; }
+
+    /// <summary>
+    /// What the tool's jobs get unless the user asks for more (<see cref="ResourceRequests"/>), chosen from the server's
+    /// defaults: its cores per job, its job limits' memory and time, no GPU.
+    /// </summary>
+    public virtual JobResources Resources(JobResources server) => server;
     public abstract IReadOnlyList<ToolOutput> Outputs { get; }
 
     /// <summary>

@@ -49,8 +49,9 @@ end_job() {
     echo "killed: $(cat limit)" >> stderr.txt
     [ "$code" = 0 ] && code=137
   fi
-  # The most memory the job held at once, for its metrics (cgroup v1's high-water mark).
+  # For the job's metrics: the most memory it held at once (cgroup v1's high-water mark) and the CPU time of all its processes.
   [ -n "${memory_group:-}" ] && cat "$memory_group/memory.max_usage_in_bytes" > memory_peak 2>/dev/null
+  [ -n "${cpu_group:-}" ] && awk '{ printf "%.3f\n", $1 / 1e9 }' "$cpu_group/cpuacct.usage" > cpu_seconds 2>/dev/null
   for group in "${groups[@]}"; do rmdir "$group" 2>/dev/null; done
   echo "$code" > exit_code.tmp && mv exit_code.tmp exit_code
   exit "$code"
@@ -59,6 +60,7 @@ end_job() {
 cd "$JOB_DIR" || exit 1
 trap 'echo "killed: the job was cancelled" >> stderr.txt; end_job 143' TERM INT
 date +%s.%N > started
+hostname > host
 
 # Only the standard streams may reach the sandbox: an inherited descriptor of a folder would lead out of it.
 for fd in /proc/$$/fd/*; do n=${fd##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done 2>/dev/null
@@ -70,6 +72,7 @@ if [ -n "$memory_group" ]; then
   [ -e "$memory_group/memory.memsw.limit_in_bytes" ] && echo "$MEMORY_BYTES" > "$memory_group/memory.memsw.limit_in_bytes" 2>/dev/null
 fi
 make_group pids; pids_group=$made
+make_group cpuacct; cpu_group=$made
 [ -n "$pids_group" ] && echo "$MAX_PROCESSES" > "$pids_group/pids.max"
 if [ -n "$CORES" ]; then
   make_group cpuset
@@ -78,6 +81,15 @@ if [ -n "$CORES" ]; then
     echo "$CORES" > "$made/cpuset.cpus" 2>/dev/null || cat "$made/../cpuset.cpus" > "$made/cpuset.cpus"
   fi
 fi
+# Where the scheduler chose the job's GPUs (Slurm's --gres), the sandbox sees the node's GPU device files and the
+# scheduler's choice of them, set after the sandbox clears its environment.
+if [ "$RUNNER_GPUS" -gt 0 ]; then
+  gpu_args=(--setenv CUDA_VISIBLE_DEVICES "${CUDA_VISIBLE_DEVICES:-}")
+  for device in /dev/nvidia*; do gpu_args+=(--dev-bind-try "$device" "$device"); done
+  for i in "${!SANDBOX[@]}"; do [ "${SANDBOX[$i]}" = --clearenv ] && break; done
+  SANDBOX=("${SANDBOX[@]:0:$((i + 1))}" "${gpu_args[@]}" "${SANDBOX[@]:$((i + 1))}")
+fi
+
 # The job's folder belongs to the job's user; the server reads what it leaves as untrusted (UntrustedFiles).
 chown -R "$SANDBOX_UID:$SANDBOX_UID" work
 
