@@ -154,7 +154,8 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, UserStore u
     /// <summary>The cores and GPUs this server's running jobs hold (the local runner's; recorded in their folders when they started).</summary>
     private Placement HeldBy(IEnumerable<JobRecord> running)
     {
-        var held = new Placement([], []);
+        // Read once a pass, not once a queued job: the CPUs this process may use.
+        var held = new Placement(runner.PlacesJobs ? [] : Cores.Allowed(), [], []);
         if (runner.PlacesJobs) return held;
         foreach (var job in running)
         {
@@ -166,8 +167,8 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, UserStore u
         return held;
     }
 
-    /// <summary>What running jobs hold: each one's cores, and each one's GPUs.</summary>
-    private sealed record Placement(List<IReadOnlyList<int>> Cores, List<IReadOnlyList<string>> Gpus);
+    /// <summary>The CPUs jobs may use, and what running jobs hold of them and of the GPUs: each one's cores, each one's GPUs.</summary>
+    private sealed record Placement(IReadOnlyList<int> Allowed, List<IReadOnlyList<int>> Cores, List<IReadOnlyList<string>> Gpus);
 
     /// <summary>
     /// Where the local runner puts the job: cores and GPUs no running job holds, as many as it asks for; null when too
@@ -175,7 +176,7 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, UserStore u
     /// </summary>
     private (IReadOnlyList<int> Cores, IReadOnlyList<string> Gpus)? Place(JobRecord job, JobResources resources, Placement held)
     {
-        var allowed = Cores.Allowed();
+        var allowed = held.Allowed;
         if (resources.Cores > allowed.Count || resources.Gpus > options.Gpus.Count)
         {
             Fail(job, JobStates.Queued, $"the job asks for {resources}; this server's jobs can have at most {allowed.Count} cores and {options.Gpus.Count} GPUs");
