@@ -2,7 +2,11 @@
 # Sets up and runs every test. The last line sums all test projects as "N passed, N failed, N skipped".
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Each part says how long it took, so that a slow CI shows which part grew.
+timed() { echo "time: $1 took $((SECONDS - started)) s"; started=$SECONDS; }
+started=$SECONDS
 bash "$root/scripts/setup.sh" --test || exit 1
+timed "setting up"
 
 # The integration tests write several GiB (models, a 500 MB upload, fault injection); too little room fails them
 # for a reason that has nothing to do with the code, so say so first.
@@ -16,18 +20,22 @@ trap 'rm -rf "$work"' EXIT
 log="$work/log"
 dotnet test "$root/Ganymede.sln" -c Release --nologo 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
+timed "the .NET test projects"
 
 # The server's suite once more on PostgreSQL (Debian's, started by the tests on a private port), as several servers run it.
 GANYMEDE_TEST_DATABASE=postgresql dotnet test "$root/tests/Ganymede.Server.Tests" -c Release --no-build --nologo 2>&1 | tee -a "$log"
 pgstatus=${PIPESTATUS[0]}
+timed "the server's suite on PostgreSQL"
 
 # The server's integration tests drive a real server with Debian's BioBlend (python3-bioblend 1.0.0).
-/usr/bin/python3 -m pytest "$root/tests/python" -q -p no:cacheprovider --basetemp "$work/pytest" 2>&1 | tee -a "$log"
+/usr/bin/python3 -m pytest "$root/tests/python" -q -p no:cacheprovider --durations=25 --basetemp "$work/pytest" 2>&1 | tee -a "$log"
 pystatus=${PIPESTATUS[0]}
+timed "the integration tests"
 
 # Every parser of untrusted bytes: its corpus and past crashes replayed, then a few seconds of afl-fuzz each.
 bash "$root/bench/fuzz.sh" all 5 2>&1 | tee -a "$log"
 fuzzstatus=${PIPESTATUS[0]}
+timed "the fuzz targets"
 
 passed=0 failed=0 skipped=0
 while read -r f p s; do

@@ -48,10 +48,8 @@ public sealed record ServerOptions
     /// default those the NVIDIA driver shows as /dev/nvidiaN.
     /// </summary>
     public IReadOnlyList<string> Gpus { get; init; } = Jobs.Gpus.Present();
-    /// <summary>The most a job may ask for (<see cref="Jobs.ResourceRequests"/>); by default this machine's cores and GPUs, and the job limits' memory and time.</summary>
+    /// <summary>The most a job may ask for (<see cref="Jobs.ResourceRequests"/>); null: users may not ask, every job gets its tool's defaults.</summary>
     public Jobs.JobResources? MaxResources { get; init; }
-
-    public Jobs.JobResources ResourceMaxima => MaxResources ?? Jobs.ResourceRequests.MachineMaxima(JobLimits, Gpus);
 
     /// <summary>What each user may store and run at once, unless an administrator set their own (`ganymede users quota`).</summary>
     public UserQuota Quota { get; init; } = UserQuota.Unlimited;

@@ -7,7 +7,10 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Ganymede.Server.Tests;
 
-/// <summary>Galaxy's small text tools (cat1, random_lines1, Show beginning1), job filters by date, and the administrators' job lock.</summary>
+/// <summary>
+/// Galaxy's small text tools (cat1, random_lines1, Show beginning1), their forms on a server that offers no resource
+/// requests, job filters by date, and the administrators' job lock.
+/// </summary>
 public sealed class StandardToolsTests(ServerFixture server) : IClassFixture<ServerFixture>
 {
     private async Task<string> TextAsync(GanymedeClient client, string datasetId)
@@ -73,6 +76,27 @@ public sealed class StandardToolsTests(ServerFixture server) : IClassFixture<Ser
         Assert.Equal(4, (await http.GetFromJsonAsync<JsonArray>($"/api/jobs?history_id={history}&tool_id=cat1,random_lines1,Show%20beginning1&date_range_min={today}"))!.Count);
         Assert.Empty((await http.GetFromJsonAsync<JsonArray>($"/api/jobs?history_id={history}&date_range_max={yesterday}"))!);
         Assert.Equal(HttpStatusCode.BadRequest, (await http.GetAsync("/api/jobs?date_range_min=yesterday")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Without_resource_maxima_a_form_has_no_resource_section_and_a_request_is_refused()
+    {
+        using var http = server.Http(server.AliceKey);
+        var model = (await http.GetFromJsonAsync<JsonObject>("/api/tools/random_lines1?io_details=true"))!;
+        Assert.Equal(["num_lines", "input", "seed_source"], model["inputs"]!.AsArray().Select(i => i!["name"]!.ToString()));
+
+        using var alice = new GanymedeClient(server.Url, server.AliceKey);
+        var history = (await alice.CreateHistoryAsync("no requests")).Id;
+        var text = await alice.PasteAsync(history, "x\n", "x.txt");
+        var response = await http.PostAsJsonAsync("/api/tools", new JsonObject
+        {
+            ["history_id"] = history, ["tool_id"] = "cat1",
+            ["inputs"] = new JsonObject { ["input1"] = GanymedeClient.DatasetInput(text.Id), ["__job_resource|__job_resource__select"] = "yes", ["__job_resource|cores"] = 1 },
+        });
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("this server takes no job resource requests: every job gets its tool's defaults (the administrator offers them with serve --job-resource-max)",
+            (await response.Content.ReadFromJsonAsync<JsonObject>())!["err_msg"]!.ToString());
+        Assert.Equal([text.Id], (await alice.ListContentsAsync(history)).Select(d => d.Id));
     }
 
     [Fact]

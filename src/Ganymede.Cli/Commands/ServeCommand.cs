@@ -44,7 +44,8 @@ internal static class ServeCommand
         var toolLimits = new Option<string[]>("--tool-limit") { Description = "limits for one tool's jobs, in place of --job-limits: TOOL_ID:memory=16GiB,time=7d (repeatable)" };
         var maxResources = new Option<string?>("--job-resource-max")
         {
-            Description = "the most a job may ask for in its tool's __job_resource section, e.g. cores=16,memory=64GiB,time=7d,gpus=2 (default: this machine's cores and GPUs, --job-limits' memory and time)",
+            Description = "let users ask for resources in each tool's __job_resource section, up to these maxima, e.g. cores=16,memory=64GiB,time=7d,gpus=2 "
+                + "(what it leaves out: this machine's cores and GPUs, --job-limits' memory and time); without it every job gets its tool's defaults",
         };
         var gpus = new Option<string?>("--gpus") { Description = "the GPUs the local runner hands out to jobs that ask for them, e.g. 0,1, or none (default: those at /dev/nvidiaN)" };
         var quota = new Option<string?>("--quota") { Description = "what each user may store and run at once, e.g. storage=100GiB,jobs=4 (default: no quota); `users quota` sets one user's" };

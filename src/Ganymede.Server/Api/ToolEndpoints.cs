@@ -117,12 +117,12 @@ public static class ToolEndpoints
         return app;
     }
 
-    /// <summary>A tool as Galaxy shows it; with <paramref name="resources"/>, its inputs and outputs too (a runnable tool's ending with its job resource section).</summary>
+    /// <summary>A tool as Galaxy shows it; with <paramref name="resources"/>, its inputs and outputs too (a runnable tool's ending with its job resource section where the server offers one).</summary>
     private static Dictionary<string, object?> Describe(Tool t, ResourceRequests? resources) => new()
     {
         ["id"] = t.Id, ["name"] = t.Name, ["version"] = t.Version, ["description"] = t.Description, ["model_class"] = "Tool",
         ["hidden"] = t.Hidden ? "true" : "", ["panel_section_id"] = "ganymede", ["panel_section_name"] = "Ganymede", ["edam_topics"] = Array.Empty<string>(),
-        ["inputs"] = resources is null ? null : Model(t.Runnable ? [.. t.Inputs, .. resources.Inputs(t)] : t.Inputs),
+        ["inputs"] = resources is null ? null : Model([.. t.Inputs, .. resources.Inputs(t)]),
         ["outputs"] = resources is not null ? t.Outputs.Select(x => new Dictionary<string, object?> { ["name"] = x.Name, ["format"] = x.Format, ["label"] = x.Label }).ToList() : null,
     };
 

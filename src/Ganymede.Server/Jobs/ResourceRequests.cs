@@ -7,8 +7,9 @@ namespace Ganymede.Server.Jobs;
 /// <summary>
 /// Galaxy's job resource parameters: a tool's jobs get its default resources (<see cref="Tool.Resources"/>), unless the
 /// user asks for others in the tool's `__job_resource` section (cores, memory in GiB, time in hours, GPUs), within the
-/// maxima the administrator set (`serve --job-resource-max`). A request beyond them is refused when the job is submitted;
-/// the request is kept in the job's parameters, so that a rerun asks for the same.
+/// maxima the administrator set (`serve --job-resource-max`). As in Galaxy, where the section appears only for tools its
+/// administrator gave job resource parameters, forms show it only once those maxima are set. A request beyond them is
+/// refused when the job is submitted; the request is kept in the job's parameters, so that a rerun asks for the same.
 /// </summary>
 public sealed class ResourceRequests(ServerOptions options)
 {
@@ -16,7 +17,10 @@ public sealed class ResourceRequests(ServerOptions options)
 
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
-    /// <summary>The maxima unless the administrator sets others: this machine's cores and GPUs, and the job limits' memory and time.</summary>
+    /// <summary>Whether users may ask for resources at all: the administrator set the maxima.</summary>
+    public bool Offered => options.MaxResources is not null;
+
+    /// <summary>What `--job-resource-max` leaves out: this machine's cores and GPUs, and the job limits' memory and time.</summary>
     public static JobResources MachineMaxima(JobLimits limits, IReadOnlyList<string> gpus) =>
         new(Cores.Allowed().Count, limits.MemoryBytes, limits.WallTime, gpus.Count);
 
@@ -28,11 +32,12 @@ public sealed class ResourceRequests(ServerOptions options)
     }
 
     /// <summary>The most a job of the tool may ask for: the administrator's maxima, or the tool's defaults where those are more.</summary>
-    public JobResources Maxima(Tool tool) => options.ResourceMaxima.AtLeast(Defaults(tool));
+    private JobResources Maxima(Tool tool) => options.MaxResources!.AtLeast(Defaults(tool));
 
-    /// <summary>The section's inputs as the tool's form shows them (a Galaxy conditional: "no" keeps the defaults).</summary>
+    /// <summary>The section's inputs as the tool's form shows them (a Galaxy conditional: "no" keeps the defaults); none unless <see cref="Offered"/>.</summary>
     public IReadOnlyList<ToolInput> Inputs(Tool tool)
     {
+        if (!Offered || !tool.Runnable) return [];
         var (defaults, most) = (Defaults(tool), Maxima(tool));
         return
         [
@@ -57,6 +62,8 @@ public sealed class ResourceRequests(ServerOptions options)
         var choice = section[Select]?.ToString();
         if (choice is null or "" or "no") return null;
         if (choice != "yes") throw ApiException.InvalidInput($"{Section}|{Select}", $"{Select} is '{choice}': expected yes or no");
+        if (!Offered)
+            throw ApiException.InvalidInput($"{Section}|{Select}", "this server takes no job resource requests: every job gets its tool's defaults (the administrator offers them with serve --job-resource-max)");
 
         var wrong = new Dictionary<string, string>();
         var request = new JsonObject { [Select] = "yes" };
