@@ -80,5 +80,73 @@ public sealed class WorkflowRestartTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// A scheduler records a tool step with its jobs before it queues them. A server stopped in between leaves new jobs:
+    /// the next server queues those a step recorded and fails those none did (the step is made again), so no step
+    /// runs twice and none is left waiting.
+    /// </summary>
+    [Fact]
+    public async Task Jobs_a_step_recorded_before_its_server_stopped_run_under_the_next_and_unrecorded_ones_fail()
+    {
+        var (_, database) = GanymedeServer.OpenDataDirectory(_data, TestPostgres.UrlFor(_data));
+        var (user, key) = new UserStore(database).Create("eve@example.org", isAdmin: false);
+        var (first, http, client) = await StartAsync(key);
+        string invocation, pause, data, recorded, unrecorded;
+        try
+        {
+            var history = (await client.CreateHistoryAsync("stopped while scheduling")).Id;
+            data = (await client.PasteAsync(history, "kept\n", "kept.txt")).Id;
+            var workflow = await Json(await http.PostAsJsonAsync("/api/workflows/upload", new JsonObject
+            {
+                ["workflow"] = Ga("recorded", Step(0, "data_input"), Step(1, "pause", connections: [("input", "0/output")]),
+                    Step(2, "tool", "cat1", connections: [("input1", "1/output")])),
+            }));
+            invocation = (await Json(await http.PostAsJsonAsync($"/api/workflows/{workflow["id"]}/invocations", new JsonObject
+            {
+                ["inputs"] = new JsonObject { ["0"] = new JsonObject { ["src"] = "hda", ["id"] = data } }, ["history_id"] = history,
+            })))["id"]!.ToString();
+            pause = StepAt(await WaitAsync(http, invocation, i => StepAt(i, 1) is not null, "reaching the pause"), 1)!["id"]!.ToString();
+            await first.StopAsync();
+
+            // What a scheduler stopped at the wrong moment leaves: step 2 recorded with a new job, and a new job of no step.
+            var services = first.Services;
+            var ids = services.GetRequiredService<IdCodec>();
+            var tool = services.GetRequiredService<Ganymede.Server.Jobs.ToolBox>().Find("cat1")!;
+            long Decode(string id) => ids.TryDecode(id, out var n) ? n : throw new InvalidOperationException($"not an id: {id}");
+            var historyRecord = services.GetRequiredService<HistoryStore>().Get(Decode(history))!;
+            var values = new JsonObject { ["input1"] = new JsonObject { ["src"] = "hda", ["id"] = data } };
+            var runs = services.GetRequiredService<Ganymede.Server.Jobs.ToolRuns>();
+            var step = runs.Run(user, historyRecord, tool, values, _ => throw new InvalidOperationException("no collections here"), queue: false);
+            var stray = runs.Run(user, historyRecord, tool, values, _ => throw new InvalidOperationException("no collections here"), queue: false);
+            services.GetRequiredService<WorkflowStore>().AddStep(Decode(invocation), 2, "scheduled", step.Jobs.Select(j => j.Id), "{}", null);
+            (recorded, unrecorded) = (ids.Encode(step.Jobs[0].Id), ids.Encode(stray.Jobs[0].Id));
+        }
+        finally
+        {
+            http.Dispose();
+            client.Dispose();
+            await first.DisposeAsync();
+        }
+
+        var (second, http2, client2) = await StartAsync(key);
+        try
+        {
+            Assert.Equal("ok", (await client2.WaitForJobAsync(recorded, TimeSpan.FromMinutes(1))).State);
+            var failed = await Json(await http2.GetAsync($"/api/jobs/{unrecorded}"));
+            Assert.Equal(("error", "the server stopped while the job was being created"), (failed["state"]!.ToString(), failed["info"]?.ToString()));
+            await Json(await http2.PutAsJsonAsync($"/api/invocations/{invocation}/steps/{pause}", new { action = true }));
+            await WaitAsync(http2, invocation, i => i["state"]!.ToString() == "scheduled", "the end of scheduling");
+            var jobs = (await http2.GetFromJsonAsync<JsonArray>($"/api/jobs?invocation_id={invocation}"))!;
+            Assert.Equal([recorded], jobs.Select(j => j!["id"]!.ToString()));
+        }
+        finally
+        {
+            http2.Dispose();
+            client2.Dispose();
+            await second.StopAsync();
+            await second.DisposeAsync();
+        }
+    }
+
     public void Dispose() => Directory.Delete(_data, recursive: true);
 }

@@ -1,6 +1,7 @@
 """Several `ganymede serve` processes over one PostgreSQL and one data directory, as Galaxy's job handlers: each job is
 claimed by exactly one server, and when one is killed, another adopts its jobs. Clients (BioBlend) talk to any of them."""
 import hashlib
+import json
 import os
 import random
 import shutil
@@ -16,6 +17,8 @@ from test_server_robustness import api, new_history, paste
 
 # Jobs per run: fewer through Slurm, whose controller starts them one by one on the one node's four CPUs.
 JOBS = {"local": 300, "slurm": 60}
+# Invocations of a chain of tool steps, for the workflow scheduler under several servers.
+INVOCATIONS, CHAIN = 6, 3
 
 
 @pytest.fixture(scope="module")
@@ -100,6 +103,58 @@ def test_jobs_submitted_to_three_servers_each_run_once_although_one_is_killed_ha
         # Every output holds what its input held.
         for dataset, text in expected.items():
             assert api(alive[0], "GET", f"/datasets/{dataset}/display").text == text
+    finally:
+        for s in servers:
+            s.stop()
+
+
+def chain_workflow(length):
+    """A .ga workflow: one dataset input, then `length` cat1 steps, each reading the one before."""
+    steps = {"0": {"id": 0, "type": "data_input", "label": "text", "tool_state": json.dumps({"name": "text"}), "input_connections": {}}}
+    for i in range(1, length + 1):
+        steps[str(i)] = {"id": i, "type": "tool", "tool_id": "cat1", "tool_state": "{}",
+                         "input_connections": {"input1": {"id": i - 1, "output_name": "output" if i == 1 else "out_file1"}}}
+    return {"a_galaxy_workflow": "true", "format-version": "0.1", "name": f"chain of {length}", "steps": steps}
+
+
+def test_invocations_go_on_under_three_servers_although_the_leading_one_is_killed(postgres, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    servers = start_servers(data, postgres.create_database("three_servers_workflows"), 3)
+    alive = servers[1:]
+    try:
+        gi = alive[0].gi()
+        history = new_history(alive[0], "workflows on several servers")
+        workflow = gi.workflows.import_workflow_dict(chain_workflow(CHAIN))["id"]
+        texts = [f"invocation {k}\n" for k in range(INVOCATIONS)]
+        inputs = [paste(alive[k % 2], history, text, name=f"text{k}.txt") for k, text in enumerate(texts)]
+        rng = random.Random(28)
+        invocations = [rng.choice(servers).gi().workflows.invoke_workflow(workflow, inputs={"0": {"src": "hda", "id": d}}, history_id=history)["id"]
+                       for d in inputs]
+
+        def cat_jobs():
+            return [j for j in api(alive[0], "GET", "/jobs", params={"history_id": history, "limit": 1000}).json() if j["tool_id"] == "cat1"]
+        # server0 started first, so it leads and schedules every invocation: killed once the first steps have run,
+        # another server takes the lead when its heartbeat is overdue and goes on where it stopped.
+        wait_until(lambda: any(j["state"] == "ok" for j in cat_jobs()), 60, "the first step of an invocation")
+        servers[0].kill()
+        made_by_the_leader = len(cat_jobs())
+        assert 0 < made_by_the_leader < INVOCATIONS * CHAIN, "the leader was killed before or after all the work"
+        wait_until(lambda: all(gi.invocations.show_invocation(i)["state"] == "scheduled" for i in invocations), 120, "every invocation scheduled")
+        wait_until(lambda: all(j["state"] in ("ok", "error", "deleted") for j in cat_jobs()), 120, "the end of every step's job")
+
+        # Each tool step ran exactly once: one job per step, all ok, and no other cat1 job made anywhere.
+        jobs = cat_jobs()
+        assert len(jobs) == INVOCATIONS * CHAIN and {j["state"] for j in jobs} == {"ok"}
+        for invocation, text in zip(invocations, texts):
+            shown = gi.invocations.show_invocation(invocation)
+            tool_steps = [s for s in shown["steps"] if s["order_index"] > 0]
+            assert len(tool_steps) == CHAIN and all(len(s["jobs"]) == 1 for s in tool_steps)
+            last = next(s for s in tool_steps if s["order_index"] == CHAIN)["jobs"][0]["id"]
+            output = gi.jobs.show_job(last)["outputs"]["out_file1"]["id"]
+            assert api(alive[0], "GET", f"/datasets/{output}/display").text == text
+        started = [p for p in (data / "jobs").iterdir() if (p / "started").exists()]
+        assert len(started) == INVOCATIONS * CHAIN
     finally:
         for s in servers:
             s.stop()

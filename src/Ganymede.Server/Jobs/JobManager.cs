@@ -21,7 +21,8 @@ namespace Ganymede.Server.Jobs;
 /// started (its <see cref="JobHandler"/>'s), and adopts those of a server gone silent.
 /// </summary>
 public sealed class JobManager(JobStore jobs, DatasetStore datasets, UserStore users, FileStore files, ToolBox tools, IJobRunner runner,
-    JobCompletion completion, JobHandler handler, HandlerStore handlers, ResourceRequests requests, ServerOptions options, IdCodec ids, ILogger<JobManager> log) : BackgroundService
+    JobCompletion completion, JobHandler handler, HandlerStore handlers, ResourceRequests requests, JobSubmission submission, WorkflowStore workflows,
+    ServerOptions options, IdCodec ids, ILogger<JobManager> log) : BackgroundService
 {
     private readonly SemaphoreSlim _wake = new(0);
     private readonly Dictionary<long, DateTime> _progressSeen = []; // the loop's own
@@ -52,7 +53,7 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, UserStore u
     {
         // Runs before the server listens: anything half-made by a previous process is reported, not left hanging.
         foreach (var job in jobs.OfHandler(handler.Name, JobStates.New))
-            Fail(job, JobStates.New, "the server stopped while the job was being created");
+            EndNew(job, "the server stopped while the job was being created");
         foreach (var job in jobs.OfHandler(handler.Name, JobStates.Running).Where(j => j.ExternalId is null))
             Fail(job, JobStates.Running, "the server stopped while storing the upload");
         // Jobs of a program from before handlers were kept belong to whichever server starts first.
@@ -105,11 +106,21 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, UserStore u
         log.LogWarning("adopting {Count} jobs of {From}", adopted.Count, from);
         foreach (var job in adopted)
         {
-            if (job.State == JobStates.New) Fail(job, JobStates.New, "the server creating the job stopped");
+            if (job.State == JobStates.New) EndNew(job, "the server creating the job stopped");
             else if (job.State == JobStates.Running && job.ExternalId is null) Fail(job, JobStates.Running, "the server storing the upload stopped");
             else if (job.State == JobStates.Queued && JobScript.TryReadLaunched(files.JobDirectory(job.Id)) is { } externalId)
                 jobs.Transition(job.Id, JobStates.Queued, JobStates.Running, externalId: externalId);
         }
+    }
+
+    /// <summary>
+    /// A new job its server left: one that a workflow step has recorded is whole, only its queueing was left, and it goes
+    /// on; any other was half made, and fails (a workflow makes its step again).
+    /// </summary>
+    private void EndNew(JobRecord job, string reason)
+    {
+        if (workflows.StepOfJob(job.Id) is not null) submission.Queue(job);
+        else Fail(job, JobStates.New, reason);
     }
 
     /// <summary>One pass: finish what ended, then start what fits.</summary>

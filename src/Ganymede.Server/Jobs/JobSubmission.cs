@@ -14,7 +14,10 @@ namespace Ganymede.Server.Jobs;
 /// </summary>
 public sealed class JobSubmission(JobStore jobs, DatasetStore datasets, IdCodec ids, Quotas quotas, FileStore files, JobHandler handler, ResourceRequests resources)
 {
-    public (JobRecord Job, IReadOnlyList<(string Name, DatasetRecord Dataset)> Outputs) Submit(UserRecord user, HistoryRecord history, Tool tool, JsonObject inputs)
+    /// <param name="queue">false leaves the job new, complete but not yet run, for a caller that records it first (a
+    /// workflow step) and then <see cref="Queue"/>s it.</param>
+    public (JobRecord Job, IReadOnlyList<(string Name, DatasetRecord Dataset)> Outputs) Submit(UserRecord user, HistoryRecord history, Tool tool, JsonObject inputs,
+        bool queue = true)
     {
         var dataInputs = new Dictionary<string, List<DatasetRecord>>();
         var parameters = new Dictionary<string, JsonNode?>();
@@ -50,9 +53,15 @@ public sealed class JobSubmission(JobStore jobs, DatasetStore datasets, IdCodec 
         });
         var outputs = tool.Outputs.Select(o => (o.Name, datasets.Create(history.Id, user.Id, o.Label, o.Format == "auto" ? "data" : o.Format, DatasetStates.New, job.Id))).ToList();
         jobs.SetOutputs(job.Id, JsonSerializer.Serialize(outputs.ToDictionary(o => o.Name, o => o.Item2.Id)));
-        foreach (var (_, d) in outputs) datasets.SetState(d.Id, DatasetStates.Queued);
-        jobs.Transition(job.Id, JobStates.New, JobStates.Queued);
+        if (queue) Queue(jobs.Get(job.Id)!);
         return (jobs.Get(job.Id)!, outputs.Select(o => (o.Name, datasets.Get(o.Item2.Id)!)).ToList());
+    }
+
+    /// <summary>Hands a complete new job to the job loop: its outputs and it become queued (nothing if it is no longer new).</summary>
+    public void Queue(JobRecord job)
+    {
+        if (!jobs.Transition(job.Id, JobStates.New, JobStates.Queued)) return;
+        foreach (var id in jobs.Outputs(job).Values) datasets.Transition(id, DatasetStates.New, DatasetStates.Queued);
     }
 
     /// <summary>The value for an input, under its name, its legacy flattened name ("cond|name"), or nested (21.01 format).</summary>

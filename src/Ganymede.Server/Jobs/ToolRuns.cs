@@ -17,7 +17,8 @@ public sealed class ToolRuns(JobSubmission submission, JobManager jobs, JobStore
     CollectionService collectionService, IdCodec ids)
 {
     /// <param name="collection">looks up (and authorises) a collection the values name by its id.</param>
-    public ToolRun Run(UserRecord user, HistoryRecord history, Tool tool, JsonObject values, Func<string, HistoryCollectionRecord> collection)
+    /// <param name="queue">false leaves the jobs new until the caller has recorded them and calls <see cref="Queue"/>.</param>
+    public ToolRun Run(UserRecord user, HistoryRecord history, Tool tool, JsonObject values, Func<string, HistoryCollectionRecord> collection, bool queue = true)
     {
         values = (JsonObject)values.DeepClone();
         var mapped = new List<(string Input, HistoryCollectionRecord Collection)>();
@@ -36,14 +37,21 @@ public sealed class ToolRuns(JobSubmission submission, JobManager jobs, JobStore
             else if (references.Count == 1) mapped.Add((input.Name, given[0]));
             else throw ApiException.BadRequest($"input {input.Name} takes one dataset: give it one, or one collection to run the tool over");
         }
-        if (mapped.Count > 0) return MapOver(user, history, tool, values, mapped);
-        var (job, outputs) = submission.Submit(user, history, tool, values);
+        if (mapped.Count > 0) return MapOver(user, history, tool, values, mapped, queue);
+        var (job, outputs) = submission.Submit(user, history, tool, values, queue);
         jobs.Wake();
         return new ToolRun([job], outputs, []);
     }
 
+    /// <summary>Queues jobs a run left new, once the caller has recorded them.</summary>
+    public void Queue(IEnumerable<JobRecord> started)
+    {
+        foreach (var job in started) submission.Queue(job);
+        jobs.Wake();
+    }
+
     /// <summary>One job per element of the mapped collections; if one cannot start, those started are cancelled and the refusal thrown.</summary>
-    public ToolRun MapOver(UserRecord user, HistoryRecord history, Tool tool, JsonObject values, IReadOnlyList<(string Input, HistoryCollectionRecord Collection)> mapped)
+    private ToolRun MapOver(UserRecord user, HistoryRecord history, Tool tool, JsonObject values, IReadOnlyList<(string Input, HistoryCollectionRecord Collection)> mapped, bool queue)
     {
         var elements = mapped.Select(m => collections.Elements(m.Collection.CollectionId)).ToList();
         if (elements.Any(e => e.Any(x => x.DatasetId is null))) throw ApiException.BadRequest("mapping a tool over a nested collection is not supported yet");
@@ -60,7 +68,7 @@ public sealed class ToolRuns(JobSubmission submission, JobManager jobs, JobStore
                 var element = (JsonObject)values.DeepClone();
                 foreach (var (input, list) in mapped.Select((m, k) => (m.Input, elements[k])))
                     Replace(element, input, Hda(list[i].DatasetId!.Value));
-                var (job, made) = submission.Submit(user, history, tool, element);
+                var (job, made) = submission.Submit(user, history, tool, element, queue);
                 started.Add(job);
                 foreach (var (name, dataset) in made)
                 {

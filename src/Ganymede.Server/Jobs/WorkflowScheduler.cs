@@ -13,8 +13,9 @@ namespace Ganymede.Server.Jobs;
 /// dataset it reads is finished, a pause when a person decides, a subworkflow as an invocation of its own whose labelled
 /// outputs become the step's. A step whose input failed fails with the reason, and so do the steps after it; the others
 /// go on. Everything is in the database, so a restarted server carries on where it stopped, and the one step row per
-/// (invocation, step) means no step is started twice. Of several servers on one database, the one that leads
-/// (<see cref="JobHandler.Leads"/>) schedules; the others' invocations are advanced there within a second.
+/// (invocation, step), written before the step's jobs are queued, means no step runs twice. Of several servers on one
+/// database, the one that leads (<see cref="JobHandler.Leads"/>) schedules, holding a lock per invocation while it
+/// advances it; the others' invocations are advanced there within a second.
 /// </summary>
 public sealed class WorkflowScheduler(WorkflowStore workflows, WorkflowService workflowService, ToolRuns toolRuns, JobStore jobStore,
     DatasetStore datasets, CollectionStore collections, CollectionService collectionService, HistoryStore histories, UserStore users, ToolBox tools, IdCodec ids, JobHandler handler, ILogger<WorkflowScheduler> log) : BackgroundService
@@ -34,6 +35,10 @@ public sealed class WorkflowScheduler(WorkflowStore workflows, WorkflowService w
         {
             foreach (var invocation in handler.Leads ? workflows.Unfinished() : [])
             {
+                // Two servers may both believe they lead for a moment (a heartbeat late, not dead): only one advances
+                // an invocation at a time, and each reads its steps afresh under the lock.
+                using var advancing = workflows.LockForScheduling(invocation.Id);
+                if (advancing is null) continue;
                 try { Advance(invocation); }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -143,11 +148,16 @@ public sealed class WorkflowScheduler(WorkflowStore workflows, WorkflowService w
         try
         {
             // A collection where the tool takes one dataset: the tool runs once per element (Galaxy's mapping over).
-            var run = toolRuns.Run(user, history, tool, values, id => collections.Get(ids.TryDecode(id, out var n) ? n : -1) ?? throw ApiException.NotFound($"collection {id} not found"));
+            var run = toolRuns.Run(user, history, tool, values, id => collections.Get(ids.TryDecode(id, out var n) ? n : -1) ?? throw ApiException.NotFound($"collection {id} not found"),
+                queue: false);
             var produced = run.Collections.Count > 0
                 ? new JsonObject(run.Collections.Select(c => KeyValuePair.Create(c.Name, (JsonNode?)new JsonObject { ["src"] = "hdca", ["id"] = c.Collection.Id })))
                 : new JsonObject(run.Outputs.Select(o => KeyValuePair.Create(o.Name, (JsonNode?)new JsonObject { ["src"] = "hda", ["id"] = o.Dataset.Id })));
-            return workflows.AddStep(invocation.Id, step.Index, "scheduled", run.Jobs.Select(j => j.Id), produced.ToJsonString(), null);
+            // The step is recorded before its jobs may run. A server that stops in between leaves new jobs that never
+            // run: unrecorded ones fail and the step is made again; recorded ones are queued by whoever takes them over.
+            var row = workflows.AddStep(invocation.Id, step.Index, "scheduled", run.Jobs.Select(j => j.Id), produced.ToJsonString(), null);
+            toolRuns.Queue(run.Jobs);
+            return row;
         }
         catch (ApiException e)
         {

@@ -55,6 +55,20 @@ public abstract class Database
     protected virtual IDisposable? LockSchema(DbConnection connection) => null;
 
     /// <summary>
+    /// A lock on <paramref name="key"/> in <paramref name="space"/> that the other servers of this database respect, held
+    /// until disposed or until this process ends; null when another holds it. A SQLite database has one server, whose
+    /// callers hold their own locks, so there it is always granted.
+    /// </summary>
+    public virtual IDisposable? TryLock(LockSpace space, long key) => NoLock.Instance;
+
+    private sealed class NoLock : IDisposable
+    {
+        public static readonly NoLock Instance = new();
+
+        public void Dispose() { }
+    }
+
+    /// <summary>
     /// "<paramref name="column"/> is one of the list <paramref name="parameter"/>": Dapper expands a list into one
     /// parameter per item for SQLite, and passes it whole as an array to PostgreSQL.
     /// </summary>
@@ -125,6 +139,12 @@ public abstract class Database
 }
 
 /// <summary>The embedded default: one SQLite file in the data directory, in WAL mode so readers never wait for the job runner's writes.</summary>
+/// <summary>What a <see cref="Database.TryLock"/> key numbers.</summary>
+public enum LockSpace
+{
+    InvocationScheduling = 1,
+}
+
 public sealed class SqliteDatabase : Database
 {
     private readonly string _connectionString;

@@ -104,6 +104,13 @@ public sealed class DatasetStore(Database db)
             new { id, state, info, now = Database.Now() });
     }
 
+    /// <summary>Moves a dataset's state on only from <paramref name="from"/>: false when something else moved it first.</summary>
+    public bool Transition(long id, string from, string to)
+    {
+        using var c = db.Open();
+        return c.Execute("UPDATE datasets SET state = @to, update_time = @now WHERE id = @id AND state = @from", new { id, from, to, now = Database.Now() }) == 1;
+    }
+
     /// <summary>Records a dataset's finished file and its metadata, and sets its final state, in one statement.</summary>
     public void Complete(long id, FileFacts facts, string state, string? info = null)
     {

@@ -59,6 +59,26 @@ public sealed partial class PostgresDatabase : Database
 
     private const long SchemaLockKey = 0x47616E796D656465; // "Ganymede"
 
+    /// <summary>A session-level advisory lock on a connection of its own: PostgreSQL drops it when the process dies.</summary>
+    public override IDisposable? TryLock(LockSpace space, long key)
+    {
+        var connection = Open();
+        // Keys past 2^31 share a lock with a smaller one, which only makes the two wait for each other.
+        var parameters = new { space = (int)space, key = unchecked((int)key) };
+        if (connection.ExecuteScalar<bool>("SELECT pg_try_advisory_lock(@space, @key)", parameters)) return new Held(connection, parameters);
+        connection.Dispose();
+        return null;
+    }
+
+    private sealed class Held(DbConnection connection, object parameters) : IDisposable
+    {
+        public void Dispose()
+        {
+            try { connection.Execute("SELECT pg_advisory_unlock(@space, @key)", parameters); }
+            finally { connection.Dispose(); }
+        }
+    }
+
     private sealed class Unlock(DbConnection connection) : IDisposable
     {
         public void Dispose() => connection.Execute("SELECT pg_advisory_unlock(@key)", new { key = SchemaLockKey });

@@ -152,6 +152,9 @@ public sealed class WorkflowStore(Database db)
         return c.QuerySingleOrDefault<InvocationStepRecord>("SELECT * FROM invocation_steps WHERE id = @id", new { id });
     }
 
+    /// <summary>Keeps other servers off an invocation while this one advances it (until disposed, or this process ends); null while another advances it.</summary>
+    public IDisposable? LockForScheduling(long invocationId) => db.TryLock(LockSpace.InvocationScheduling, invocationId);
+
     /// <summary>Records a step reached; the unique (invocation, step) pair means a step is never made twice.</summary>
     public InvocationStepRecord AddStep(long invocationId, int orderIndex, string state, IEnumerable<long> jobIds, string outputs, string? info)
     {
