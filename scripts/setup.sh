@@ -11,7 +11,7 @@ packages=(libdnnl2 libopenblas0-pthread libhdf5-103-1 libzmq5 fonts-dejavu-core 
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 if [ "${1:-}" = "--test" ]; then
   packages+=(chromium python3-numpy python3-nibabel python3-h5py python3-pil python3-onnx python3-opencv python3-torch libonnx-testdata
-             python3-pytest python3-requests python3-bioblend
+             python3-pytest python3-pytest-xdist python3-requests python3-bioblend
              jupyter-client jupyter-nbconvert python3-jupyter-client python3-nbclient python3-nbformat python3-ipykernel
              python3-zmq python3-jupyter-kernel-test python3-pydicom slurm-wlm munge afl++
              # several servers over one database: the server's tests run on PostgreSQL too

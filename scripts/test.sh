@@ -18,17 +18,39 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 log="$work/log"
-dotnet test "$root/Ganymede.sln" -c Release --nologo 2>&1 | tee "$log"
+dotnet build "$root/Ganymede.sln" -c Release --nologo -v quiet 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
+"$root/ganymede" info > /dev/null || status=1  # the program the integration tests and notebooks run
+timed "building"
+
+# The browser tests and the server's suite, on SQLite and once more on PostgreSQL (Debian's, started by the tests on
+# a private port, as several servers run it), spend most of their time waiting on browsers, job processes and polls:
+# they run at once, beside the engine's projects, which keep the cores busy. Each part's output follows in one piece.
+part() {
+  local name=$1
+  shift
+  "$@" -c Release --no-build --nologo > "$work/$name.out" 2>&1
+  echo $? > "$work/$name.status"
+}
+part web dotnet test "$root/tests/Ganymede.Web.Tests" &
+part server-sqlite dotnet test "$root/tests/Ganymede.Server.Tests" &
+part server-postgresql env GANYMEDE_TEST_DATABASE=postgresql dotnet test "$root/tests/Ganymede.Server.Tests" &
+for project in "$root"/tests/Ganymede.*.Tests; do
+  case "$project" in */Ganymede.Web.Tests | */Ganymede.Server.Tests) continue ;; esac
+  part "$(basename "$project")" dotnet test "$project"
+done
+wait
+for result in "$work"/*.status; do
+  name=$(basename "$result" .status)
+  echo "== $name"
+  tee -a "$log" < "$work/$name.out"
+  [ "$(cat "$result")" -eq 0 ] || status=1
+done
 timed "the .NET test projects"
 
-# The server's suite once more on PostgreSQL (Debian's, started by the tests on a private port), as several servers run it.
-GANYMEDE_TEST_DATABASE=postgresql dotnet test "$root/tests/Ganymede.Server.Tests" -c Release --no-build --nologo 2>&1 | tee -a "$log"
-pgstatus=${PIPESTATUS[0]}
-timed "the server's suite on PostgreSQL"
-
-# The server's integration tests drive a real server with Debian's BioBlend (python3-bioblend 1.0.0).
-/usr/bin/python3 -m pytest "$root/tests/python" -q -p no:cacheprovider --durations=25 --basetemp "$work/pytest" 2>&1 | tee -a "$log"
+# The server's integration tests drive a real server with Debian's BioBlend (python3-bioblend 1.0.0). Two workers,
+# each taking whole files (a file's servers and clusters are its own), as most of a test is waiting on a server.
+/usr/bin/python3 -m pytest "$root/tests/python" -q -p no:cacheprovider -n 2 --dist loadfile --durations=25 --basetemp "$work/pytest" 2>&1 | tee -a "$log"
 pystatus=${PIPESTATUS[0]}
 timed "the integration tests"
 
@@ -48,4 +70,4 @@ for kind in passed failed skipped error; do
   case $kind in passed) passed=$((passed + ${n:-0}));; skipped) skipped=$((skipped + ${n:-0}));; *) failed=$((failed + ${n:-0}));; esac
 done
 echo "tests: $passed passed, $failed failed, $skipped skipped"
-if [ "$status" -ne 0 ] || [ "$pgstatus" -ne 0 ] || [ "$pystatus" -ne 0 ] || [ "$fuzzstatus" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then exit 1; fi
+if [ "$status" -ne 0 ] || [ "$pystatus" -ne 0 ] || [ "$fuzzstatus" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then exit 1; fi

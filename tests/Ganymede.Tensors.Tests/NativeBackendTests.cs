@@ -50,9 +50,44 @@ public class NativeBackendTests
         Tensor yn;
         Tensor[] gn;
         using (Float32Precision.With("medium")) (yn, gn) = Run(Native, x, wt, b, Conv);
-        bool bfloat16 = c % 16 == 0 && k % 16 == 0; // other channel counts stay float32
+        bool bfloat16 = Math.Min(c, k) >= NativeBackend.MinBfloat16Channels; // thinner convolutions stay float32
         AssertCloseToBfloat16(yr, yn, "output", bfloat16);
         for (int i = 0; i < 3; i++) AssertCloseToBfloat16(gr[i], gn[i], $"grad {i}", bfloat16);
+    }
+
+    /// <summary>
+    /// Primitives are built once and then run on whatever thread the work lands on. oneDNN's default scratchpad belongs
+    /// to the thread that built a primitive, and a bfloat16 convolution on 4 and 8 channels needs one: run on a fresh
+    /// thread, it wrote through a scratchpad that thread did not have and corrupted the heap.
+    /// </summary>
+    [Fact]
+    public void A_convolution_built_on_one_thread_runs_on_another()
+    {
+        var x = Randn(10, 2, 4, 12, 12);
+        var wt = Randn(11, 8, 4, 3, 3);
+        var b = Randn(12, 8);
+        Tensor Conv(Tensor[] t) => F.conv2d(t[0], t[1], t[2], 1, 1, 1, 1);
+        var (yr, gr) = Run(Reference, x, wt, b, Conv);
+        var backend = new NativeBackend();
+        (Tensor Output, Tensor[] Grads) OnFreshThread()
+        {
+            (Tensor, Tensor[]) result = default;
+            var thread = new Thread(() =>
+            {
+                using (Float32Precision.With("medium")) result = Run(backend, x, wt, b, Conv);
+            });
+            thread.Start();
+            thread.Join();
+            return result;
+        }
+        var built = OnFreshThread();
+        var reused = OnFreshThread();
+        foreach (var (y, g) in new[] { built, reused })
+        {
+            AssertCloseToBfloat16(yr, y, "output");
+            for (int i = 0; i < 3; i++) AssertCloseToBfloat16(gr[i], g[i], $"grad {i}");
+        }
+        Assert.Equal(built.Output.ToArray(), reused.Output.ToArray());
     }
 
     [Fact]

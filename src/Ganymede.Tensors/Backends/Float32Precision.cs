@@ -7,7 +7,7 @@ namespace Ganymede.Backends;
 /// dot-product instructions, accumulating and storing in float32: a faster step, at about three significant digits
 /// per product (docs/benchmarks.md has the figures). "high" is float32 too: CPUs have no TensorFloat-32. The
 /// reference backend always computes in float32, and so does the native one on CPUs without AVX512-BF16 and on
-/// convolutions whose channel counts are not multiples of 16.
+/// convolutions with fewer than <see cref="NativeBackend.MinBfloat16Channels"/> input or output channels.
 /// </summary>
 /// <summary>The values of torch.set_float32_matmul_precision, for code that holds one (training recipes).</summary>
 public enum MatmulPrecision

@@ -60,7 +60,7 @@ public sealed unsafe partial class NativeBackend
         DnnlPrimitive.ArgSpec[] workspace = RecordsReluMask(g) ? [new(Dnnl.ArgWorkspace, Dnnl.QueryWorkspaceMd, null, !backward)] : [];
         Dnnl.OpDesc forward;
         Dnnl.Check(Dnnl.dnnl_batch_normalization_forward_desc_init(&forward, g.Training ? Dnnl.ForwardTraining : Dnnl.ForwardInference, &md, g.Eps, flags), $"batch norm desc ({g})");
-        Dnnl.Check(Dnnl.dnnl_primitive_desc_create(out var forwardPd, &forward, IntPtr.Zero, _dnnl.Engine, IntPtr.Zero), $"batch norm ({g})");
+        Dnnl.Check(Dnnl.dnnl_primitive_desc_create(out var forwardPd, &forward, _dnnl.Attributes, _dnnl.Engine, IntPtr.Zero), $"batch norm ({g})");
         // Mean and variance are outputs when training, inputs when using running statistics.
         if (!backward)
             return new DnnlPrimitive(_dnnl, forwardPd,
@@ -74,7 +74,7 @@ public sealed unsafe partial class NativeBackend
         {
             Dnnl.OpDesc desc;
             Dnnl.Check(Dnnl.dnnl_batch_normalization_backward_desc_init(&desc, Dnnl.Backward, &md, &md, g.Eps, flags), $"batch norm backward desc ({g})");
-            Dnnl.Check(Dnnl.dnnl_primitive_desc_create(out var pd, &desc, IntPtr.Zero, _dnnl.Engine, forwardPd), $"batch norm backward ({g})");
+            Dnnl.Check(Dnnl.dnnl_primitive_desc_create(out var pd, &desc, _dnnl.Attributes, _dnnl.Engine, forwardPd), $"batch norm backward ({g})");
             return new DnnlPrimitive(_dnnl, pd,
             [
                 new(Dnnl.ArgSrc, Dnnl.QuerySrcMd, data, false, g.Blocked), new(Dnnl.ArgDiffDst, Dnnl.QueryDiffDstMd, data, false, g.Blocked),
@@ -123,7 +123,7 @@ public sealed unsafe partial class NativeBackend
         Dnnl.OpDesc forward;
         fixed (long* s = strides) fixed (long* k = kernel) fixed (long* d = dilation) fixed (long* l = padL) fixed (long* r = padR)
             Dnnl.Check(Dnnl.dnnl_pooling_v2_forward_desc_init(&forward, Dnnl.ForwardTraining, Dnnl.PoolingMax, &srcMd, &dstMd, s, k, d, l, r), $"max pooling desc ({g})");
-        Dnnl.Check(Dnnl.dnnl_primitive_desc_create(out var forwardPd, &forward, IntPtr.Zero, _dnnl.Engine, IntPtr.Zero), $"max pooling ({g})");
+        Dnnl.Check(Dnnl.dnnl_primitive_desc_create(out var forwardPd, &forward, _dnnl.Attributes, _dnnl.Engine, IntPtr.Zero), $"max pooling ({g})");
         if (!backward)
             return new DnnlPrimitive(_dnnl, forwardPd,
                 [new(Dnnl.ArgSrc, Dnnl.QuerySrcMd, src, false, g.Blocked), new(Dnnl.ArgDst, Dnnl.QueryDstMd, dst, true, g.Blocked), new(Dnnl.ArgWorkspace, Dnnl.QueryWorkspaceMd, null, true)]);
@@ -132,7 +132,7 @@ public sealed unsafe partial class NativeBackend
             Dnnl.OpDesc desc;
             fixed (long* s = strides) fixed (long* k = kernel) fixed (long* d = dilation) fixed (long* l = padL) fixed (long* r = padR)
                 Dnnl.Check(Dnnl.dnnl_pooling_v2_backward_desc_init(&desc, Dnnl.PoolingMax, &srcMd, &dstMd, s, k, d, l, r), $"max pooling backward desc ({g})");
-            Dnnl.Check(Dnnl.dnnl_primitive_desc_create(out var pd, &desc, IntPtr.Zero, _dnnl.Engine, forwardPd), $"max pooling backward ({g})");
+            Dnnl.Check(Dnnl.dnnl_primitive_desc_create(out var pd, &desc, _dnnl.Attributes, _dnnl.Engine, forwardPd), $"max pooling backward ({g})");
             return new DnnlPrimitive(_dnnl, pd,
                 [new(Dnnl.ArgDiffDst, Dnnl.QueryDiffDstMd, dst, false, g.Blocked), new(Dnnl.ArgWorkspace, Dnnl.QueryWorkspaceMd, null, false), new(Dnnl.ArgDiffSrc, Dnnl.QueryDiffSrcMd, src, true, g.Blocked)]);
         }
@@ -165,14 +165,14 @@ public sealed unsafe partial class NativeBackend
         var md = Dnnl.Plain(dims, Dnnl.TagA);
         Dnnl.OpDesc forward;
         Dnnl.Check(Dnnl.dnnl_eltwise_forward_desc_init(&forward, Dnnl.ForwardTraining, Dnnl.EltwiseRelu, &md, slope, 0), "relu desc");
-        Dnnl.Check(Dnnl.dnnl_primitive_desc_create(out var forwardPd, &forward, IntPtr.Zero, _dnnl.Engine, IntPtr.Zero), "relu");
+        Dnnl.Check(Dnnl.dnnl_primitive_desc_create(out var forwardPd, &forward, _dnnl.Attributes, _dnnl.Engine, IntPtr.Zero), "relu");
         if (!backward)
             return new DnnlPrimitive(_dnnl, forwardPd, [new(Dnnl.ArgSrc, Dnnl.QuerySrcMd, dims, false), new(Dnnl.ArgDst, Dnnl.QueryDstMd, dims, true)]);
         try
         {
             Dnnl.OpDesc desc;
             Dnnl.Check(Dnnl.dnnl_eltwise_backward_desc_init(&desc, Dnnl.EltwiseRelu, &md, &md, slope, 0), "relu backward desc");
-            Dnnl.Check(Dnnl.dnnl_primitive_desc_create(out var pd, &desc, IntPtr.Zero, _dnnl.Engine, forwardPd), "relu backward");
+            Dnnl.Check(Dnnl.dnnl_primitive_desc_create(out var pd, &desc, _dnnl.Attributes, _dnnl.Engine, forwardPd), "relu backward");
             return new DnnlPrimitive(_dnnl, pd,
                 [new(Dnnl.ArgSrc, Dnnl.QuerySrcMd, dims, false), new(Dnnl.ArgDiffDst, Dnnl.QueryDiffDstMd, dims, false), new(Dnnl.ArgDiffSrc, Dnnl.QueryDiffSrcMd, dims, true)]);
         }

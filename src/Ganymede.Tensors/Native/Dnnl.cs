@@ -34,6 +34,9 @@ internal static unsafe partial class Dnnl
     public const int EngineCpu = 1;
     public const int StreamDefaultFlags = 1;
 
+    /// <summary>dnnl_scratchpad_mode_user: the caller passes each execution's scratchpad (DNNL_ARG_SCRATCHPAD).</summary>
+    public const int ScratchpadModeUser = 1;
+
     public const int TagAny = 1;
     public const int TagA = 2;
     public const int TagAb = 3;
@@ -67,6 +70,7 @@ internal static unsafe partial class Dnnl
     public const int QueryDstMd = 133;
     public const int QueryDiffDstMd = 134;
     public const int QueryWorkspaceMd = 135;
+    public const int QueryScratchpadMd = 136;
 
     public const int ArgSrc = 1;
     public const int ArgDst = 17;
@@ -81,6 +85,7 @@ internal static unsafe partial class Dnnl
     public const int ArgScale = 51;
     public const int ArgShift = 52;
     public const int ArgWorkspace = 64;
+    public const int ArgScratchpad = 80;
     public const int ArgDiffScale = 255;
     public const int ArgDiffShift = 256;
     public const int ArgFrom = 1;
@@ -156,6 +161,12 @@ internal static unsafe partial class Dnnl
     [LibraryImport(NativeLibraries.Dnnl)]
     public static partial int dnnl_pooling_v2_backward_desc_init(OpDesc* desc, int algKind, MemoryDesc* diffSrc, MemoryDesc* diffDst,
         long* strides, long* kernel, long* dilation, long* paddingL, long* paddingR);
+
+    [LibraryImport(NativeLibraries.Dnnl)]
+    public static partial int dnnl_primitive_attr_create(out IntPtr attr);
+
+    [LibraryImport(NativeLibraries.Dnnl)]
+    public static partial int dnnl_primitive_attr_set_scratchpad_mode(IntPtr attr, int mode);
 
     [LibraryImport(NativeLibraries.Dnnl)]
     public static partial int dnnl_primitive_desc_create(out IntPtr pd, void* opDesc, IntPtr attr, IntPtr engine, IntPtr hintForward);

@@ -18,6 +18,9 @@ internal readonly unsafe record struct NativeBuffer(IntPtr Address, long Bytes)
 /// into a pooled scratch buffer before (inputs) or after (outputs) the primitive. Built once per shape and reused.
 /// Every buffer is checked against the size its argument's memory descriptor (made from the geometry) needs before
 /// anything runs, so a wrong geometry is an exception, never a write past a buffer's end.
+/// Primitives are built on one thread and run on others (the thread pool), so each execution passes its own scratchpad
+/// (the context's attributes ask for that): the library's default, one scratchpad per creating thread, is overrun
+/// when a primitive runs on a thread whose scratchpad was sized for another.
 /// </summary>
 internal sealed unsafe class DnnlPrimitive : IDisposable
 {
@@ -36,21 +39,41 @@ internal sealed unsafe class DnnlPrimitive : IDisposable
         public required long UserBytes;
         public IntPtr PrimitiveMemory;
         public IntPtr Reorder;
+        public IntPtr ReorderScratchpad;
         public int ScratchFloats;
     }
+
+    /// <summary>oneDNN's kernels may assume their scratchpad starts on a cache line.</summary>
+    private const int ScratchpadAlignment = 64;
 
     private readonly DnnlContext _ctx;
     private readonly IntPtr _pd;
     private readonly IntPtr _primitive;
+    private readonly IntPtr _scratchpad;
     private readonly Binding[] _bindings;
+
+    /// <summary>The largest scratchpad the primitive or one of its reorders needs; they run one after another, so they share one.</summary>
+    private long _scratchpadBytes;
 
     public DnnlPrimitive(DnnlContext ctx, IntPtr pd, ArgSpec[] args)
     {
         _ctx = ctx;
         _pd = pd;
         Dnnl.Check(Dnnl.dnnl_primitive_create(out _primitive, pd), "primitive_create");
+        _scratchpad = ScratchpadMemory(pd);
         _bindings = new Binding[args.Length];
         for (int i = 0; i < args.Length; i++) _bindings[i] = Bind(args[i]);
+    }
+
+    /// <summary>A memory object for the scratchpad a primitive descriptor asks for (its buffer attached per run), or none.</summary>
+    private IntPtr ScratchpadMemory(IntPtr pd)
+    {
+        var md = Dnnl.dnnl_primitive_desc_query_md(pd, Dnnl.QueryScratchpadMd, 0);
+        long bytes = md is null ? 0 : (long)Dnnl.dnnl_memory_desc_get_size(md);
+        if (bytes == 0) return IntPtr.Zero;
+        Dnnl.Check(Dnnl.dnnl_memory_create(out var memory, md, _ctx.Engine, Dnnl.MemoryNone), "memory_create (scratchpad)");
+        _scratchpadBytes = Math.Max(_scratchpadBytes, bytes);
+        return memory;
     }
 
     /// <summary>Bytes of the primitive's own memory for a query (e.g. its workspace).</summary>
@@ -74,10 +97,11 @@ internal sealed unsafe class DnnlPrimitive : IDisposable
         binding.ScratchFloats = (int)(((long)Dnnl.dnnl_memory_desc_get_size(chosen) + sizeof(float) - 1) / sizeof(float));
         Dnnl.MemoryDesc* from = spec.IsOutput ? chosen : &user;
         Dnnl.MemoryDesc* to = spec.IsOutput ? &user : chosen;
-        Dnnl.Check(Dnnl.dnnl_reorder_primitive_desc_create(out var reorderPd, from, _ctx.Engine, to, _ctx.Engine, IntPtr.Zero), "reorder_primitive_desc_create");
+        Dnnl.Check(Dnnl.dnnl_reorder_primitive_desc_create(out var reorderPd, from, _ctx.Engine, to, _ctx.Engine, _ctx.Attributes), "reorder_primitive_desc_create");
         try
         {
             Dnnl.Check(Dnnl.dnnl_primitive_create(out binding.Reorder, reorderPd), "primitive_create (reorder)");
+            binding.ReorderScratchpad = ScratchpadMemory(reorderPd);
         }
         finally
         {
@@ -97,11 +121,19 @@ internal sealed unsafe class DnnlPrimitive : IDisposable
         for (int i = 0; i < _bindings.Length; i++)
             if (buffers[i].Bytes < _bindings[i].UserBytes)
                 throw new InvalidOperationException($"internal: oneDNN argument {_bindings[i].Arg} needs {_bindings[i].UserBytes} bytes, its buffer holds {buffers[i].Bytes}");
-        Span<Dnnl.ExecArg> args = stackalloc Dnnl.ExecArg[_bindings.Length];
-        // Scratch buffers are pinned here, explicitly, for as long as the primitive and its reorders run.
-        var scratch = new GCHandle[_bindings.Length];
+        int argCount = _bindings.Length + (_scratchpad == IntPtr.Zero ? 0 : 1);
+        Span<Dnnl.ExecArg> args = stackalloc Dnnl.ExecArg[argCount];
+        // Scratch buffers (converted arguments and the scratchpad) are pinned here, explicitly, for as long as the
+        // primitive and its reorders run.
+        var scratch = new GCHandle[_bindings.Length + 1];
         try
         {
+            if (_scratchpadBytes > 0)
+            {
+                scratch[^1] = GCHandle.Alloc(BufferPool.Rent<float>((int)((_scratchpadBytes + ScratchpadAlignment) / sizeof(float)), clear: false), GCHandleType.Pinned);
+                AttachScratchpad(scratch[^1].AddrOfPinnedObject());
+                if (_scratchpad != IntPtr.Zero) args[^1] = new Dnnl.ExecArg { Arg = Dnnl.ArgScratchpad, Memory = _scratchpad };
+            }
             for (int i = 0; i < _bindings.Length; i++)
             {
                 var b = _bindings[i];
@@ -110,14 +142,14 @@ internal sealed unsafe class DnnlPrimitive : IDisposable
                 {
                     scratch[i] = GCHandle.Alloc(BufferPool.Rent<float>(b.ScratchFloats, clear: false), GCHandleType.Pinned);
                     Dnnl.Check(Dnnl.dnnl_memory_set_data_handle(b.PrimitiveMemory, scratch[i].AddrOfPinnedObject()), "memory_set_data_handle");
-                    if (!b.IsOutput) RunReorder(b.Reorder, b.UserMemory, b.PrimitiveMemory);
+                    if (!b.IsOutput) RunReorder(b, b.UserMemory, b.PrimitiveMemory);
                 }
                 args[i] = new Dnnl.ExecArg { Arg = b.Arg, Memory = b.PrimitiveMemory };
             }
             fixed (Dnnl.ExecArg* a = args)
                 Dnnl.Check(Dnnl.dnnl_primitive_execute(_primitive, _ctx.Stream, args.Length, a), "primitive_execute");
             foreach (var b in _bindings)
-                if (b.IsOutput && b.Reorder != IntPtr.Zero) RunReorder(b.Reorder, b.PrimitiveMemory, b.UserMemory);
+                if (b.IsOutput && b.Reorder != IntPtr.Zero) RunReorder(b, b.PrimitiveMemory, b.UserMemory);
             Dnnl.Check(Dnnl.dnnl_stream_wait(_ctx.Stream), "stream_wait");
         }
         finally
@@ -131,13 +163,25 @@ internal sealed unsafe class DnnlPrimitive : IDisposable
         }
     }
 
-    private void RunReorder(IntPtr reorder, IntPtr from, IntPtr to)
+    /// <summary>Points every scratchpad memory object at the run's buffer, aligned up to a cache line.</summary>
+    private void AttachScratchpad(IntPtr buffer)
+    {
+        var aligned = (IntPtr)(((nint)buffer + ScratchpadAlignment - 1) & ~(nint)(ScratchpadAlignment - 1));
+        if (_scratchpad != IntPtr.Zero) Dnnl.Check(Dnnl.dnnl_memory_set_data_handle(_scratchpad, aligned), "memory_set_data_handle (scratchpad)");
+        foreach (var b in _bindings)
+            if (b.ReorderScratchpad != IntPtr.Zero)
+                Dnnl.Check(Dnnl.dnnl_memory_set_data_handle(b.ReorderScratchpad, aligned), "memory_set_data_handle (scratchpad)");
+    }
+
+    private void RunReorder(Binding binding, IntPtr from, IntPtr to)
     {
         using var profile = Profiler.Scope("onednn reorder");
-        var args = stackalloc Dnnl.ExecArg[2];
+        var args = stackalloc Dnnl.ExecArg[3];
         args[0] = new Dnnl.ExecArg { Arg = Dnnl.ArgFrom, Memory = from };
         args[1] = new Dnnl.ExecArg { Arg = Dnnl.ArgTo, Memory = to };
-        Dnnl.Check(Dnnl.dnnl_primitive_execute(reorder, _ctx.Stream, 2, args), "primitive_execute (reorder)");
+        args[2] = new Dnnl.ExecArg { Arg = Dnnl.ArgScratchpad, Memory = binding.ReorderScratchpad };
+        int count = binding.ReorderScratchpad == IntPtr.Zero ? 2 : 3;
+        Dnnl.Check(Dnnl.dnnl_primitive_execute(binding.Reorder, _ctx.Stream, count, args), "primitive_execute (reorder)");
     }
 
     public void Dispose()
@@ -149,18 +193,26 @@ internal sealed unsafe class DnnlPrimitive : IDisposable
                 Dnnl.dnnl_primitive_destroy(b.Reorder);
                 Dnnl.dnnl_memory_destroy(b.PrimitiveMemory);
             }
+            if (b.ReorderScratchpad != IntPtr.Zero) Dnnl.dnnl_memory_destroy(b.ReorderScratchpad);
             Dnnl.dnnl_memory_destroy(b.UserMemory);
         }
+        if (_scratchpad != IntPtr.Zero) Dnnl.dnnl_memory_destroy(_scratchpad);
         Dnnl.dnnl_primitive_destroy(_primitive);
         Dnnl.dnnl_primitive_desc_destroy(_pd);
     }
 }
 
-/// <summary>The engine and stream every primitive runs on (one CPU engine per process).</summary>
+/// <summary>
+/// The engine and stream every primitive runs on (one CPU engine per process), and the attributes every primitive is
+/// built with: scratchpads passed per run, so that a primitive may run on any thread.
+/// </summary>
 internal sealed class DnnlContext
 {
     public DnnlContext()
     {
+        Dnnl.Check(Dnnl.dnnl_primitive_attr_create(out var attributes), "primitive_attr_create");
+        Dnnl.Check(Dnnl.dnnl_primitive_attr_set_scratchpad_mode(attributes, Dnnl.ScratchpadModeUser), "primitive_attr_set_scratchpad_mode");
+        Attributes = attributes;
         Dnnl.Check(Dnnl.dnnl_engine_create(out var engine, Dnnl.EngineCpu, 0), "engine_create");
         Engine = engine;
         Dnnl.Check(Dnnl.dnnl_stream_create(out var stream, engine, Dnnl.StreamDefaultFlags), "stream_create");
@@ -168,6 +220,8 @@ internal sealed class DnnlContext
     }
 
     public IntPtr Engine { get; }
+
+    public IntPtr Attributes { get; }
 
     public IntPtr Stream { get; }
 }
