@@ -13,7 +13,11 @@ targets=$1 seconds=$2
 command -v afl-fuzz >/dev/null || { echo "fuzz: afl-fuzz is missing (apt-get install afl++; scripts/setup.sh --test installs it)" >&2; exit 1; }
 
 out="$root/.artifacts/fuzz"
-rm -rf "$out/plain" "$out/afl"
+rm -rf "$out/plain" "$out/afl" "$out/tmp"
+# The targets' scratch files and data directory: a fuzzed process ends by a signal, with no chance to remove them.
+mkdir -p "$out/tmp"
+export TMPDIR="$out/tmp"
+trap 'rm -rf "$out/tmp"' EXIT
 dotnet publish "$root/tests/fuzz/Ganymede.Fuzz" -c Release -o "$out/plain" --nologo -v quiet
 cp -r "$out/plain" "$out/afl"
 # Coverage is traced in the code that parses: ours and Google.Protobuf (the ONNX reader). The framework's own

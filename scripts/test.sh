@@ -48,9 +48,9 @@ for result in "$work"/*.status; do
 done
 timed "the .NET test projects"
 
-# The server's integration tests drive a real server with Debian's BioBlend (python3-bioblend 1.0.0). Two workers,
-# each taking whole files (a file's servers and clusters are its own), as most of a test is waiting on a server.
-/usr/bin/python3 -m pytest "$root/tests/python" -q -p no:cacheprovider -n 2 --dist loadfile --durations=25 --basetemp "$work/pytest" 2>&1 | tee -a "$log"
+# The server's integration tests drive a real server with Debian's BioBlend (python3-bioblend 1.0.0). Two workers, as
+# most of a test is waiting on a server; tests/python/conftest.py says which files share a worker.
+/usr/bin/python3 -m pytest "$root/tests/python" -q -p no:cacheprovider -n 2 --dist loadgroup --durations=25 --basetemp "$work/pytest" 2>&1 | tee -a "$log"
 pystatus=${PIPESTATUS[0]}
 timed "the integration tests"
 

@@ -42,6 +42,8 @@ public sealed class WebFixture : IAsyncLifetime
         await _app.StartAsync();
         Url = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         _playwright = await Playwright.CreateAsync();
+        // Expectations poll until they hold; on a busy 2-core CI machine a page can take longer than Playwright's 5 s.
+        Assertions.SetDefaultExpectTimeout(30_000);
         Browser = await _playwright.Chromium.LaunchAsync(new()
         {
             ExecutablePath = "/usr/bin/chromium", Headless = true,

@@ -19,6 +19,20 @@ def pytest_sessionstart(session):
                                 f"`./ganymede data fetch covid-semiseg --source MIRROR --out {SHARED}` (docs/use-case.md)")
 
 
+# Files whose tests keep the machine busiest (hundreds of job processes, notebooks that train): on one worker, one after
+# the other, since side by side they slowed each other several times over.
+SHARED_WORKER = {"test_several_servers": "busiest", "test_notebooks": "busiest"}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    """For pytest-xdist's --dist loadgroup: each file's tests stay on one worker (a file's servers and clusters are its
+    own), and the busiest files share one."""
+    for item in items:
+        module = item.module.__name__
+        item.add_marker(pytest.mark.xdist_group(SHARED_WORKER.get(module, module)))
+
+
 def ganymede(*args, **kwargs):
     """Runs ./ganymede and returns its stdout; fails the test with its stderr."""
     done = subprocess.run([str(ROOT / "ganymede"), *map(str, args)], capture_output=True, text=True, **kwargs)
