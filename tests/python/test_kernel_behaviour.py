@@ -1,5 +1,7 @@
 """The kernel under bad input: errors, compile failures, floods of output, endless loops, forged messages."""
+import atexit
 import os
+import shutil
 import tempfile
 import time
 
@@ -10,6 +12,7 @@ from jupyter_client.manager import start_new_kernel
 from conftest import ganymede
 
 _PREFIX = tempfile.mkdtemp(prefix="ganymede-kernelspec-")
+atexit.register(shutil.rmtree, _PREFIX, ignore_errors=True)
 ganymede("kernel", "install", "--prefix", _PREFIX)
 os.environ["JUPYTER_PATH"] = os.path.join(_PREFIX, "share", "jupyter")
 

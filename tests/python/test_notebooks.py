@@ -60,6 +60,7 @@ def executed(built, tmp_path_factory):
             results[name] = nbformat.read(work / f"{name}.out.ipynb", as_version=4)
     finally:
         server.stop()
+        shutil.rmtree(prefix, ignore_errors=True)
     return work, results
 
 
