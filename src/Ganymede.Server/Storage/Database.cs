@@ -138,13 +138,13 @@ public abstract class Database
     public static string Timestamp(DateTime utc) => utc.ToString("yyyy-MM-ddTHH:mm:ss.ffffff", System.Globalization.CultureInfo.InvariantCulture);
 }
 
-/// <summary>The embedded default: one SQLite file in the data directory, in WAL mode so readers never wait for the job runner's writes.</summary>
 /// <summary>What a <see cref="Database.TryLock"/> key numbers.</summary>
 public enum LockSpace
 {
     InvocationScheduling = 1,
 }
 
+/// <summary>The embedded default: one SQLite file in the data directory, in WAL mode so readers never wait for the job runner's writes.</summary>
 public sealed class SqliteDatabase : Database
 {
     private readonly string _connectionString;
