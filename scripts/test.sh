@@ -18,35 +18,16 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 log="$work/log"
-dotnet build "$root/Ganymede.sln" -c Release --nologo -v quiet 2>&1 | tee "$log"
+dotnet test "$root/Ganymede.sln" -c Release --nologo 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
-"$root/ganymede" info > /dev/null || status=1  # the program the integration tests and notebooks run
-timed "building"
-
-# The browser tests and the server's suite, on SQLite and once more on PostgreSQL (Debian's, started by the tests on
-# a private port, as several servers run it), spend most of their time waiting on browsers, job processes and polls:
-# they run at once, beside the engine's projects, which keep the cores busy. Each part's output follows in one piece.
-part() {
-  local name=$1
-  shift
-  "$@" -c Release --no-build --nologo > "$work/$name.out" 2>&1
-  echo $? > "$work/$name.status"
-}
-part web dotnet test "$root/tests/Ganymede.Web.Tests" &
-part server-sqlite dotnet test "$root/tests/Ganymede.Server.Tests" &
-part server-postgresql env GANYMEDE_TEST_DATABASE=postgresql dotnet test "$root/tests/Ganymede.Server.Tests" &
-for project in "$root"/tests/Ganymede.*.Tests; do
-  case "$project" in */Ganymede.Web.Tests | */Ganymede.Server.Tests) continue ;; esac
-  part "$(basename "$project")" dotnet test "$project"
-done
-wait
-for result in "$work"/*.status; do
-  name=$(basename "$result" .status)
-  echo "== $name"
-  tee -a "$log" < "$work/$name.out"
-  [ "$(cat "$result")" -eq 0 ] || status=1
-done
 timed "the .NET test projects"
+
+# The server's suite once more on PostgreSQL (Debian's, started by the tests on a private port), as several servers run it.
+GANYMEDE_TEST_DATABASE=postgresql dotnet test "$root/tests/Ganymede.Server.Tests" -c Release --no-build --nologo 2>&1 | tee -a "$log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+timed "the server's suite on PostgreSQL"
+
+"$root/ganymede" info > /dev/null || status=1  # built once, before the integration tests' workers run it
 
 # The server's integration tests drive a real server with Debian's BioBlend (python3-bioblend 1.0.0). Two workers, as
 # most of a test is waiting on a server; tests/python/conftest.py says which files share a worker.
