@@ -15,7 +15,7 @@ namespace Ganymede.Server.Jobs;
 public sealed class JobSubmission(JobStore jobs, DatasetStore datasets, IdCodec ids, Quotas quotas, FileStore files, JobHandler handler, ResourceRequests resources)
 {
     /// <param name="queue">false leaves the job new, complete but not yet run, for a caller that records it first (a
-    /// workflow step) and then <see cref="Queue"/>s it.</param>
+    /// workflow step) and then <see cref="Queue(JobRecord)"/>s it.</param>
     public (JobRecord Job, IReadOnlyList<(string Name, DatasetRecord Dataset)> Outputs) Submit(UserRecord user, HistoryRecord history, Tool tool, JsonObject inputs,
         bool queue = true)
     {
@@ -53,15 +53,17 @@ public sealed class JobSubmission(JobStore jobs, DatasetStore datasets, IdCodec 
         });
         var outputs = tool.Outputs.Select(o => (o.Name, datasets.Create(history.Id, user.Id, o.Label, o.Format == "auto" ? "data" : o.Format, DatasetStates.New, job.Id))).ToList();
         jobs.SetOutputs(job.Id, JsonSerializer.Serialize(outputs.ToDictionary(o => o.Name, o => o.Item2.Id)));
-        if (queue) Queue(jobs.Get(job.Id)!);
+        if (queue) Queue(job.Id, outputs.Select(o => o.Item2.Id));
         return (jobs.Get(job.Id)!, outputs.Select(o => (o.Name, datasets.Get(o.Item2.Id)!)).ToList());
     }
 
     /// <summary>Hands a complete new job to the job loop: its outputs and it become queued (nothing if it is no longer new).</summary>
-    public void Queue(JobRecord job)
+    public void Queue(JobRecord job) => Queue(job.Id, jobs.Outputs(job).Values);
+
+    private void Queue(long jobId, IEnumerable<long> outputIds)
     {
-        if (!jobs.Transition(job.Id, JobStates.New, JobStates.Queued)) return;
-        foreach (var id in jobs.Outputs(job).Values) datasets.Transition(id, DatasetStates.New, DatasetStates.Queued);
+        if (!jobs.Transition(jobId, JobStates.New, JobStates.Queued)) return;
+        foreach (var id in outputIds) datasets.Transition(id, DatasetStates.New, DatasetStates.Queued);
     }
 
     /// <summary>The value for an input, under its name, its legacy flattened name ("cond|name"), or nested (21.01 format).</summary>

@@ -39,7 +39,7 @@ public sealed class ToolRuns(JobSubmission submission, JobManager jobs, JobStore
         }
         if (mapped.Count > 0) return MapOver(user, history, tool, values, mapped, queue);
         var (job, outputs) = submission.Submit(user, history, tool, values, queue);
-        jobs.Wake();
+        if (queue) jobs.Wake();
         return new ToolRun([job], outputs, []);
     }
 
@@ -83,7 +83,7 @@ public sealed class ToolRuns(JobSubmission submission, JobManager jobs, JobStore
             foreach (var job in started) if (jobStore.Get(job.Id) is { } current) jobs.Cancel(current);
             throw;
         }
-        jobs.Wake();
+        if (queue) jobs.Wake();
         var type = collections.CollectionType(mapped[0].Collection.CollectionId);
         var gathered = produced.Select(p => (p.Key, collections.Create(history.Id, user.Id, $"{tool.Name} on {mapped[0].Collection.Name}", new CollectionSpec(type, p.Value)))).ToList();
         return new ToolRun(started, outputs, gathered);
