@@ -94,9 +94,9 @@ def dispatch_rate(work, database, servers, jobs=150):
     data = work / f"dispatch-{servers}"
     data.mkdir()
     args = ["--handler-timeout", "10", "--max-jobs", "4"]
-    first = Server(data, database=database, name="server0", extra_args=[*args, "--handler-name", "server0"])
-    all_servers = [first] + [Server(data, database=database, name=f"server{i}", keys=(first.key, first.other_key),
-                                    extra_args=[*args, "--handler-name", f"server{i}"]) for i in range(1, servers)]
+    first = Server(data, database=database, name="server0", extra_args=args)
+    all_servers = [first] + [Server(data, database=database, name=f"server{i}", keys=(first.key, first.other_key), extra_args=args)
+                             for i in range(1, servers)]
     try:
         headers = {"x-api-key": first.key}
         history = requests.post(first.url + "/api/histories", json={"name": "dispatch"}, headers=headers).json()["id"]

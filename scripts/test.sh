@@ -18,6 +18,8 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 log="$work/log"
+# dotnet test runs the projects two at a time in the solution's order; Ganymede.sln lists the two longest (the web
+# application's and the server's) first, so that the short ones fill in beside them rather than trail behind.
 dotnet test "$root/Ganymede.sln" -c Release --nologo 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 timed "the .NET test projects"

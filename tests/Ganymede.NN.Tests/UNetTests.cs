@@ -91,8 +91,8 @@ public sealed class TrainingMemoryTests
         Assert.True(process.WaitForExit(TimeSpan.FromMinutes(5)), "the memory probe did not finish within 5 minutes");
         Assert.True(process.ExitCode == 0, "the memory probe failed: " + error);
         var bytes = output.Trim().Split(' ').Select(long.Parse).ToArray();
-        long after100 = bytes[0], after2000 = bytes[1];
+        long after100 = bytes[0], after1000 = bytes[1];
         Assert.True(after100 > 0);
-        Assert.True(after2000 < after100 + (8 << 20), $"managed memory grew from {after100} to {after2000} bytes");
+        Assert.True(after1000 < after100 + (8 << 20), $"managed memory grew from {after100} to {after1000} bytes");
     }
 }

@@ -39,8 +39,9 @@ public sealed class DatasetStore(Database db)
         using var c = db.Open();
         var (datasets, datasetTime, collections, collectionTime) = c.QuerySingle<(long, string?, long, string?)>(
             """
-            SELECT (SELECT COUNT(*) FROM datasets WHERE history_id = @historyId), (SELECT MAX(update_time) FROM datasets WHERE history_id = @historyId),
-                   (SELECT COUNT(*) FROM history_collections WHERE history_id = @historyId), (SELECT MAX(update_time) FROM history_collections WHERE history_id = @historyId)
+            SELECT d.n, d.t, c.n, c.t
+            FROM (SELECT COUNT(*) AS n, MAX(update_time) AS t FROM datasets WHERE history_id = @historyId) d,
+                 (SELECT COUNT(*) AS n, MAX(update_time) AS t FROM history_collections WHERE history_id = @historyId) c
             """, new { historyId });
         return $"{datasets}|{datasetTime}|{collections}|{collectionTime}";
     }
