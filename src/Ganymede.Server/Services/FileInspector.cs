@@ -66,7 +66,7 @@ public sealed class FileInspector(ServerOptions options, FileStore files, ILogge
             // Where there is no control group to hold the memory limit, the runtime holds its own heap to it.
             "--setenv", "DOTNET_GCHeapHardLimit", MemoryBytes.ToString("X", CultureInfo.InvariantCulture),
             // A short run: its loops start in quickly compiled code, as the runtime's default has it (the build turns that
-            // off for the compute kernels of long trainings); a quarter less time for each upload and job output.
+            // off for the compute kernels of long trainings), so each upload and job output is described sooner.
             "--setenv", "DOTNET_TC_QuickJitForLoops", "1"]);
         args.AddRange(Sandbox.BecomeUser(InspectionUid));
         args.AddRange([.. options.GanymedeCommand, "inspect", "/input/file", "--name", name, "--type", requestedType]);

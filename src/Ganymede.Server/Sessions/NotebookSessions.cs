@@ -100,6 +100,16 @@ public sealed class NotebookSessions(FileStore files, ToolBox tools, IdCodec ids
         request.Headers.Authorization = new("token", token);
         try
         {
+            // Kernels are shut down one by one first: Notebook 6, left to stop them itself after its loop has ended, can
+            // fail on the way out ("Event loop stopped before Future completed") and exit with an error, which would end
+            // the session's job in error without its notebooks collected.
+            if (await GetAsync(client, token, ApiUrl(job, "api/kernels?no_track_activity=1"), cancel) is JsonArray kernels)
+                foreach (var id in kernels.Select(k => k?["id"]?.ToString()).OfType<string>())
+                {
+                    using var delete = new HttpRequestMessage(HttpMethod.Delete, ApiUrl(job, $"api/kernels/{Uri.EscapeDataString(id)}"));
+                    delete.Headers.Authorization = new("token", token);
+                    using var deleted = await client.SendAsync(delete, cancel);
+                }
             using var response = await client.SendAsync(request, cancel);
             return response.IsSuccessStatusCode;
         }
