@@ -1,9 +1,12 @@
 """Starts real Ganymede servers on loopback for the BioBlend tests (Debian's python3-bioblend 1.0.0)."""
+import atexit
 import os
 import pathlib
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.request
 
@@ -38,6 +41,15 @@ def ganymede(*args, **kwargs):
     done = subprocess.run([str(ROOT / "ganymede"), *map(str, args)], capture_output=True, text=True, **kwargs)
     assert done.returncode == 0, f"ganymede {' '.join(map(str, args))} failed:\n{done.stderr}"
     return done.stdout
+
+
+def install_kernelspec():
+    """Installs the C# kernel's kernelspec under a temporary prefix, removed when the tests end; returns the folder to
+    put in JUPYTER_PATH, where Jupyter then finds it."""
+    prefix = tempfile.mkdtemp(prefix="ganymede-kernelspec-")
+    atexit.register(shutil.rmtree, prefix, ignore_errors=True)
+    ganymede("kernel", "install", "--prefix", prefix)
+    return os.path.join(prefix, "share", "jupyter")
 
 
 def wait_until(condition, timeout, what):

@@ -1,20 +1,14 @@
 """The kernel under bad input: errors, compile failures, floods of output, endless loops, forged messages."""
-import atexit
 import os
-import shutil
-import tempfile
 import time
 
 import pytest
 import zmq
 from jupyter_client.manager import start_new_kernel
 
-from conftest import ganymede
+from conftest import install_kernelspec
 
-_PREFIX = tempfile.mkdtemp(prefix="ganymede-kernelspec-")
-atexit.register(shutil.rmtree, _PREFIX, ignore_errors=True)
-ganymede("kernel", "install", "--prefix", _PREFIX)
-os.environ["JUPYTER_PATH"] = os.path.join(_PREFIX, "share", "jupyter")
+os.environ["JUPYTER_PATH"] = install_kernelspec()
 
 
 @pytest.fixture(scope="module")

@@ -1,18 +1,11 @@
 """The C# kernel against Debian's jupyter_kernel_test (python3-jupyter-kernel-test), every test configured."""
-import atexit
 import os
-import shutil
-import tempfile
 
 import jupyter_kernel_test
 
-from conftest import ganymede
+from conftest import install_kernelspec
 
-# The kernelspec goes to a temporary prefix that Jupyter searches through JUPYTER_PATH.
-_PREFIX = tempfile.mkdtemp(prefix="ganymede-kernelspec-")
-atexit.register(shutil.rmtree, _PREFIX, ignore_errors=True)
-ganymede("kernel", "install", "--prefix", _PREFIX)
-os.environ["JUPYTER_PATH"] = os.path.join(_PREFIX, "share", "jupyter")
+os.environ["JUPYTER_PATH"] = install_kernelspec()
 
 
 class GanymedeKernelTests(jupyter_kernel_test.KernelTests):

@@ -7,12 +7,11 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 
 import nbformat
 import pytest
 
-from conftest import ROOT, SHARED, Server, ganymede
+from conftest import ROOT, SHARED, Server, ganymede, install_kernelspec
 
 NOTEBOOKS = ["1_data", "2_train", "3_predict", "4_train_remote", "5_run_remote", "6_predict_remote"]
 EPOCHS = 16
@@ -44,13 +43,12 @@ def executed(built, tmp_path_factory):
     work = tmp_path_factory.mktemp("notebooks")
     for name in NOTEBOOKS:
         shutil.copy(ROOT / "examples" / "covid-ct" / f"{name}.ipynb", work)
-    prefix = tempfile.mkdtemp(prefix="ganymede-kernelspec-")
-    ganymede("kernel", "install", "--prefix", prefix)
+    kernelspecs = install_kernelspec()
     small = {"GANYMEDE_EXAMPLE_DATA": str(SHARED), "GANYMEDE_EXAMPLE_SIZE": "64", "GANYMEDE_EXAMPLE_EPOCHS": str(EPOCHS), "GANYMEDE_EXAMPLE_BASE": "8"}
     server = Server(work / "server-data")
     env = dict(os.environ)
     env.update(small)
-    env.update({"JUPYTER_PATH": os.path.join(prefix, "share", "jupyter"), "GANYMEDE_URL": server.url, "GANYMEDE_API_KEY": server.key})
+    env.update({"JUPYTER_PATH": kernelspecs, "GANYMEDE_URL": server.url, "GANYMEDE_API_KEY": server.key})
     results = {}
     try:
         for name in NOTEBOOKS:
@@ -60,7 +58,6 @@ def executed(built, tmp_path_factory):
             results[name] = nbformat.read(work / f"{name}.out.ipynb", as_version=4)
     finally:
         server.stop()
-        shutil.rmtree(prefix, ignore_errors=True)
     return work, results
 
 
