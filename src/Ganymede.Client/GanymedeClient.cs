@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using System.Net.Sockets;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -22,7 +23,8 @@ public sealed partial class GanymedeClient : IDisposable
     {
         if (!Uri.TryCreate(url.EndsWith('/') ? url : url + "/", UriKind.Absolute, out var root) || root.Scheme is not ("http" or "https"))
             throw new ArgumentException($"'{url}' is not an http(s) address");
-        _http = handler is null ? new HttpClient() : new HttpClient(handler);
+        // Large listings (a history's contents) come compressed when the client says it accepts gzip.
+        _http = new HttpClient(handler ?? new SocketsHttpHandler { AutomaticDecompression = DecompressionMethods.GZip });
         _http.BaseAddress = root;
         _http.Timeout = Timeout.InfiniteTimeSpan; // uploads and downloads of large files take as long as they take
         _http.DefaultRequestHeaders.Add("x-api-key", apiKey);

@@ -1,3 +1,4 @@
+using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
@@ -103,5 +104,36 @@ public sealed class DatasetApiTests(ServerFixture server) : IClassFixture<Server
         Assert.NotEqual(etag, response.Headers.ETag);
         // The owner's listing is kept while the history is unchanged (ContentsCache): the change shows at once.
         Assert.Equal(["part1.txt", "renamed.txt"], (await response.Content.ReadFromJsonAsync<JsonArray>())!.Select(d => d!["name"]!.ToString()));
+    }
+
+    [Fact]
+    public async Task A_client_that_accepts_gzip_gets_the_same_contents_compressed()
+    {
+        using var alice = new GanymedeClient(server.Url, server.AliceKey);
+        using var http = server.Http(server.AliceKey);
+        var history = (await alice.CreateHistoryAsync("compressed")).Id;
+        for (int i = 1; i <= 8; i++) await alice.PasteAsync(history, $"line {i}\n", $"part{i}.txt");
+        var plain = await http.GetAsync($"/api/histories/{history}/contents");
+        var plainBytes = await plain.Content.ReadAsByteArrayAsync();
+        Assert.Empty(plain.Content.Headers.ContentEncoding);
+
+        HttpRequestMessage Gzip(string query) => new(HttpMethod.Get, $"/api/histories/{history}/contents{query}") { Headers = { { "Accept-Encoding", "gzip, deflate" } } };
+        using var compressed = await http.SendAsync(Gzip(""));
+        Assert.Equal(["gzip"], compressed.Content.Headers.ContentEncoding);
+        var packed = await compressed.Content.ReadAsByteArrayAsync();
+        Assert.True(packed.Length < plainBytes.Length / 3, $"{packed.Length} of {plainBytes.Length} bytes");
+        using (var unpacked = new MemoryStream())
+        {
+            using (var gzip = new GZipStream(new MemoryStream(packed), CompressionMode.Decompress)) gzip.CopyTo(unpacked);
+            Assert.Equal(plainBytes, unpacked.ToArray());
+        }
+        Assert.NotEqual(plain.Headers.ETag, compressed.Headers.ETag);
+        using var again = Gzip("");
+        again.Headers.IfNoneMatch.Add(compressed.Headers.ETag!);
+        Assert.Equal(HttpStatusCode.NotModified, (await http.SendAsync(again)).StatusCode);
+        // One dataset's summary is smaller than a packet: it is sent as it is.
+        using var small = await http.SendAsync(Gzip("?limit=1"));
+        Assert.Empty(small.Content.Headers.ContentEncoding);
+        Assert.Single((await small.Content.ReadFromJsonAsync<JsonArray>())!);
     }
 }

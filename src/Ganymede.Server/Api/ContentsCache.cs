@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 
 namespace Ganymede.Server.Api;
 
@@ -12,19 +13,19 @@ namespace Ganymede.Server.Api;
 public sealed class ContentsCache
 {
     private const int Capacity = 1024;
-    private readonly ConcurrentDictionary<(long History, string Query), (string Version, byte[] Body, string ETag)> _answers = new();
+    private readonly ConcurrentDictionary<(long History, string Query), (string Version, JsonAnswer Answer)> _answers = new();
 
-    public bool TryGet(long historyId, string query, string version, out (byte[] Body, string ETag) answer)
+    public bool TryGet(long historyId, string query, string version, [NotNullWhen(true)] out JsonAnswer? answer)
     {
-        answer = default;
+        answer = null;
         if (!_answers.TryGetValue((historyId, query), out var kept) || kept.Version != version) return false;
-        answer = (kept.Body, kept.ETag);
+        answer = kept.Answer;
         return true;
     }
 
-    public void Put(long historyId, string query, string version, (byte[] Body, string ETag) answer)
+    public void Put(long historyId, string query, string version, JsonAnswer answer)
     {
         if (_answers.Count >= Capacity) _answers.Clear(); // many histories polled at once: start over rather than grow
-        _answers[(historyId, query)] = (version, answer.Body, answer.ETag);
+        _answers[(historyId, query)] = (version, answer);
     }
 }
