@@ -1,7 +1,7 @@
 """The local runner's GPUs on a machine with an NVIDIA GPU: a job that asks for one reaches it from inside its sandbox
-(CUDA starts, lists one device and takes memory on it), a job that asks for none sees no GPU, and the job's metrics
-say how many it had; the dashboard shows the GPU as nvidia-smi reads it. Skipped where the NVIDIA driver shows no GPU (/dev/nvidiaN); the CPU-only tests check the
-scheduling itself (tests/Ganymede.Server.Tests/ResourceRequestTests.cs)."""
+(CUDA starts, lists one device and takes memory on it), a job that asks for none sees no GPU, the job's metrics say
+how many it had, and the dashboard shows the GPU as nvidia-smi reads it. Skipped where the NVIDIA driver shows no GPU
+(/dev/nvidiaN), as in CI; the CPU-only tests check the scheduling itself (tests/Ganymede.Server.Tests/ResourceRequestTests.cs)."""
 import glob
 import re
 import subprocess
