@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from conftest import Server, ganymede
-from test_isolation import wait_job
+from test_isolation import upload, wait_job
 from test_server_robustness import api
 
 pytestmark = pytest.mark.skipif(not glob.glob("/dev/nvidia[0-9]*"), reason="no NVIDIA GPU on this machine (/dev/nvidiaN)")
@@ -48,8 +48,7 @@ def gpu_server(built, tmp_path_factory):
 def run_probe(server, gpus):
     """Runs the probe in a job that asks for this many GPUs; returns the job and what the probe printed."""
     history = api(server, "POST", "/histories", json={"name": f"gpus {gpus}"}).json()["id"]
-    script = api(server, "POST", "/tools", json={"history_id": history, "tool_id": "upload1", "inputs": {"file_type": "auto", "files_0|NAME": "cuda.csx"},
-                                                 "files_0|url_paste": CUDA_PROBE}).json()["outputs"][0]["id"]
+    script = upload(server, server.key, history, CUDA_PROBE, "cuda.csx")
     r = api(server, "POST", "/tools", json={"history_id": history, "tool_id": "ganymede_run_script", "inputs": {
         "select_file": {"src": "hda", "id": script}, "__job_resource|__job_resource__select": "yes", "__job_resource|gpus": str(gpus)}})
     assert r.status_code == 200, r.text
@@ -60,18 +59,21 @@ def run_probe(server, gpus):
     return job, dict(zip(("visible", "init", "count", "alloc"), found.groups()))
 
 
+def gpus_allocated(server, job):
+    """The job's galaxy_gpus metric."""
+    return float({m["name"]: m["raw_value"] for m in api(server, "GET", f"/jobs/{job['id']}/metrics").json()}["galaxy_gpus"])
+
+
 def test_a_job_that_asks_for_a_gpu_uses_it_from_its_sandbox(gpu_server):
     job, seen = run_probe(gpu_server, 1)
     assert seen == {"visible": "0", "init": "0", "count": "1", "alloc": "0"}
-    metrics = {m["name"]: m["raw_value"] for m in api(gpu_server, "GET", f"/jobs/{job['id']}/metrics").json()}
-    assert float(metrics["galaxy_gpus"]) == 1
+    assert gpus_allocated(gpu_server, job) == 1
 
 
 def test_a_job_that_asks_for_none_sees_no_gpu(gpu_server):
     job, seen = run_probe(gpu_server, 0)
     assert seen["visible"] == "none" and seen["init"] != "0" and seen["count"] == "0", seen
-    metrics = {m["name"]: m["raw_value"] for m in api(gpu_server, "GET", f"/jobs/{job['id']}/metrics").json()}
-    assert float(metrics["galaxy_gpus"]) == 0
+    assert gpus_allocated(gpu_server, job) == 0
 
 
 def test_the_dashboard_shows_the_gpu_as_nvidia_smi_reads_it(gpu_server):

@@ -31,12 +31,10 @@ public static class ConditionalJson
     public static IResult Of(HttpContext c, JsonAnswer answer)
     {
         bool gzip = answer.Body.Length >= MinCompressedBytes && AcceptsGzip(c.Request);
-        // Each encoding is its own representation with its own strong ETag; either one names the same unchanged value.
-        var gzipETag = answer.ETag[..^1] + "-gzip\"";
-        c.Response.Headers.ETag = gzip ? gzipETag : answer.ETag;
+        c.Response.Headers.ETag = gzip ? answer.GzipETag : answer.ETag;
         c.Response.Headers.Vary = "Accept-Encoding";
         bool unchanged = c.Request.Headers.IfNoneMatch.SelectMany(v => (v ?? "").Split(',', StringSplitOptions.TrimEntries))
-            .Any(v => v == answer.ETag || v == gzipETag || v == "*");
+            .Any(v => v == answer.ETag || v == answer.GzipETag || v == "*");
         if (unchanged) return Results.StatusCode(StatusCodes.Status304NotModified);
         if (!gzip) return Results.Bytes(answer.Body, "application/json; charset=utf-8");
         c.Response.Headers.ContentEncoding = "gzip";
@@ -54,6 +52,10 @@ public sealed class JsonAnswer(byte[] body, string etag)
 
     public byte[] Body => body;
     public string ETag => etag;
+
+    /// <summary>The gzip form's ETag: each encoding is its own representation with its own strong ETag, and either one
+    /// names the same unchanged value.</summary>
+    public string GzipETag { get; } = etag[..^1] + "-gzip\"";
 
     // Two requests racing to make it both make the same bytes; either may be kept.
     public byte[] Gzipped => _gzipped ??= Compress(body);
