@@ -21,13 +21,16 @@ public static class Checkpoint
     private const string OptimizerPrefix = "optimizer.";
     private const string StateKey = "ganymede_trainer_state";
 
+    // A run stopped before its first validation has no best Dice yet (negative infinity), which plain JSON cannot hold.
+    private static readonly JsonSerializerOptions StateJson = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
     public static void Save(string path, Module model, ModelConfig config, Optimizer? optimizer = null, TrainerState? state = null)
     {
         var tensors = new Dictionary<string, Tensor>(model.state_dict());
         if (optimizer is not null)
             foreach (var (name, value) in optimizer.state_dict()) tensors[OptimizerPrefix + name] = value;
         var metadata = new Dictionary<string, string> { [ModelConfig.MetadataKey] = config.ToJson(), ["format"] = "pt" };
-        if (state is not null) metadata[StateKey] = JsonSerializer.Serialize(state);
+        if (state is not null) metadata[StateKey] = JsonSerializer.Serialize(state, StateJson);
         SafeTensorsFile.Save(path, tensors, metadata);
     }
 
@@ -50,7 +53,7 @@ public static class Checkpoint
             throw new InvalidDataException($"{path}: not a resumable checkpoint (no trainer state); use a run directory's last.safetensors");
         model.load_state_dict(ModelTensors(tensors));
         optimizer.load_state_dict(WithPrefix(tensors, OptimizerPrefix));
-        return JsonSerializer.Deserialize<TrainerState>(stateJson) ?? throw new InvalidDataException($"{path}: empty trainer state");
+        return JsonSerializer.Deserialize<TrainerState>(stateJson, StateJson) ?? throw new InvalidDataException($"{path}: empty trainer state");
     }
 
     private static Dictionary<string, Tensor> ModelTensors(Dictionary<string, Tensor> tensors) =>

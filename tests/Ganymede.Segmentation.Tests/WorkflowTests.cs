@@ -67,6 +67,22 @@ public class WorkflowTests : TempDirectoryTest
     }
 
     [Fact]
+    public void A_run_stopped_before_its_first_validation_keeps_a_checkpoint_and_resumes()
+    {
+        var data = Packed();
+        var (train, valid) = (SegmentationData.Load(data, "train"), SegmentationData.Load(data, "valid"));
+        var directory = Path.Combine(Dir, "run");
+        using var cancel = new CancellationTokenSource();
+        var stopAtFirstStep = new TrainingCallbacks(progress: _ => cancel.Cancel());
+        var first = new Trainer(Small with { Epochs = 1 }, directory).Run(train, valid, Config(Small), stopAtFirstStep, cancel.Token);
+        Assert.True(first.Interrupted);
+        Assert.True(File.Exists(first.LastCheckpoint));
+        var resumed = new Trainer(Small with { Epochs = 1 }, directory).Resume(train, valid, Config(Small));
+        Assert.False(resumed.Interrupted);
+        Assert.Equal((1, 1), (resumed.Epochs, resumed.BestEpoch));
+    }
+
+    [Fact]
     public void Resuming_with_other_options_is_refused_naming_each_difference_unless_allowed()
     {
         var data = Packed();
