@@ -74,12 +74,16 @@ public sealed class Trainer(TrainOptions options, string runDirectory)
         public Session(TrainOptions options, ModelConfig config)
         {
             Config = config;
-            torch.manual_seed(options.Seed);
-            Model = config.Build(new Generator(options.Seed));
+            Generator = new Generator(options.Seed);
+            Model = config.Build(Generator);
             Optimizer = new Adam(Model.parameters(), lr: options.LearningRate);
         }
 
         public ModelConfig Config { get; }
+
+        /// <summary>Draws the initial weights, then each step's dropout masks (reseeded per step): the run's own, so other work in the process cannot change them.</summary>
+        public Generator Generator { get; }
+
         public UNet Model { get; }
         public Adam Optimizer { get; }
 
@@ -165,7 +169,7 @@ public sealed class Trainer(TrainOptions options, string runDirectory)
     private float Step(Session session, SegmentationSplit train, int[] indices, ulong seed)
     {
         using var scope = torch.NewDisposeScope();
-        torch.manual_seed(seed + 1);
+        session.Generator.manual_seed(seed + 1);
         var (x, y) = train.Batch(indices);
         (x, y) = options.Augment.Apply(x, y, new Generator(seed));
         session.Optimizer.zero_grad();

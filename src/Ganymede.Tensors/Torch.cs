@@ -58,10 +58,8 @@ public static partial class torch
     /// <summary>Uniform in [0, 1).</summary>
     public static Tensor rand(int[] shape, Generator? generator = null)
     {
-        var g = generator ?? default_generator;
         var t = Tensor.Empty(shape, clear: false);
-        var s = t.Span;
-        for (int i = 0; i < s.Length; i++) s[i] = g.NextFloat();
+        (generator ?? default_generator).FillUniform(t.Span);
         return t;
     }
 
@@ -70,10 +68,8 @@ public static partial class torch
     /// <summary>Standard normal.</summary>
     public static Tensor randn(int[] shape, Generator? generator = null)
     {
-        var g = generator ?? default_generator;
         var t = Tensor.Empty(shape, clear: false);
-        var s = t.Span;
-        for (int i = 0; i < s.Length; i++) s[i] = g.NextNormal();
+        (generator ?? default_generator).FillNormal(t.Span);
         return t;
     }
 

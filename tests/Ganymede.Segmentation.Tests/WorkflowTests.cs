@@ -55,13 +55,8 @@ public class WorkflowTests : TempDirectoryTest
         var resumed = new Trainer(options, Path.Combine(Dir, "split")).Resume(train, valid, Config(options));
         Assert.False(resumed.Interrupted);
 
-        foreach (var (x, y) in new[] { (straight.LastCheckpoint, resumed.LastCheckpoint), (straight.BestCheckpoint, resumed.BestCheckpoint) })
-        {
-            var (_, a) = Checkpoint.LoadModel(x);
-            var (_, b) = Checkpoint.LoadModel(y);
-            foreach (var (name, value) in a.state_dict())
-                Assert.True(value.ToArray().SequenceEqual(b.state_dict()[name].ToArray()), $"{name} differs in {Path.GetFileName(y)} after resuming");
-        }
+        AssertSameWeights(straight.LastCheckpoint, resumed.LastCheckpoint);
+        AssertSameWeights(straight.BestCheckpoint, resumed.BestCheckpoint);
         var lr = File.ReadLines(Path.Combine(Dir, "split", "metrics.csv")).Skip(1).Select(l => double.Parse(l.Split(',')[7], System.Globalization.CultureInfo.InvariantCulture)).ToArray();
         Assert.Equal(File.ReadLines(Path.Combine(Dir, "straight", "metrics.csv")).Skip(1).Select(l => double.Parse(l.Split(',')[7], System.Globalization.CultureInfo.InvariantCulture)), lr);
     }
@@ -80,6 +75,18 @@ public class WorkflowTests : TempDirectoryTest
         var resumed = new Trainer(Small with { Epochs = 1 }, directory).Resume(train, valid, Config(Small));
         Assert.False(resumed.Interrupted);
         Assert.Equal((1, 1), (resumed.Epochs, resumed.BestEpoch));
+    }
+
+    [Fact]
+    public async Task Runs_with_dropout_side_by_side_end_bit_for_bit_where_each_run_alone_ends()
+    {
+        var data = Packed();
+        var (train, valid) = (SegmentationData.Load(data, "train"), SegmentationData.Load(data, "valid"));
+        var options = new[] { 1UL, 2UL }.Select(seed => Small with { Epochs = 2, Dropout = 0.3f, Precision = MatmulPrecision.Highest, Seed = seed }).ToArray();
+        TrainResult Train(int k, string name) => new Trainer(options[k], Path.Combine(Dir, $"{name}{k}")).Run(train, valid, Config(options[k]));
+        var alone = new[] { Train(0, "alone"), Train(1, "alone") };
+        var together = await Task.WhenAll(Task.Run(() => Train(0, "together")), Task.Run(() => Train(1, "together")));
+        for (int k = 0; k < 2; k++) AssertSameWeights(alone[k].LastCheckpoint, together[k].LastCheckpoint);
     }
 
     [Fact]
@@ -178,5 +185,13 @@ public class WorkflowTests : TempDirectoryTest
     {
         public bool Equals(double a, double b) => Math.Abs(a - b) < 1e-9;
         public int GetHashCode(double v) => 0;
+    }
+
+    private static void AssertSameWeights(string expected, string actual)
+    {
+        var (_, a) = Checkpoint.LoadModel(expected);
+        var (_, b) = Checkpoint.LoadModel(actual);
+        foreach (var (name, value) in a.state_dict())
+            Assert.True(value.ToArray().SequenceEqual(b.state_dict()[name].ToArray()), $"{name} differs in {actual}");
     }
 }

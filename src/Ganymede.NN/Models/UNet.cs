@@ -16,6 +16,7 @@ public sealed class UNet : Module
     private readonly Conv2d _head;
     private readonly Dropout _drop;
 
+    /// <param name="generator">Draws the initial weights and then the dropout masks; torch's default generator when null.</param>
     /// <param name="convBias">Whether the 3x3 convolutions have biases (the original Keras model's do; the reference's do not).</param>
     /// <param name="upKernel">Kernel of the upsampling transposed convolutions: 2 (the reference) or 3 (the original, padding "same").</param>
     public UNet(int inChannels = 1, int outChannels = 1, int baseWidth = 16, int depth = 4, float dropout = 0f, Generator? generator = null,
@@ -45,7 +46,7 @@ public sealed class UNet : Module
             _dec.append(Block(w * 2, w, generator, convBias));
         }
         _head = register_module("head", new Conv2d(widths[0], outChannels, 1, generator: generator));
-        _drop = register_module("drop", new Dropout(dropout));
+        _drop = register_module("drop", new Dropout(dropout, generator));
     }
 
     public int InChannels { get; }
