@@ -123,6 +123,7 @@ public abstract class Database
             }
         },
         (database, connection) => connection.Execute(database.Dialect(Schema.JobHandlers)),
+        (database, connection) => connection.Execute(database.Dialect(Schema.ContentsVersionIndexes)),
     ];
 
     /// <summary>A flag as its INTEGER column holds it (PostgreSQL does not compare or store a boolean as a number).</summary>

@@ -32,16 +32,18 @@ public sealed class DatasetStore(Database db)
 
     /// <summary>
     /// What changes whenever the history's list of contents does (every change of a dataset or collection moves its
-    /// update_time; a new one adds to the count): a cheap query that tells whether a listing made earlier still holds.
+    /// update_time; a new one takes the next hid, and none is ever removed): a query of four index lookups that tells
+    /// whether a listing made earlier still holds.
     /// </summary>
     public string ContentsVersion(long historyId)
     {
         using var c = db.Open();
-        var (datasets, datasetTime, collections, collectionTime) = c.QuerySingle<(long, string?, long, string?)>(
+        var (datasets, datasetTime, collections, collectionTime) = c.QuerySingle<(long?, string?, long?, string?)>(
             """
-            SELECT d.n, d.t, c.n, c.t
-            FROM (SELECT COUNT(*) AS n, MAX(update_time) AS t FROM datasets WHERE history_id = @historyId) d,
-                 (SELECT COUNT(*) AS n, MAX(update_time) AS t FROM history_collections WHERE history_id = @historyId) c
+            SELECT (SELECT MAX(hid) FROM datasets WHERE history_id = @historyId),
+                   (SELECT MAX(update_time) FROM datasets WHERE history_id = @historyId),
+                   (SELECT MAX(hid) FROM history_collections WHERE history_id = @historyId),
+                   (SELECT MAX(update_time) FROM history_collections WHERE history_id = @historyId)
             """, new { historyId });
         return $"{datasets}|{datasetTime}|{collections}|{collectionTime}";
     }

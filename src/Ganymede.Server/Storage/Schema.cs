@@ -285,4 +285,13 @@ internal static class Schema
             start_time TEXT NOT NULL,
             heartbeat TEXT NOT NULL);
         """;
+
+    /// <summary>
+    /// Migration 3: a history's contents version (<see cref="DatasetStore.ContentsVersion"/>) read from two indexes
+    /// instead of from every row of the history.
+    /// </summary>
+    public const string ContentsVersionIndexes = """
+        CREATE INDEX datasets_history_update ON datasets(history_id, update_time);
+        CREATE INDEX history_collections_history_update ON history_collections(history_id, update_time);
+        """;
 }
