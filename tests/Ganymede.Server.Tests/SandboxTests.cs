@@ -139,6 +139,10 @@ public sealed class SandboxTests : IDisposable
     {
         Assert.Equal([2, 3], Cores.Choose([0, 1, 2, 3], [[0, 1]], 2));
         Assert.Equal([0, 3], Cores.Choose([0, 1, 2, 3], [[0, 1], [1, 2]], 2));
+        // Servers sharing a machine start from different CPUs: the third allowed one on, wrapping round.
+        Assert.Equal([5], Cores.Choose([1, 3, 5, 7], [], 1, start: 2));
+        Assert.Equal([1, 5, 7], Cores.Choose([1, 3, 5, 7], [], 3, start: 6));
+        Assert.Equal([3, 7], Cores.Choose([1, 3, 5, 7], [[1], [5]], 2, start: 1));
         Assert.Equal([0, 1, 2, 3, 8], Cores.Parse("0-3,8"));
     }
 

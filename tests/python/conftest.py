@@ -15,6 +15,11 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared" / "data" / "covid-semiseg"
 
+# The engine on one thread in every process the tests start (trainings from the command line, notebook kernels; jobs
+# get theirs from --cores-per-job below): the suite's two workers share two cores, and two OpenMP threads on cores
+# that the other worker keeps busy mostly wait for each other (trainings took several times longer so).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 
 def pytest_sessionstart(session):
     if not (SHARED / "train_im.nii.gz").exists():
@@ -91,7 +96,9 @@ class Server:
         self.version = version
         self.database = ["--database", database] if database else []
         self.name = name
-        self.extra_args = list(extra_args) + self.database + ["--handler-name", name]
+        # A job on one core, for the reason OMP_NUM_THREADS is 1 above.
+        cores = [] if "--cores-per-job" in extra_args else ["--cores-per-job", "1"]
+        self.extra_args = list(extra_args) + cores + self.database + ["--handler-name", name]
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         if keys is None:

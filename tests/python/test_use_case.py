@@ -68,10 +68,7 @@ def model(built, tmp_path_factory):
     work = tmp_path_factory.mktemp("use-case")
     ganymede("data", "pack", "--images", SHARED / "train_im.nii.gz", "--masks", SHARED / "train_mask.nii.gz", "--out", work / "small.h5",
              "--size", "64", "--crop", "none", "--test", "0.2")
-    # On one thread: beside the busiest tests on the other worker, two OpenMP threads on two busy cores mostly wait for
-    # each other (this training took several times longer so).
-    ganymede("train", "--data", work / "small.h5", "--out", work / "model.onnx", "--epochs", "20", "--base", "8", "--run-dir", work / "run",
-             env={**os.environ, "OMP_NUM_THREADS": "1"})
+    ganymede("train", "--data", work / "small.h5", "--out", work / "model.onnx", "--epochs", "20", "--base", "8", "--run-dir", work / "run")
     return work
 
 

@@ -32,6 +32,10 @@ internal static class ServeCommand
             Description = "seconds a server of the database may be silent before the others adopt its jobs", DefaultValueFactory = _ => 30,
         };
         var jobs = new Option<int>("--max-jobs") { Description = "jobs that may run at once (each gets GANYMEDE_SLOTS cores)", DefaultValueFactory = _ => 1 };
+        var coresPerJob = new Option<int?>("--cores-per-job")
+        {
+            Description = "the cores (GANYMEDE_SLOTS, and the engine's threads) a job gets unless its tool or its user asks otherwise; default: this machine's cores over --max-jobs",
+        };
         var perUser = new Option<int?>("--max-running-per-user")
         {
             Description = "jobs one user may have running at once on all servers together (fair share; the rest wait in the queue, saying why); default: no limit",
@@ -58,12 +62,15 @@ internal static class ServeCommand
         };
         var command = new Command("serve", "Run the server: Galaxy's API for histories, datasets, tools and jobs (BioBlend works unchanged).")
         {
-            urls, dataDir, database, handlerName, handlerTimeout, jobs, perUser, version, runner, partition, limits, toolLimits, maxResources, gpus, quota,
+            urls, dataDir, database, handlerName, handlerTimeout, jobs, coresPerJob, perUser, version, runner, partition, limits, toolLimits, maxResources, gpus, quota,
             registration, pathPaste, minPassword,
         };
         command.SetAction(result => Cli.Run(() =>
         {
             if (result.GetValue(jobs) < 1) throw new ArgumentException("--max-jobs must be at least 1");
+            int cores = Cores.Allowed().Count;
+            if (result.GetValue(coresPerJob) is { } perJob && (perJob < 1 || perJob > cores))
+                throw new ArgumentException($"--cores-per-job must be between 1 and this machine's {cores} cores");
             if (result.GetValue(perUser) is < 1) throw new ArgumentException("--max-running-per-user must be at least 1");
             if (result.GetValue(handlerTimeout) < 3) throw new ArgumentException("--handler-timeout must be at least 3 seconds");
             if (result.GetValue(minPassword) < Passwords.GalaxyMinimum) throw new ArgumentException($"--min-password-length must be at least {Passwords.GalaxyMinimum}");
@@ -73,7 +80,7 @@ internal static class ServeCommand
             {
                 Urls = result.GetValue(urls)!, DataDirectory = result.GetValue(dataDir)!, Database = result.GetValue(database),
                 HandlerName = JobHandler.CheckName(result.GetValue(handlerName)!), HandlerTimeout = TimeSpan.FromSeconds(result.GetValue(handlerTimeout)), MaxConcurrentJobs = result.GetValue(jobs), MaxRunningPerUser = result.GetValue(perUser),
-                SlotsPerJob = Math.Max(1, Environment.ProcessorCount / result.GetValue(jobs)), VersionMajor = result.GetValue(version)!,
+                SlotsPerJob = result.GetValue(coresPerJob) ?? Math.Max(1, cores / result.GetValue(jobs)), VersionMajor = result.GetValue(version)!,
                 Runner = result.GetValue(runner)!, SlurmPartition = result.GetValue(partition),
                 JobLimits = jobLimits, ToolLimits = PerTool(jobLimits, result.GetValue(toolLimits) ?? []), Gpus = gpuIds,
                 MaxResources = result.GetValue(maxResources) is { } most

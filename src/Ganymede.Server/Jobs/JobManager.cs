@@ -203,7 +203,7 @@ public sealed class JobManager(JobStore jobs, DatasetStore datasets, UserStore u
             if (job.Info != reason) jobs.Hold(job.Id, reason);
             return null;
         }
-        return (Cores.Choose(allowed, held.Cores, resources.Cores), gpus);
+        return (Cores.Choose(allowed, held.Cores, resources.Cores, start: Environment.ProcessId), gpus);
     }
 
     /// <summary>Fair share: whether the job's owner already runs as many jobs as one user may; if so the job says so and waits.</summary>
