@@ -6,6 +6,7 @@ process starting, and jobs dispatched per second by one server and by three over
 Run: /usr/bin/python3 bench/server_load.py [--size-mb 1024] [--scale-only]   (installs wrk from Debian when missing)
 """
 import argparse
+import concurrent.futures
 import json
 import os
 import pathlib
@@ -56,9 +57,11 @@ def contents_load(work, database=None):
     try:
         headers = {"x-api-key": server.key}
         history = requests.post(server.url + "/api/histories", json={"name": "many"}, headers=headers).json()["id"]
-        for i in range(1000):
+        def upload(i):
             requests.post(server.url + "/api/tools", headers=headers, json={
-                "history_id": history, "tool_id": "upload1", "inputs": {"files_0|NAME": f"d{i}.txt"}, "files_0|url_paste": f"{i}\n"})
+                "history_id": history, "tool_id": "upload1", "inputs": {"files_0|NAME": f"d{i}.txt"}, "files_0|url_paste": f"{i}\n"}).raise_for_status()
+        with concurrent.futures.ThreadPoolExecutor(4) as uploads:
+            list(uploads.map(upload, range(1000)))
         url = f"{server.url}/api/histories/{history}/contents"
         assert len(requests.get(url, headers=headers).json()) == 1000
         wrk(url, server.key, seconds=5)  # warm-up: the server compiles its hot paths in the first seconds
