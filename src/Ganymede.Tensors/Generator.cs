@@ -50,7 +50,7 @@ public sealed class Generator
     /// <summary>Uniform integer in [0, n).</summary>
     public int NextInt(int n)
     {
-        lock (_sync) return (int)(Next() % (ulong)n);
+        lock (_sync) return Below(n);
     }
 
     /// <summary>Standard normal by the Box–Muller transform.</summary>
@@ -80,7 +80,7 @@ public sealed class Generator
         lock (_sync)
             for (int i = n - 1; i > 0; i--)
             {
-                int j = (int)(Next() % (ulong)(i + 1));
+                int j = Below(i + 1);
                 (p[i], p[j]) = (p[j], p[i]);
             }
         return p;
@@ -100,6 +100,8 @@ public sealed class Generator
         _s3 = RotateLeft(_s3, 45);
         return result;
     }
+
+    private int Below(int n) => (int)(Next() % (ulong)n);
 
     private float Uniform() => (Next() >> 40) * (1.0f / (1 << 24));
 
