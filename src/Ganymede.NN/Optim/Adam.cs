@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.InteropServices;
+using Ganymede.Backends;
 
 namespace Ganymede.NN.Optim;
 
@@ -42,10 +43,10 @@ public class Adam(IEnumerable<Tensor> parameters, float lr = 1e-3f, float beta1 
             var grad = p.grad.contiguous();
             var m = State(_m, p);
             var v = State(_v, p);
-            // Chunks of the parameter on both cores; each element's arithmetic is the same whichever chunk or lane
-            // computes it, so results do not depend on the split (resume stays bit for bit).
+            // Chunks of the parameter, on the cores as the backend decides; each element's arithmetic is the same whichever
+            // chunk or lane computes it, so results do not depend on the split (resume stays bit for bit).
             int length = (int)p.numel(), chunks = Math.Max(1, Math.Min(Environment.ProcessorCount, length / 65536));
-            Parallel.For(0, chunks, chunk =>
+            Backend.Current.For(chunks, chunk =>
             {
                 int start = (int)((long)length * chunk / chunks), end = (int)((long)length * (chunk + 1) / chunks);
                 Update(p.Span[start..end], grad.Span[start..end], m.Span[start..end], v.Span[start..end], k);

@@ -16,6 +16,13 @@ public interface IBackend
     /// </summary>
     bool PrefersBlocked(int channels);
 
+    /// <summary>
+    /// Runs <paramref name="body"/> for each index in [0, <paramref name="count"/>): the independent iterations of a
+    /// managed kernel (an elementwise pass, a copy, an optimiser's update). The backend decides whether they share the
+    /// cores: a backend whose native library keeps threads of its own on them runs the iterations on the calling thread.
+    /// </summary>
+    void For(int count, Action<int> body);
+
     /// <summary>C[m, n] = A[m, k] · B[k, n] + beta · C (A or B stored transposed when asked).</summary>
     void Gemm(bool transA, bool transB, int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, float beta, Span<float> c);
 

@@ -53,6 +53,16 @@ public sealed unsafe partial class NativeBackend : IBackend
 
     private static readonly bool HasAvx512 = System.Runtime.Intrinsics.X86.Avx512F.IsSupported;
 
+    /// <summary>
+    /// On the calling thread. oneDNN's OpenMP threads stay on the cores between primitives (they spin a while before they
+    /// sleep); .NET thread-pool workers started beside them take a core from one, and the next primitive waits for it.
+    /// The managed kernels between primitives move little memory, so one thread does them sooner than two that fight.
+    /// </summary>
+    public void For(int count, Action<int> body)
+    {
+        for (int i = 0; i < count; i++) body(i);
+    }
+
     /// <summary>OpenBLAS's kernel family and threading, for start-up logs ("Cooperlake", 1 = pthreads).</summary>
     public static string Describe() =>
         $"openblas core={OpenBlas.CoreName} threads={OpenBlas.openblas_get_num_threads()} parallel={OpenBlas.openblas_get_parallel()}";

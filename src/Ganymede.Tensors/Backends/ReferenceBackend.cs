@@ -10,6 +10,9 @@ public sealed partial class ReferenceBackend : IBackend
 
     public bool PrefersBlocked(int channels) => false;
 
+    /// <summary>All managed: nothing else is on the cores, so the iterations share them.</summary>
+    public void For(int count, Action<int> body) => Parallel.For(0, count, body);
+
     public void Gemm(bool transA, bool transB, int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, float beta, Span<float> c)
     {
         for (int i = 0; i < m; i++)

@@ -1,3 +1,4 @@
+using System.Numerics;
 using Ganymede.Autograd;
 
 namespace Ganymede.Ops;
@@ -6,6 +7,9 @@ namespace Ganymede.Ops;
 internal interface IBinaryOp
 {
     static abstract float Forward(float a, float b);
+
+    /// <summary>The same value on a vector of lanes, each lane exactly as <see cref="Forward(float, float)"/> computes it.</summary>
+    static abstract Vector<float> Forward(Vector<float> a, Vector<float> b);
 
     /// <summary>d(out)/d(a) at (a, b) with out = Forward(a, b).</summary>
     static abstract float DerivA(float a, float b, float y);
@@ -16,6 +20,7 @@ internal interface IBinaryOp
 internal struct AddOp : IBinaryOp
 {
     public static float Forward(float a, float b) => a + b;
+    public static Vector<float> Forward(Vector<float> a, Vector<float> b) => a + b;
     public static float DerivA(float a, float b, float y) => 1;
     public static float DerivB(float a, float b, float y) => 1;
 }
@@ -23,6 +28,7 @@ internal struct AddOp : IBinaryOp
 internal struct SubOp : IBinaryOp
 {
     public static float Forward(float a, float b) => a - b;
+    public static Vector<float> Forward(Vector<float> a, Vector<float> b) => a - b;
     public static float DerivA(float a, float b, float y) => 1;
     public static float DerivB(float a, float b, float y) => -1;
 }
@@ -30,6 +36,7 @@ internal struct SubOp : IBinaryOp
 internal struct MulOp : IBinaryOp
 {
     public static float Forward(float a, float b) => a * b;
+    public static Vector<float> Forward(Vector<float> a, Vector<float> b) => a * b;
     public static float DerivA(float a, float b, float y) => b;
     public static float DerivB(float a, float b, float y) => a;
 }
@@ -37,6 +44,7 @@ internal struct MulOp : IBinaryOp
 internal struct DivOp : IBinaryOp
 {
     public static float Forward(float a, float b) => a / b;
+    public static Vector<float> Forward(Vector<float> a, Vector<float> b) => a / b;
     public static float DerivA(float a, float b, float y) => 1 / b;
     public static float DerivB(float a, float b, float y) => -y / b;
 }
@@ -44,6 +52,7 @@ internal struct DivOp : IBinaryOp
 internal struct PowOp : IBinaryOp
 {
     public static float Forward(float a, float b) => MathF.Pow(a, b);
+    public static Vector<float> Forward(Vector<float> a, Vector<float> b) => Binary.ByLane<PowOp>(a, b);
     public static float DerivA(float a, float b, float y) => b == 0 ? 0 : b * MathF.Pow(a, b - 1);
     public static float DerivB(float a, float b, float y) => a > 0 ? y * MathF.Log(a) : 0;
 }
@@ -51,6 +60,7 @@ internal struct PowOp : IBinaryOp
 internal struct MaximumOp : IBinaryOp
 {
     public static float Forward(float a, float b) => MathF.Max(a, b);
+    public static Vector<float> Forward(Vector<float> a, Vector<float> b) => Binary.ByLane<MaximumOp>(a, b);
     public static float DerivA(float a, float b, float y) => a > b ? 1 : a == b ? 0.5f : 0;
     public static float DerivB(float a, float b, float y) => b > a ? 1 : a == b ? 0.5f : 0;
 }
@@ -58,6 +68,7 @@ internal struct MaximumOp : IBinaryOp
 internal struct MinimumOp : IBinaryOp
 {
     public static float Forward(float a, float b) => MathF.Min(a, b);
+    public static Vector<float> Forward(Vector<float> a, Vector<float> b) => Binary.ByLane<MinimumOp>(a, b);
     public static float DerivA(float a, float b, float y) => a < b ? 1 : a == b ? 0.5f : 0;
     public static float DerivB(float a, float b, float y) => b < a ? 1 : a == b ? 0.5f : 0;
 }
@@ -65,6 +76,23 @@ internal struct MinimumOp : IBinaryOp
 /// <summary>Broadcasting binary kernels over plain buffers, and the recorded op that uses them.</summary>
 internal static class Binary
 {
+    /// <summary>A vector lane by lane, for operations the vector instructions do not compute exactly as the scalar ones.</summary>
+    public static Vector<float> ByLane<TOp>(Vector<float> a, Vector<float> b) where TOp : struct, IBinaryOp
+    {
+        Span<float> y = stackalloc float[Vector<float>.Count];
+        for (int i = 0; i < y.Length; i++) y[i] = TOp.Forward(a[i], b[i]);
+        return new Vector<float>(y);
+    }
+
+    /// <summary>y[i] = op(a[i], b[i]) over spans of one length: whole vectors, then the tail.</summary>
+    private static void Elementwise<TOp>(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) where TOp : struct, IBinaryOp
+    {
+        int i = 0;
+        for (; i <= y.Length - Vector<float>.Count; i += Vector<float>.Count)
+            TOp.Forward(new Vector<float>(a[i..]), new Vector<float>(b[i..])).CopyTo(y[i..]);
+        for (; i < y.Length; i++) y[i] = TOp.Forward(a[i], b[i]);
+    }
+
     public static Tensor Apply<TOp>(string name, Tensor a, Tensor b) where TOp : struct, IBinaryOp
     {
         CheckFloat(name, a, b);
@@ -86,17 +114,14 @@ internal static class Binary
         {
             // Same shape, same layout: elementwise over the raw blocked memory, and the result stays blocked.
             var blocked = Tensor.EmptyBlocked(outShape);
-            var (av, bv, yv) = (a.Blocked, b.Blocked, blocked.Blocked);
-            for (int i = 0; i < yv.Length; i++) yv[i] = TOp.Forward(av[i], bv[i]);
+            Elementwise<TOp>(a.Blocked, b.Blocked, blocked.Blocked);
             return blocked;
         }
         var y = Tensor.Empty(outShape, clear: false);
         var yd = y.Span;
         if (a.is_contiguous() && b.is_contiguous() && Shape.SameShape(a.Shape_, b.Shape_))
         {
-            var ad = a.Span;
-            var bd = b.Span;
-            for (int i = 0; i < yd.Length; i++) yd[i] = TOp.Forward(ad[i], bd[i]);
+            Elementwise<TOp>(a.Span, b.Span, yd);
             return y;
         }
         var run = new MapRun<TOp>(a.Floats, b.Floats, y.Floats);

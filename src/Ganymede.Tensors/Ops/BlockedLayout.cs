@@ -1,3 +1,5 @@
+using Ganymede.Backends;
+
 namespace Ganymede.Ops;
 
 /// <summary>
@@ -21,7 +23,7 @@ internal static class BlockedLayout
     public static void ToBlocked(float[] source, int offset, ReadOnlySpan<int> shape, float[] blocked)
     {
         int n = shape[0], cb = shape[1] / Block, hw = shape[2] * shape[3];
-        Parallel.For(0, n * cb, nb =>
+        Backend.Current.For(n * cb, nb =>
         {
             var dst = blocked.AsSpan(nb * hw * Block, hw * Block);
             for (int lane = 0; lane < Block; lane++)
@@ -35,7 +37,7 @@ internal static class BlockedLayout
     public static void ToPlain(float[] blocked, ReadOnlySpan<int> shape, float[] plain)
     {
         int n = shape[0], cb = shape[1] / Block, hw = shape[2] * shape[3];
-        Parallel.For(0, n * cb, nb =>
+        Backend.Current.For(n * cb, nb =>
         {
             var src = blocked.AsSpan(nb * hw * Block, hw * Block);
             for (int lane = 0; lane < Block; lane++)
@@ -63,7 +65,7 @@ internal static class BlockedLayout
         int n = shape[0], plane = shape[2] * shape[3], total = shape[1] * plane;
         var sources = parts.Select(p => p.Blocked).ToArray();
         var sizes = parts.Select(p => p.Shape_[1] * plane).ToArray();
-        Parallel.For(0, n, b =>
+        Backend.Current.For(n, b =>
         {
             int at = b * total;
             for (int i = 0; i < sources.Length; i++)
@@ -82,7 +84,7 @@ internal static class BlockedLayout
         int n = joined.size(0), plane = joined.size(2) * joined.size(3), total = joined.size(1) * plane;
         var pieces = channels.Select(c => Tensor.EmptyBlocked([n, c, joined.size(2), joined.size(3)])).ToArray();
         var targets = pieces.Select(p => p.Blocked).ToArray();
-        Parallel.For(0, n, b =>
+        Backend.Current.For(n, b =>
         {
             int at = b * total;
             for (int i = 0; i < targets.Length; i++)

@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics;
+using Ganymede.Backends;
 
 namespace Ganymede.Ops;
 
@@ -13,7 +14,7 @@ internal static class ChannelOps
         {
             var data = y.Blocked;
             int blocks = c / BlockedLayout.Block;
-            Parallel.For(0, n * blocks, nb =>
+            Backend.Current.For(n * blocks, nb =>
             {
                 var b = Vector512.Create(bias.AsSpan(nb % blocks * BlockedLayout.Block, BlockedLayout.Block));
                 var plane = data.AsSpan(nb * hw * BlockedLayout.Block, hw * BlockedLayout.Block);
@@ -24,7 +25,7 @@ internal static class ChannelOps
         }
         var flat = y.Floats;
         int offset = (int)y.Offset;
-        Parallel.For(0, n * c, plane => VectorMath.ScaleShift(flat.AsSpan(offset + plane * hw, hw), flat.AsSpan(offset + plane * hw, hw), 1f, bias[plane % c]));
+        Backend.Current.For(n * c, plane => VectorMath.ScaleShift(flat.AsSpan(offset + plane * hw, hw), flat.AsSpan(offset + plane * hw, hw), 1f, bias[plane % c]));
     }
 
     /// <summary>Σ over N, H, W for each channel (the gradient of a per-channel bias).</summary>
@@ -36,7 +37,7 @@ internal static class ChannelOps
         {
             var data = t.Blocked;
             int blocks = c / BlockedLayout.Block;
-            Parallel.For(0, blocks, cb =>
+            Backend.Current.For(blocks, cb =>
             {
                 var acc = Vector512<float>.Zero;
                 for (int b = 0; b < n; b++)
@@ -51,7 +52,7 @@ internal static class ChannelOps
         var plain = t.contiguous();
         var flat = plain.Floats;
         int offset = (int)plain.Offset;
-        Parallel.For(0, c, ch =>
+        Backend.Current.For(c, ch =>
         {
             double s = 0;
             for (int b = 0; b < n; b++) s += VectorMath.Sum(flat.AsSpan(offset + (b * c + ch) * hw, hw));

@@ -1,4 +1,5 @@
 using Ganymede.Autograd;
+using Ganymede.Backends;
 
 namespace Ganymede.Ops;
 
@@ -36,7 +37,7 @@ internal static class Dropout
         int length = (int)input.numel(), chunks = (length + Chunk - 1) / Chunk;
         var seeds = Enumerable.Range(0, chunks).Select(_ => gen.NextUInt64()).ToArray();
         uint threshold = (uint)Math.Min(p * (1 << 24), 1 << 24);
-        Parallel.For(0, chunks, c =>
+        Backend.Current.For(chunks, c =>
         {
             var local = new Generator(seeds[c]);
             int end = Math.Min(length, (c + 1) * Chunk);

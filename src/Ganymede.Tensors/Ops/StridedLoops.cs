@@ -15,34 +15,62 @@ internal static class StridedLoops
     public static void ForEachRun<TRun>(ReadOnlySpan<int> shape, ReadOnlySpan<int> stridesA, long offsetA,
         ReadOnlySpan<int> stridesB, long offsetB, ref TRun run) where TRun : struct, IRun2
     {
-        int rank = shape.Length;
+        foreach (var d in shape)
+            if (d == 0) return;
+        Span<int> dims = stackalloc int[shape.Length];
+        Span<int> sa = stackalloc int[shape.Length];
+        Span<int> sb = stackalloc int[shape.Length];
+        int rank = Merge(shape, stridesA, stridesB, dims, sa, sb);
         if (rank == 0)
         {
             run.Run(offsetA, 0, offsetB, 0, 1);
             return;
         }
-        foreach (var d in shape)
-            if (d == 0) return;
-        int inner = shape[rank - 1];
-        int sa = stridesA[rank - 1], sb = stridesB[rank - 1];
+        int inner = dims[rank - 1];
         Span<int> index = stackalloc int[rank];
         long oa = offsetA, ob = offsetB;
         while (true)
         {
-            run.Run(oa, sa, ob, sb, inner);
+            run.Run(oa, sa[rank - 1], ob, sb[rank - 1], inner);
             int d = rank - 2;
             for (; d >= 0; d--)
             {
                 index[d]++;
-                oa += stridesA[d];
-                ob += stridesB[d];
-                if (index[d] < shape[d]) break;
-                oa -= (long)stridesA[d] * shape[d];
-                ob -= (long)stridesB[d] * shape[d];
+                oa += sa[d];
+                ob += sb[d];
+                if (index[d] < dims[d]) break;
+                oa -= (long)sa[d] * dims[d];
+                ob -= (long)sb[d] * dims[d];
                 index[d] = 0;
             }
             if (d < 0) return;
         }
+    }
+
+    /// <summary>
+    /// The same walk with fewer, longer runs: dimensions of size 1 dropped, and a dimension merged into the one outside it
+    /// when both operands step over it as one (the outer stride is the inner stride times the inner size). A contiguous
+    /// tensor becomes one run. Returns the merged rank.
+    /// </summary>
+    private static int Merge(ReadOnlySpan<int> shape, ReadOnlySpan<int> stridesA, ReadOnlySpan<int> stridesB, Span<int> dims, Span<int> sa, Span<int> sb)
+    {
+        int rank = 0;
+        for (int d = 0; d < shape.Length; d++)
+        {
+            if (shape[d] == 1) continue;
+            if (rank > 0 && sa[rank - 1] == stridesA[d] * shape[d] && sb[rank - 1] == stridesB[d] * shape[d])
+            {
+                dims[rank - 1] *= shape[d];
+                sa[rank - 1] = stridesA[d];
+                sb[rank - 1] = stridesB[d];
+                continue;
+            }
+            dims[rank] = shape[d];
+            sa[rank] = stridesA[d];
+            sb[rank] = stridesB[d];
+            rank++;
+        }
+        return rank;
     }
 
     /// <summary>Strides of <paramref name="t"/> seen through a broadcast to <paramref name="outShape"/> (0 where broadcast).</summary>
