@@ -66,6 +66,36 @@ public class GradCheckTests
         Assert.All(y.ToArray().Where(v => v != 0), v => Assert.Equal(1 / 0.7f, v, 5));
     }
 
+    /// <summary>
+    /// A seed's mask is part of a run's reproducibility (resume, seeds in the evidence): chunks of 65,536 elements, each
+    /// with a generator seeded in turn from the caller's, two 24-bit uniforms from each 64-bit draw, an element kept when
+    /// its uniform is at least p·2^24. The length spans two chunks and ends off a vector's edge.
+    /// </summary>
+    [Fact]
+    public void Dropout_keeps_the_elements_the_seed_names()
+    {
+        const int chunk = 65536;
+        int length = chunk + 13;
+        float p = 0.3f;
+        var x = torch.arange(length).add(1f);
+        var y = F.dropout(x, p, training: true, generator: new Generator(9)).ToArray();
+        var seeds = new Generator(9);
+        uint threshold = (uint)(p * (1 << 24));
+        var expected = new float[length];
+        for (int start = 0; start < length; start += chunk)
+        {
+            var local = new Generator(seeds.NextUInt64());
+            ulong bits = 0;
+            for (int i = start; i < Math.Min(length, start + chunk); i++)
+            {
+                if ((i - start) % 2 == 0) bits = local.NextUInt64();
+                uint uniform = (i - start) % 2 == 0 ? (uint)(bits >> 40) : (uint)((bits >> 16) & 0xFFFFFF);
+                expected[i] = uniform >= threshold ? (i + 1) * (1 / (1 - p)) : 0;
+            }
+        }
+        Assert.Equal(expected, y);
+    }
+
     [Fact] public void Cat_stack_split() =>
         GradCheck(x => torch.cat([x[0], torch.split(x[1], 2, 1)[1], torch.stack([x[0], x[0]], 1).sum(1)], 1), Randn(35, 2, 3), Randn(36, 2, 5));
 

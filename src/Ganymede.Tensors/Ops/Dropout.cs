@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Runtime.Intrinsics;
 using Ganymede.Autograd;
 using Ganymede.Backends;
 
@@ -39,20 +41,35 @@ internal static class Dropout
         uint threshold = (uint)Math.Min(p * (1 << 24), 1 << 24);
         Backend.Current.For(chunks, c =>
         {
-            var local = new Generator(seeds[c]);
-            int end = Math.Min(length, (c + 1) * Chunk);
-            for (int i = c * Chunk; i < end; i += 2)
+            int start = c * Chunk, count = Math.Min(length, start + Chunk) - start;
+            // Two 24-bit uniforms from each 64-bit draw; the chunk's draws are taken at once (one lock, not one a draw).
+            var draws = ArrayPool<ulong>.Shared.Rent((count + 1) / 2);
+            new Generator(seeds[c]).FillBits(draws.AsSpan(0, (count + 1) / 2));
+            var x = xs.AsSpan(xo + start, count);
+            var m = ms.AsSpan(start, count);
+            var o = ys.AsSpan(start, count);
+            // Eight elements a vector: each 64-bit draw gives its two uniforms as two 32-bit lanes, in element order.
+            var limit = Vector256.Create(threshold);
+            var scaleBits = Vector256.Create(BitConverter.SingleToUInt32Bits(scale));
+            var low24 = Vector256.Create(0xFFFFFFUL);
+            int i = 0;
+            for (; i + Vector256<float>.Count <= count; i += Vector256<float>.Count)
             {
-                // Two 24-bit uniforms from one 64-bit draw.
-                ulong bits = local.NextUInt64();
-                float m0 = (uint)(bits >> 40) >= threshold ? scale : 0;
-                ms[i] = m0;
-                ys[i] = xs[xo + i] * m0;
-                if (i + 1 >= end) break;
-                float m1 = (uint)((bits >> 16) & 0xFFFFFF) >= threshold ? scale : 0;
-                ms[i + 1] = m1;
-                ys[i + 1] = xs[xo + i + 1] * m1;
+                var d = Vector256.Create((ReadOnlySpan<ulong>)draws.AsSpan(i / 2, Vector256<ulong>.Count));
+                var uniforms = ((d >> 40) | (((d >> 16) & low24) << 32)).AsUInt32();
+                var keep = (Vector256.GreaterThanOrEqual(uniforms, limit) & scaleBits).AsSingle();
+                keep.CopyTo(m[i..]);
+                (Vector256.Create((ReadOnlySpan<float>)x[i..]) * keep).CopyTo(o[i..]);
             }
+            for (; i < count; i++)
+            {
+                ulong bits = draws[i >> 1];
+                uint uniform = (i & 1) == 0 ? (uint)(bits >> 40) : (uint)((bits >> 16) & 0xFFFFFF);
+                float keep = uniform >= threshold ? scale : 0;
+                m[i] = keep;
+                o[i] = x[i] * keep;
+            }
+            ArrayPool<ulong>.Shared.Return(draws);
         });
         return AutogradEngine.Record(y, "dropout", [input], g => [g.mul(mask)]);
     }
