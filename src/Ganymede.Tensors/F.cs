@@ -81,6 +81,8 @@ public static class F
     public static Tensor binary_cross_entropy_with_logits(Tensor input, Tensor target, Tensor? pos_weight = null)
     {
         CheckSameShape("binary_cross_entropy_with_logits", input, target);
+        Binary.CheckFloat("binary_cross_entropy_with_logits", input, target);
+        if (pos_weight is null) return Losses.BinaryCrossEntropyWithLogits(input, target);
         var softplusNeg = input.abs().neg().exp().add(1f).log().add(input.neg().relu());
         var weight = pos_weight is null ? null : target.mul(pos_weight.sub(1f)).add(1f);
         var loss = target.neg().add(1f).mul(input).add(weight is null ? softplusNeg : weight.mul(softplusNeg));

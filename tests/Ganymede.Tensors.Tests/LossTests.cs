@@ -13,6 +13,31 @@ public class LossTests
         Assert.NotEqual(expected, F.soft_dice_loss(p, t).item(), 3);
     }
 
+    /// <summary>Far out in both tails (where e^x overflows float) and across the vector width and its tail: values and both gradients.</summary>
+    [Fact]
+    public void Binary_cross_entropy_with_logits_holds_its_formula_in_the_tails()
+    {
+        float[] xs = [-200f, -30f, -3f, -0.5f, 0f, 0.25f, 2f, 30f, 200f, 1f, -1f];
+        float[] ts = [1f, 0f, 0.3f, 1f, 0f, 1f, 0.7f, 0f, 1f, 0f, 1f];
+        var x = torch.tensor(xs);
+        var t = torch.tensor(ts);
+        x.requires_grad = true;
+        t.requires_grad = true;
+        var loss = F.binary_cross_entropy_with_logits(x, t);
+        loss.backward();
+        int n = xs.Length;
+        double Softplus(double v) => Math.Max(v, 0) + Math.Log(1 + Math.Exp(-Math.Abs(v)));
+        double expected = xs.Select((v, i) => (1 - ts[i]) * v + Softplus(-v)).Average();
+        Assert.Equal(expected, loss.item(), 4);
+        var dx = x.grad!.ToArray();
+        var dt = t.grad!.ToArray();
+        for (int i = 0; i < n; i++)
+        {
+            Assert.Equal((1 / (1 + Math.Exp(-xs[i])) - ts[i]) / n, dx[i], 6);
+            Assert.Equal(-xs[i] / n, dt[i], 5);
+        }
+    }
+
     [Fact]
     public void Per_sample_soft_dice_needs_a_batch_dimension()
     {
