@@ -35,6 +35,13 @@ public interface IBackend
     /// <summary>dw (and dbias when not empty) = the gradients of the weights (overwritten).</summary>
     void Conv2dBackwardWeights(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, Span<float> dbias);
 
+    /// <summary>
+    /// A convolution's backward: <see cref="Conv2dBackwardData"/> into <paramref name="dx"/> and
+    /// <see cref="Conv2dBackwardWeights"/> into <paramref name="dw"/> and <paramref name="dbias"/>, each skipped when its
+    /// gradient is empty. One call, so that what both read of dy is prepared once.
+    /// </summary>
+    void Conv2dBackward(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> dy, Span<float> dx, Span<float> dw, Span<float> dbias);
+
     /// <summary>Bytes a training forward pass with a fused ReLU records for its backward (which outputs were positive); 0 without one.</summary>
     int BatchNormWorkspaceBytes(in NormGeometry g);
 

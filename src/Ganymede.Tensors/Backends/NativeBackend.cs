@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Ganymede.Native;
+using Ganymede.Storage;
 
 namespace Ganymede.Backends;
 
@@ -13,7 +14,8 @@ public sealed unsafe partial class NativeBackend : IBackend
     private enum ConvPass { Forward, BackwardData, BackwardWeights }
 
     private readonly DnnlContext _dnnl;
-    private readonly ConcurrentDictionary<(ConvPass Pass, ConvGeometry Geometry, bool HasBias, bool Bfloat16), DnnlPrimitive> _convs = new();
+    private readonly ConcurrentDictionary<(ConvPass Pass, ConvGeometry Geometry, bool HasBias, bool Bfloat16, bool GivenBfloat16Dy), DnnlPrimitive> _convs = new();
+    private readonly ConcurrentDictionary<int, DnnlPrimitive> _toBfloat16 = new();
     private readonly Lock _executeLock = new();
 
     public NativeBackend()
@@ -85,7 +87,7 @@ public sealed unsafe partial class NativeBackend : IBackend
     public void Conv2dForward(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y)
     {
         bool hasBias = !bias.IsEmpty;
-        var p = _convs.GetOrAdd((ConvPass.Forward, g, hasBias, UsesBfloat16(g)), key => BuildConv(key.Pass, key.Geometry, key.HasBias, key.Bfloat16));
+        var p = Conv(ConvPass.Forward, g, hasBias, givenBfloat16Dy: false);
         fixed (float* px = x)
         fixed (float* pw = w)
         fixed (float* pb = bias)
@@ -100,7 +102,7 @@ public sealed unsafe partial class NativeBackend : IBackend
 
     public void Conv2dBackwardData(in ConvGeometry g, ReadOnlySpan<float> w, ReadOnlySpan<float> dy, Span<float> dx)
     {
-        var p = _convs.GetOrAdd((ConvPass.BackwardData, g, false, UsesBfloat16(g)), key => BuildConv(key.Pass, key.Geometry, key.HasBias, key.Bfloat16));
+        var p = Conv(ConvPass.BackwardData, g, false, givenBfloat16Dy: false);
         fixed (float* pw = w)
         fixed (float* pdy = dy)
         fixed (float* pdx = dx)
@@ -112,7 +114,7 @@ public sealed unsafe partial class NativeBackend : IBackend
     public void Conv2dBackwardWeights(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, Span<float> dbias)
     {
         bool hasBias = !dbias.IsEmpty;
-        var p = _convs.GetOrAdd((ConvPass.BackwardWeights, g, hasBias, UsesBfloat16(g)), key => BuildConv(key.Pass, key.Geometry, key.HasBias, key.Bfloat16));
+        var p = Conv(ConvPass.BackwardWeights, g, hasBias, givenBfloat16Dy: false);
         fixed (float* px = x)
         fixed (float* pdy = dy)
         fixed (float* pdw = dw)
@@ -125,8 +127,63 @@ public sealed unsafe partial class NativeBackend : IBackend
         }
     }
 
-    private DnnlPrimitive BuildConv(ConvPass pass, ConvGeometry g, bool hasBias, bool bf16)
+    /// <summary>
+    /// Both backward passes read dy. On bfloat16 they read it converted, so it is converted once here for both, instead
+    /// of once by each pass's own reorder.
+    /// </summary>
+    public void Conv2dBackward(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> dy, Span<float> dx, Span<float> dw, Span<float> dbias)
     {
+        if (!UsesBfloat16(g) || dx.IsEmpty || dw.IsEmpty)
+        {
+            if (!dx.IsEmpty) Conv2dBackwardData(g, w, dy, dx);
+            if (!dw.IsEmpty) Conv2dBackwardWeights(g, x, dy, dw, dbias);
+            return;
+        }
+        bool hasBias = !dbias.IsEmpty;
+        var backwardData = Conv(ConvPass.BackwardData, g, false, givenBfloat16Dy: true);
+        var backwardWeights = Conv(ConvPass.BackwardWeights, g, hasBias, givenBfloat16Dy: true);
+        var convert = _toBfloat16.GetOrAdd(dy.Length, BuildToBfloat16);
+        var dyBfloat16 = BufferPool.Rent<ushort>(dy.Length, clear: false);
+        try
+        {
+            fixed (float* px = x) fixed (float* pw = w) fixed (float* pdy = dy) fixed (ushort* pdyb = dyBfloat16)
+            fixed (float* pdx = dx) fixed (float* pdw = dw) fixed (float* pdb = dbias)
+            {
+                var dyb = NativeBuffer.Of(pdyb, dy.Length);
+                Span<NativeBuffer> weightBuffers = hasBias
+                    ? [NativeBuffer.Of(px, x.Length), dyb, NativeBuffer.Of(pdw, dw.Length), NativeBuffer.Of(pdb, dbias.Length)]
+                    : [NativeBuffer.Of(px, x.Length), dyb, NativeBuffer.Of(pdw, dw.Length)];
+                lock (_executeLock)
+                {
+                    convert.Execute([NativeBuffer.Of(pdy, dy.Length), dyb]);
+                    backwardData.Execute([dyb, NativeBuffer.Of(pw, w.Length), NativeBuffer.Of(pdx, dx.Length)]);
+                    backwardWeights.Execute(weightBuffers);
+                }
+            }
+        }
+        finally
+        {
+            BufferPool.Return(dyBfloat16);
+        }
+    }
+
+    private DnnlPrimitive Conv(ConvPass pass, in ConvGeometry g, bool hasBias, bool givenBfloat16Dy) =>
+        _convs.GetOrAdd((pass, g, hasBias, UsesBfloat16(g), givenBfloat16Dy), key => BuildConv(key.Pass, key.Geometry, key.HasBias, key.Bfloat16, key.GivenBfloat16Dy));
+
+    /// <summary>float32 to bfloat16, elementwise (so any layout), as the convolutions' own reorders round.</summary>
+    private DnnlPrimitive BuildToBfloat16(int length)
+    {
+        long[] dims = [length];
+        var from = Dnnl.Plain(dims, Dnnl.TagA);
+        var to = Dnnl.Plain(dims, Dnnl.TagA, Dnnl.Bf16);
+        Dnnl.Check(Dnnl.dnnl_reorder_primitive_desc_create(out var pd, &from, _dnnl.Engine, &to, _dnnl.Engine, _dnnl.Attributes), "reorder to bfloat16");
+        return new DnnlPrimitive(_dnnl, pd, [new(Dnnl.ArgFrom, Dnnl.QuerySrcMd, dims, false), new(Dnnl.ArgTo, Dnnl.QueryDstMd, dims, true, UserType: Dnnl.Bf16)]);
+    }
+
+    /// <param name="givenBfloat16Dy">The backward passes' dy comes already converted to bfloat16 (in the user's layout).</param>
+    private DnnlPrimitive BuildConv(ConvPass pass, ConvGeometry g, bool hasBias, bool bf16, bool givenBfloat16Dy)
+    {
+        int dyType = givenBfloat16Dy ? Dnnl.Bf16 : Dnnl.F32;
         long[] src = [g.N, g.C, g.H, g.W];
         long[] dst = [g.N, g.K, g.OutH, g.OutW];
         long[] wts = g.Groups == 1 ? [g.K, g.C, g.R, g.S] : [g.Groups, g.K / g.Groups, g.C / g.Groups, g.R, g.S];
@@ -173,15 +230,15 @@ public sealed unsafe partial class NativeBackend : IBackend
                         &srcAny, &wtsAny, &dstAny, s, d, l, r), $"convolution backward-data desc ({g})");
                 Dnnl.Check(Dnnl.dnnl_primitive_desc_create(out pd, &backward, _dnnl.Attributes, _dnnl.Engine, forwardPd), $"convolution backward-data ({g})");
                 return new DnnlPrimitive(_dnnl, pd,
-                    [new(Dnnl.ArgDiffDst, Dnnl.QueryDiffDstMd, dst, false, g.YBlocked), new(Dnnl.ArgWeights, Dnnl.QueryWeightsMd, wts, false), new(Dnnl.ArgDiffSrc, Dnnl.QueryDiffSrcMd, src, true, g.XBlocked)]);
+                    [new(Dnnl.ArgDiffDst, Dnnl.QueryDiffDstMd, dst, false, g.YBlocked, dyType), new(Dnnl.ArgWeights, Dnnl.QueryWeightsMd, wts, false), new(Dnnl.ArgDiffSrc, Dnnl.QueryDiffSrcMd, src, true, g.XBlocked)]);
             }
             fixed (long* s = strides) fixed (long* d = dilates) fixed (long* l = padL) fixed (long* r = padR)
                 Dnnl.Check(Dnnl.dnnl_dilated_convolution_backward_weights_desc_init(&backward, algorithm,
                     &srcAny, &wtsAny, biasPtr, &dstAny, s, d, l, r), $"convolution backward-weights desc ({g})");
             Dnnl.Check(Dnnl.dnnl_primitive_desc_create(out pd, &backward, _dnnl.Attributes, _dnnl.Engine, forwardPd), $"convolution backward-weights ({g})");
             DnnlPrimitive.ArgSpec[] wargs = hasBias
-                ? [new(Dnnl.ArgSrc, Dnnl.QuerySrcMd, src, false, g.XBlocked), new(Dnnl.ArgDiffDst, Dnnl.QueryDiffDstMd, dst, false, g.YBlocked), new(Dnnl.ArgDiffWeights, Dnnl.QueryDiffWeightsMd, wts, true), new(Dnnl.ArgDiffBias, Dnnl.QueryPlain, bias, true)]
-                : [new(Dnnl.ArgSrc, Dnnl.QuerySrcMd, src, false, g.XBlocked), new(Dnnl.ArgDiffDst, Dnnl.QueryDiffDstMd, dst, false, g.YBlocked), new(Dnnl.ArgDiffWeights, Dnnl.QueryDiffWeightsMd, wts, true)];
+                ? [new(Dnnl.ArgSrc, Dnnl.QuerySrcMd, src, false, g.XBlocked), new(Dnnl.ArgDiffDst, Dnnl.QueryDiffDstMd, dst, false, g.YBlocked, dyType), new(Dnnl.ArgDiffWeights, Dnnl.QueryDiffWeightsMd, wts, true), new(Dnnl.ArgDiffBias, Dnnl.QueryPlain, bias, true)]
+                : [new(Dnnl.ArgSrc, Dnnl.QuerySrcMd, src, false, g.XBlocked), new(Dnnl.ArgDiffDst, Dnnl.QueryDiffDstMd, dst, false, g.YBlocked, dyType), new(Dnnl.ArgDiffWeights, Dnnl.QueryDiffWeightsMd, wts, true)];
             return new DnnlPrimitive(_dnnl, pd, wargs);
         }
         finally

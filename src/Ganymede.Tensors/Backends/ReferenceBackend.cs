@@ -77,6 +77,12 @@ public sealed partial class ReferenceBackend : IBackend
             }
     }
 
+    public void Conv2dBackward(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> dy, Span<float> dx, Span<float> dw, Span<float> dbias)
+    {
+        if (!dx.IsEmpty) Conv2dBackwardData(g, w, dy, dx);
+        if (!dw.IsEmpty) Conv2dBackwardWeights(g, x, dy, dw, dbias);
+    }
+
     public void Conv2dBackwardWeights(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, Span<float> dbias)
     {
         CheckPlain(g);

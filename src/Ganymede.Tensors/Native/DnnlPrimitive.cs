@@ -9,6 +9,8 @@ internal readonly unsafe record struct NativeBuffer(IntPtr Address, long Bytes)
     public static NativeBuffer Of(float* address, int length) => new((IntPtr)address, (long)length * sizeof(float));
 
     public static NativeBuffer Of(byte* address, int length) => new((IntPtr)address, length);
+
+    public static NativeBuffer Of(ushort* address, int length) => new((IntPtr)address, (long)length * sizeof(ushort));
 }
 
 /// <summary>
@@ -25,11 +27,12 @@ internal readonly unsafe record struct NativeBuffer(IntPtr Address, long Bytes)
 internal sealed unsafe class DnnlPrimitive : IDisposable
 {
     /// <summary>
-    /// One execution argument: the user's layout (plain, or nChw16c when <paramref name="Blocked"/>), and the
-    /// primitive's own when it differs. Null <paramref name="Dims"/> marks an opaque buffer (a workspace) whose
-    /// layout is whatever the primitive says, passed through untouched.
+    /// One execution argument: the user's layout (plain, or nChw16c when <paramref name="Blocked"/>) and data type
+    /// (float32 unless <paramref name="UserType"/> says otherwise), and the primitive's own when they differ. Null
+    /// <paramref name="Dims"/> marks an opaque buffer (a workspace) whose layout is whatever the primitive says, passed
+    /// through untouched.
     /// </summary>
-    public readonly record struct ArgSpec(int Arg, int Query, long[]? Dims, bool IsOutput, bool Blocked = false);
+    public readonly record struct ArgSpec(int Arg, int Query, long[]? Dims, bool IsOutput, bool Blocked = false, int UserType = Dnnl.F32);
 
     private sealed class Binding
     {
@@ -87,7 +90,7 @@ internal sealed unsafe class DnnlPrimitive : IDisposable
             Dnnl.Check(Dnnl.dnnl_memory_create(out var opaque, md, _ctx.Engine, Dnnl.MemoryNone), "memory_create");
             return new Binding { Arg = spec.Arg, IsOutput = spec.IsOutput, UserMemory = opaque, PrimitiveMemory = opaque, UserBytes = (long)Dnnl.dnnl_memory_desc_get_size(md) };
         }
-        var user = Dnnl.Plain(spec.Dims, spec.Blocked ? Dnnl.TagABcd16b : Dnnl.PlainTag(spec.Dims.Length));
+        var user = Dnnl.Plain(spec.Dims, spec.Blocked ? Dnnl.TagABcd16b : Dnnl.PlainTag(spec.Dims.Length), spec.UserType);
         Dnnl.Check(Dnnl.dnnl_memory_create(out var userMem, &user, _ctx.Engine, Dnnl.MemoryNone), "memory_create");
         var binding = new Binding { Arg = spec.Arg, IsOutput = spec.IsOutput, UserMemory = userMem, PrimitiveMemory = userMem, UserBytes = (long)Dnnl.dnnl_memory_desc_get_size(&user) };
         var chosen = spec.Query == Dnnl.QueryPlain ? null : Dnnl.dnnl_primitive_desc_query_md(_pd, spec.Query, 0);

@@ -34,18 +34,12 @@ internal static class Conv
         Tracing.OpTrace.Record("conv2d", inputs, y, ("stride", stride), ("padding", padding), ("dilation", dilation), ("groups", groups));
         return AutogradEngine.Record(y, "conv2d", inputs, dy =>
         {
-            Tensor? dx = null, dw = null, db = null;
-            if (input.RequiresGradFlag)
-            {
-                dx = BlockedLayout.Empty(input.shape, g.XBlocked);
-                backend.Conv2dBackwardData(g, wt.Span, BlockedLayout.Data(dy, g.YBlocked), BlockedLayout.Data(dx, g.XBlocked));
-            }
-            if (weight.RequiresGradFlag || bias?.RequiresGradFlag == true)
-            {
-                dw = Tensor.Empty(weight.shape, clear: false);
-                db = bias is null ? null : Tensor.Empty([k], clear: false);
-                backend.Conv2dBackwardWeights(g, BlockedLayout.Data(input, g.XBlocked), BlockedLayout.Data(dy, g.YBlocked), dw.Span, db is null ? default : db.Span);
-            }
+            var dx = input.RequiresGradFlag ? BlockedLayout.Empty(input.shape, g.XBlocked) : null;
+            bool weights = weight.RequiresGradFlag || bias?.RequiresGradFlag == true;
+            var dw = weights ? Tensor.Empty(weight.shape, clear: false) : null;
+            var db = weights && bias is not null ? Tensor.Empty([k], clear: false) : null;
+            backend.Conv2dBackward(g, weights ? BlockedLayout.Data(input, g.XBlocked) : default, wt.Span, BlockedLayout.Data(dy, g.YBlocked),
+                dx is null ? default : BlockedLayout.Data(dx, g.XBlocked), dw is null ? default : dw.Span, db is null ? default : db.Span);
             return bias is null ? [dx, dw] : [dx, dw, db];
         });
     }
