@@ -26,8 +26,15 @@ public interface IBackend
     /// <summary>C[m, n] = A[m, k] · B[k, n] + beta · C (A or B stored transposed when asked).</summary>
     void Gemm(bool transA, bool transB, int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, float beta, Span<float> c);
 
-    /// <summary>y = conv(x, w) + bias; bias may be empty.</summary>
-    void Conv2dForward(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y);
+    /// <summary>
+    /// y = conv(x, w) + bias; bias may be empty. When <paramref name="convertedX"/> is not empty (it then holds
+    /// <see cref="ConvertedInputLength"/> elements), x as the passes read it is written there too, for
+    /// <see cref="Conv2dBackward"/> to read instead of converting x again.
+    /// </summary>
+    void Conv2dForward(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Span<ushort> convertedX = default);
+
+    /// <summary>Elements of x converted to bfloat16 that a convolution's passes read (0 when they read x as it is).</summary>
+    int ConvertedInputLength(in ConvGeometry g);
 
     /// <summary>dx = the gradient of the input (overwritten), from the output gradient dy.</summary>
     void Conv2dBackwardData(in ConvGeometry g, ReadOnlySpan<float> w, ReadOnlySpan<float> dy, Span<float> dx);
@@ -38,9 +45,11 @@ public interface IBackend
     /// <summary>
     /// A convolution's backward: <see cref="Conv2dBackwardData"/> into <paramref name="dx"/> and
     /// <see cref="Conv2dBackwardWeights"/> into <paramref name="dw"/> and <paramref name="dbias"/>, each skipped when its
-    /// gradient is empty. One call, so that what both read of dy is prepared once.
+    /// gradient is empty. One call, so that what both read of dy is prepared once. <paramref name="convertedX"/>, when not
+    /// empty, is x as the forward pass converted it, and <paramref name="x"/> is then not read.
     /// </summary>
-    void Conv2dBackward(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> dy, Span<float> dx, Span<float> dw, Span<float> dbias);
+    void Conv2dBackward(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> dy, Span<float> dx, Span<float> dw, Span<float> dbias,
+        ReadOnlySpan<ushort> convertedX = default);
 
     /// <summary>Bytes a training forward pass with a fused ReLU records for its backward (which outputs were positive); 0 without one.</summary>
     int BatchNormWorkspaceBytes(in NormGeometry g);

@@ -14,7 +14,7 @@ public sealed unsafe partial class NativeBackend : IBackend
     private enum ConvPass { Forward, BackwardData, BackwardWeights }
 
     private readonly DnnlContext _dnnl;
-    private readonly ConcurrentDictionary<(ConvPass Pass, ConvGeometry Geometry, bool HasBias, bool Bfloat16, bool GivenBfloat16Dy), DnnlPrimitive> _convs = new();
+    private readonly ConcurrentDictionary<ConvKey, DnnlPrimitive> _convs = new();
     private readonly ConcurrentDictionary<int, DnnlPrimitive> _toBfloat16 = new();
     private readonly Lock _executeLock = new();
 
@@ -84,91 +84,79 @@ public sealed unsafe partial class NativeBackend : IBackend
         }
     }
 
-    public void Conv2dForward(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y)
+    /// <summary>What the convolution's passes read of x on bfloat16: all of it, converted.</summary>
+    public int ConvertedInputLength(in ConvGeometry g) => UsesBfloat16(g) ? g.N * g.C * g.H * g.W : 0;
+
+    public void Conv2dForward(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Span<ushort> convertedX = default)
     {
-        bool hasBias = !bias.IsEmpty;
-        var p = Conv(ConvPass.Forward, g, hasBias, givenBfloat16Dy: false);
-        fixed (float* px = x)
-        fixed (float* pw = w)
-        fixed (float* pb = bias)
-        fixed (float* py = y)
+        bool hasBias = !bias.IsEmpty, givenX = !convertedX.IsEmpty;
+        var p = Conv(ConvPass.Forward, g, hasBias, givenX, givenDy: false);
+        fixed (float* px = x) fixed (ushort* pxb = convertedX) fixed (float* pw = w) fixed (float* pb = bias) fixed (float* py = y)
         {
+            var input = givenX ? NativeBuffer.Of(pxb, convertedX.Length) : NativeBuffer.Of(px, x.Length);
             Span<NativeBuffer> buffers = hasBias
-                ? [NativeBuffer.Of(px, x.Length), NativeBuffer.Of(pw, w.Length), NativeBuffer.Of(pb, bias.Length), NativeBuffer.Of(py, y.Length)]
-                : [NativeBuffer.Of(px, x.Length), NativeBuffer.Of(pw, w.Length), NativeBuffer.Of(py, y.Length)];
-            lock (_executeLock) p.Execute(buffers);
+                ? [input, NativeBuffer.Of(pw, w.Length), NativeBuffer.Of(pb, bias.Length), NativeBuffer.Of(py, y.Length)]
+                : [input, NativeBuffer.Of(pw, w.Length), NativeBuffer.Of(py, y.Length)];
+            lock (_executeLock)
+            {
+                if (givenX) ToBfloat16(px, x.Length, pxb);
+                p.Execute(buffers);
+            }
         }
     }
 
-    public void Conv2dBackwardData(in ConvGeometry g, ReadOnlySpan<float> w, ReadOnlySpan<float> dy, Span<float> dx)
-    {
-        var p = Conv(ConvPass.BackwardData, g, false, givenBfloat16Dy: false);
-        fixed (float* pw = w)
-        fixed (float* pdy = dy)
-        fixed (float* pdx = dx)
-        {
-            lock (_executeLock) p.Execute([NativeBuffer.Of(pdy, dy.Length), NativeBuffer.Of(pw, w.Length), NativeBuffer.Of(pdx, dx.Length)]);
-        }
-    }
+    public void Conv2dBackwardData(in ConvGeometry g, ReadOnlySpan<float> w, ReadOnlySpan<float> dy, Span<float> dx) =>
+        Conv2dBackward(g, default, w, dy, dx, default, default);
 
-    public void Conv2dBackwardWeights(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, Span<float> dbias)
-    {
-        bool hasBias = !dbias.IsEmpty;
-        var p = Conv(ConvPass.BackwardWeights, g, hasBias, givenBfloat16Dy: false);
-        fixed (float* px = x)
-        fixed (float* pdy = dy)
-        fixed (float* pdw = dw)
-        fixed (float* pdb = dbias)
-        {
-            Span<NativeBuffer> buffers = hasBias
-                ? [NativeBuffer.Of(px, x.Length), NativeBuffer.Of(pdy, dy.Length), NativeBuffer.Of(pdw, dw.Length), NativeBuffer.Of(pdb, dbias.Length)]
-                : [NativeBuffer.Of(px, x.Length), NativeBuffer.Of(pdy, dy.Length), NativeBuffer.Of(pdw, dw.Length)];
-            lock (_executeLock) p.Execute(buffers);
-        }
-    }
+    public void Conv2dBackwardWeights(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, Span<float> dbias) =>
+        Conv2dBackward(g, x, default, dy, default, dw, dbias);
 
     /// <summary>
     /// Both backward passes read dy. On bfloat16 they read it converted, so it is converted once here for both, instead
-    /// of once by each pass's own reorder.
+    /// of once by each pass's own reorder; and backward-weights reads x as the forward pass converted it, when given.
     /// </summary>
-    public void Conv2dBackward(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> dy, Span<float> dx, Span<float> dw, Span<float> dbias)
+    public void Conv2dBackward(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> dy, Span<float> dx, Span<float> dw, Span<float> dbias,
+        ReadOnlySpan<ushort> convertedX = default)
     {
-        if (!UsesBfloat16(g) || dx.IsEmpty || dw.IsEmpty)
-        {
-            if (!dx.IsEmpty) Conv2dBackwardData(g, w, dy, dx);
-            if (!dw.IsEmpty) Conv2dBackwardWeights(g, x, dy, dw, dbias);
-            return;
-        }
-        bool hasBias = !dbias.IsEmpty;
-        var backwardData = Conv(ConvPass.BackwardData, g, false, givenBfloat16Dy: true);
-        var backwardWeights = Conv(ConvPass.BackwardWeights, g, hasBias, givenBfloat16Dy: true);
-        var convert = _toBfloat16.GetOrAdd(dy.Length, BuildToBfloat16);
-        var dyBfloat16 = BufferPool.Rent<ushort>(dy.Length, clear: false);
+        bool data = !dx.IsEmpty, weights = !dw.IsEmpty, hasBias = !dbias.IsEmpty;
+        bool givenX = weights && !convertedX.IsEmpty, givenDy = data && weights && UsesBfloat16(g);
+        var backwardData = data ? Conv(ConvPass.BackwardData, g, false, givenX: false, givenDy) : null;
+        var backwardWeights = weights ? Conv(ConvPass.BackwardWeights, g, hasBias, givenX, givenDy) : null;
+        var dyBfloat16 = givenDy ? BufferPool.Rent<ushort>(dy.Length, clear: false) : [];
         try
         {
-            fixed (float* px = x) fixed (float* pw = w) fixed (float* pdy = dy) fixed (ushort* pdyb = dyBfloat16)
+            fixed (float* px = x) fixed (ushort* pxb = convertedX) fixed (float* pw = w) fixed (float* pdy = dy) fixed (ushort* pdyb = dyBfloat16)
             fixed (float* pdx = dx) fixed (float* pdw = dw) fixed (float* pdb = dbias)
             {
-                var dyb = NativeBuffer.Of(pdyb, dy.Length);
+                var gradient = givenDy ? NativeBuffer.Of(pdyb, dy.Length) : NativeBuffer.Of(pdy, dy.Length);
+                var input = givenX ? NativeBuffer.Of(pxb, convertedX.Length) : NativeBuffer.Of(px, x.Length);
                 Span<NativeBuffer> weightBuffers = hasBias
-                    ? [NativeBuffer.Of(px, x.Length), dyb, NativeBuffer.Of(pdw, dw.Length), NativeBuffer.Of(pdb, dbias.Length)]
-                    : [NativeBuffer.Of(px, x.Length), dyb, NativeBuffer.Of(pdw, dw.Length)];
+                    ? [input, gradient, NativeBuffer.Of(pdw, dw.Length), NativeBuffer.Of(pdb, dbias.Length)]
+                    : [input, gradient, NativeBuffer.Of(pdw, dw.Length)];
                 lock (_executeLock)
                 {
-                    convert.Execute([NativeBuffer.Of(pdy, dy.Length), dyb]);
-                    backwardData.Execute([dyb, NativeBuffer.Of(pw, w.Length), NativeBuffer.Of(pdx, dx.Length)]);
-                    backwardWeights.Execute(weightBuffers);
+                    if (givenDy) ToBfloat16(pdy, dy.Length, pdyb);
+                    backwardData?.Execute([gradient, NativeBuffer.Of(pw, w.Length), NativeBuffer.Of(pdx, dx.Length)]);
+                    backwardWeights?.Execute(weightBuffers);
                 }
             }
         }
         finally
         {
-            BufferPool.Return(dyBfloat16);
+            if (givenDy) BufferPool.Return(dyBfloat16);
         }
     }
 
-    private DnnlPrimitive Conv(ConvPass pass, in ConvGeometry g, bool hasBias, bool givenBfloat16Dy) =>
-        _convs.GetOrAdd((pass, g, hasBias, UsesBfloat16(g), givenBfloat16Dy), key => BuildConv(key.Pass, key.Geometry, key.HasBias, key.Bfloat16, key.GivenBfloat16Dy));
+    /// <summary>Converts with the caller holding the execution lock.</summary>
+    private void ToBfloat16(float* from, int length, ushort* to) =>
+        _toBfloat16.GetOrAdd(length, BuildToBfloat16).Execute([NativeBuffer.Of(from, length), NativeBuffer.Of(to, length)]);
+
+    /// <param name="givenX">x comes already converted to bfloat16 (in the user's layout).</param>
+    /// <param name="givenDy">dy comes already converted to bfloat16 (in the user's layout).</param>
+    private DnnlPrimitive Conv(ConvPass pass, in ConvGeometry g, bool hasBias, bool givenX, bool givenDy) =>
+        _convs.GetOrAdd(new ConvKey(pass, g, hasBias, UsesBfloat16(g), givenX, givenDy), BuildConv);
+
+    private readonly record struct ConvKey(ConvPass Pass, ConvGeometry Geometry, bool HasBias, bool Bfloat16, bool GivenX, bool GivenDy);
 
     /// <summary>float32 to bfloat16, elementwise (so any layout), as the convolutions' own reorders round.</summary>
     private DnnlPrimitive BuildToBfloat16(int length)
@@ -180,10 +168,10 @@ public sealed unsafe partial class NativeBackend : IBackend
         return new DnnlPrimitive(_dnnl, pd, [new(Dnnl.ArgFrom, Dnnl.QuerySrcMd, dims, false), new(Dnnl.ArgTo, Dnnl.QueryDstMd, dims, true, UserType: Dnnl.Bf16)]);
     }
 
-    /// <param name="givenBfloat16Dy">The backward passes' dy comes already converted to bfloat16 (in the user's layout).</param>
-    private DnnlPrimitive BuildConv(ConvPass pass, ConvGeometry g, bool hasBias, bool bf16, bool givenBfloat16Dy)
+    private DnnlPrimitive BuildConv(ConvKey key)
     {
-        int dyType = givenBfloat16Dy ? Dnnl.Bf16 : Dnnl.F32;
+        var (pass, g, hasBias, bf16) = (key.Pass, key.Geometry, key.HasBias, key.Bfloat16);
+        int xType = key.GivenX ? Dnnl.Bf16 : Dnnl.F32, dyType = key.GivenDy ? Dnnl.Bf16 : Dnnl.F32;
         long[] src = [g.N, g.C, g.H, g.W];
         long[] dst = [g.N, g.K, g.OutH, g.OutW];
         long[] wts = g.Groups == 1 ? [g.K, g.C, g.R, g.S] : [g.Groups, g.K / g.Groups, g.C / g.Groups, g.R, g.S];
@@ -215,8 +203,8 @@ public sealed unsafe partial class NativeBackend : IBackend
         if (pass == ConvPass.Forward)
         {
             DnnlPrimitive.ArgSpec[] args = hasBias
-                ? [new(Dnnl.ArgSrc, Dnnl.QuerySrcMd, src, false, g.XBlocked), new(Dnnl.ArgWeights, Dnnl.QueryWeightsMd, wts, false), new(Dnnl.ArgBias, Dnnl.QueryPlain, bias, false), new(Dnnl.ArgDst, Dnnl.QueryDstMd, dst, true, g.YBlocked)]
-                : [new(Dnnl.ArgSrc, Dnnl.QuerySrcMd, src, false, g.XBlocked), new(Dnnl.ArgWeights, Dnnl.QueryWeightsMd, wts, false), new(Dnnl.ArgDst, Dnnl.QueryDstMd, dst, true, g.YBlocked)];
+                ? [new(Dnnl.ArgSrc, Dnnl.QuerySrcMd, src, false, g.XBlocked, xType), new(Dnnl.ArgWeights, Dnnl.QueryWeightsMd, wts, false), new(Dnnl.ArgBias, Dnnl.QueryPlain, bias, false), new(Dnnl.ArgDst, Dnnl.QueryDstMd, dst, true, g.YBlocked)]
+                : [new(Dnnl.ArgSrc, Dnnl.QuerySrcMd, src, false, g.XBlocked, xType), new(Dnnl.ArgWeights, Dnnl.QueryWeightsMd, wts, false), new(Dnnl.ArgDst, Dnnl.QueryDstMd, dst, true, g.YBlocked)];
             return new DnnlPrimitive(_dnnl, forwardPd, args);
         }
         try
@@ -237,8 +225,8 @@ public sealed unsafe partial class NativeBackend : IBackend
                     &srcAny, &wtsAny, biasPtr, &dstAny, s, d, l, r), $"convolution backward-weights desc ({g})");
             Dnnl.Check(Dnnl.dnnl_primitive_desc_create(out pd, &backward, _dnnl.Attributes, _dnnl.Engine, forwardPd), $"convolution backward-weights ({g})");
             DnnlPrimitive.ArgSpec[] wargs = hasBias
-                ? [new(Dnnl.ArgSrc, Dnnl.QuerySrcMd, src, false, g.XBlocked), new(Dnnl.ArgDiffDst, Dnnl.QueryDiffDstMd, dst, false, g.YBlocked, dyType), new(Dnnl.ArgDiffWeights, Dnnl.QueryDiffWeightsMd, wts, true), new(Dnnl.ArgDiffBias, Dnnl.QueryPlain, bias, true)]
-                : [new(Dnnl.ArgSrc, Dnnl.QuerySrcMd, src, false, g.XBlocked), new(Dnnl.ArgDiffDst, Dnnl.QueryDiffDstMd, dst, false, g.YBlocked, dyType), new(Dnnl.ArgDiffWeights, Dnnl.QueryDiffWeightsMd, wts, true)];
+                ? [new(Dnnl.ArgSrc, Dnnl.QuerySrcMd, src, false, g.XBlocked, xType), new(Dnnl.ArgDiffDst, Dnnl.QueryDiffDstMd, dst, false, g.YBlocked, dyType), new(Dnnl.ArgDiffWeights, Dnnl.QueryDiffWeightsMd, wts, true), new(Dnnl.ArgDiffBias, Dnnl.QueryPlain, bias, true)]
+                : [new(Dnnl.ArgSrc, Dnnl.QuerySrcMd, src, false, g.XBlocked, xType), new(Dnnl.ArgDiffDst, Dnnl.QueryDiffDstMd, dst, false, g.YBlocked, dyType), new(Dnnl.ArgDiffWeights, Dnnl.QueryDiffWeightsMd, wts, true)];
             return new DnnlPrimitive(_dnnl, pd, wargs);
         }
         finally

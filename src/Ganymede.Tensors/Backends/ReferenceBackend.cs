@@ -25,7 +25,10 @@ public sealed partial class ReferenceBackend : IBackend
             }
     }
 
-    public void Conv2dForward(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y)
+    /// <summary>Always float32: nothing is converted, so a convolution's convertedX stays empty.</summary>
+    public int ConvertedInputLength(in ConvGeometry g) => 0;
+
+    public void Conv2dForward(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Span<ushort> convertedX = default)
     {
         CheckPlain(g);
         int cg = g.C / g.Groups, kg = g.K / g.Groups, oh = g.OutH, ow = g.OutW;
@@ -77,7 +80,8 @@ public sealed partial class ReferenceBackend : IBackend
             }
     }
 
-    public void Conv2dBackward(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> dy, Span<float> dx, Span<float> dw, Span<float> dbias)
+    public void Conv2dBackward(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> dy, Span<float> dx, Span<float> dw, Span<float> dbias,
+        ReadOnlySpan<ushort> convertedX = default)
     {
         if (!dx.IsEmpty) Conv2dBackwardData(g, w, dy, dx);
         if (!dw.IsEmpty) Conv2dBackwardWeights(g, x, dy, dw, dbias);

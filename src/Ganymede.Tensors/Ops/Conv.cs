@@ -1,5 +1,6 @@
 using Ganymede.Autograd;
 using Ganymede.Backends;
+using Ganymede.Storage;
 
 namespace Ganymede.Ops;
 
@@ -29,7 +30,10 @@ internal static class Conv
         using var profile = Profiler.Scope("conv2d");
         var wt = weight.contiguous();
         var y = BlockedLayout.Empty([n, k, g.OutH, g.OutW], g.YBlocked);
-        backend.Conv2dForward(g, BlockedLayout.Data(input, g.XBlocked), wt.Span, bias is null ? default : bias.contiguous().Span, BlockedLayout.Data(y, g.YBlocked));
+        // What the backend converts of x for the forward pass (bfloat16), kept for the weights' gradient.
+        int converted = GradMode.IsEnabled && weight.RequiresGradFlag ? backend.ConvertedInputLength(g) : 0;
+        var convertedX = converted > 0 ? BufferPool.Rent<ushort>(converted, clear: false) : null;
+        backend.Conv2dForward(g, BlockedLayout.Data(input, g.XBlocked), wt.Span, bias is null ? default : bias.contiguous().Span, BlockedLayout.Data(y, g.YBlocked), convertedX);
         Tensor[] inputs = bias is null ? [input, weight] : [input, weight, bias];
         Tracing.OpTrace.Record("conv2d", inputs, y, ("stride", stride), ("padding", padding), ("dilation", dilation), ("groups", groups));
         return AutogradEngine.Record(y, "conv2d", inputs, dy =>
@@ -38,8 +42,9 @@ internal static class Conv
             bool weights = weight.RequiresGradFlag || bias?.RequiresGradFlag == true;
             var dw = weights ? Tensor.Empty(weight.shape, clear: false) : null;
             var db = weights && bias is not null ? Tensor.Empty([k], clear: false) : null;
-            backend.Conv2dBackward(g, weights ? BlockedLayout.Data(input, g.XBlocked) : default, wt.Span, BlockedLayout.Data(dy, g.YBlocked),
-                dx is null ? default : BlockedLayout.Data(dx, g.XBlocked), dw is null ? default : dw.Span, db is null ? default : db.Span);
+            backend.Conv2dBackward(g, weights && convertedX is null ? BlockedLayout.Data(input, g.XBlocked) : default, wt.Span, BlockedLayout.Data(dy, g.YBlocked),
+                dx is null ? default : BlockedLayout.Data(dx, g.XBlocked), dw is null ? default : dw.Span, db is null ? default : db.Span, convertedX);
+            if (convertedX is not null) BufferPool.Return(convertedX);
             return bias is null ? [dx, dw] : [dx, dw, db];
         });
     }
