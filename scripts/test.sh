@@ -22,10 +22,19 @@ dotnet test "$root/Ganymede.sln" -c Release --nologo 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 timed "the .NET test projects"
 
+# Every parser of untrusted bytes: its corpus and past crashes replayed, then a few seconds of afl-fuzz each. One
+# afl-fuzz process at a time, mostly one core: it runs beside the server's suite on PostgreSQL, which waits on its
+# database and its servers much of the time.
+bash "$root/bench/fuzz.sh" all 5 > "$work/fuzz.log" 2>&1 &
+fuzz=$!
+
 # The server's suite once more on PostgreSQL (Debian's, started by the tests on a private port), as several servers run it.
 GANYMEDE_TEST_DATABASE=postgresql dotnet test "$root/tests/Ganymede.Server.Tests" -c Release --no-build --nologo 2>&1 | tee -a "$log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
-timed "the server's suite on PostgreSQL"
+wait "$fuzz"
+fuzzstatus=$?
+tee -a "$log" < "$work/fuzz.log"
+timed "the server's suite on PostgreSQL and the fuzz targets"
 
 "$root/ganymede" info > /dev/null || status=1  # built once, before the integration tests' workers run it
 
@@ -34,11 +43,6 @@ timed "the server's suite on PostgreSQL"
 /usr/bin/python3 -m pytest "$root/tests/python" -q -p no:cacheprovider -n 2 --dist loadgroup --durations=25 --basetemp "$work/pytest" 2>&1 | tee -a "$log"
 pystatus=${PIPESTATUS[0]}
 timed "the integration tests"
-
-# Every parser of untrusted bytes: its corpus and past crashes replayed, then a few seconds of afl-fuzz each.
-bash "$root/bench/fuzz.sh" all 5 2>&1 | tee -a "$log"
-fuzzstatus=${PIPESTATUS[0]}
-timed "the fuzz targets"
 
 passed=0 failed=0 skipped=0
 while read -r f p s; do
