@@ -34,8 +34,8 @@ internal static class Dropout
         var ms = blocked ? mask.Blocked : mask.Floats;
         var ys = blocked ? y.Blocked : y.Floats;
         float scale = p == 1 ? 0 : 1 / (1 - p);
-        // Fixed-size chunks, each with its own generator seeded in order from the caller's: the same seed gives
-        // the same mask whatever the core count, and the chunks run in parallel.
+        // Fixed-size chunks, each with its own generator seeded in order from the caller's: the same seed gives the
+        // same mask however the backend spreads the chunks over the cores.
         int length = (int)input.numel(), chunks = (length + Chunk - 1) / Chunk;
         var seeds = Enumerable.Range(0, chunks).Select(_ => gen.NextUInt64()).ToArray();
         uint threshold = (uint)Math.Min(p * (1 << 24), 1 << 24);
