@@ -180,11 +180,16 @@ public sealed unsafe partial class NativeBackend : IBackend
         // them) and writes its output as float32. The forward descriptor is also the backward passes' hint, so it has the
         // forward pass's types.
         int Type(bool input) => bf16 && input ? Dnnl.Bf16 : Dnnl.F32;
-        var srcFwd = Dnnl.Plain(src, Dnnl.TagAny, Type(true));
-        var dstFwd = Dnnl.Plain(dst, Dnnl.TagAny, Type(false));
+        bool nhwc = ChannelsLastFits(g);
+        int activations = nhwc ? Dnnl.TagAcdb : Dnnl.TagAny;
+        var srcFwd = Dnnl.Plain(src, activations, Type(true));
+        var dstFwd = Dnnl.Plain(dst, activations, Type(false));
         var wtsFwd = Dnnl.Plain(wts, Dnnl.TagAny, Type(true));
-        var srcAny = Dnnl.Plain(src, Dnnl.TagAny, Type(pass != ConvPass.BackwardData));
-        var dstAny = Dnnl.Plain(dst, Dnnl.TagAny, Type(pass != ConvPass.Forward));
+        var srcAny = Dnnl.Plain(src, activations, Type(pass != ConvPass.BackwardData));
+        var dstAny = Dnnl.Plain(dst, activations, Type(pass != ConvPass.Forward));
+        // The user's x, dx (C channels) and y, dy (K channels), as the primitive's arguments.
+        DnnlPrimitive.ArgSpec X(int arg, int query, bool output, int type = Dnnl.F32) => new(arg, query, src, output, g.XBlocked, type, nhwc);
+        DnnlPrimitive.ArgSpec Y(int arg, int query, bool output, int type = Dnnl.F32) => new(arg, query, dst, output, g.YBlocked, type, nhwc);
         var wtsAny = Dnnl.Plain(wts, Dnnl.TagAny, Type(pass != ConvPass.BackwardWeights));
         var biasMd = Dnnl.Plain(bias, Dnnl.TagA);
         var strides = Dims12(g.StrideH, g.StrideW);
@@ -203,8 +208,8 @@ public sealed unsafe partial class NativeBackend : IBackend
         if (pass == ConvPass.Forward)
         {
             DnnlPrimitive.ArgSpec[] args = hasBias
-                ? [new(Dnnl.ArgSrc, Dnnl.QuerySrcMd, src, false, g.XBlocked, xType), new(Dnnl.ArgWeights, Dnnl.QueryWeightsMd, wts, false), new(Dnnl.ArgBias, Dnnl.QueryPlain, bias, false), new(Dnnl.ArgDst, Dnnl.QueryDstMd, dst, true, g.YBlocked)]
-                : [new(Dnnl.ArgSrc, Dnnl.QuerySrcMd, src, false, g.XBlocked, xType), new(Dnnl.ArgWeights, Dnnl.QueryWeightsMd, wts, false), new(Dnnl.ArgDst, Dnnl.QueryDstMd, dst, true, g.YBlocked)];
+                ? [X(Dnnl.ArgSrc, Dnnl.QuerySrcMd, false, xType), new(Dnnl.ArgWeights, Dnnl.QueryWeightsMd, wts, false), new(Dnnl.ArgBias, Dnnl.QueryPlain, bias, false), Y(Dnnl.ArgDst, Dnnl.QueryDstMd, true)]
+                : [X(Dnnl.ArgSrc, Dnnl.QuerySrcMd, false, xType), new(Dnnl.ArgWeights, Dnnl.QueryWeightsMd, wts, false), Y(Dnnl.ArgDst, Dnnl.QueryDstMd, true)];
             return new DnnlPrimitive(_dnnl, forwardPd, args);
         }
         try
@@ -218,15 +223,15 @@ public sealed unsafe partial class NativeBackend : IBackend
                         &srcAny, &wtsAny, &dstAny, s, d, l, r), $"convolution backward-data desc ({g})");
                 Dnnl.Check(Dnnl.dnnl_primitive_desc_create(out pd, &backward, _dnnl.Attributes, _dnnl.Engine, forwardPd), $"convolution backward-data ({g})");
                 return new DnnlPrimitive(_dnnl, pd,
-                    [new(Dnnl.ArgDiffDst, Dnnl.QueryDiffDstMd, dst, false, g.YBlocked, dyType), new(Dnnl.ArgWeights, Dnnl.QueryWeightsMd, wts, false), new(Dnnl.ArgDiffSrc, Dnnl.QueryDiffSrcMd, src, true, g.XBlocked)]);
+                    [Y(Dnnl.ArgDiffDst, Dnnl.QueryDiffDstMd, false, dyType), new(Dnnl.ArgWeights, Dnnl.QueryWeightsMd, wts, false), X(Dnnl.ArgDiffSrc, Dnnl.QueryDiffSrcMd, true)]);
             }
             fixed (long* s = strides) fixed (long* d = dilates) fixed (long* l = padL) fixed (long* r = padR)
                 Dnnl.Check(Dnnl.dnnl_dilated_convolution_backward_weights_desc_init(&backward, algorithm,
                     &srcAny, &wtsAny, biasPtr, &dstAny, s, d, l, r), $"convolution backward-weights desc ({g})");
             Dnnl.Check(Dnnl.dnnl_primitive_desc_create(out pd, &backward, _dnnl.Attributes, _dnnl.Engine, forwardPd), $"convolution backward-weights ({g})");
             DnnlPrimitive.ArgSpec[] wargs = hasBias
-                ? [new(Dnnl.ArgSrc, Dnnl.QuerySrcMd, src, false, g.XBlocked, xType), new(Dnnl.ArgDiffDst, Dnnl.QueryDiffDstMd, dst, false, g.YBlocked, dyType), new(Dnnl.ArgDiffWeights, Dnnl.QueryDiffWeightsMd, wts, true), new(Dnnl.ArgDiffBias, Dnnl.QueryPlain, bias, true)]
-                : [new(Dnnl.ArgSrc, Dnnl.QuerySrcMd, src, false, g.XBlocked, xType), new(Dnnl.ArgDiffDst, Dnnl.QueryDiffDstMd, dst, false, g.YBlocked, dyType), new(Dnnl.ArgDiffWeights, Dnnl.QueryDiffWeightsMd, wts, true)];
+                ? [X(Dnnl.ArgSrc, Dnnl.QuerySrcMd, false, xType), Y(Dnnl.ArgDiffDst, Dnnl.QueryDiffDstMd, false, dyType), new(Dnnl.ArgDiffWeights, Dnnl.QueryDiffWeightsMd, wts, true), new(Dnnl.ArgDiffBias, Dnnl.QueryPlain, bias, true)]
+                : [X(Dnnl.ArgSrc, Dnnl.QuerySrcMd, false, xType), Y(Dnnl.ArgDiffDst, Dnnl.QueryDiffDstMd, false, dyType), new(Dnnl.ArgDiffWeights, Dnnl.QueryDiffWeightsMd, wts, true)];
             return new DnnlPrimitive(_dnnl, pd, wargs);
         }
         finally
@@ -245,6 +250,14 @@ public sealed unsafe partial class NativeBackend : IBackend
     private static bool UsesWinograd(ConvPass pass, in ConvGeometry g) =>
         HasAvx512 && pass != ConvPass.BackwardWeights && g.R == 3 && g.S == 3 && g.StrideH == 1 && g.StrideW == 1
         && g.DilationH == 1 && g.DilationW == 1 && g.Groups == 1 && g.C % 16 == 0 && g.K % 16 == 0 && g.C >= 32 && g.K >= 32;
+
+    /// <summary>
+    /// A convolution from 16 blocked channels to one plain one (the UNet's 1x1 head): both buffers already hold NHWC
+    /// bytes, and oneDNN has NHWC kernels. Left to its own layouts, it pads the one channel to a block of 16 and
+    /// reorders y and dy to and from that, which took longer than the convolution itself.
+    /// </summary>
+    private static bool ChannelsLastFits(in ConvGeometry g) =>
+        g.Groups == 1 && g.C == 16 && g.XBlocked && g.K == 1 && !g.YBlocked;
 
     private static long[] Dims12(long a, long b)
     {

@@ -43,6 +43,9 @@ internal static unsafe partial class Dnnl
     public const int TagAbcd = 5;
     public const int TagAbcde = 7;
 
+    /// <summary>NHWC (dnnl_acdb): channels innermost.</summary>
+    public const int TagAcdb = 20;
+
     /// <summary>nChw16c: channels in blocks of 16 (dnnl_aBcd16b).</summary>
     public const int TagABcd16b = 69;
 

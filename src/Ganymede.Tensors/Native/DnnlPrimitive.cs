@@ -30,9 +30,10 @@ internal sealed unsafe class DnnlPrimitive : IDisposable
     /// One execution argument: the user's layout (plain, or nChw16c when <paramref name="Blocked"/>) and data type
     /// (float32 unless <paramref name="UserType"/> says otherwise), and the primitive's own when they differ. Null
     /// <paramref name="Dims"/> marks an opaque buffer (a workspace) whose layout is whatever the primitive says, passed
-    /// through untouched.
+    /// through untouched. <paramref name="ChannelsLast"/> describes the user's buffer as NHWC instead, for a primitive
+    /// that works on NHWC: the same bytes as nChw16c with exactly 16 channels, or as plain with one.
     /// </summary>
-    public readonly record struct ArgSpec(int Arg, int Query, long[]? Dims, bool IsOutput, bool Blocked = false, int UserType = Dnnl.F32);
+    public readonly record struct ArgSpec(int Arg, int Query, long[]? Dims, bool IsOutput, bool Blocked = false, int UserType = Dnnl.F32, bool ChannelsLast = false);
 
     private sealed class Binding
     {
@@ -90,7 +91,7 @@ internal sealed unsafe class DnnlPrimitive : IDisposable
             Dnnl.Check(Dnnl.dnnl_memory_create(out var opaque, md, _ctx.Engine, Dnnl.MemoryNone), "memory_create");
             return new Binding { Arg = spec.Arg, IsOutput = spec.IsOutput, UserMemory = opaque, PrimitiveMemory = opaque, UserBytes = (long)Dnnl.dnnl_memory_desc_get_size(md) };
         }
-        var user = Dnnl.Plain(spec.Dims, spec.Blocked ? Dnnl.TagABcd16b : Dnnl.PlainTag(spec.Dims.Length), spec.UserType);
+        var user = Dnnl.Plain(spec.Dims, spec.ChannelsLast ? Dnnl.TagAcdb : spec.Blocked ? Dnnl.TagABcd16b : Dnnl.PlainTag(spec.Dims.Length), spec.UserType);
         Dnnl.Check(Dnnl.dnnl_memory_create(out var userMem, &user, _ctx.Engine, Dnnl.MemoryNone), "memory_create");
         var binding = new Binding { Arg = spec.Arg, IsOutput = spec.IsOutput, UserMemory = userMem, PrimitiveMemory = userMem, UserBytes = (long)Dnnl.dnnl_memory_desc_get_size(&user) };
         var chosen = spec.Query == Dnnl.QueryPlain ? null : Dnnl.dnnl_primitive_desc_query_md(_pd, spec.Query, 0);
