@@ -85,16 +85,21 @@ internal static class Conv
         return AutogradEngine.Record(y, "conv_transpose2d", inputs, dy =>
         {
             Tensor? dx = null, dw = null, db = null;
+            // Both gradients read dy as the convolution's x: on bfloat16, converted once by the first for the second.
+            int converted = input.RequiresGradFlag && weight.RequiresGradFlag ? backend.ConvertedInputLength(g) : 0;
+            var convertedDy = converted > 0 ? BufferPool.Rent<ushort>(converted, clear: false) : null;
             if (input.RequiresGradFlag)
             {
                 dx = BlockedLayout.Empty(input.shape, g.YBlocked);
-                backend.Conv2dForward(g, BlockedLayout.Data(dy, g.XBlocked), wt.Span, default, BlockedLayout.Data(dx, g.YBlocked));
+                backend.Conv2dForward(g, BlockedLayout.Data(dy, g.XBlocked), wt.Span, default, BlockedLayout.Data(dx, g.YBlocked), convertedDy);
             }
             if (weight.RequiresGradFlag)
             {
                 dw = Tensor.Empty(weight.shape, clear: false);
-                backend.Conv2dBackwardWeights(g, BlockedLayout.Data(dy, g.XBlocked), BlockedLayout.Data(input, g.YBlocked), dw.Span, default);
+                backend.Conv2dBackward(g, convertedDy is null ? BlockedLayout.Data(dy, g.XBlocked) : default, default, BlockedLayout.Data(input, g.YBlocked),
+                    default, dw.Span, default, convertedDy);
             }
+            if (convertedDy is not null) BufferPool.Return(convertedDy);
             if (bias?.RequiresGradFlag == true) db = torch.tensor(ChannelOps.Sum(dy, g.XBlocked));
             return bias is null ? [dx, dw] : [dx, dw, db];
         });
