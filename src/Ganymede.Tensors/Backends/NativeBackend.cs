@@ -187,10 +187,10 @@ public sealed unsafe partial class NativeBackend : IBackend
         var wtsFwd = Dnnl.Plain(wts, Dnnl.TagAny, Type(true));
         var srcAny = Dnnl.Plain(src, activations, Type(pass != ConvPass.BackwardData));
         var dstAny = Dnnl.Plain(dst, activations, Type(pass != ConvPass.Forward));
+        var wtsAny = Dnnl.Plain(wts, Dnnl.TagAny, Type(pass != ConvPass.BackwardWeights));
         // The user's x, dx (C channels) and y, dy (K channels), as the primitive's arguments.
         DnnlPrimitive.ArgSpec X(int arg, int query, bool output, int type = Dnnl.F32) => new(arg, query, src, output, g.XBlocked, type, nhwc);
         DnnlPrimitive.ArgSpec Y(int arg, int query, bool output, int type = Dnnl.F32) => new(arg, query, dst, output, g.YBlocked, type, nhwc);
-        var wtsAny = Dnnl.Plain(wts, Dnnl.TagAny, Type(pass != ConvPass.BackwardWeights));
         var biasMd = Dnnl.Plain(bias, Dnnl.TagA);
         var strides = Dims12(g.StrideH, g.StrideW);
         var dilates = Dims12(g.DilationH - 1, g.DilationW - 1);
