@@ -39,12 +39,9 @@ public interface IBackend
     /// <summary>dx = the gradient of the input (overwritten), from the output gradient dy.</summary>
     void Conv2dBackwardData(in ConvGeometry g, ReadOnlySpan<float> w, ReadOnlySpan<float> dy, Span<float> dx);
 
-    /// <summary>dw (and dbias when not empty) = the gradients of the weights (overwritten).</summary>
-    void Conv2dBackwardWeights(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, Span<float> dbias);
-
     /// <summary>
-    /// A convolution's backward: <see cref="Conv2dBackwardData"/> into <paramref name="dx"/> and
-    /// <see cref="Conv2dBackwardWeights"/> into <paramref name="dw"/> and <paramref name="dbias"/>, each skipped when its
+    /// A convolution's backward: <see cref="Conv2dBackwardData"/> into <paramref name="dx"/>, and the gradients of the
+    /// weights into <paramref name="dw"/> and <paramref name="dbias"/> (all overwritten), each skipped when its
     /// gradient is empty. One call, so that what both read of dy is prepared once. <paramref name="convertedX"/>, when not
     /// empty, is x as the forward pass converted it, and <paramref name="x"/> is then not read.
     /// </summary>

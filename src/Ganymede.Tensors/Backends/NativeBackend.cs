@@ -108,9 +108,6 @@ public sealed unsafe partial class NativeBackend : IBackend
     public void Conv2dBackwardData(in ConvGeometry g, ReadOnlySpan<float> w, ReadOnlySpan<float> dy, Span<float> dx) =>
         Conv2dBackward(g, default, w, dy, dx, default, default);
 
-    public void Conv2dBackwardWeights(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, Span<float> dbias) =>
-        Conv2dBackward(g, x, default, dy, default, dw, dbias);
-
     /// <summary>
     /// Both backward passes read dy. On bfloat16 they read it converted, so it is converted once here for both, instead
     /// of once by each pass's own reorder; and backward-weights reads x as the forward pass converted it, when given.

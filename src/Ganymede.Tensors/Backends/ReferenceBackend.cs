@@ -87,7 +87,7 @@ public sealed partial class ReferenceBackend : IBackend
         if (!dw.IsEmpty) Conv2dBackwardWeights(g, x, dy, dw, dbias);
     }
 
-    public void Conv2dBackwardWeights(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, Span<float> dbias)
+    private static void Conv2dBackwardWeights(in ConvGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, Span<float> dbias)
     {
         CheckPlain(g);
         int cg = g.C / g.Groups, kg = g.K / g.Groups, oh = g.OutH, ow = g.OutW;
