@@ -17,7 +17,7 @@ public sealed partial class Tensor : IDisposable
     private bool _disposed;
 
     private TensorStorage? _storage;
-    private float[]? _blocked;
+    private ArraySegment<float> _blocked; // no Array: no blocked memory
     private int _blockedVersion; // the storage's version the blocked copy was made from
     private readonly DType _dtype;
 
@@ -33,7 +33,7 @@ public sealed partial class Tensor : IDisposable
     }
 
     /// <summary>A float32 [N, C, H, W] tensor whose only memory is in the blocked nChw16c layout (see <see cref="Ops.BlockedLayout"/>).</summary>
-    private Tensor(float[] blocked, int[] shape)
+    private Tensor(ArraySegment<float> blocked, int[] shape)
     {
         _blocked = blocked;
         _dtype = DType.Float32;
@@ -61,16 +61,15 @@ public sealed partial class Tensor : IDisposable
     /// copy made from the plain memory is kept only while that memory's storage is at the version it was made from: a
     /// write through any view of the storage makes it stale, and the next use reorders again.
     /// </summary>
-    internal float[] Blocked => HasBlocked ? _blocked! : MaterializeBlocked();
+    internal ArraySegment<float> Blocked => HasBlocked ? _blocked : MaterializeBlocked();
 
     /// <summary>Whether this tensor's memory is (also) in the blocked layout, so blocked-aware operations can skip a reorder.</summary>
     internal bool HasBlocked
     {
         get
         {
-            if (_blocked is null || _storage is null || _storage.Version == _blockedVersion) return _blocked is not null;
-            BufferPool.Return(_blocked);
-            _blocked = null;
+            if (_blocked.Array is null || _storage is null || _storage.Version == _blockedVersion) return _blocked.Array is not null;
+            ReleaseBlocked();
             return false;
         }
     }
@@ -193,33 +192,38 @@ public sealed partial class Tensor : IDisposable
         _disposed = true;
         GradFn = null;
         _storage?.Release();
-        if (_blocked is not null) BufferPool.Return(_blocked);
-        _blocked = null;
+        ReleaseBlocked();
+    }
+
+    private void ReleaseBlocked()
+    {
+        if (_blocked.Array is not null) BufferPool.Return(_blocked.Array);
+        _blocked = default;
     }
 
     internal static Tensor EmptyBlocked(int[] shape)
     {
         BlockedLayout.CheckEligible("blocked tensor", shape);
-        return new Tensor(BufferPool.Rent<float>((int)Shape.Numel(shape), clear: false), (int[])shape.Clone());
+        return new Tensor(BufferPool.RentAligned<float>((int)Shape.Numel(shape)), (int[])shape.Clone());
     }
 
     private TensorStorage MaterializePlain()
     {
         CheckAlive();
         var storage = TensorStorage.Allocate(DType.Float32, numel(), clear: false);
-        BlockedLayout.ToPlain(_blocked!, _shape, storage.Floats);
+        BlockedLayout.ToPlain(_blocked, _shape, storage.Floats);
         storage.AddRef();
         _blockedVersion = storage.Version;
         _storage = storage;
         return storage;
     }
 
-    private float[] MaterializeBlocked()
+    private ArraySegment<float> MaterializeBlocked()
     {
         CheckAlive();
         BlockedLayout.CheckEligible("blocked layout", _shape);
         var plain = contiguous();
-        var blocked = BufferPool.Rent<float>((int)numel(), clear: false);
+        var blocked = BufferPool.RentAligned<float>((int)numel());
         BlockedLayout.ToBlocked(plain.Floats, (int)plain.Offset, _shape, blocked);
         _blockedVersion = Storage.Version;
         _blocked = blocked;
@@ -246,9 +250,7 @@ public sealed partial class Tensor : IDisposable
     internal void MarkWritten()
     {
         Storage.BumpVersion();
-        if (_blocked is null) return;
-        BufferPool.Return(_blocked);
-        _blocked = null;
+        ReleaseBlocked();
     }
 
     internal Tensor CheckAlive() =>

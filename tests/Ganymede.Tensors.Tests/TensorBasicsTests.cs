@@ -1,3 +1,7 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Ganymede.Ops;
+using Ganymede.Storage;
 using Ganymede.Tests;
 
 namespace Ganymede.Tensors.Tests;
@@ -139,5 +143,35 @@ public class TensorBasicsTests
         }
         Assert.Equal([2f, 2, 2], kept.ToArray());
         Assert.Throws<ObjectDisposedException>(() => dropped.ToArray());
+    }
+
+    [Fact]
+    public void Blocked_memory_starts_on_a_cache_line_and_round_trips()
+    {
+        foreach (int[] shape in new[] { new[] { 1, 16, 1, 1 }, [2, 16, 3, 5], [3, 32, 7, 2] })
+        {
+            int n = (int)Shape.Numel(shape);
+            var x = torch.arange(0, n).reshape(shape);
+            var fresh = Tensor.EmptyBlocked(shape);
+            foreach (var blocked in new[] { x.Blocked, fresh.Blocked })
+            {
+                Assert.Equal(n, blocked.Count);
+                Assert.Equal(0, Address(blocked) % BufferPool.CacheLine);
+            }
+            var plain = new float[n];
+            BlockedLayout.ToPlain(x.Blocked, shape, plain);
+            Assert.Equal(x.ToArray(), plain);
+        }
+        var converted = BufferPool.RentAligned<ushort>(37);
+        Assert.Equal(0, Address(converted) % BufferPool.CacheLine);
+        Assert.Equal(37, converted.Count);
+        BufferPool.Return(converted.Array!);
+    }
+
+    private static long Address<T>(ArraySegment<T> segment)
+    {
+        var handle = GCHandle.Alloc(segment.Array!, GCHandleType.Pinned);
+        try { return handle.AddrOfPinnedObject() + (long)segment.Offset * Unsafe.SizeOf<T>(); }
+        finally { handle.Free(); }
     }
 }

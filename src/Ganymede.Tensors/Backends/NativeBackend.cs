@@ -119,10 +119,10 @@ public sealed unsafe partial class NativeBackend : IBackend
         bool givenX = weights && !convertedX.IsEmpty, givenDy = data && weights && UsesBfloat16(g);
         var backwardData = data ? Conv(ConvPass.BackwardData, g, false, givenX: false, givenDy) : null;
         var backwardWeights = weights ? Conv(ConvPass.BackwardWeights, g, hasBias, givenX, givenDy) : null;
-        var dyBfloat16 = givenDy ? BufferPool.Rent<ushort>(dy.Length, clear: false) : [];
+        var dyBfloat16 = givenDy ? BufferPool.RentAligned<ushort>(dy.Length) : default;
         try
         {
-            fixed (float* px = x) fixed (ushort* pxb = convertedX) fixed (float* pw = w) fixed (float* pdy = dy) fixed (ushort* pdyb = dyBfloat16)
+            fixed (float* px = x) fixed (ushort* pxb = convertedX) fixed (float* pw = w) fixed (float* pdy = dy) fixed (ushort* pdyb = dyBfloat16.AsSpan())
             fixed (float* pdx = dx) fixed (float* pdw = dw) fixed (float* pdb = dbias)
             {
                 var gradient = givenDy ? NativeBuffer.Of(pdyb, dy.Length) : NativeBuffer.Of(pdy, dy.Length);
@@ -140,7 +140,7 @@ public sealed unsafe partial class NativeBackend : IBackend
         }
         finally
         {
-            if (givenDy) BufferPool.Return(dyBfloat16);
+            if (givenDy) BufferPool.Return(dyBfloat16.Array!);
         }
     }
 

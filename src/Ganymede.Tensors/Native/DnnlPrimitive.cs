@@ -144,8 +144,8 @@ internal sealed unsafe class DnnlPrimitive : IDisposable
                 Dnnl.Check(Dnnl.dnnl_memory_set_data_handle(b.UserMemory, buffers[i].Address), "memory_set_data_handle");
                 if (b.Reorder != IntPtr.Zero)
                 {
-                    scratch[i] = GCHandle.Alloc(BufferPool.Rent<float>(b.ScratchFloats, clear: false), GCHandleType.Pinned);
-                    Dnnl.Check(Dnnl.dnnl_memory_set_data_handle(b.PrimitiveMemory, scratch[i].AddrOfPinnedObject()), "memory_set_data_handle");
+                    scratch[i] = GCHandle.Alloc(BufferPool.Rent<float>(b.ScratchFloats + ScratchpadAlignment / sizeof(float), clear: false), GCHandleType.Pinned);
+                    Dnnl.Check(Dnnl.dnnl_memory_set_data_handle(b.PrimitiveMemory, AlignUp(scratch[i].AddrOfPinnedObject())), "memory_set_data_handle");
                     if (!b.IsOutput) RunReorder(b, b.UserMemory, b.PrimitiveMemory);
                 }
                 args[i] = new Dnnl.ExecArg { Arg = b.Arg, Memory = b.PrimitiveMemory };
@@ -170,12 +170,14 @@ internal sealed unsafe class DnnlPrimitive : IDisposable
     /// <summary>Points every scratchpad memory object at the run's buffer, aligned up to a cache line.</summary>
     private void AttachScratchpad(IntPtr buffer)
     {
-        var aligned = (IntPtr)(((nint)buffer + ScratchpadAlignment - 1) & ~(nint)(ScratchpadAlignment - 1));
+        var aligned = AlignUp(buffer);
         if (_scratchpad != IntPtr.Zero) Dnnl.Check(Dnnl.dnnl_memory_set_data_handle(_scratchpad, aligned), "memory_set_data_handle (scratchpad)");
         foreach (var b in _bindings)
             if (b.ReorderScratchpad != IntPtr.Zero)
                 Dnnl.Check(Dnnl.dnnl_memory_set_data_handle(b.ReorderScratchpad, aligned), "memory_set_data_handle (scratchpad)");
     }
+
+    private static IntPtr AlignUp(IntPtr address) => (IntPtr)(((nint)address + ScratchpadAlignment - 1) & ~(nint)(ScratchpadAlignment - 1));
 
     private void RunReorder(Binding binding, IntPtr from, IntPtr to)
     {

@@ -20,7 +20,7 @@ internal static class BlockedLayout
             throw new ShapeException($"{what}: the nChw16c layout needs [N, C, H, W] with C a multiple of 16, got {Shape.Format(shape)}");
     }
 
-    public static void ToBlocked(float[] source, int offset, ReadOnlySpan<int> shape, float[] blocked)
+    public static void ToBlocked(float[] source, int offset, ReadOnlySpan<int> shape, ArraySegment<float> blocked)
     {
         int n = shape[0], cb = shape[1] / Block, hw = shape[2] * shape[3];
         Backend.Current.For(n * cb, nb =>
@@ -34,7 +34,7 @@ internal static class BlockedLayout
         });
     }
 
-    public static void ToPlain(float[] blocked, ReadOnlySpan<int> shape, float[] plain)
+    public static void ToPlain(ArraySegment<float> blocked, ReadOnlySpan<int> shape, float[] plain)
     {
         int n = shape[0], cb = shape[1] / Block, hw = shape[2] * shape[3];
         Backend.Current.For(n * cb, nb =>
@@ -70,7 +70,7 @@ internal static class BlockedLayout
             int at = b * total;
             for (int i = 0; i < sources.Length; i++)
             {
-                Array.Copy(sources[i], b * sizes[i], dst, at, sizes[i]);
+                sources[i].AsSpan(b * sizes[i], sizes[i]).CopyTo(dst.AsSpan(at));
                 at += sizes[i];
             }
         });
@@ -90,7 +90,7 @@ internal static class BlockedLayout
             for (int i = 0; i < targets.Length; i++)
             {
                 int size = channels[i] * plane;
-                Array.Copy(src, at, targets[i], b * size, size);
+                src.AsSpan(at, size).CopyTo(targets[i].AsSpan(b * size));
                 at += size;
             }
         });

@@ -32,7 +32,7 @@ internal static class Conv
         var y = BlockedLayout.Empty([n, k, g.OutH, g.OutW], g.YBlocked);
         // What the backend converts of x for the forward pass (bfloat16), kept for the weights' gradient.
         int converted = GradMode.IsEnabled && weight.RequiresGradFlag ? backend.ConvertedInputLength(g) : 0;
-        var convertedX = converted > 0 ? BufferPool.Rent<ushort>(converted, clear: false) : null;
+        var convertedX = converted > 0 ? BufferPool.RentAligned<ushort>(converted) : default;
         backend.Conv2dForward(g, BlockedLayout.Data(input, g.XBlocked), wt.Span, bias is null ? default : bias.contiguous().Span, BlockedLayout.Data(y, g.YBlocked), convertedX);
         Tensor[] inputs = bias is null ? [input, weight] : [input, weight, bias];
         Tracing.OpTrace.Record("conv2d", inputs, y, ("stride", stride), ("padding", padding), ("dilation", dilation), ("groups", groups));
@@ -42,9 +42,9 @@ internal static class Conv
             bool weights = weight.RequiresGradFlag || bias?.RequiresGradFlag == true;
             var dw = weights ? Tensor.Empty(weight.shape, clear: false) : null;
             var db = weights && bias is not null ? Tensor.Empty([k], clear: false) : null;
-            backend.Conv2dBackward(g, weights && convertedX is null ? BlockedLayout.Data(input, g.XBlocked) : default, wt.Span, BlockedLayout.Data(dy, g.YBlocked),
+            backend.Conv2dBackward(g, weights && convertedX.Count == 0 ? BlockedLayout.Data(input, g.XBlocked) : default, wt.Span, BlockedLayout.Data(dy, g.YBlocked),
                 dx is null ? default : BlockedLayout.Data(dx, g.XBlocked), dw is null ? default : dw.Span, db is null ? default : db.Span, convertedX);
-            if (convertedX is not null) BufferPool.Return(convertedX);
+            if (convertedX.Count > 0) BufferPool.Return(convertedX.Array!);
             return bias is null ? [dx, dw] : [dx, dw, db];
         });
     }
@@ -87,7 +87,7 @@ internal static class Conv
             Tensor? dx = null, dw = null, db = null;
             // Both gradients read dy as the convolution's x: on bfloat16, converted once by the first for the second.
             int converted = input.RequiresGradFlag && weight.RequiresGradFlag ? backend.ConvertedInputLength(g) : 0;
-            var convertedDy = converted > 0 ? BufferPool.Rent<ushort>(converted, clear: false) : null;
+            var convertedDy = converted > 0 ? BufferPool.RentAligned<ushort>(converted) : default;
             if (input.RequiresGradFlag)
             {
                 dx = BlockedLayout.Empty(input.shape, g.YBlocked);
@@ -96,10 +96,10 @@ internal static class Conv
             if (weight.RequiresGradFlag)
             {
                 dw = Tensor.Empty(weight.shape, clear: false);
-                backend.Conv2dBackward(g, convertedDy is null ? BlockedLayout.Data(dy, g.XBlocked) : default, default, BlockedLayout.Data(input, g.YBlocked),
+                backend.Conv2dBackward(g, convertedDy.Count == 0 ? BlockedLayout.Data(dy, g.XBlocked) : default, default, BlockedLayout.Data(input, g.YBlocked),
                     default, dw.Span, default, convertedDy);
             }
-            if (convertedDy is not null) BufferPool.Return(convertedDy);
+            if (convertedDy.Count > 0) BufferPool.Return(convertedDy.Array!);
             if (bias?.RequiresGradFlag == true) db = torch.tensor(ChannelOps.Sum(dy, g.XBlocked));
             return bias is null ? [dx, dw] : [dx, dw, db];
         });

@@ -13,11 +13,11 @@ internal static class Dropout
 {
     private const int Chunk = 1 << 16;
 
-    private static (float[] Data, int Offset) Raw(Tensor t, bool blocked)
+    private static ArraySegment<float> Raw(Tensor t, bool blocked)
     {
-        if (blocked) return (t.Blocked, 0);
+        if (blocked) return t.Blocked;
         var plain = t.contiguous();
-        return (plain.Floats, (int)plain.Offset);
+        return new ArraySegment<float>(plain.Floats, (int)plain.Offset, (int)plain.numel());
     }
 
     public static Tensor Apply(Tensor input, float p, bool training, Generator? generator)
@@ -30,9 +30,7 @@ internal static class Dropout
         bool blocked = BlockedLayout.Prefer(input);
         var mask = BlockedLayout.Empty(input.shape, blocked);
         var y = BlockedLayout.Empty(input.shape, blocked);
-        var (xs, xo) = Raw(input, blocked);
-        var ms = blocked ? mask.Blocked : mask.Floats;
-        var ys = blocked ? y.Blocked : y.Floats;
+        var (xs, ms, ys) = (Raw(input, blocked), Raw(mask, blocked), Raw(y, blocked));
         float scale = p == 1 ? 0 : 1 / (1 - p);
         // Fixed-size chunks, each with its own generator seeded in order from the caller's: the same seed gives the
         // same mask however the backend spreads the chunks over the cores.
@@ -45,7 +43,7 @@ internal static class Dropout
             // Two 24-bit uniforms from each 64-bit draw; the chunk's draws are taken at once (one lock, not one a draw).
             var draws = ArrayPool<ulong>.Shared.Rent((count + 1) / 2);
             new Generator(seeds[c]).FillBits(draws.AsSpan(0, (count + 1) / 2));
-            var x = xs.AsSpan(xo + start, count);
+            var x = xs.AsSpan(start, count);
             var m = ms.AsSpan(start, count);
             var o = ys.AsSpan(start, count);
             // Eight elements a vector: each 64-bit draw gives its two uniforms as two 32-bit lanes, in element order.

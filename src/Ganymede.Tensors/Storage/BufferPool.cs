@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Ganymede.Storage;
 
@@ -30,6 +32,21 @@ internal static class BufferPool
             ? GC.AllocateArray<T>(length, pinned: true)
             : GC.AllocateUninitializedArray<T>(length, pinned: true);
     }
+
+    /// <summary>
+    /// <paramref name="length"/> elements that start on a cache line, inside a pooled array one cache line longer
+    /// (give back its <c>Array</c>). oneDNN's kernels read such buffers measurably faster than ones that start
+    /// anywhere, which is all a managed array promises.
+    /// </summary>
+    public static unsafe ArraySegment<T> RentAligned<T>(int length) where T : unmanaged
+    {
+        var array = Rent<T>(length + CacheLine / sizeof(T), clear: false);
+        // Arrays live on the pinned heap: the address stays put for as long as the array is rented.
+        int misalignment = (int)((nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array)) & (CacheLine - 1));
+        return new ArraySegment<T>(array, misalignment == 0 ? 0 : (CacheLine - misalignment) / sizeof(T), length);
+    }
+
+    public const int CacheLine = 64;
 
     public static void Return<T>(T[] array) where T : unmanaged
     {
