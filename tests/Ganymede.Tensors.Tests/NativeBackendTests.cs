@@ -160,6 +160,38 @@ public class NativeBackendTests
         for (int i = 0; i < 2; i++) AssertClose(gr[i], gn[i], 1e-3f, 1e-3f, $"grad {i}");
     }
 
+    [Theory]
+    [InlineData(2, 48, 3, 5, 16, 32)] // the blocked layout's case: whole channel blocks
+    [InlineData(3, 7, 2, 3, 2, 4)]
+    [InlineData(1, 5, 4, 1, 0, 5)]
+    public void Channel_slice_copies_match_reference_and_touch_nothing_else(int n, int c, int h, int w, int offset, int count)
+    {
+        var slice = new ChannelSlice(n, c, h, w, offset, count);
+        var part = Randn(10, n, count, h, w).ToArray();
+        var whole = Randn(11, n, c, h, w).ToArray();
+        foreach (bool intoWhole in new[] { true, false })
+        {
+            var (from, length) = intoWhole ? (part, whole.Length) : (whole, part.Length);
+            // Each backend writes over a copy of the same values, so anything outside the slice must come back unchanged.
+            var native = intoWhole ? (float[])whole.Clone() : new float[length];
+            var reference = (float[])native.Clone();
+            Native.CopyChannelSlice(slice, from, native, intoWhole);
+            Reference.CopyChannelSlice(slice, from, reference, intoWhole);
+            Assert.Equal(reference, native);
+        }
+        var joined = (float[])whole.Clone();
+        Native.CopyChannelSlice(slice, part, joined, intoWhole: true);
+        int plane = h * w;
+        for (int b = 0; b < n; b++)
+            for (int ch = 0; ch < c; ch++)
+                for (int p = 0; p < plane; p++)
+                {
+                    int at = (b * c + ch) * plane + p;
+                    float expected = ch >= offset && ch < offset + count ? part[(b * count + ch - offset) * plane + p] : whole[at];
+                    Assert.Equal(expected, joined[at]);
+                }
+    }
+
     [Fact]
     public void OpenBlas_uses_avx512_kernels_when_the_cpu_has_them()
     {

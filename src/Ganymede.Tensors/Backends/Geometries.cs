@@ -7,6 +7,18 @@ public readonly record struct NormGeometry(int N, int C, int H, int W, float Eps
 }
 
 /// <summary>
+/// Channels [<paramref name="Offset"/>, Offset + <paramref name="Count"/>) of an [N, C, H, W] tensor (the whole of a
+/// concatenation), against an [N, Count, H, W] tensor of their own (one of its parts), both plain or both blocked. In
+/// the blocked layout Offset and Count are multiples of 16; either way the slice is, per image, one run of the whole.
+/// </summary>
+public readonly record struct ChannelSlice(int N, int C, int H, int W, int Offset, int Count)
+{
+    public int PartLength => Count * H * W;
+
+    public int WholeLength => C * H * W;
+}
+
+/// <summary>
 /// 2-D max pooling: input [N, C, H, W], window KH×KW, output [N, C, OH, OW]. The right/bottom padding
 /// follows from the output size (ceil_mode windows may overhang).
 /// </summary>

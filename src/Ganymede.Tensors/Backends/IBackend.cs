@@ -71,6 +71,12 @@ public interface IBackend
     /// <summary>dx (overwritten) from dy and the forward pass's workspace.</summary>
     void MaxPool2dBackward(in PoolGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<byte> workspace, Span<float> dx);
 
+    /// <summary>
+    /// Copies a part into its channels of the whole (<paramref name="intoWhole"/>: a concatenation) or out of them (its
+    /// backward). Only the slice's elements of the whole are read or written.
+    /// </summary>
+    void CopyChannelSlice(in ChannelSlice s, ReadOnlySpan<float> from, Span<float> to, bool intoWhole);
+
     /// <summary>y = x > 0 ? x : slope·x, elementwise (any layout).</summary>
     void LeakyReluForward(ReadOnlySpan<float> x, Span<float> y, float slope);
 

@@ -9,6 +9,7 @@ public sealed unsafe partial class NativeBackend
     private readonly ConcurrentDictionary<(NormGeometry, bool Backward), DnnlPrimitive> _norms = new();
     private readonly ConcurrentDictionary<(PoolGeometry, bool Backward), DnnlPrimitive> _pools = new();
     private readonly ConcurrentDictionary<(int Length, float Slope, bool Backward), DnnlPrimitive> _relus = new();
+    private readonly ConcurrentDictionary<(ChannelSlice, bool IntoWhole), DnnlPrimitive> _slices = new();
 
     private bool RecordsReluMask(in NormGeometry g) => g.Relu && g.Training;
 
@@ -180,5 +181,30 @@ public sealed unsafe partial class NativeBackend
         {
             Dnnl.dnnl_primitive_desc_destroy(forwardPd);
         }
+    }
+
+    public void CopyChannelSlice(in ChannelSlice s, ReadOnlySpan<float> from, Span<float> to, bool intoWhole)
+    {
+        var p = _slices.GetOrAdd((s, intoWhole), key => BuildSliceCopy(key.Item1, key.IntoWhole));
+        fixed (float* pf = from) fixed (float* pt = to)
+            lock (_executeLock) p.Execute([NativeBuffer.Of(pf, from.Length), NativeBuffer.Of(pt, to.Length)]);
+    }
+
+    /// <summary>
+    /// A reorder between the part and its channels of the whole, described as a sub-memory of the whole: the copy runs on
+    /// oneDNN's threads, both cores, like the primitives around it. The slice is the same bytes in the plain layout as in
+    /// the blocked one (per image, one run of whole channel blocks), so it is described as plain.
+    /// </summary>
+    private DnnlPrimitive BuildSliceCopy(ChannelSlice s, bool intoWhole)
+    {
+        long[] part = [s.N, s.Count, s.H, s.W], whole = [s.N, s.C, s.H, s.W], offsets = [0, s.Offset, 0, 0];
+        var partMd = Dnnl.Plain(part, Dnnl.TagAbcd);
+        var wholeMd = Dnnl.Plain(whole, Dnnl.TagAbcd);
+        Dnnl.MemoryDesc slice;
+        fixed (long* d = part) fixed (long* o = offsets)
+            Dnnl.Check(Dnnl.dnnl_memory_desc_init_submemory(&slice, &wholeMd, d, o), "memory_desc_init_submemory");
+        Dnnl.MemoryDesc* from = intoWhole ? &partMd : &slice, to = intoWhole ? &slice : &partMd;
+        Dnnl.Check(Dnnl.dnnl_reorder_primitive_desc_create(out var pd, from, _dnnl.Engine, to, _dnnl.Engine, _dnnl.Attributes), $"channel slice copy ({s})");
+        return new DnnlPrimitive(_dnnl, pd, [new(Dnnl.ArgFrom, Dnnl.QuerySrcMd, null, false), new(Dnnl.ArgTo, Dnnl.QueryDstMd, null, true)]);
     }
 }

@@ -110,6 +110,17 @@ public sealed partial class ReferenceBackend
         for (int i = 0; i < argmax.Length; i++) dx[i / outPlane * inPlane + argmax[i]] += dy[i];
     }
 
+    /// <summary>Per image, the slice is one run of the whole in either layout (whole channel blocks in the blocked one).</summary>
+    public void CopyChannelSlice(in ChannelSlice s, ReadOnlySpan<float> from, Span<float> to, bool intoWhole)
+    {
+        int part = s.PartLength, whole = s.WholeLength, at = s.Offset * s.H * s.W;
+        for (int b = 0; b < s.N; b++)
+        {
+            var source = intoWhole ? from.Slice(b * part, part) : from.Slice(b * whole + at, part);
+            source.CopyTo(intoWhole ? to.Slice(b * whole + at, part) : to.Slice(b * part, part));
+        }
+    }
+
     public void LeakyReluForward(ReadOnlySpan<float> x, Span<float> y, float slope)
     {
         for (int i = 0; i < x.Length; i++) y[i] = x[i] > 0 ? x[i] : slope * x[i];

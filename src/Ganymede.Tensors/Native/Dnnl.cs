@@ -116,6 +116,9 @@ internal static unsafe partial class Dnnl
     public static partial int dnnl_memory_desc_init_by_tag(MemoryDesc* md, int ndims, long* dims, int dataType, int tag);
 
     [LibraryImport(NativeLibraries.Dnnl)]
+    public static partial int dnnl_memory_desc_init_submemory(MemoryDesc* md, MemoryDesc* parent, long* dims, long* offsets);
+
+    [LibraryImport(NativeLibraries.Dnnl)]
     public static partial int dnnl_memory_desc_equal(MemoryDesc* lhs, MemoryDesc* rhs);
 
     [LibraryImport(NativeLibraries.Dnnl)]

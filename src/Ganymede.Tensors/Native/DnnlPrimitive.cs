@@ -47,8 +47,8 @@ internal sealed unsafe class DnnlPrimitive : IDisposable
         public int ScratchFloats;
     }
 
-    /// <summary>oneDNN's kernels may assume their scratchpad starts on a cache line.</summary>
-    private const int ScratchpadAlignment = 64;
+    /// <summary>oneDNN's kernels may assume their scratchpad starts on a cache line, and run faster on arguments that do.</summary>
+    private const int ScratchpadAlignment = BufferPool.CacheLine;
 
     private readonly DnnlContext _ctx;
     private readonly IntPtr _pd;

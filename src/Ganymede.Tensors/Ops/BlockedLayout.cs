@@ -61,39 +61,29 @@ internal static class BlockedLayout
     public static Tensor Cat(IReadOnlyList<Tensor> parts, int[] shape)
     {
         var result = Tensor.EmptyBlocked(shape);
-        var dst = result.Blocked;
-        int n = shape[0], plane = shape[2] * shape[3], total = shape[1] * plane;
-        var sources = parts.Select(p => p.Blocked).ToArray();
-        var sizes = parts.Select(p => p.Shape_[1] * plane).ToArray();
-        Backend.Current.For(n, b =>
+        int offset = 0;
+        foreach (var part in parts)
         {
-            int at = b * total;
-            for (int i = 0; i < sources.Length; i++)
-            {
-                sources[i].AsSpan(b * sizes[i], sizes[i]).CopyTo(dst.AsSpan(at));
-                at += sizes[i];
-            }
-        });
+            var slice = new ChannelSlice(shape[0], shape[1], shape[2], shape[3], offset, part.Shape_[1]);
+            Backend.Current.CopyChannelSlice(slice, part.Blocked, result.Blocked, intoWhole: true);
+            offset += slice.Count;
+        }
         return result;
     }
 
     /// <summary>The inverse of <see cref="Cat"/>: blocked pieces of <paramref name="channels"/> channels each.</summary>
     public static Tensor?[] Split(Tensor joined, int[] channels)
     {
-        var src = joined.Blocked;
-        int n = joined.size(0), plane = joined.size(2) * joined.size(3), total = joined.size(1) * plane;
-        var pieces = channels.Select(c => Tensor.EmptyBlocked([n, c, joined.size(2), joined.size(3)])).ToArray();
-        var targets = pieces.Select(p => p.Blocked).ToArray();
-        Backend.Current.For(n, b =>
+        var shape = joined.Shape_;
+        var pieces = new Tensor?[channels.Length];
+        int offset = 0;
+        for (int i = 0; i < channels.Length; i++)
         {
-            int at = b * total;
-            for (int i = 0; i < targets.Length; i++)
-            {
-                int size = channels[i] * plane;
-                src.AsSpan(at, size).CopyTo(targets[i].AsSpan(b * size));
-                at += size;
-            }
-        });
+            var slice = new ChannelSlice(shape[0], shape[1], shape[2], shape[3], offset, channels[i]);
+            pieces[i] = Tensor.EmptyBlocked([shape[0], channels[i], shape[2], shape[3]]);
+            Backend.Current.CopyChannelSlice(slice, joined.Blocked, pieces[i]!.Blocked, intoWhole: false);
+            offset += slice.Count;
+        }
         return pieces;
     }
 }

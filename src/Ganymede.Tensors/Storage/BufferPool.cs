@@ -35,8 +35,8 @@ internal static class BufferPool
 
     /// <summary>
     /// <paramref name="length"/> elements that start on a cache line, inside a pooled array one cache line longer
-    /// (give back its <c>Array</c>). oneDNN's kernels read such buffers measurably faster than ones that start
-    /// anywhere, which is all a managed array promises.
+    /// (give back its <c>Array</c>). oneDNN's kernels run measurably faster on such buffers than on ones that start
+    /// anywhere on 8 bytes, which is all a managed array's start promises.
     /// </summary>
     public static unsafe ArraySegment<T> RentAligned<T>(int length) where T : unmanaged
     {
