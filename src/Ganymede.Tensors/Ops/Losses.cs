@@ -1,10 +1,12 @@
+using System.Runtime.Intrinsics;
 using Ganymede.Autograd;
 
 namespace Ganymede.Ops;
 
 /// <summary>
-/// Losses computed in one pass over their inputs, forward and backward side by side. Scalar MathF.Exp and Log: the
-/// vector ones of .NET 10 measured several times slower here.
+/// Losses computed in one pass over their inputs, forward and backward side by side: eight lanes at a time, then the
+/// tail with the scalar functions. (.NET's vector exp and log are several times slower than the scalar ones in
+/// unoptimised code; the loops here are compiled optimised from the start, where they are several times faster.)
 /// </summary>
 internal static class Losses
 {
@@ -40,7 +42,14 @@ internal static class Losses
     private static double Sum(ReadOnlySpan<float> x, ReadOnlySpan<float> t)
     {
         double sum = 0;
-        for (int i = 0; i < x.Length; i++)
+        int i = 0;
+        for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+        {
+            var xv = Vector256.Create(x[i..]);
+            var softplus = Vector256.Log(Vector256<float>.One + Vector256.Exp(-Vector256.Abs(xv))) + Vector256.Max(-xv, Vector256<float>.Zero);
+            sum += Vector256.Sum((Vector256<float>.One - Vector256.Create(t[i..])) * xv + softplus);
+        }
+        for (; i < x.Length; i++)
             sum += (1 - t[i]) * x[i] + MathF.Log(1 + MathF.Exp(-MathF.Abs(x[i]))) + MathF.Max(-x[i], 0);
         return sum;
     }
@@ -48,7 +57,16 @@ internal static class Losses
     /// <summary>scale·(sigmoid(x) − t), with sigmoid from e^−|x| (no overflow either side).</summary>
     private static void InputGradient(ReadOnlySpan<float> x, ReadOnlySpan<float> t, float scale, Span<float> dx)
     {
-        for (int i = 0; i < x.Length; i++)
+        var s = Vector256.Create(scale);
+        int i = 0;
+        for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+        {
+            var xv = Vector256.Create(x[i..]);
+            var e = Vector256.Exp(-Vector256.Abs(xv));
+            var sigmoid = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(xv, Vector256<float>.Zero), Vector256<float>.One, e) / (Vector256<float>.One + e);
+            (s * (sigmoid - Vector256.Create(t[i..]))).CopyTo(dx[i..]);
+        }
+        for (; i < x.Length; i++)
         {
             float e = MathF.Exp(-MathF.Abs(x[i]));
             float sigmoid = x[i] >= 0 ? 1 / (1 + e) : e / (1 + e);
