@@ -59,7 +59,8 @@ public sealed partial class Tensor : IDisposable
     /// <summary>
     /// The nChw16c memory of a float32 [N, C, H, W] tensor with C a multiple of 16, made by a reorder on first use. A
     /// copy made from the plain memory is kept only while that memory's storage is at the version it was made from: a
-    /// write through any view of the storage makes it stale, and the next use reorders again.
+    /// write through any view of the storage makes it stale, and the next use reorders again. It starts on a cache line
+    /// (<see cref="BufferPool.RentAligned"/>), as oneDNN's kernels, its main readers, prefer.
     /// </summary>
     internal ArraySegment<float> Blocked => HasBlocked ? _blocked : MaterializeBlocked();
 

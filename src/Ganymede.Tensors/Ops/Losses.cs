@@ -5,8 +5,9 @@ namespace Ganymede.Ops;
 
 /// <summary>
 /// Losses computed in one pass over their inputs, forward and backward side by side: eight lanes at a time, then the
-/// tail with the scalar functions. (.NET's vector exp and log are several times slower than the scalar ones in
-/// unoptimised code; the loops here are compiled optimised from the start, where they are several times faster.)
+/// tail with the scalar functions. .NET's vector exp and log run several times slower than the scalar ones until tiered
+/// compilation has optimised them, and several times faster after; the training commands run fully optimised from the
+/// first step.
 /// </summary>
 internal static class Losses
 {
